@@ -1,0 +1,939 @@
+"""Support library for grade-project.py, the JOS-in-JOS test harness.
+
+Python 3 standard library only.  A test is a function registered with the
+@test decorator.  It starts programs (an emulator, make, gdb) whose console
+output is captured, and checks that output with regular expressions:
+
+    @test("boot-qemu", emulator="qemu", timeout=30)
+    def boot_qemu():
+        r = boot()                  # QEMU or Bochs, as the test says
+        r.match(r"check_page\\(\\) succeeded!", r"^K> ", no=[r"kernel panic"])
+
+A test passes when it returns and fails when it raises (fail(), a helper's
+TestFailure, or any other exception).  Each test has a deadline; when it
+passes, every process of the test is killed with SIGKILL (Bochs ignores
+SIGTERM).  Console output goes to obj/grade/<test>.log as it arrives.
+"""
+
+import codecs
+import fcntl
+import fnmatch
+import os
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+import traceback
+import tty
+
+OBJDIR = "obj"
+GRADEDIR = os.path.join(OBJDIR, "grade")
+KERNEL_IMG = os.path.join(OBJDIR, "kern", "kernel.img")
+KERNEL_ELF = os.path.join(OBJDIR, "kern", "kernel")
+FS_IMG = os.path.join(OBJDIR, "fs", "fs.img")
+BOCHS_LOG = os.path.join(OBJDIR, "bochs.log")
+
+DEFAULT_CPUS = 1
+DEFAULT_MEM = 256                     # MiB, as in the GNUmakefile
+DEFAULT_BOCHS_CPU = "corei7_skylake_x"
+CYLINDER_BYTES = 16 * 63 * 512        # Bochs disk geometry unit
+
+# Settings from the command line (grade-project.py fills these in).
+options = {
+    "verbose": False,                 # echo console output while it arrives
+    "timeout_scale": 1.0,             # multiply every test's timeout
+}
+
+
+class TestFailure(Exception):
+    """Raised to fail the current test; the message is the reason."""
+
+
+def fail(message):
+    raise TestFailure(message)
+
+
+# ---------------------------------------------------------------------------
+# Test registry
+
+class Test:
+    def __init__(self, name, func, emulator, cpus, mem, timeout):
+        self.name = name
+        self.func = func
+        self.emulator = emulator
+        self.cpus = cpus
+        self.mem = mem
+        self.timeout = timeout
+
+
+TESTS = []
+
+
+def test(name, emulator="qemu", cpus=DEFAULT_CPUS, mem=None, timeout=30):
+    """Register the decorated function as the test NAME.
+
+    emulator, cpus and mem are what boot() uses; timeout (seconds) bounds
+    the whole test, builds and every run included."""
+    if emulator not in ("qemu", "bochs", None):
+        raise ValueError("emulator must be 'qemu', 'bochs' or None")
+
+    def register(func):
+        if any(t.name == name for t in TESTS):
+            raise ValueError("two tests are named %r" % name)
+        TESTS.append(Test(name, func, emulator, cpus, mem or DEFAULT_MEM,
+                          timeout))
+        return func
+    return register
+
+
+def select_tests(patterns):
+    """The registered tests matching any of PATTERNS (names or globs), in
+    registration order, and the patterns that matched nothing."""
+    if not patterns:
+        return list(TESTS), []
+    chosen, unmatched = set(), []
+    for pat in patterns:
+        hits = [t.name for t in TESTS if fnmatch.fnmatchcase(t.name, pat)]
+        if not hits:
+            unmatched.append(pat)
+        chosen.update(hits)
+    return [t for t in TESTS if t.name in chosen], unmatched
+
+
+def split_test_list(text):
+    """'a,b c' -> ['a', 'b', 'c']"""
+    return [w for w in re.split(r"[\s,]+", text or "") if w]
+
+
+# ---------------------------------------------------------------------------
+# The state of the test being run
+
+class _Context:
+    def __init__(self, t):
+        self.test = t
+        self.start = time.monotonic()
+        self.deadline = self.start + t.timeout * options["timeout_scale"]
+        self.runs = []
+        self.rebuild_after = False
+        self.lock = threading.Lock()
+        self.log_names = set()
+        self.watchdog = threading.Timer(
+            max(0.0, self.deadline - time.monotonic()) + 2.0, self.kill_all)
+        self.watchdog.daemon = True
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def add(self, run):
+        with self.lock:
+            self.runs.append(run)
+
+    def kill_all(self):
+        with self.lock:
+            runs = list(self.runs)
+        for run in runs:
+            run.kill()
+
+    def log_path(self, label):
+        base = self.test.name + ("." + label if label else "")
+        name, n = base, 1
+        while name in self.log_names:
+            n += 1
+            name = "%s-%d" % (base, n)
+        self.log_names.add(name)
+        return os.path.join(GRADEDIR, name + ".log")
+
+
+_ctx = None
+
+
+def _context():
+    if _ctx is None:
+        raise RuntimeError("gradelib helpers work only inside a test")
+    return _ctx
+
+
+def current_test():
+    return _context().test
+
+
+# ---------------------------------------------------------------------------
+# A running program with captured console output
+
+_ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][A-Za-z0-9]|[=>78cDEHM])")
+
+
+def _compile(pattern):
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    return re.compile(pattern, re.MULTILINE)
+
+
+def _tail(text, n):
+    lines = text.rstrip("\n").split("\n")
+    return lines[-n:] if text.strip() else []
+
+
+def _tail_file(path, n, keep=None):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 65536))
+            data = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    data = _ANSI.sub("", data).replace("\r", "")
+    lines = [l for l in data.split("\n")
+             if l.strip() and not l.startswith("ALSA lib")]
+    if keep is not None:
+        lines = [l for l in lines if keep.search(l)]
+    return lines[-n:]
+
+
+class Run:
+    """A program started by a test.  Its console output collects in .text
+    (carriage returns dropped) and in the log file .log_path.
+
+    Waiting helpers (expect, match, wait) stop at the test's deadline: the
+    program is then killed with SIGKILL and the test fails, naming what
+    was still missing."""
+
+    def __init__(self, argv, log_path, kind="program", env=None,
+                 stdin=True, pty_console=False, serial_file=None,
+                 serial_pty=False, extra_logs=()):
+        self.argv = list(argv)
+        self.kind = kind
+        self.log_path = log_path
+        self.extra_logs = list(extra_logs)   # (title, path) shown on failure
+        self.text = ""
+        self.cursor = 0                      # where expect() searches from
+        self.returncode = None
+        self._cond = threading.Condition()
+        self._eof = False
+        self._killed = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._threads = []
+        self._fds = []
+        self._input_fd = None
+        self._log = None
+        ctx = _context()
+
+        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+        if serial_file is None:
+            self._log = open(log_path, "w", encoding="utf-8",
+                             errors="replace")
+
+        child_env = dict(os.environ)
+        child_env.update(env or {})
+        kw = dict(start_new_session=True, env=child_env, close_fds=True)
+
+        console_master = None
+        if pty_console:
+            # Bochs draws its screen with curses on stdin/stdout: give it
+            # a terminal of its own even when we have none (CI).
+            console_master, slave = os.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                        struct.pack("HHHH", 25, 80, 0, 0))
+            kw.update(stdin=slave, stdout=slave, stderr=slave)
+            child_env.setdefault("TERM", "vt100")
+            if child_env["TERM"] in ("", "dumb", "unknown"):
+                child_env["TERM"] = "vt100"
+            self._fds += [console_master]
+            slave_fd = slave
+        else:
+            kw.update(stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            slave_fd = None
+
+        serial_master = None
+        self.serial_path = None
+        if serial_pty:
+            serial_master, sslave = os.openpty()
+            tty.setraw(sslave)
+            tty.setraw(serial_master)
+            self.serial_path = os.ttyname(sslave)
+            # Keep our slave fd open: the master then never reads EIO
+            # while the emulator is starting.
+            self._fds += [serial_master, sslave]
+            self._input_fd = serial_master
+
+        try:
+            self._argv_fixup(child_env)
+            self.proc = subprocess.Popen(self.argv, **kw)
+        except BaseException:
+            for fd in self._fds:
+                os.close(fd)
+            if self._log:
+                self._log.close()
+            raise
+        finally:
+            if slave_fd is not None:
+                os.close(slave_fd)
+        ctx.add(self)
+        if options["verbose"]:
+            print("  $ " + " ".join(self.argv), flush=True)
+
+        if pty_console:
+            term_log = os.path.splitext(log_path)[0] + ".term"
+            self.extra_logs.append(("emulator terminal", term_log))
+            if serial_pty:
+                src = dict(fd=serial_master)
+            elif serial_file:
+                src = dict(path=serial_file)
+            else:
+                src = dict(fd=console_master)
+                console_master = None
+            self._start(self._pump, **src)
+            if console_master is not None:
+                self._start(self._drain, console_master, term_log)
+        else:
+            self._input_fd = self.proc.stdin.fileno() if stdin else None
+            self._start(self._pump, fd=self.proc.stdout.fileno())
+
+    def _argv_fixup(self, env):
+        """Hook for subclasses: the serial pty path is known only now."""
+
+    def _start(self, target, *args, **kw):
+        th = threading.Thread(target=target, args=args, kwargs=kw,
+                              daemon=True)
+        th.start()
+        self._threads.append(th)
+
+    # -- output collection --------------------------------------------------
+
+    def _feed(self, data, final=False):
+        s = self._decoder.decode(data, final).replace("\r", "")
+        s = _ANSI.sub("", s)         # SeaBIOS' terminal setup, Bochs' curses
+        if not s:
+            return
+        with self._cond:
+            self.text += s
+            if self._log:
+                self._log.write(s)
+                self._log.flush()
+            self._cond.notify_all()
+        if options["verbose"]:
+            sys.stdout.write(s)
+            sys.stdout.flush()
+
+    def _pump(self, fd=None, path=None):
+        """Collect output from FD (a pipe or pty) or from the file PATH that
+        the program writes, until the program has exited and nothing more
+        comes."""
+        f = None
+        try:
+            while True:
+                exited = self.proc.poll() is not None
+                got = False
+                if fd is not None:
+                    ready, _, _ = select.select([fd], [], [], 0.05)
+                    if ready:
+                        try:
+                            data = os.read(fd, 65536)
+                        except OSError:
+                            data = b""
+                        if not data:
+                            break
+                        self._feed(data)
+                        got = True
+                else:
+                    if f is None and os.path.exists(path):
+                        f = open(path, "rb")
+                    data = f.read() if f else b""
+                    if data:
+                        self._feed(data)
+                        got = True
+                    else:
+                        time.sleep(0.05)
+                if exited and not got:
+                    break
+        finally:
+            if f:
+                f.close()
+            self._feed(b"", final=True)
+            self.proc.wait()
+            with self._cond:
+                self.returncode = self.proc.returncode
+                self._eof = True
+                self._cond.notify_all()
+
+    def _drain(self, fd, path):
+        """Save the emulator's own terminal output (Bochs' screen, its
+        messages) so that its pty never fills up."""
+        with open(path, "wb") as out:
+            while True:
+                try:
+                    ready, _, _ = select.select([fd], [], [], 0.2)
+                    if not ready:
+                        if self.proc.poll() is not None:
+                            break
+                        continue
+                    data = os.read(fd, 65536)
+                except (OSError, ValueError):
+                    break
+                if not data:
+                    break
+                out.write(data)
+                out.flush()
+
+    # -- control ------------------------------------------------------------
+
+    def running(self):
+        return not self._eof
+
+    def kill(self):
+        """SIGKILL the program's whole process group."""
+        self._killed = True
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self):
+        self.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for th in self._threads:
+            th.join(timeout=5)
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = []
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def send(self, line, newline="\n", delay=0.0):
+        """Type LINE (and NEWLINE) into the console.  DELAY seconds between
+        characters, for a guest that might drop fast input."""
+        if self._input_fd is None:
+            fail("%s has no console input (start it with input)" % self.kind)
+        data = (line + newline).encode()
+        try:
+            if delay:
+                for i in range(len(data)):
+                    os.write(self._input_fd, data[i:i + 1])
+                    time.sleep(delay)
+            else:
+                while data:
+                    data = data[os.write(self._input_fd, data):]
+        except OSError as e:
+            fail("cannot type into %s: %s" % (self.kind, e))
+
+    # -- waiting ------------------------------------------------------------
+
+    def _wait(self, done, timeout=None):
+        """Wait until done(text) is true.  Returns 'ok', 'exited' or
+        'timeout' (the program is then killed)."""
+        ctx = _context()
+        limit = ctx.deadline
+        if timeout is not None:
+            limit = min(limit, time.monotonic() + timeout)
+        with self._cond:
+            while True:
+                if done(self.text):
+                    return "ok"
+                if self._eof:
+                    return "exited"
+                left = limit - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.5))
+        if limit >= ctx.deadline:
+            self.kill()
+        return "timeout"
+
+    def _why(self, state, timeout):
+        if state == "timeout":
+            if timeout is not None and time.monotonic() < _context().deadline:
+                return "nothing matched within %gs" % timeout
+            return "timed out after %gs" % (current_test().timeout
+                                             * options["timeout_scale"])
+        if self._killed:
+            return "%s was killed (test deadline)" % self.kind
+        why = "%s exited with status %s" % (self.kind, self.returncode)
+        if self.kind == "qemu" and self.returncode == 0:
+            why += " (with -no-reboot a triple fault also exits 0)"
+        return why
+
+    def expect(self, pattern, timeout=None):
+        """Wait for PATTERN after the cursor (where the previous expect
+        matched); move the cursor past the match and return it."""
+        rx = _compile(pattern)
+        found = []
+
+        def done(text):
+            m = rx.search(text, self.cursor)
+            if m:
+                found.append(m)
+            return bool(m)
+        state = self._wait(done, timeout)
+        if state != "ok":
+            fail("%s while waiting for %r" % (self._why(state, timeout),
+                                             rx.pattern))
+        self.cursor = found[0].end()
+        return found[0]
+
+    def match(self, *patterns, no=(), settle=None, timeout=None):
+        """Wait until every one of PATTERNS occurs somewhere in the output
+        (any order).  Fails at once if a pattern of NO appears; once all
+        have matched, waits SETTLE seconds (default 0.5 when NO is given)
+        and checks NO again.  Returns the match objects."""
+        want = [_compile(p) for p in patterns]
+        bad = [_compile(p) for p in no]
+        if settle is None:
+            settle = 0.5 if bad else 0.0
+        forbidden = []
+
+        def check_bad(text):
+            for rx in bad:
+                m = rx.search(text)
+                if m:
+                    forbidden.append((rx, m))
+                    return True
+            return False
+
+        def done(text):
+            if check_bad(text):
+                return True
+            return all(rx.search(text) for rx in want)
+
+        state = self._wait(done, timeout)
+        if state == "ok" and not forbidden and settle > 0:
+            self._wait(lambda text: check_bad(text),
+                       min(settle, max(0.0, _context().remaining())))
+        if forbidden:
+            rx, m = forbidden[0]
+            fail("unexpected output matching %r: %s"
+                 % (rx.pattern, self._line_at(m.start())))
+        if state != "ok":
+            missing = [rx.pattern for rx in want if not rx.search(self.text)]
+            fail("%s; missing: %s" % (self._why(state, timeout),
+                                      ", ".join(repr(p) for p in missing)))
+        return [rx.search(self.text) for rx in want]
+
+    def wait(self, timeout=None):
+        """Wait for the program to exit; returns its exit status."""
+        state = self._wait(lambda text: False, timeout)
+        if state == "timeout":
+            fail("%s did not exit: %s" % (self.kind,
+                                          self._why(state, timeout)))
+        return self.returncode
+
+    def _line_at(self, pos):
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        return repr(self.text[start:end if end >= 0 else len(self.text)])
+
+    def report(self, n=15):
+        """Lines describing this run for a failure report."""
+        out = ["%s output: %s" % (self.kind, self.log_path)]
+        out += ["  | " + l for l in _tail(self.text, n)]
+        for title, path, *keep in self.extra_logs:
+            lines = _tail_file(path, n, *keep)
+            if lines:
+                out.append("%s: %s" % (title, path))
+                out += ["  | " + l for l in lines]
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Builds
+
+def _make_argv(targets, variables):
+    return (["make", "-s", "--no-print-directory"] + list(targets)
+            + ["%s=%s" % kv for kv in sorted(variables.items())])
+
+
+def make_target(*targets, **variables):
+    """Run make TARGETS VAR=value... to completion (within the test's
+    deadline); fail with make's output when it fails.  After the test the
+    harness runs `make all` again, so the next test gets the default
+    kernel back."""
+    ctx = _context()
+    ctx.rebuild_after = True
+    r = Run(_make_argv(targets, variables), ctx.log_path("make"),
+            kind="make", stdin=False)
+    status = r.wait()
+    if status != 0:
+        fail("make %s failed with status %s" % (" ".join(targets), status))
+    return r
+
+
+def run_make(*targets, label=None, **variables):
+    """Start make TARGETS (a target that boots an emulator, such as
+    qemu-nox-gdb) with the console captured and typed input possible."""
+    ctx = _context()
+    return Run(_make_argv(targets, variables), ctx.log_path(label),
+               kind="make " + " ".join(targets))
+
+
+def run_command(argv, label=None, kind=None, stdin=True, env=None):
+    """Start any program with its output captured."""
+    ctx = _context()
+    return Run(argv, ctx.log_path(label), kind=kind or os.path.basename(
+        argv[0]), stdin=stdin, env=env)
+
+
+_make_vars = {}
+
+
+def make_var(target):
+    """The output of `make -s print-TARGET` (cached), or None."""
+    if target not in _make_vars:
+        try:
+            out = subprocess.run(
+                ["make", "-s", "--no-print-directory", "print-" + target],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, timeout=60, check=True)
+            _make_vars[target] = out.stdout.decode().strip() or None
+        except (subprocess.SubprocessError, OSError):
+            _make_vars[target] = None
+    return _make_vars[target]
+
+
+# ---------------------------------------------------------------------------
+# Emulators
+
+def _disks(disks):
+    """The disk images to attach: KERNEL_IMG, then FS_IMG when it was
+    built, unless the test names its own list."""
+    if disks is None:
+        disks = [KERNEL_IMG] + ([FS_IMG] if os.path.exists(FS_IMG) else [])
+    for d in disks:
+        if not os.path.exists(d):
+            fail("disk image %s does not exist (did the build run?)" % d)
+    return list(disks)
+
+
+# The lines of QEMU's -d log worth showing: why and where a CPU reset.
+_QEMU_LOG_KEEP = re.compile(r"Triple fault|check_exception|CPU Reset|"
+                            r"^(RIP|EIP|CR0|EFER)=|guest|[Ii]nvalid")
+
+
+def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
+             stopped=False, label=None):
+    """Boot QEMU (TCG, -cpu max: AMD-V with NPT) headless, its serial
+    console on a pipe (typed input works).  EXTRA are more QEMU options.
+    gdb_port opens the gdb stub; stopped=True waits for gdb (-S)."""
+    ctx = _context()
+    t = ctx.test
+    qemu = os.environ.get("QEMU") or make_var("qemu") or "qemu-system-x86_64"
+    log = ctx.log_path(label)
+    qlog = os.path.splitext(log)[0] + ".qemu"
+    argv = [qemu, "-nographic", "-serial", "mon:stdio",
+            "-smp", str(cpus or t.cpus), "-m", str(mem or t.mem),
+            "-no-reboot", "-cpu", "max",
+            "-d", "guest_errors,cpu_reset", "-D", qlog]
+    for i, d in enumerate(_disks(disks)):
+        argv += ["-drive", "file=%s,index=%d,media=disk,format=raw" % (d, i)]
+    if gdb_port:
+        argv += ["-gdb", "tcp::%d" % gdb_port]
+    if stopped:
+        argv.append("-S")
+    argv += list(extra)
+    if os.path.exists(qlog):
+        os.unlink(qlog)
+    return Run(argv, log, kind="qemu",
+               extra_logs=[("qemu log (-d guest_errors,cpu_reset)", qlog,
+                            _QEMU_LOG_KEEP)])
+
+
+class _BochsRun(Run):
+    def __init__(self, cfg_args, cfg_path, rc_path, disks, **kw):
+        self._cfg_args = cfg_args
+        self._cfg_path = cfg_path
+        self._disks = disks
+        bochs = os.environ.get("BOCHS") or make_var("bochs") or "bochs"
+        # Bochs marks a disk image in use with IMAGE.lock and refuses an
+        # image whose lock exists; SIGKILL leaves the lock behind.  Remove,
+        # when the run ends, the locks this run created (never older ones:
+        # they may belong to someone's `make bochs-nox`).
+        self._locks = [d + ".lock" for d in disks
+                       if not os.path.exists(d + ".lock")]
+        super().__init__([bochs, "-q", "-f", cfg_path, "-rc", rc_path], **kw)
+
+    def close(self):
+        super().close()
+        for lock in self._locks:
+            try:
+                os.unlink(lock)
+            except OSError:
+                pass
+        self._locks = []
+
+    def _argv_fixup(self, env):
+        # Write the configuration now that the serial pty (if any) exists.
+        if self.serial_path:
+            args = ["pty"] + self._cfg_args + [self.serial_path]
+        else:
+            args = ["file"] + self._cfg_args + [self.log_path]
+        out = subprocess.run(["sh", "conf/mkbochsrc.sh"] + args,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, timeout=30)
+        if out.returncode != 0:
+            fail("conf/mkbochsrc.sh failed: %s"
+                 % out.stderr.decode(errors="replace").strip())
+        cfg = out.stdout.decode()
+        if len(self._disks) > 2:
+            fail("Bochs runs take at most two disks")
+        for d in self._disks[1:]:
+            size = os.path.getsize(d)
+            if size % CYLINDER_BYTES:
+                fail("%s is not a whole number of 16x63-sector cylinders"
+                     % d)
+            cfg += ("ata0-slave: type=disk, path=%s, mode=flat, "
+                    "cylinders=%d, heads=16, spt=63, translation=none\n"
+                    % (d, size // CYLINDER_BYTES))
+        with open(self._cfg_path, "w") as f:
+            f.write(cfg)
+
+
+def run_bochs(cpus=None, mem=None, disks=None, cpu_model=DEFAULT_BOCHS_CPU,
+              input=False, label=None):
+    """Boot Bochs (VT-x with EPT on corei7_skylake_x; 'ryzen' for SVM)
+    headless.  Its serial console goes to the log file (output only), or,
+    with input=True, to a pty so the test can type into it too.  Bochs'
+    own log is obj/bochs.log (copied next to the serial log)."""
+    ctx = _context()
+    t = ctx.test
+    disks = _disks(disks)
+    log = ctx.log_path(label)
+    base = os.path.splitext(log)[0]
+    rc = base + ".bochs.rc"
+    with open(rc, "w") as f:
+        f.write("c\nq\n")            # continue at the debugger prompt
+    for p in (log, BOCHS_LOG):
+        if os.path.exists(p):
+            os.unlink(p)
+    cfg_args = [disks[0], str(cpus or t.cpus), str(mem or t.mem),
+                cpu_model, OBJDIR]
+    return _BochsRun(cfg_args, base + ".bochsrc", rc, disks,
+                     log_path=log, kind="bochs", pty_console=True,
+                     serial_file=None if input else log, serial_pty=input,
+                     extra_logs=[("bochs log", BOCHS_LOG)])
+
+
+def boot(**kw):
+    """Boot the emulator the test names (@test(..., emulator=...))."""
+    emu = current_test().emulator
+    if emu == "bochs":
+        return run_bochs(**kw)
+    if emu == "qemu":
+        return run_qemu(**kw)
+    raise RuntimeError("test %s names no emulator" % current_test().name)
+
+
+# ---------------------------------------------------------------------------
+# gdb
+
+def gdb_port():
+    port = make_var("gdbport")
+    if not port or not port.isdigit():
+        fail("`make print-gdbport` gave no port")
+    return int(port)
+
+
+def _listening(port):
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if (fields[3] == "0A"
+                            and int(fields[1].rsplit(":", 1)[1], 16) == port):
+                        return True
+        except (OSError, StopIteration, IndexError, ValueError):
+            pass
+    return False
+
+
+def port_in_use(port):
+    return _listening(port)
+
+
+def wait_listening(port, run=None, timeout=None):
+    """Wait until something listens on TCP PORT (read from /proc, without
+    connecting: a gdb stub serves only one client)."""
+    ctx = _context()
+    limit = ctx.deadline if timeout is None else min(
+        ctx.deadline, time.monotonic() + timeout)
+    while not _listening(port):
+        if run is not None and not run.running():
+            fail("%s exited before listening on port %d" % (run.kind, port))
+        if time.monotonic() >= limit:
+            fail("nothing listens on port %d" % port)
+        time.sleep(0.05)
+
+
+def run_gdb(*commands, port=None, gdbinit=None, elf=KERNEL_ELF,
+            label="gdb"):
+    """Run gdb in batch mode against the gdb stub on PORT with the kernel's
+    symbols (or with GDBINIT, e.g. the .gdbinit that make writes), then
+    COMMANDS.  Returns the Run: use .wait() and .match()."""
+    gdb = os.environ.get("GDB") or "gdb"
+    argv = [gdb, "-q", "-batch", "-nx"]
+    if gdbinit:
+        argv += ["-x", gdbinit]
+    else:
+        argv += ["-ex", "set architecture i386:x86-64",
+                 "-ex", "target remote localhost:%d" % (port or gdb_port()),
+                 "-ex", "symbol-file %s" % elf]
+    for c in commands:
+        argv += ["-ex", c]
+    return run_command(argv, label=label, kind="gdb", stdin=False)
+
+
+# ---------------------------------------------------------------------------
+# Running the tests
+
+def _kill_runs(ctx):
+    ctx.watchdog.cancel()
+    for run in list(ctx.runs):
+        run.close()
+
+
+def _rebuild():
+    out = subprocess.run(_make_argv(["all"], {}), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return out.returncode, out.stdout.decode(errors="replace")
+
+
+def run_tests(tests, out=sys.stdout):
+    """Run TESTS in order, printing one result line per test (and the
+    reasons for a failure); returns (passed, failed)."""
+    global _ctx
+    passed = failed = 0
+    os.makedirs(GRADEDIR, exist_ok=True)
+    for t in tests:
+        out.write("%s: " % t.name)
+        out.flush()
+        if options["verbose"]:
+            out.write("\n")
+        ctx = _Context(t)
+        _ctx = ctx
+        ctx.watchdog.start()
+        reason = None
+        try:
+            t.func()
+        except TestFailure as e:
+            reason = [str(e)]
+        except KeyboardInterrupt:
+            _kill_runs(ctx)
+            raise
+        except Exception as e:
+            reason = ["%s: %s" % (type(e).__name__, e)]
+            reason += [l for l in traceback.format_exc().rstrip().split("\n")
+                       [-6:]]
+        finally:
+            _kill_runs(ctx)
+            _ctx = None
+        took = time.monotonic() - ctx.start
+        if reason is None and time.monotonic() > ctx.deadline + 1:
+            reason = ["timed out after %gs"
+                      % (t.timeout * options["timeout_scale"])]
+        if reason is None:
+            passed += 1
+            out.write("OK (%.1fs)\n" % took)
+        else:
+            failed += 1
+            out.write("FAIL (%.1fs)\n" % took)
+            for line in reason:
+                out.write("    %s\n" % line)
+            for run in ctx.runs:
+                if run.kind == "bochs" and os.path.exists(BOCHS_LOG):
+                    keep = os.path.splitext(run.log_path)[0] + ".bochs.log"
+                    shutil.copyfile(BOCHS_LOG, keep)
+                    run.extra_logs = [(x[0], keep) + tuple(x[2:])
+                                      if x[1] == BOCHS_LOG else x
+                                      for x in run.extra_logs]
+                for line in run.report():
+                    out.write("    %s\n" % line)
+        out.flush()
+        if ctx.rebuild_after:
+            status, text = _rebuild()
+            if status != 0:
+                out.write("    (make all failed after this test:)\n")
+                for line in _tail(text, 10):
+                    out.write("    | %s\n" % line)
+                out.flush()
+    return passed, failed
+
+
+def main(argv=None):
+    """Command line: [--tests LIST] [--list] [-v] [--no-build]
+    [--timeout-scale X].  Ends with the line 'N passed, N failed'."""
+    import argparse
+    ap = argparse.ArgumentParser(description="Run the JOS-in-JOS tests.")
+    ap.add_argument("--tests", action="append", default=[],
+                    help="names or glob patterns, comma or space separated")
+    ap.add_argument("names", nargs="*", help="more names or patterns")
+    ap.add_argument("--list", action="store_true", help="list the tests")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="show console output while the tests run")
+    ap.add_argument("--no-build", action="store_true",
+                    help="do not run `make all` first")
+    ap.add_argument("--timeout-scale", type=float,
+                    default=float(os.environ.get("GRADE_TIMEOUT_SCALE", 1)),
+                    help="multiply every timeout (slow machines)")
+    args = ap.parse_args(argv)
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+    # The emulators run in sessions of their own: a SIGTERM or SIGHUP to
+    # the grader must still kill them (run_tests does, on the way out).
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    os.chdir(os.path.dirname(os.path.abspath(sys.argv[0])) or ".")
+    options["verbose"] = args.verbose
+    options["timeout_scale"] = args.timeout_scale
+
+    if args.list:
+        for t in TESTS:
+            print("%-24s %-6s timeout %ds" % (t.name, t.emulator or "-",
+                                              t.timeout))
+        return 0
+
+    patterns = split_test_list(" ".join(args.tests + args.names))
+    tests, unmatched = select_tests(patterns)
+    failed_extra = 0
+    for pat in unmatched:
+        print("%s: FAIL (no test has this name; see --list)" % pat)
+        failed_extra += 1
+
+    passed = failed = 0
+    if not args.no_build and tests:
+        status, text = _rebuild()
+        if status != 0:
+            print("make all failed:")
+            for line in _tail(text, 30):
+                print("    | " + line)
+            for t in tests:
+                print("%s: FAIL (build failed)" % t.name)
+            tests, failed = [], len(tests)
+    try:
+        p, f = run_tests(tests)
+    except KeyboardInterrupt:
+        print("\ninterrupted")
+        return 130
+    passed += p
+    failed += f + failed_extra
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0

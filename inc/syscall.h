@@ -1,0 +1,31 @@
+/*
+ * System call numbers. A user program traps with `int $T_SYSCALL` (48),
+ * the number in %rax and up to five arguments in %rdx, %rcx, %rbx, %rdi,
+ * %rsi; the result comes back in %rax (negative: -E_*).
+ */
+#ifndef JOS_INC_SYSCALL_H
+#define JOS_INC_SYSCALL_H
+
+enum {
+	SYS_cputs = 0,
+	SYS_cgetc,
+	SYS_getenvid,
+	SYS_env_destroy,
+	SYS_page_alloc,
+	SYS_page_map,
+	SYS_page_unmap,
+	SYS_exofork,
+	SYS_env_set_status,
+	SYS_env_set_trapframe,
+	SYS_env_set_pgfault_upcall,
+	SYS_yield,
+	SYS_ipc_try_send,
+	SYS_ipc_recv,
+	SYS_time_msec,
+	SYS_page_free_count,
+	SYS_env_mkguest,
+	SYS_ept_map,
+	NSYSCALLS
+};
+
+#endif /* !JOS_INC_SYSCALL_H */

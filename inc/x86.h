@@ -1,0 +1,252 @@
+/* Thin inline wrappers around x86-64 instructions. */
+#ifndef JOS_INC_X86_H
+#define JOS_INC_X86_H
+
+#include <inc/types.h>
+
+static inline uint8_t inb(int port)
+{
+	uint8_t data;
+	asm volatile("inb %w1,%0" : "=a"(data) : "d"(port));
+	return data;
+}
+
+static inline void insb(int port, void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\tinsb"
+		     : "+D"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "memory", "cc");
+}
+
+static inline uint16_t inw(int port)
+{
+	uint16_t data;
+	asm volatile("inw %w1,%0" : "=a"(data) : "d"(port));
+	return data;
+}
+
+static inline void insw(int port, void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\tinsw"
+		     : "+D"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "memory", "cc");
+}
+
+static inline uint32_t inl(int port)
+{
+	uint32_t data;
+	asm volatile("inl %w1,%0" : "=a"(data) : "d"(port));
+	return data;
+}
+
+static inline void insl(int port, void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\tinsl"
+		     : "+D"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "memory", "cc");
+}
+
+static inline void outb(int port, uint8_t data)
+{
+	asm volatile("outb %0,%w1" : : "a"(data), "d"(port));
+}
+
+static inline void outsb(int port, const void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\toutsb"
+		     : "+S"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "cc");
+}
+
+static inline void outw(int port, uint16_t data)
+{
+	asm volatile("outw %0,%w1" : : "a"(data), "d"(port));
+}
+
+static inline void outsw(int port, const void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\toutsw"
+		     : "+S"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "cc");
+}
+
+static inline void outsl(int port, const void *addr, int cnt)
+{
+	asm volatile("cld\n\trepne\n\toutsl"
+		     : "+S"(addr), "+c"(cnt)
+		     : "d"(port)
+		     : "cc");
+}
+
+static inline void outl(int port, uint32_t data)
+{
+	asm volatile("outl %0,%w1" : : "a"(data), "d"(port));
+}
+
+static inline void invlpg(void *addr)
+{
+	asm volatile("invlpg (%0)" : : "r"(addr) : "memory");
+}
+
+static inline void lidt(void *p)
+{
+	asm volatile("lidt (%0)" : : "r"(p));
+}
+
+static inline void lgdt(void *p)
+{
+	asm volatile("lgdt (%0)" : : "r"(p));
+}
+
+static inline void lldt(uint16_t sel)
+{
+	asm volatile("lldt %0" : : "r"(sel));
+}
+
+static inline void ltr(uint16_t sel)
+{
+	asm volatile("ltr %0" : : "r"(sel));
+}
+
+static inline void lcr0(uint64_t val)
+{
+	asm volatile("movq %0,%%cr0" : : "r"(val));
+}
+
+static inline uint64_t rcr0(void)
+{
+	uint64_t val;
+	asm volatile("movq %%cr0,%0" : "=r"(val));
+	return val;
+}
+
+static inline uint64_t rcr2(void)
+{
+	uint64_t val;
+	asm volatile("movq %%cr2,%0" : "=r"(val));
+	return val;
+}
+
+static inline void lcr3(uint64_t val)
+{
+	asm volatile("movq %0,%%cr3" : : "r"(val) : "memory");
+}
+
+static inline uint64_t rcr3(void)
+{
+	uint64_t val;
+	asm volatile("movq %%cr3,%0" : "=r"(val));
+	return val;
+}
+
+static inline void lcr4(uint64_t val)
+{
+	asm volatile("movq %0,%%cr4" : : "r"(val));
+}
+
+static inline uint64_t rcr4(void)
+{
+	uint64_t cr4;
+	asm volatile("movq %%cr4,%0" : "=r"(cr4));
+	return cr4;
+}
+
+static inline void tlbflush(void)
+{
+	lcr3(rcr3());
+}
+
+static inline uint64_t read_eflags(void)
+{
+	uint64_t eflags;
+	asm volatile("pushfq; popq %0" : "=r"(eflags));
+	return eflags;
+}
+
+static inline void write_eflags(uint64_t eflags)
+{
+	asm volatile("pushq %0; popfq" : : "r"(eflags) : "cc");
+}
+
+static inline uint64_t read_rbp(void)
+{
+	uint64_t rbp;
+	asm volatile("movq %%rbp,%0" : "=r"(rbp));
+	return rbp;
+}
+
+static inline uint64_t read_rsp(void)
+{
+	uint64_t rsp;
+	asm volatile("movq %%rsp,%0" : "=r"(rsp));
+	return rsp;
+}
+
+static inline uint64_t read_rip(void)
+{
+	uint64_t rip;
+	asm volatile("leaq (%%rip),%0" : "=r"(rip));
+	return rip;
+}
+
+static inline void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
+			 uint32_t *ebxp, uint32_t *ecxp, uint32_t *edxp)
+{
+	uint32_t eax, ebx, ecx, edx;
+	asm volatile("cpuid"
+		     : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
+		     : "a"(info), "c"(subleaf));
+	if (eaxp)
+		*eaxp = eax;
+	if (ebxp)
+		*ebxp = ebx;
+	if (ecxp)
+		*ecxp = ecx;
+	if (edxp)
+		*edxp = edx;
+}
+
+static inline uint64_t read_tsc(void)
+{
+	uint32_t lo, hi;
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+#define rdtsc read_tsc
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr"
+		     :
+		     : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
+
+/* Atomically exchange *addr and newval; returns the old value. */
+static inline uint32_t xchg(volatile uint32_t *addr, uint32_t newval)
+{
+	uint32_t result;
+	asm volatile("lock; xchgl %0, %1"
+		     : "+m"(*addr), "=a"(result)
+		     : "1"(newval)
+		     : "cc");
+	return result;
+}
+
+static inline void pause(void)
+{
+	asm volatile("pause");
+}
+
+#endif /* !JOS_INC_X86_H */

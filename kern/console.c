@@ -1,0 +1,484 @@
+/*
+ * The kernel console. Output is written to the COM1 serial port and the
+ * CGA text screen; input is read from COM1 and the PS/2 keyboard into one
+ * ring buffer. See kern/console.h for the rules callers rely on.
+ */
+#include <inc/types.h>
+#include <inc/x86.h>
+#include <inc/memlayout.h>
+#include <inc/string.h>
+#include <inc/stdio.h>
+#include <kern/console.h>
+
+/* Device registers are reached through the boot direct map. */
+#define PHYS_TO_VIRT(pa) ((void *)(uintptr_t)(KERNBASE + (pa)))
+
+static void cons_putc(int c);
+
+/***** Input ring buffer *****/
+
+#define CONSBUFSIZE 512
+
+/*
+ * rpos and wpos only ever increase (wrapping at 2^32, a multiple of the
+ * size); wpos - rpos is the number of unread characters.
+ */
+static struct {
+	uint8_t buf[CONSBUFSIZE];
+	uint32_t rpos;
+	uint32_t wpos;
+} cons;
+
+/* Appends c to the ring, dropping it if the ring is full. */
+static void
+cons_put_input(int c)
+{
+	if (cons.wpos - cons.rpos == CONSBUFSIZE)
+		return;
+	cons.buf[cons.wpos++ % CONSBUFSIZE] = c;
+}
+
+/*
+ * Drains a device into the ring. proc returns a character, 0 for a byte
+ * that yields none, or -1 when the device has nothing more. The bound
+ * keeps a broken device that always claims data from hanging us.
+ */
+static void
+cons_intr(int (*proc)(void))
+{
+	int c, n;
+
+	for (n = 0; n < CONSBUFSIZE && (c = proc()) != -1; n++)
+		if (c != 0)
+			cons_put_input(c);
+}
+
+/***** Serial port: a 16550 UART at COM1 *****/
+
+#define COM1 0x3F8
+
+#define COM_RX 0         /* in: receive buffer (DLAB = 0) */
+#define COM_TX 0         /* out: transmit holding (DLAB = 0) */
+#define COM_DLL 0        /* out: divisor latch, low byte (DLAB = 1) */
+#define COM_DLM 1        /* out: divisor latch, high byte (DLAB = 1) */
+#define COM_IER 1        /* out: interrupt enable */
+#define COM_IER_RDI 0x01 /*   interrupt when received data is available */
+#define COM_FCR 2        /* out: FIFO control */
+#define COM_FCR_ON 0x01  /*   enable FIFOs (trigger level: 1 byte) */
+#define COM_IIR 2        /* in: interrupt identification */
+#define COM_LCR 3        /* out: line control */
+#define COM_LCR_DLAB 0x80 /*  divisor latch access */
+#define COM_LCR_8N1 0x03 /*   8 data bits, no parity, 1 stop bit */
+#define COM_MCR 4        /* out: modem control */
+#define COM_MCR_DTR 0x01
+#define COM_MCR_RTS 0x02
+#define COM_MCR_OUT2 0x08 /*  on PCs, gates the IRQ line to the PIC */
+#define COM_LSR 5         /* in: line status */
+#define COM_LSR_DATA 0x01 /*  a received byte is waiting */
+#define COM_LSR_TXRDY 0x20 /* transmit holding register empty */
+
+#define COM_BAUD 115200
+#define COM_CLOCK 115200 /* the UART's base rate: divisor 1 = full speed */
+
+/* How many LSR polls to wait for the transmitter before giving up. */
+#define COM_TX_SPINS 12800
+
+static bool serial_exists;
+/* The previous input byte was '\r': swallow a following '\n'. */
+static bool serial_saw_cr;
+
+/* Reads one byte from the UART, or -1 if none is waiting. */
+static int
+serial_proc_data(void)
+{
+	int c;
+
+	if (!(inb(COM1 + COM_LSR) & COM_LSR_DATA))
+		return -1;
+	c = inb(COM1 + COM_RX);
+	/* Terminals send CR for Enter; some send CR LF: one newline. */
+	if (c == '\n' && serial_saw_cr) {
+		serial_saw_cr = false;
+		return 0;
+	}
+	serial_saw_cr = (c == '\r');
+	if (c == '\r')
+		return '\n';
+	/* Many terminals send DEL for the backspace key. */
+	if (c == 0x7f)
+		return '\b';
+	return c;
+}
+
+void
+serial_intr(void)
+{
+	if (serial_exists)
+		cons_intr(serial_proc_data);
+}
+
+static void
+serial_putc(int c)
+{
+	int i;
+
+	if (!serial_exists)
+		return;
+	/* Bounded, so a wedged UART slows printing but cannot hang it. */
+	for (i = 0; i < COM_TX_SPINS; i++)
+		if (inb(COM1 + COM_LSR) & COM_LSR_TXRDY)
+			break;
+	outb(COM1 + COM_TX, c);
+}
+
+static void
+serial_init(void)
+{
+	uint16_t div = COM_CLOCK / COM_BAUD;
+
+	/* With no UART the bus floats and every register reads 0xFF. */
+	if (inb(COM1 + COM_LSR) == 0xFF)
+		return;
+	serial_exists = true;
+
+	/* No interrupts while we reprogram it. */
+	outb(COM1 + COM_IER, 0);
+	/*
+	 * Keep anything typed (or piped in) before we got here: turning
+	 * the FIFO on below may discard what the receiver holds.
+	 */
+	serial_intr();
+
+	outb(COM1 + COM_LCR, COM_LCR_DLAB);
+	outb(COM1 + COM_DLL, div & 0xFF);
+	outb(COM1 + COM_DLM, div >> 8);
+	outb(COM1 + COM_LCR, COM_LCR_8N1);
+	outb(COM1 + COM_FCR, COM_FCR_ON);
+	outb(COM1 + COM_MCR, COM_MCR_DTR | COM_MCR_RTS | COM_MCR_OUT2);
+
+	/* Acknowledge any stale interrupt, then ask for receive IRQs. */
+	(void)inb(COM1 + COM_IIR);
+	serial_intr();
+	outb(COM1 + COM_IER, COM_IER_RDI);
+}
+
+/***** CGA (or MDA) text screen *****/
+
+#define CGA_PADDR 0xB8000
+#define CGA_CRTC 0x3D4  /* CRT controller index port; data is + 1 */
+#define MONO_PADDR 0xB0000
+#define MONO_CRTC 0x3B4
+#define CRTC_CURSOR_HI 14
+#define CRTC_CURSOR_LO 15
+
+#define CRT_ROWS 25
+#define CRT_COLS 80
+#define CRT_SIZE (CRT_ROWS * CRT_COLS)
+#define CRT_ATTR 0x0700 /* light grey on black, in a cell's high byte */
+#define CRT_TAB 8
+
+/* Cells are (attribute << 8) | character; NULL when there's no screen. */
+static uint16_t *crt_buf;
+static uint16_t crt_pos;
+static int crt_port;
+
+/* True if the memory at pa keeps what is written there. */
+static bool
+cga_probe(physaddr_t pa)
+{
+	/* volatile: the compiler must really store and reload. */
+	volatile uint16_t *cell = PHYS_TO_VIRT(pa);
+	uint16_t saved = *cell;
+	bool ok;
+
+	*cell = 0xA55A;
+	ok = (*cell == 0xA55A);
+	*cell = saved;
+	return ok;
+}
+
+static void
+cga_init(void)
+{
+	uint16_t pos;
+
+	if (cga_probe(CGA_PADDR)) {
+		crt_buf = PHYS_TO_VIRT(CGA_PADDR);
+		crt_port = CGA_CRTC;
+	} else if (cga_probe(MONO_PADDR)) {
+		crt_buf = PHYS_TO_VIRT(MONO_PADDR);
+		crt_port = MONO_CRTC;
+	} else {
+		return;
+	}
+	/* Carry on below whatever the BIOS and boot loader left on screen. */
+	outb(crt_port, CRTC_CURSOR_HI);
+	pos = inb(crt_port + 1) << 8;
+	outb(crt_port, CRTC_CURSOR_LO);
+	pos |= inb(crt_port + 1);
+	crt_pos = pos < CRT_SIZE ? pos : 0;
+}
+
+/* Moves every row up by one and blanks the bottom row. */
+static void
+cga_scroll(void)
+{
+	int i;
+
+	memmove(crt_buf, crt_buf + CRT_COLS,
+		(CRT_SIZE - CRT_COLS) * sizeof(crt_buf[0]));
+	for (i = CRT_SIZE - CRT_COLS; i < CRT_SIZE; i++)
+		crt_buf[i] = CRT_ATTR | ' ';
+	crt_pos -= CRT_COLS;
+}
+
+static void
+cga_move_cursor(void)
+{
+	outb(crt_port, CRTC_CURSOR_HI);
+	outb(crt_port + 1, crt_pos >> 8);
+	outb(crt_port, CRTC_CURSOR_LO);
+	outb(crt_port + 1, crt_pos & 0xFF);
+}
+
+/* Draws c, whose bits 8-15 may carry an attribute (else the default). */
+static void
+cga_putc(int c)
+{
+	if (crt_buf == NULL)
+		return;
+	if ((c & 0xFF00) == 0)
+		c |= CRT_ATTR;
+	switch (c & 0xFF) {
+	case '\b':
+		if (crt_pos > 0)
+			crt_buf[--crt_pos] = (c & 0xFF00) | ' ';
+		break;
+	case '\n':
+		crt_pos += CRT_COLS;
+		__attribute__((fallthrough));
+	case '\r':
+		crt_pos -= crt_pos % CRT_COLS;
+		break;
+	case '\t':
+		/* At least one space, then up to the next tab stop. */
+		do
+			cga_putc((c & 0xFF00) | ' ');
+		while (crt_pos % CRT_TAB != 0);
+		break;
+	default:
+		crt_buf[crt_pos++] = c;
+		break;
+	}
+	if (crt_pos >= CRT_SIZE)
+		cga_scroll();
+	cga_move_cursor();
+}
+
+/***** PS/2 keyboard (scan code set 1) *****/
+
+#define KBSTATP 0x64    /* controller status port */
+#define KBS_DIB 0x01    /* a byte is waiting at KBDATAP */
+#define KBS_AUX 0x20    /* ... and it comes from the mouse */
+#define KBDATAP 0x60    /* data port */
+
+#define SC_RELEASE 0x80 /* set in a scan code when the key is released */
+#define SC_EXT 0xE0     /* prefix of the extended keys' codes */
+#define SC_PAUSE 0xE1   /* prefix of Pause's codes: two more bytes follow */
+#define SC_CAPS 0x3A
+
+/* Modifier keys held down (or toggled, for caps lock). */
+#define MOD_LSHIFT 0x01
+#define MOD_RSHIFT 0x02
+#define MOD_LCTRL 0x04
+#define MOD_RCTRL 0x08
+#define MOD_LALT 0x10
+#define MOD_RALT 0x20
+#define MOD_CAPS 0x40
+#define MOD_SHIFT (MOD_LSHIFT | MOD_RSHIFT)
+#define MOD_CTRL (MOD_LCTRL | MOD_RCTRL)
+
+/*
+ * Characters for codes 0x00-0x39 (the main block), unshifted and
+ * shifted; "\0" marks codes that are not characters (modifier keys).
+ */
+static const char key_plain[] =
+	"\0\x1b" "1234567890-=" "\b\t"
+	"qwertyuiop[]" "\n\0"
+	"asdfghjkl;'`" "\0\\"
+	"zxcvbnm,./" "\0*\0 ";
+static const char key_shift[] =
+	"\0\x1b" "!@#$%^&*()_+" "\b\t"
+	"QWERTYUIOP{}" "\n\0"
+	"ASDFGHJKL:\"~" "\0|"
+	"ZXCVBNM<>?" "\0*\0 ";
+/* The numeric keypad, codes 0x47-0x53, read as if num lock were on. */
+static const char key_pad[] = "789-456+1230.";
+#define KEY_PAD_FIRST 0x47
+
+static uint32_t kbd_mods;
+static bool kbd_ext;     /* the previous byte was SC_EXT */
+static int kbd_skip;     /* bytes of a Pause sequence still to ignore */
+
+/* The modifier bit a key controls, or 0 if it is not a modifier. */
+static uint32_t
+modifier_bit(uint8_t code, bool ext)
+{
+	switch (code) {
+	case 0x2A:
+		return ext ? 0 : MOD_LSHIFT;
+	case 0x36:
+		return ext ? 0 : MOD_RSHIFT;
+	case 0x1D:
+		return ext ? MOD_RCTRL : MOD_LCTRL;
+	case 0x38:
+		return ext ? MOD_RALT : MOD_LALT;
+	default:
+		return 0;
+	}
+}
+
+static bool
+is_letter(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The character for a pressed non-modifier key, or 0 for none. */
+static int
+key_char(uint8_t code, bool ext)
+{
+	int c = 0;
+
+	if (ext) {
+		/* Keypad Enter and '/'; arrows and the rest are ignored. */
+		if (code == 0x1C)
+			return '\n';
+		return code == 0x35 ? '/' : 0;
+	}
+	if (code < sizeof(key_plain) - 1)
+		c = (kbd_mods & MOD_SHIFT) ? key_shift[code] : key_plain[code];
+	else if (code >= KEY_PAD_FIRST &&
+		 code < KEY_PAD_FIRST + sizeof(key_pad) - 1)
+		c = key_pad[code - KEY_PAD_FIRST];
+	/* Caps lock flips the case of letters only. */
+	if ((kbd_mods & MOD_CAPS) && is_letter(c))
+		c ^= 0x20;
+	if ((kbd_mods & MOD_CTRL) && is_letter(c))
+		c &= 0x1F;
+	return c;
+}
+
+/* Tracks one scan code byte; returns its character, or 0 for none. */
+static int
+kbd_decode(uint8_t sc)
+{
+	bool ext = kbd_ext;
+	uint8_t code = sc & ~SC_RELEASE;
+	uint32_t bit;
+
+	kbd_ext = false;
+	if (kbd_skip > 0) {
+		kbd_skip--;
+		return 0;
+	}
+	if (sc == SC_EXT) {
+		kbd_ext = true;
+		return 0;
+	}
+	if (sc == SC_PAUSE) {
+		kbd_skip = 2;
+		return 0;
+	}
+	bit = modifier_bit(code, ext);
+	if (bit) {
+		if (sc & SC_RELEASE)
+			kbd_mods &= ~bit;
+		else
+			kbd_mods |= bit;
+		return 0;
+	}
+	if (sc & SC_RELEASE)
+		return 0;
+	if (code == SC_CAPS && !ext) {
+		kbd_mods ^= MOD_CAPS;
+		return 0;
+	}
+	return key_char(code, ext);
+}
+
+/* Reads one byte from the keyboard controller, or -1 if none waits. */
+static int
+kbd_proc_data(void)
+{
+	uint8_t st = inb(KBSTATP);
+	uint8_t sc;
+
+	/* 0xFF: no controller at all. */
+	if (st == 0xFF || !(st & KBS_DIB))
+		return -1;
+	sc = inb(KBDATAP);
+	/* Mouse bytes share the port; they are not ours. */
+	if (st & KBS_AUX)
+		return 0;
+	return kbd_decode(sc);
+}
+
+void
+kbd_intr(void)
+{
+	cons_intr(kbd_proc_data);
+}
+
+/***** The console as a whole *****/
+
+void
+cons_init(void)
+{
+	cga_init();
+	serial_init();
+}
+
+int
+cons_getc(void)
+{
+	/* Poll, so input works even before (or without) interrupts. */
+	serial_intr();
+	kbd_intr();
+	if (cons.rpos == cons.wpos)
+		return 0;
+	return cons.buf[cons.rpos++ % CONSBUFSIZE];
+}
+
+/* The one path all console output takes. */
+static void
+cons_putc(int c)
+{
+	serial_putc(c & 0xFF);
+	cga_putc(c);
+}
+
+/***** The inc/stdio.h interface, kernel side *****/
+
+void
+cputchar(int c)
+{
+	cons_putc(c);
+}
+
+int
+getchar(void)
+{
+	int c;
+
+	while ((c = cons_getc()) == 0)
+		pause();
+	return c;
+}
+
+/* In the kernel, every file descriptor is the console. */
+int
+iscons(int fd)
+{
+	return 1;
+}

@@ -1,0 +1,30 @@
+/* Environments: creation, destruction and running (kern/env.c). */
+#ifndef JOS_KERN_ENV_H
+#define JOS_KERN_ENV_H
+
+#include <inc/env.h>
+#include <kern/cpu.h>
+
+extern struct Env *envs;          /* All environments */
+#define curenv (thiscpu->cpu_env) /* Current environment */
+
+void env_init(void);
+int env_alloc(struct Env **e, envid_t parent_id, enum EnvType type);
+void env_free(struct Env *e);
+void env_create(const uint8_t *binary, size_t size, enum EnvType type);
+void env_destroy(struct Env *e);
+
+int envid2env(envid_t envid, struct Env **env_store, bool checkperm);
+void env_run(struct Env *e) __attribute__((noreturn));
+size_t env_count_live(void);
+
+/* User programs linked into the kernel image (obj/kern/userprogs.c). */
+struct userprog {
+	const char *name;
+	const uint8_t *start;
+	const uint8_t *end;
+};
+extern const struct userprog userprogs[];
+const struct userprog *userprog_find(const char *name);
+
+#endif /* !JOS_KERN_ENV_H */

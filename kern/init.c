@@ -1,0 +1,185 @@
+/*
+ * The kernel's C entry point and panic handling.
+ */
+#include <inc/stdio.h>
+#include <inc/string.h>
+#include <inc/assert.h>
+
+#include <kern/console.h>
+#include <kern/monitor.h>
+#include <kern/pmap.h>
+#include <kern/trap.h>
+#include <kern/cpu.h>
+#include <kern/env.h>
+#include <kern/sched.h>
+#include <kern/spinlock.h>
+#include <kern/lapic.h>
+#include <kern/picirq.h>
+#include <kern/mp.h>
+#include <inc/multiboot.h>
+#include <inc/x86.h>
+
+/* From kern/kernel.ld: the bss, which nothing has cleared yet. */
+extern char edata[], __bss_end[];
+
+/*
+ * Recursion for the boot-time backtrace test: each level's frame shows up
+ * in the backtrace with its argument.
+ */
+void test_backtrace(int x)
+{
+	cprintf("entering test_backtrace %d\n", x);
+	if (x > 0)
+		test_backtrace(x - 1);
+	else
+		mon_backtrace(0, 0, 0);
+	cprintf("leaving test_backtrace %d\n", x);
+}
+
+/* The program the first env runs when the command line names none. */
+#define DEFAULT_INIT "hello"
+
+/* The kernel command line (sector 1 of the boot disk, see boot/main.c). */
+static char cmdline[BOOT_CMDLINE_MAX];
+
+static void read_cmdline(uint32_t boot_magic, physaddr_t mbinfo_pa)
+{
+	struct multiboot_info *mbi = (struct multiboot_info *)(KERNBASE + mbinfo_pa);
+
+	if (boot_magic == MULTIBOOT_BOOTLOADER_MAGIC &&
+	    (mbi->flags & MB_FLAG_CMDLINE) && mbi->cmdline)
+		strlcpy(cmdline, (const char *)(KERNBASE + mbi->cmdline),
+			sizeof(cmdline));
+}
+
+/* The first word of the command line: the program the first env runs. */
+static void create_first_env(void)
+{
+	char name[64];
+	const struct userprog *prog;
+	int n = 0;
+
+	while (cmdline[n] && cmdline[n] != ' ' && n < (int)sizeof(name) - 1) {
+		name[n] = cmdline[n];
+		n++;
+	}
+	name[n] = 0;
+	if (n == 0)
+		strcpy(name, DEFAULT_INIT);
+	if (!(prog = userprog_find(name))) {
+		cprintf("kernel command line: no program named '%s'\n", name);
+		return;
+	}
+	env_create(prog->start, prog->end - prog->start, ENV_TYPE_USER);
+}
+
+/* Where mpentry.S finds the stack of the AP being started. */
+void *mpentry_kstack;
+
+/* Start every AP and wait for each to come up. */
+static void boot_aps(void)
+{
+	extern unsigned char mpentry_start[], mpentry_end[];
+	void *code = KADDR(MPENTRY_PADDR);
+	struct CpuInfo *c;
+
+	memmove(code, mpentry_start, mpentry_end - mpentry_start);
+	for (c = cpus; c < cpus + ncpu; c++) {
+		if (c == bootcpu)
+			continue;
+		mpentry_kstack = (void *)kstacktop(c - cpus);
+		lapic_startap(c->cpu_apicid, MPENTRY_PADDR);
+		while (c->cpu_status != CPU_STARTED)
+			pause();
+	}
+}
+
+/* An AP's C entry (from kern/mpentry.S), on its own stack and tables. */
+void mp_main(void)
+{
+	lapic_init();
+	trap_init_percpu();
+	xchg(&thiscpu->cpu_status, CPU_STARTED); /* tell boot_aps we're up */
+	cprintf("SMP: CPU %d starting\n", cpunum());
+
+	lock_kernel();
+	sched_yield();
+}
+
+/*
+ * Called by kern/entry.S in long mode on the boot tables, with the boot
+ * loader's Multiboot magic and info block address.
+ */
+void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
+{
+	/* Before anything else: zero the bss. */
+	memset(edata, 0, __bss_end - edata);
+	read_cmdline(boot_magic, mbinfo_pa);
+
+	cons_init();
+	cprintf("JOS-in-JOS: x86-64 kernel booting\n");
+	if (cmdline[0])
+		cprintf("kernel command line: %s\n", cmdline);
+
+	trap_init();
+	mem_init(boot_magic, mbinfo_pa);
+	env_init();
+
+	mp_init();
+	lapic_init();
+	pic_init();
+	irq_unmask_8259A(IRQ_KBD);
+	irq_unmask_8259A(IRQ_SERIAL);
+
+	test_backtrace(5);
+
+	/* From here on another CPU may enter the kernel: take the lock. */
+	lock_kernel();
+	boot_aps();
+
+	cprintf("Free pages before the first env: %lu\n", page_free_count());
+	create_first_env();
+	sched_yield();
+}
+
+/* The first panic's message, so a nested panic does not recurse; other
+ * CPUs stop when they see it. */
+const char *panicstr;
+
+/*
+ * Report a fatal kernel error and drop into the monitor for good.
+ */
+void _panic(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (panicstr)
+		goto dead;
+	panicstr = fmt;
+
+	/* No interrupts from here on; string ops count upwards. */
+	asm volatile("cli; cld");
+
+	va_start(ap, fmt);
+	cprintf("kernel panic on CPU %d at %s:%d: ", cpunum(), file, line);
+	vcprintf(fmt, ap);
+	cprintf("\n");
+	va_end(ap);
+
+dead:
+	/* The monitor is all that is left to run. */
+	for (;;)
+		monitor(NULL);
+}
+
+/* Like panic, but don't stop. */
+void _warn(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cprintf("kernel warning at %s:%d: ", file, line);
+	vcprintf(fmt, ap);
+	cprintf("\n");
+	va_end(ap);
+}

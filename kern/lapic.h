@@ -1,0 +1,14 @@
+/* The local APIC of each CPU (kern/lapic.c). */
+#ifndef JOS_KERN_LAPIC_H
+#define JOS_KERN_LAPIC_H
+
+#include <inc/types.h>
+
+extern physaddr_t lapicaddr;
+
+void lapic_init(void);
+void lapic_eoi(void);
+void lapic_startap(uint8_t apicid, uint32_t addr);
+int lapic_id(void);
+
+#endif /* !JOS_KERN_LAPIC_H */

@@ -1,0 +1,249 @@
+/*
+ * The kernel monitor: reads a line at the "K> " prompt, splits it into
+ * words and runs the command the first word names.
+ */
+#include <inc/stdio.h>
+#include <inc/string.h>
+#include <inc/memlayout.h>
+#include <inc/x86.h>
+
+#include <kern/monitor.h>
+#include <kern/kdebug.h>
+
+/* Most words a command line may have, the command name included. */
+#define MAXARGS 16
+/* Characters that separate words. */
+#define WHITESPACE " \t\r\n"
+
+struct Command {
+	const char *name;
+	const char *desc;
+	/* Returns < 0 to make the monitor return to its caller. */
+	int (*func)(int argc, char **argv, struct Trapframe *tf);
+};
+
+static const struct Command commands[] = {
+	{ "help", "List the monitor's commands", mon_help },
+	{ "kerninfo", "Show where the kernel lies and how big it is",
+	  mon_kerninfo },
+	{ "backtrace", "Show the call stack: frames, arguments, source lines",
+	  mon_backtrace },
+};
+
+/* ---- help and kerninfo ---------------------------------------------------- */
+
+int mon_help(int argc, char **argv, struct Trapframe *tf)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		cprintf("%s - %s\n", commands[i].name, commands[i].desc);
+	return 0;
+}
+
+/*
+ * Defined by kern/kernel.ld and kern/entry.S. _start is the physical
+ * address the boot loader jumps to; the others are link (virtual)
+ * addresses in the KERNLINK window, which maps physical address p at
+ * KERNLINK + p.
+ */
+extern char _start[], entry[], etext[], edata[], end[];
+
+#define BYTES_PER_KIB 1024
+
+static void show_symbol(const char *name, const char *va)
+{
+	cprintf("  %-6s %016llx (virt)  %016llx (phys)\n", name,
+		(unsigned long long)(uintptr_t)va,
+		(unsigned long long)((uintptr_t)va - KERNLINK));
+}
+
+int mon_kerninfo(int argc, char **argv, struct Trapframe *tf)
+{
+	cprintf("Special kernel symbols:\n");
+	cprintf("  %-6s %16s         %016llx (phys)\n", "_start", "",
+		(unsigned long long)(uintptr_t)_start);
+	show_symbol("entry", entry);
+	show_symbol("etext", etext);
+	show_symbol("edata", edata);
+	show_symbol("end", end);
+	cprintf("Kernel executable memory footprint: %llu KiB\n",
+		(unsigned long long)ROUNDUP(end - entry, BYTES_PER_KIB) /
+			BYTES_PER_KIB);
+	return 0;
+}
+
+/* ---- backtrace ------------------------------------------------------------ */
+
+/*
+ * A frame-pointer frame, as every kernel C function builds one
+ * (push %rbp; mov %rsp, %rbp): %rbp points at the caller's saved %rbp,
+ * with the return address into the caller just above it.
+ */
+struct Frame {
+	uintptr_t saved_rbp;
+	uintptr_t return_rip;
+};
+
+/* Bytes of an argument shown: a register's worth. */
+#define ARG_SHOW_BYTES sizeof(uint64_t)
+
+/*
+ * The memory a backtrace may read: the KSTKSIZE bytes above
+ * mon_backtrace's own frame. Every frame of the current kernel stack
+ * lies there, and checking each address against it (and against
+ * KERNBASE and alignment) keeps a corrupt chain from faulting.
+ */
+struct StackWindow {
+	uintptr_t lo, hi;
+};
+
+static bool in_window(const struct StackWindow *w, uintptr_t addr,
+		      size_t len)
+{
+	return addr >= KERNBASE && addr >= w->lo && addr < w->hi &&
+	       len <= w->hi - addr;
+}
+
+static bool frame_ok(const struct StackWindow *w, uintptr_t rbp)
+{
+	return rbp != 0 && rbp % sizeof(uintptr_t) == 0 &&
+	       in_window(w, rbp, sizeof(struct Frame));
+}
+
+/*
+ * Prints " args" and the argument values of the function info describes,
+ * whose frame is at rbp: " ?" if they are not known, nothing more if it
+ * takes none. Each is shown zero-extended as 16 hex digits.
+ */
+static void print_args(const struct StackWindow *w, uintptr_t rbp,
+		       const struct Ripdebuginfo *info)
+{
+	int i;
+
+	cprintf("  args");
+	if (info->rip_fn_narg < 0) {
+		cprintf(" ?");
+		return;
+	}
+	for (i = 0; i < info->rip_fn_narg; i++)
+		if (!frame_ok(w, rbp) ||
+		    !in_window(w, rbp + info->rip_fn_argoff[i],
+			       info->rip_fn_argsize[i])) {
+			cprintf(" ?");
+			return;
+		}
+	for (i = 0; i < info->rip_fn_narg; i++) {
+		uint64_t v = 0;
+		memcpy(&v, (const void *)(rbp + info->rip_fn_argoff[i]),
+		       MIN((size_t)info->rip_fn_argsize[i], ARG_SHOW_BYTES));
+		cprintf(" %016llx", (unsigned long long)v);
+	}
+}
+
+/*
+ * One frame: its %rbp and return address, then, for the function that
+ * address returns into (the caller, whose own frame is at saved_rbp),
+ * its arguments and the source line of the call.
+ */
+static void print_frame(const struct StackWindow *w, uintptr_t rbp,
+			const struct Frame *f)
+{
+	struct Ripdebuginfo info;
+	/* The return address may begin the next line: look up the call. */
+	int r = debuginfo_rip(f->return_rip - 1, &info);
+	uintptr_t offset = r < 0 ? 0 : f->return_rip - info.rip_fn_addr;
+
+	cprintf("  rbp %016llx  rip %016llx", (unsigned long long)rbp,
+		(unsigned long long)f->return_rip);
+	print_args(w, f->saved_rbp, &info);
+	cprintf("\n         %s:%d: %.*s+%llu\n", info.rip_file, info.rip_line,
+		info.rip_fn_namelen, info.rip_fn_name,
+		(unsigned long long)offset);
+}
+
+/*
+ * Walks the saved frame pointers from our own frame up. kern/entry.S
+ * calls the first C function with %rbp = 0, which ends the chain; so
+ * does anything outside the stack window, and a chain that stops
+ * going up the stack.
+ */
+int mon_backtrace(int argc, char **argv, struct Trapframe *tf)
+{
+	uintptr_t rbp = read_rbp();
+	struct StackWindow w = { rbp, rbp + KSTKSIZE };
+
+	cprintf("Stack backtrace:\n");
+	while (frame_ok(&w, rbp)) {
+		const struct Frame *f = (const struct Frame *)rbp;
+
+		print_frame(&w, rbp, f);
+		if (f->saved_rbp <= rbp)
+			break;
+		rbp = f->saved_rbp;
+	}
+	return 0;
+}
+
+/* ---- The command loop ----------------------------------------------------- */
+
+static bool is_space(char c)
+{
+	return c != '\0' && strchr(WHITESPACE, c) != NULL;
+}
+
+/*
+ * Splits line into words in place. Returns the number of words, or -1
+ * if there are more than MAXARGS.
+ */
+static int split_words(char *line, char **argv)
+{
+	int argc = 0;
+
+	for (;;) {
+		while (is_space(*line))
+			*line++ = '\0';
+		if (*line == '\0')
+			break;
+		if (argc == MAXARGS)
+			return -1;
+		argv[argc++] = line;
+		while (*line != '\0' && !is_space(*line))
+			line++;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* Runs one command line; returns what the command returned (0 if none). */
+static int run_line(char *line, struct Trapframe *tf)
+{
+	char *argv[MAXARGS + 1];
+	int argc = split_words(line, argv);
+	size_t i;
+
+	if (argc < 0) {
+		cprintf("Too many arguments (at most %d)\n", MAXARGS);
+		return 0;
+	}
+	if (argc == 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].func(argc, argv, tf);
+	cprintf("Unknown command '%s'\n", argv[0]);
+	return 0;
+}
+
+void monitor(struct Trapframe *tf)
+{
+	char *line;
+
+	cprintf("Welcome to the JOS kernel monitor!\n");
+	cprintf("Type 'help' for a list of commands.\n");
+	for (;;) {
+		line = readline("K> ");
+		if (line != NULL && run_line(line, tf) < 0)
+			break;
+	}
+}

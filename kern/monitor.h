@@ -1,0 +1,21 @@
+/* The kernel monitor: a command prompt on the console (kern/monitor.c). */
+#ifndef JOS_KERN_MONITOR_H
+#define JOS_KERN_MONITOR_H
+#ifndef JOS_KERNEL
+#error "This is a JOS kernel header; user programs should not #include it"
+#endif
+
+struct Trapframe;
+
+/*
+ * Reads and runs commands until one of them asks to leave (returns < 0).
+ * tf is the trap that brought us here, or NULL when the kernel called in.
+ */
+void monitor(struct Trapframe *tf);
+
+/* The commands; each gets its words as argv (argv[0] is the name). */
+int mon_help(int argc, char **argv, struct Trapframe *tf);
+int mon_kerninfo(int argc, char **argv, struct Trapframe *tf);
+int mon_backtrace(int argc, char **argv, struct Trapframe *tf);
+
+#endif /* !JOS_KERN_MONITOR_H */

@@ -1,0 +1,79 @@
+/*
+ * Round-robin scheduling.
+ *
+ * sched_yield picks the next ENV_RUNNABLE env after the current one in
+ * envs[] order, wrapping around; the current env may continue if nothing
+ * else is runnable and it is still running here. A CPU with nothing to run
+ * halts until an interrupt. When no env is left at all, the system is done
+ * and the monitor runs. Called with the kernel lock held.
+ */
+#include <inc/x86.h>
+#include <inc/assert.h>
+
+#include <kern/env.h>
+#include <kern/pmap.h>
+#include <kern/monitor.h>
+#include <kern/sched.h>
+#include <kern/spinlock.h>
+#include <kern/cpu.h>
+
+void sched_yield(void)
+{
+	int start = curenv ? ENVX(curenv->env_id) + 1 : 0;
+	int i;
+
+	for (i = 0; i < NENV; i++) {
+		struct Env *e = &envs[(start + i) % NENV];
+		if (e->env_status == ENV_RUNNABLE)
+			env_run(e);
+	}
+	if (curenv && curenv->env_status == ENV_RUNNING &&
+	    curenv->env_cpunum == cpunum())
+		env_run(curenv);
+	sched_halt();
+}
+
+/* Are there envs left that could still run? */
+static bool any_env_alive(void)
+{
+	int i;
+
+	for (i = 0; i < NENV; i++)
+		if (envs[i].env_status == ENV_RUNNABLE ||
+		    envs[i].env_status == ENV_RUNNING ||
+		    envs[i].env_status == ENV_DYING)
+			return true;
+	return false;
+}
+
+/*
+ * Nothing to run on this CPU: halt until an interrupt (the timer) brings
+ * it back into the scheduler. If nothing is left anywhere, report and run
+ * the monitor on this CPU, still holding the kernel lock.
+ */
+void sched_halt(void)
+{
+	if (!any_env_alive()) {
+		cprintf("No runnable environments in the system!\n");
+		cprintf("Free pages: %lu\n", page_free_count());
+		for (;;)
+			monitor(NULL);
+	}
+
+	/* Leave the address space of whatever ran here last. */
+	curenv = NULL;
+	lcr3(kern_cr3);
+	thiscpu->cpu_status = CPU_HALTED;
+	unlock_kernel();
+
+	/* Reset the stack and wait, with interrupts on, for the next trap. */
+	asm volatile("movq $0, %%rbp\n\t"
+		     "movq %0, %%rsp\n\t"
+		     "sti\n"
+		     "1:\n\t"
+		     "hlt\n\t"
+		     "jmp 1b\n"
+		     :
+		     : "r"(kstacktop(cpunum())));
+	__builtin_unreachable();
+}

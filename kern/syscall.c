@@ -1,0 +1,314 @@
+/*
+ * System calls.
+ *
+ * Every argument comes from an untrusted user program: env ids go through
+ * envid2env (with the parent-or-self check where the classic API has it),
+ * addresses are checked against UTOP and page alignment, permissions
+ * against PTE_SYSCALL, and user memory the kernel reads is checked with
+ * user_mem_check. A failing call returns -E_* and changes nothing; in
+ * particular it allocates no page that it does not also free.
+ */
+#include <inc/x86.h>
+#include <inc/error.h>
+#include <inc/string.h>
+#include <inc/assert.h>
+#include <inc/syscall.h>
+
+#include <kern/env.h>
+#include <kern/pmap.h>
+#include <kern/trap.h>
+#include <kern/syscall.h>
+#include <kern/console.h>
+#include <kern/sched.h>
+#include <kern/time.h>
+#include <kern/cpu.h>
+
+/* Is va a page-aligned user address below UTOP? */
+static bool user_page_ok(uintptr_t va)
+{
+	return va < UTOP && PGOFF(va) == 0;
+}
+
+/* Are perm's bits allowed for a user mapping (P and U required)? */
+static bool user_perm_ok(uint64_t perm)
+{
+	return (perm & (PTE_U | PTE_P)) == (PTE_U | PTE_P) &&
+	       (perm & ~(uint64_t)PTE_SYSCALL) == 0;
+}
+
+/* Print a string the env passes; destroys the env if it is not its own. */
+static int sys_cputs(const char *s, size_t len)
+{
+	user_mem_assert(curenv, s, len, PTE_U);
+	cprintf("%.*s", (int)len, s);
+	return 0;
+}
+
+/* A character from the console, or 0 if none is waiting. */
+static int sys_cgetc(void)
+{
+	return cons_getc();
+}
+
+static envid_t sys_getenvid(void)
+{
+	return curenv->env_id;
+}
+
+static int sys_env_destroy(envid_t envid)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	if (e == curenv)
+		cprintf("[%08x] exiting gracefully\n", curenv->env_id);
+	else
+		cprintf("[%08x] destroying %08x\n", curenv->env_id, e->env_id);
+	env_destroy(e);
+	return 0;
+}
+
+static __attribute__((noreturn)) void sys_yield(void)
+{
+	sched_yield();
+}
+
+/*
+ * A new env with an empty address space and a copy of the caller's
+ * registers, except that it sees 0 returned. Not runnable yet.
+ */
+static envid_t sys_exofork(void)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = env_alloc(&e, curenv->env_id, ENV_TYPE_USER)) < 0)
+		return r;
+	e->env_status = ENV_NOT_RUNNABLE;
+	e->env_tf = curenv->env_tf;
+	e->env_tf.tf_regs.reg_rax = 0;
+	return e->env_id;
+}
+
+static int sys_env_set_status(envid_t envid, int status)
+{
+	struct Env *e;
+	int r;
+
+	if (status != ENV_RUNNABLE && status != ENV_NOT_RUNNABLE)
+		return -E_INVAL;
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	/* A running env cannot be stopped from another CPU this way. */
+	if (e->env_status == ENV_RUNNING && e != curenv)
+		return -E_INVAL;
+	e->env_status = status;
+	return 0;
+}
+
+/*
+ * Replace an env's registers. The frame is sanitised: ring 3 segments,
+ * interrupts on, no I/O privilege (unless it is the FS server and already
+ * has it), a canonical user rip.
+ */
+static int sys_env_set_trapframe(envid_t envid, struct Trapframe *tf)
+{
+	struct Env *e;
+	struct Trapframe t;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	if (user_mem_check(curenv, tf, sizeof(*tf), PTE_U) < 0)
+		return -E_FAULT;
+	t = *tf;
+	if (t.tf_rip >= ULIM || t.tf_rsp >= ULIM)
+		return -E_INVAL;
+	t.tf_cs = GD_UT | 3;
+	t.tf_ds = GD_UD | 3;
+	t.tf_es = GD_UD | 3;
+	t.tf_ss = GD_UD | 3;
+	t.tf_eflags &= ~(uint64_t)(FL_IOPL_MASK | FL_VM | FL_NT);
+	t.tf_eflags |= FL_IF;
+	if (e->env_type == ENV_TYPE_FS)
+		t.tf_eflags |= FL_IOPL_3;
+	e->env_tf = t;
+	return 0;
+}
+
+static int sys_env_set_pgfault_upcall(envid_t envid, void *func)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	e->env_pgfault_upcall = func;
+	return 0;
+}
+
+/* Map a fresh zeroed page at va in envid's address space. */
+static int sys_page_alloc(envid_t envid, void *va, int perm)
+{
+	struct Env *e;
+	struct PageInfo *pp;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	if (!user_page_ok((uintptr_t)va) || !user_perm_ok(perm))
+		return -E_INVAL;
+	if (!(pp = page_alloc(ALLOC_ZERO)))
+		return -E_NO_MEM;
+	if ((r = page_insert(e->env_pml4e, pp, va, perm)) < 0) {
+		page_free(pp);
+		return r;
+	}
+	return 0;
+}
+
+/* Map the page at srcva in srcenv at dstva in dstenv too. */
+static int sys_page_map(envid_t srcenvid, void *srcva, envid_t dstenvid,
+			void *dstva, int perm)
+{
+	struct Env *src, *dst;
+	struct PageInfo *pp;
+	pte_t *pte;
+	int r;
+
+	if ((r = envid2env(srcenvid, &src, true)) < 0 ||
+	    (r = envid2env(dstenvid, &dst, true)) < 0)
+		return r;
+	if (!user_page_ok((uintptr_t)srcva) ||
+	    !user_page_ok((uintptr_t)dstva) || !user_perm_ok(perm))
+		return -E_INVAL;
+	if (!(pp = page_lookup(src->env_pml4e, srcva, &pte)))
+		return -E_INVAL;
+	if ((perm & PTE_W) && !(*pte & PTE_W))
+		return -E_INVAL;
+	return page_insert(dst->env_pml4e, pp, dstva, perm);
+}
+
+static int sys_page_unmap(envid_t envid, void *va)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	if (!user_page_ok((uintptr_t)va))
+		return -E_INVAL;
+	page_remove(e->env_pml4e, va);
+	return 0;
+}
+
+/*
+ * Send value (and the page at srcva, if srcva < UTOP) to envid, which
+ * must be blocked in sys_ipc_recv. Any env may send to any env.
+ */
+static int sys_ipc_try_send(envid_t envid, uint64_t value, void *srcva,
+			    unsigned perm)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, false)) < 0)
+		return r;
+	if (!e->env_ipc_recving)
+		return -E_IPC_NOT_RECV;
+
+	e->env_ipc_perm = 0;
+	if ((uintptr_t)srcva < UTOP && (uintptr_t)e->env_ipc_dstva < UTOP) {
+		struct PageInfo *pp;
+		pte_t *pte;
+
+		if (PGOFF(srcva) || !user_perm_ok(perm))
+			return -E_INVAL;
+		if (!(pp = page_lookup(curenv->env_pml4e, srcva, &pte)))
+			return -E_INVAL;
+		if ((perm & PTE_W) && !(*pte & PTE_W))
+			return -E_INVAL;
+		if ((r = page_insert(e->env_pml4e, pp, e->env_ipc_dstva,
+				     perm)) < 0)
+			return r;
+		e->env_ipc_perm = perm;
+	} else if ((uintptr_t)srcva < UTOP && PGOFF(srcva)) {
+		return -E_INVAL;
+	}
+
+	e->env_ipc_recving = false;
+	e->env_ipc_from = curenv->env_id;
+	e->env_ipc_value = value;
+	e->env_tf.tf_regs.reg_rax = 0;
+	e->env_status = ENV_RUNNABLE;
+	return 0;
+}
+
+/*
+ * Block until a value arrives. If dstva < UTOP, a page sent along is
+ * mapped there. Returns (in %rax when the env resumes) 0.
+ */
+static int sys_ipc_recv(void *dstva)
+{
+	if ((uintptr_t)dstva < UTOP && PGOFF(dstva))
+		return -E_INVAL;
+	curenv->env_ipc_recving = true;
+	curenv->env_ipc_dstva = dstva;
+	curenv->env_status = ENV_NOT_RUNNABLE;
+	sched_yield();
+}
+
+static int sys_time_msec(void)
+{
+	return (int)time_msec();
+}
+
+/* Free physical pages: lets user-level tests check for leaks. */
+static int64_t sys_page_free_count(void)
+{
+	return (int64_t)page_free_count();
+}
+
+/* Dispatch to the right handler; unknown numbers get -E_NO_SYS. */
+int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
+		uint64_t a4, uint64_t a5)
+{
+	switch (num) {
+	case SYS_cputs:
+		return sys_cputs((const char *)a1, a2);
+	case SYS_cgetc:
+		return sys_cgetc();
+	case SYS_getenvid:
+		return sys_getenvid();
+	case SYS_env_destroy:
+		return sys_env_destroy(a1);
+	case SYS_yield:
+		sys_yield();
+	case SYS_exofork:
+		return sys_exofork();
+	case SYS_env_set_status:
+		return sys_env_set_status(a1, a2);
+	case SYS_env_set_trapframe:
+		return sys_env_set_trapframe(a1, (struct Trapframe *)a2);
+	case SYS_env_set_pgfault_upcall:
+		return sys_env_set_pgfault_upcall(a1, (void *)a2);
+	case SYS_page_alloc:
+		return sys_page_alloc(a1, (void *)a2, a3);
+	case SYS_page_map:
+		return sys_page_map(a1, (void *)a2, a3, (void *)a4, a5);
+	case SYS_page_unmap:
+		return sys_page_unmap(a1, (void *)a2);
+	case SYS_ipc_try_send:
+		return sys_ipc_try_send(a1, a2, (void *)a3, a4);
+	case SYS_ipc_recv:
+		return sys_ipc_recv((void *)a1);
+	case SYS_time_msec:
+		return sys_time_msec();
+	case SYS_page_free_count:
+		return sys_page_free_count();
+	default:
+		return -E_NO_SYS;
+	}
+}
