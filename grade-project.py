@@ -3,6 +3,7 @@
 `make grade TESTS='boot-*,gdb'` runs some of it; `python3 grade-project.py
 --list` names the tests.  The machinery is in gradelib.py."""
 
+import itertools
 import re
 import sys
 
@@ -112,10 +113,9 @@ def monitor_session(r):
     r.expect(r"(?m)^K> ")
     frames = backtrace_frames(r.text, r.text.rfind("backtrace\n"))
     names = [f["func"] for f in frames]
-    for want in ("mon_backtrace", "monitor"):
-        if want not in names:
-            fail("no %s frame in the backtrace command's output: %s"
-                 % (want, names))
+    if "monitor" not in names:
+        fail("no monitor frame in the backtrace command's output: %s"
+             % names)
 
 
 @test("monitor-qemu", emulator="qemu", timeout=30)
@@ -144,6 +144,368 @@ def gdb():
             r"(?m)^#0\s+(0x[0-9a-f]+ in )?i386_init \(.*\) at kern/init\.c:\d+",
             r"(?m)^\$1 = \d+$")
 
+
+
+# ---- User programs (processes) --------------------------------------------
+#
+# Each test boots the kernel with one user program as the first env
+# (obj/kern/kernel-NAME.img, what `make run-NAME-nox` boots) and checks the
+# program's output and the kernel's messages. The first env is always
+# 00001000 (envs[0], generation 1), its first child 00001001.
+#
+# Unless the test ends with an env still alive in the monitor (a
+# breakpoint), every env must be gone at the end, and the kernel must have
+# got back every page: "Free pages: M" after "No runnable environments in
+# the system!" equals "Free pages before the first env: N".
+
+FREE_BEFORE = r"Free pages before the first env: (\d+)"
+FREE_AFTER = r"No runnable environments in the system!\nFree pages: (\d+)"
+PROMPT = r"(?m)^K> "
+USER_PANIC = [r"user panic"]
+
+
+def check_free_pages(r):
+    """N == M, as described above."""
+    before = re.search(FREE_BEFORE, r.text)
+    after = re.search(FREE_AFTER, r.text)
+    if not before or not after:
+        fail("no 'Free pages' line %s the envs ran"
+             % ("before" if not before else "after"))
+    if before.group(1) != after.group(1):
+        fail("pages leaked: %s free before the first env, %s at the end"
+             % (before.group(1), after.group(1)))
+
+
+def in_order(r, *patterns):
+    """Each of PATTERNS occurs after the previous one in the output."""
+    pos = 0
+    for p in patterns:
+        m = re.compile(p, re.MULTILINE).search(r.text, pos)
+        if not m:
+            fail("expected %r after %s" % (p, r._line_at(pos) if pos
+                                            else "the start"))
+        pos = m.end()
+
+
+def run_user(program, *patterns, no=(), leak_check=True, **kw):
+    """Boot with PROGRAM as the first env and wait until every one of
+    PATTERNS has appeared and the system is done (the monitor prompt,
+    after the final free-page count unless leak_check is False); fail on a
+    kernel panic or on a pattern of NO. Returns the run."""
+    r = boot(program, **kw)
+    end = [FREE_AFTER, PROMPT] if leak_check else [PROMPT]
+    r.match(*(list(patterns) + end), no=list(no) + PANIC)
+    if leak_check:
+        check_free_pages(r)
+    return r
+
+
+def user_test(name, *patterns, no=USER_PANIC, timeout=30):
+    """Register the QEMU test NAME that only needs run_user's checks."""
+    @test(name, emulator="qemu", timeout=timeout)
+    def check():
+        run_user(name, *patterns, no=no)
+    return check
+
+
+# The kernel's report of a fatal user fault, and the env going away.
+def user_fault(va, trap, err=None):
+    pats = [r"\[00001000\] user fault va %s ip 008[0-9a-f]{5}\n" % va
+            if va else r"TRAP frame at 0x[0-9a-f]+ from CPU \d+",
+            r"  trap 0x%08x " % trap,
+            r"\[00001000\] free env 00001000"]
+    if err:
+        pats.append(r"  err  0x%08x %s" % (err[0], re.escape(err[1])))
+    return pats
+
+
+def mem_check(va):
+    return [r"\[00001000\] user_mem_check assertion failure for va %s\n" % va,
+            r"\[00001000\] free env 00001000"]
+
+
+user_test("hello", r"hello, world\n", r"i am environment 00001000\n",
+          r"\[00001000\] exiting gracefully",
+          r"\[00001000\] free env 00001000")
+
+# sys_cputs with pointers the env does not own: the kernel checks them.
+user_test("buggyhello", *mem_check("00000001"),
+          no=USER_PANIC + [r"still alive"])
+user_test("buggyhello2", *mem_check("008[0-9a-f]{2}000"),
+          no=USER_PANIC + [r"still alive", r"hello, world"])
+user_test("evilhello", *mem_check("ffffffff80100000"),
+          no=USER_PANIC + [r"still alive"])
+
+# Exceptions in user mode destroy the env (with the trap frame printed).
+user_test("divzero", *user_fault(None, 0) + [r"trap 0x00000000 Divide error"],
+          no=USER_PANIC + [r"1/0 is"])
+user_test("softint", *user_fault(None, 13) +
+          [r"trap 0x0000000d General Protection"],
+          no=USER_PANIC + [r"still alive", r"trap 0x0000000e"])
+user_test("badsegment", *user_fault(None, 13) +
+          [r"trap 0x0000000d General Protection"],
+          no=USER_PANIC + [r"still alive"])
+user_test("faultread", *user_fault("00000000", 14,
+                                   (4, "[user, read, not-present]")),
+          no=USER_PANIC + [r"I read"])
+user_test("faultreadkernel", *user_fault("ffffffff80100000", 14,
+                                         (5, "[user, read, protection]")),
+          no=USER_PANIC + [r"I read"])
+user_test("faultwrite", *user_fault("00000000", 14,
+                                    (6, "[user, write, not-present]")),
+          no=USER_PANIC + [r"still alive"])
+user_test("faultwritekernel", *user_fault("ffffffff80100000", 14,
+                                          (7, "[user, write, protection]")),
+          no=USER_PANIC + [r"still alive"])
+
+
+@test("breakpoint", emulator="qemu", timeout=30)
+def breakpoint():
+    """int3 from ring 3 reaches the monitor, which shows the user frame;
+    the env is still alive there, so no leak check."""
+    r = run_user("breakpoint", r"TRAP frame at 0x[0-9a-f]+ from CPU \d+",
+                 r"  trap 0x00000003 Breakpoint",
+                 r"  rip  0x0000000000800[0-9a-f]{3}\n",
+                 r"  cs   0x----001b", no=USER_PANIC + [FREE_AFTER],
+                 leak_check=False)
+    in_order(r, r"\[00000000\] new env 00001000",
+             r"Welcome to the JOS kernel monitor!", r"TRAP frame at",
+             r"trap 0x00000003 Breakpoint", PROMPT)
+
+
+@test("testbss", emulator="qemu", timeout=30)
+def testbss():
+    r = run_user("testbss", r"Making sure bss works right\.\.\.\n",
+                 r"Yes, good\.  Now doing a wild write off the end\.\.\.\n",
+                 r"\[00001000\] user fault va 00[0-9a-f]{6} ip 008",
+                 r"\[00001000\] free env 00001000",
+                 no=USER_PANIC + [r"SHOULD HAVE TRAPPED", r"isn't cleared",
+                                  r"didn't hold"])
+    in_order(r, r"Making sure", r"Yes, good", r"user fault va")
+
+
+@test("dumbfork", emulator="qemu", timeout=30)
+def dumbfork():
+    lines = ([r"(?m)^%d: I am the parent!$" % i for i in range(10)] +
+             [r"(?m)^%d: I am the child!$" % i for i in range(20)])
+    r = run_user("dumbfork", *lines + [r"\[00001000\] exiting gracefully",
+                                       r"\[00001001\] exiting gracefully"],
+                 no=USER_PANIC + [r"10: I am the parent"])
+    in_order(r, *[r"(?m)^%d: I am the child!$" % i for i in range(20)])
+    in_order(r, *[r"(?m)^%d: I am the parent!$" % i for i in range(10)])
+
+
+# User-level page-fault handling.
+user_test("faultdie", r"i faulted at va deadbeef, err 6\n",
+          r"\[00001000\] exiting gracefully",
+          no=USER_PANIC + [r"still alive"])
+user_test("faultregs", r"Registers in UTrapframe OK\n",
+          r"Registers after page-fault OK\n",
+          no=USER_PANIC + [r"MISMATCH", r"  \S+: \S+ is "])
+
+
+@test("faultalloc", emulator="qemu", timeout=30)
+def faultalloc():
+    seq = [r"fault deadbeef\n", r"this string was faulted in at deadbeef\n",
+           r"fault cafebffe\n", r"fault cafec000\n",
+           r"this string was faulted in at cafebffe\n",
+           r"\[00001000\] exiting gracefully"]
+    r = run_user("faultalloc", *seq, no=USER_PANIC)
+    in_order(r, *seq)
+
+
+user_test("faultallocbad", *mem_check("deadbeef"),
+          no=USER_PANIC + [r"fault deadbeef", r"still alive"])
+user_test("faultnostack", *mem_check("efffff[0-9a-f]{2}"),
+          no=USER_PANIC + [r"still alive"])
+user_test("faultbadhandler", *mem_check("(deadbeef|efff[0-9a-f]{4})"),
+          no=USER_PANIC + [r"still alive"])
+user_test("faultevilhandler",
+          *mem_check("(ffffffff80100020|efff[0-9a-f]{4})"),
+          no=USER_PANIC + [r"still alive"])
+
+
+# ---- fork, preemption, IPC ------------------------------------------------
+
+FORKTREE_DEPTH = 3
+FORKTREE_NAMES = ["".join(b) for n in range(FORKTREE_DEPTH + 1)
+                  for b in itertools.product("01", repeat=n)]
+
+
+def forktree_test(**kw):
+    r = run_user("forktree", *[r"(?m)^[0-9a-f]{4}: I am '%s'$" % n
+                               for n in FORKTREE_NAMES],
+                 no=USER_PANIC, **kw)
+    if r.text.count("exiting gracefully") != len(FORKTREE_NAMES):
+        fail("expected %d envs to exit, %d did"
+             % (len(FORKTREE_NAMES), r.text.count("exiting gracefully")))
+
+
+SPIN = [r"I am the parent\.  Forking the child\.\.\.\n",
+        r"I am the child\.  Spinning\.\.\.\n",
+        r"I am the parent\.  Running the child\.\.\.\n",
+        r"I am the parent\.  Killing the child\.\.\.\n",
+        r"\[00001000\] destroying 00001001\n",
+        r"\[[0-9a-f]{8}\] free env 00001001\n",
+        r"\[00001000\] exiting gracefully"]
+
+
+def spin_test(**kw):
+    r = run_user("spin", *SPIN, no=USER_PANIC, **kw)
+    in_order(r, SPIN[0], SPIN[3], SPIN[4])
+
+
+YIELD_ENVS = ["00001000", "00001001", "00001002"]
+
+
+def yield_test(**kw):
+    pats = []
+    for e in YIELD_ENVS:
+        seq = ([r"Hello, I am environment %s\.\n" % e] +
+               [r"Back in environment %s, iteration %d\.\n" % (e, i)
+                for i in range(5)] +
+               [r"All done in environment %s\.\n" % e])
+        pats.append(seq)
+    r = run_user("yield", *sum(pats, []), no=USER_PANIC, **kw)
+    for seq in pats:
+        in_order(r, *seq)
+
+
+PINGPONG = ([r"send 0 from 1000 to 1001\n"] +
+            [r"%s got %d from %s\n" % (("1001", i, "1000") if i % 2 == 0
+                                        else ("1000", i, "1001"))
+             for i in range(11)])
+
+
+def pingpong_test(**kw):
+    r = run_user("pingpong", *PINGPONG, no=USER_PANIC, **kw)
+    in_order(r, *PINGPONG)
+
+
+STRESS_CHILDREN = 20
+
+
+def stresssched_test(**kw):
+    r = run_user("stresssched", r"stresssched on CPU", no=USER_PANIC, **kw)
+    n = len(re.findall(r"\[[0-9a-f]{8}\] stresssched on CPU \d+\n", r.text))
+    if n != STRESS_CHILDREN:
+        fail("%d of %d children finished" % (n, STRESS_CHILDREN))
+
+
+@test("forktree", emulator="qemu", timeout=30)
+def forktree():
+    forktree_test()
+
+
+@test("spin", emulator="qemu", timeout=30)
+def spin():
+    spin_test()
+
+
+@test("spin-smp", emulator="qemu", cpus=2, timeout=30)
+def spin_smp():
+    spin_test()
+
+
+@test("yield", emulator="qemu", timeout=30)
+def yield_():
+    yield_test()
+
+
+@test("stresssched", emulator="qemu", cpus=4, timeout=60)
+def stresssched():
+    stresssched_test()
+
+
+@test("sendpage", emulator="qemu", cpus=2, timeout=30)
+def sendpage():
+    seq = [r"1000 got message: hello child environment! how are you\?\n",
+           r"child received correct message\n",
+           r"1001 got message: hello parent environment! I'm good\.\n",
+           r"parent received correct message\n"]
+    r = run_user("sendpage", *seq, no=USER_PANIC)
+    in_order(r, *seq)
+
+
+@test("pingpong", emulator="qemu", cpus=2, timeout=30)
+def pingpong():
+    pingpong_test()
+
+
+@test("pingpongs", emulator="qemu", cpus=2, timeout=30)
+def pingpongs():
+    """sfork: the counter is shared memory, and thisenv must still be
+    each env's own (the same pointer on all of an env's lines, different
+    for the two envs)."""
+    seq = [r"i am 00001000; thisenv is (0x[0-9a-f]+)\n",
+           r"send 0 from 1000 to 1001\n"]
+    for i in range(11):
+        me, other = ("1001", "1000") if i % 2 == 0 else ("1000", "1001")
+        seq.append(r"%s got %d from %s \(thisenv is 0x[0-9a-f]+ %s\)\n"
+                   % (me, i, other, me))
+    r = run_user("pingpongs", *seq, no=USER_PANIC)
+    in_order(r, *seq)
+    seen = {}
+    for env, ptr in [("1000", m) for m in re.findall(
+            r"i am 00001000; thisenv is (0x[0-9a-f]+)", r.text)] + \
+            [(e, p) for p, e in re.findall(
+                r"\(thisenv is (0x[0-9a-f]+) ([0-9a-f]+)\)", r.text)]:
+        seen.setdefault(env, set()).add(ptr)
+    if any(len(v) != 1 for v in seen.values()) or \
+            seen.get("1000") == seen.get("1001"):
+        fail("thisenv is not each env's own: %s" % seen)
+
+
+PRIMES_LIMIT = 1000
+
+
+@test("primes", emulator="qemu", cpus=4, timeout=90)
+def primes():
+    """The concurrent sieve prints every prime up to PRIMES_LIMIT, in
+    order, and its whole pipeline exits."""
+    want = [n for n in range(2, PRIMES_LIMIT + 1)
+            if all(n % d for d in range(2, int(n ** 0.5) + 1))]
+    r = run_user("primes", r"CPU \d+: %d\n" % want[-1], no=USER_PANIC)
+    got = [int(x) for x in re.findall(r"(?m)^CPU \d+: (\d+)$", r.text)]
+    if got != want:
+        fail("primes printed %s ... (%d of them), expected %d primes up "
+             "to %d" % (got[:10], len(got), len(want), PRIMES_LIMIT))
+
+
+@test("sysfuzz", emulator="qemu", cpus=2, timeout=180)
+def sysfuzz():
+    """100,000 random system calls: the kernel survives, and every page
+    comes back."""
+    run_user("sysfuzz", r"sysfuzz: seed \d+\n",
+             r"sysfuzz: 100000 system calls, kernel survived\n",
+             no=USER_PANIC)
+
+
+# The same programs under Bochs, one and two CPUs.
+
+@test("spin-bochs", emulator="bochs", cpus=1, timeout=180)
+def spin_bochs():
+    spin_test()
+
+
+@test("yield-bochs", emulator="bochs", cpus=1, timeout=180)
+def yield_bochs():
+    yield_test()
+
+
+@test("forktree-bochs", emulator="bochs", cpus=2, timeout=180)
+def forktree_bochs():
+    forktree_test()
+
+
+@test("pingpong-bochs", emulator="bochs", cpus=2, timeout=180)
+def pingpong_bochs():
+    pingpong_test()
+
+
+@test("stresssched-bochs", emulator="bochs", cpus=2, timeout=240)
+def stresssched_bochs():
+    stresssched_test()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,9 +10,10 @@ output is captured, and checks that output with regular expressions:
         r.match(r"check_page\\(\\) succeeded!", r"^K> ", no=[r"kernel panic"])
 
 A test passes when it returns and fails when it raises (fail(), a helper's
-TestFailure, or any other exception).  Each test has a deadline; when it
-passes, every process of the test is killed with SIGKILL (Bochs ignores
-SIGTERM).  Console output goes to obj/grade/<test>.log as it arrives.
+TestFailure, or any other exception).  Each test has a deadline (its
+timeout); at the deadline, and when the test ends, every process the test
+started is killed with SIGKILL (Bochs ignores SIGTERM).  Console output
+goes to obj/grade/<test>.log as it arrives.
 """
 
 import codecs
@@ -196,6 +197,22 @@ def _tail_file(path, n, keep=None):
     return lines[-n:]
 
 
+def _group_pids(pgid):
+    """The live processes of process group PGID (from /proc)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
+            pids.append(int(name))
+    return pids
+
+
 class Run:
     """A program started by a test.  Its console output collects in .text
     (carriage returns dropped) and in the log file .log_path.
@@ -210,7 +227,8 @@ class Run:
         self.argv = list(argv)
         self.kind = kind
         self.log_path = log_path
-        self.extra_logs = list(extra_logs)   # (title, path) shown on failure
+        # (title, path[, regex of the lines to keep]) shown on failure
+        self.extra_logs = list(extra_logs)
         self.text = ""
         self.cursor = 0                      # where expect() searches from
         self.returncode = None
@@ -264,7 +282,7 @@ class Run:
             self._input_fd = serial_master
 
         try:
-            self._argv_fixup(child_env)
+            self._prepare(child_env)
             self.proc = subprocess.Popen(self.argv, **kw)
         except BaseException:
             for fd in self._fds:
@@ -296,8 +314,9 @@ class Run:
             self._input_fd = self.proc.stdin.fileno() if stdin else None
             self._start(self._pump, fd=self.proc.stdout.fileno())
 
-    def _argv_fixup(self, env):
-        """Hook for subclasses: the serial pty path is known only now."""
+    def _prepare(self, env):
+        """Hook for subclasses, run just before the program starts (the
+        serial pty, if any, exists by then)."""
 
     def _start(self, target, *args, **kw):
         th = threading.Thread(target=target, args=args, kwargs=kw,
@@ -388,8 +407,21 @@ class Run:
         return not self._eof
 
     def kill(self):
-        """SIGKILL the program's whole process group."""
+        """SIGKILL the program's whole process group.  The other members
+        go first, so that a leader such as make can still reap them (an
+        orphan would stay a zombie in a container whose init reaps
+        nothing)."""
         self._killed = True
+        others = [p for p in _group_pids(self.proc.pid)
+                  if p != self.proc.pid]
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        until = time.monotonic() + 1.0
+        while others and self.proc.poll() is None and time.monotonic() < until:
+            time.sleep(0.02)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -561,19 +593,28 @@ def _make_argv(targets, variables):
             + ["%s=%s" % kv for kv in sorted(variables.items())])
 
 
-def make_target(*targets, **variables):
+def make_target(*targets, restore=True, **variables):
     """Run make TARGETS VAR=value... to completion (within the test's
-    deadline); fail with make's output when it fails.  After the test the
-    harness runs `make all` again, so the next test gets the default
-    kernel back."""
+    deadline); fail with make's output when it fails.  With restore=True
+    the harness runs `make all` after the test, so that the next test
+    gets the default build back."""
     ctx = _context()
-    ctx.rebuild_after = True
+    ctx.rebuild_after = ctx.rebuild_after or restore
     r = Run(_make_argv(targets, variables), ctx.log_path("make"),
             kind="make", stdin=False)
     status = r.wait()
     if status != 0:
         fail("make %s failed with status %s" % (" ".join(targets), status))
     return r
+
+
+def kernel_image(program):
+    """The boot disk whose kernel command line starts user program PROGRAM
+    first (obj/kern/kernel-PROGRAM.img, what `make run-PROGRAM` boots);
+    built now."""
+    path = os.path.join(OBJDIR, "kern", "kernel-%s.img" % program)
+    make_target(path, restore=False)
+    return path
 
 
 def run_make(*targets, label=None, **variables):
@@ -678,7 +719,7 @@ class _BochsRun(Run):
                 pass
         self._locks = []
 
-    def _argv_fixup(self, env):
+    def _prepare(self, env):
         # Write the configuration now that the serial pty (if any) exists.
         if self.serial_path:
             args = ["pty"] + self._cfg_args + [self.serial_path]
@@ -730,8 +771,14 @@ def run_bochs(cpus=None, mem=None, disks=None, cpu_model=DEFAULT_BOCHS_CPU,
                      extra_logs=[("bochs log", BOCHS_LOG)])
 
 
-def boot(**kw):
-    """Boot the emulator the test names (@test(..., emulator=...))."""
+def boot(program=None, **kw):
+    """Boot the emulator the test names (@test(..., emulator=...)), with
+    run_qemu's or run_bochs' keyword arguments.  PROGRAM: boot the kernel
+    with that user program as the first environment (kernel_image)."""
+    if program is not None:
+        disks = _disks(kw.pop("disks", None))
+        disks[0] = kernel_image(program)
+        kw["disks"] = disks
     emu = current_test().emulator
     if emu == "bochs":
         return run_bochs(**kw)

@@ -27,6 +27,8 @@ echo "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14"
 echo "ata0-master: type=disk, path=$image, mode=flat, cylinders=$cyls, heads=16, spt=63, translation=none"
 echo "clock: sync=none, time0=local"
 echo "speaker: enabled=0"
+# Without dummy sound drivers Bochs opens ALSA and prints noise.
+echo "sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy"
 echo "mouse: enabled=0"
 echo "panic: action=fatal"
 echo "error: action=report"

@@ -24,8 +24,14 @@ void umain(int argc, char **argv);
 /* libmain.c or entry.S */
 extern const char *binaryname;
 extern const volatile struct Env *thisenv;
-extern const volatile struct Env envs[NENV];
-extern const volatile struct PageInfo pages[];
+/*
+ * envs[NENV] and pages[] are the kernel's read-only copies at UENVS and
+ * UPAGES. Constant pointers rather than extern arrays, for the reason
+ * given above uvpt in inc/memlayout.h (-mcmodel=small reaches symbols
+ * below 2 GiB only).
+ */
+#define envs ((const volatile struct Env *)UENVS)
+#define pages ((const volatile struct PageInfo *)UPAGES)
 
 /* exit.c */
 void exit(void) __attribute__((noreturn));

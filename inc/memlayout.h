@@ -148,11 +148,15 @@ typedef uint64_t pml4e_t;
  *   uvpt[PGNUM(va)]   is the PTE mapping va,
  *   uvpd[va >> 21]    the PDE, uvpde[va >> 30] the PDPTE,
  *   uvpml4e[va >> 39] the PML4E.
+ * They are constant pointers, not extern arrays: user code is built with
+ * -mcmodel=small, which addresses a symbol with a 32-bit field, and these
+ * tables lie far above 4 GiB. (lib/entry.S still defines absolute symbols
+ * of the same names, for the debugger.)
  */
-extern volatile pte_t uvpt[];
-extern volatile pde_t uvpd[];
-extern volatile pdpe_t uvpde[];
-extern volatile pml4e_t uvpml4e[];
+#define uvpt ((volatile pte_t *)UVPT)
+#define uvpd ((volatile pde_t *)UVPD)
+#define uvpde ((volatile pdpe_t *)UVPDE)
+#define uvpml4e ((volatile pml4e_t *)UVPML4E)
 #endif
 
 /*

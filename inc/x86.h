@@ -4,14 +4,17 @@
 
 #include <inc/types.h>
 
-static inline uint8_t inb(int port)
+/* Always inlined, even at -O0: read_rbp() must read its caller's frame. */
+#define X86_INLINE static inline __attribute__((always_inline))
+
+X86_INLINE uint8_t inb(int port)
 {
 	uint8_t data;
 	asm volatile("inb %w1,%0" : "=a"(data) : "d"(port));
 	return data;
 }
 
-static inline void insb(int port, void *addr, int cnt)
+X86_INLINE void insb(int port, void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\tinsb"
 		     : "+D"(addr), "+c"(cnt)
@@ -19,14 +22,14 @@ static inline void insb(int port, void *addr, int cnt)
 		     : "memory", "cc");
 }
 
-static inline uint16_t inw(int port)
+X86_INLINE uint16_t inw(int port)
 {
 	uint16_t data;
 	asm volatile("inw %w1,%0" : "=a"(data) : "d"(port));
 	return data;
 }
 
-static inline void insw(int port, void *addr, int cnt)
+X86_INLINE void insw(int port, void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\tinsw"
 		     : "+D"(addr), "+c"(cnt)
@@ -34,14 +37,14 @@ static inline void insw(int port, void *addr, int cnt)
 		     : "memory", "cc");
 }
 
-static inline uint32_t inl(int port)
+X86_INLINE uint32_t inl(int port)
 {
 	uint32_t data;
 	asm volatile("inl %w1,%0" : "=a"(data) : "d"(port));
 	return data;
 }
 
-static inline void insl(int port, void *addr, int cnt)
+X86_INLINE void insl(int port, void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\tinsl"
 		     : "+D"(addr), "+c"(cnt)
@@ -49,12 +52,12 @@ static inline void insl(int port, void *addr, int cnt)
 		     : "memory", "cc");
 }
 
-static inline void outb(int port, uint8_t data)
+X86_INLINE void outb(int port, uint8_t data)
 {
 	asm volatile("outb %0,%w1" : : "a"(data), "d"(port));
 }
 
-static inline void outsb(int port, const void *addr, int cnt)
+X86_INLINE void outsb(int port, const void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\toutsb"
 		     : "+S"(addr), "+c"(cnt)
@@ -62,12 +65,12 @@ static inline void outsb(int port, const void *addr, int cnt)
 		     : "cc");
 }
 
-static inline void outw(int port, uint16_t data)
+X86_INLINE void outw(int port, uint16_t data)
 {
 	asm volatile("outw %0,%w1" : : "a"(data), "d"(port));
 }
 
-static inline void outsw(int port, const void *addr, int cnt)
+X86_INLINE void outsw(int port, const void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\toutsw"
 		     : "+S"(addr), "+c"(cnt)
@@ -75,7 +78,7 @@ static inline void outsw(int port, const void *addr, int cnt)
 		     : "cc");
 }
 
-static inline void outsl(int port, const void *addr, int cnt)
+X86_INLINE void outsl(int port, const void *addr, int cnt)
 {
 	asm volatile("cld\n\trepne\n\toutsl"
 		     : "+S"(addr), "+c"(cnt)
@@ -83,118 +86,118 @@ static inline void outsl(int port, const void *addr, int cnt)
 		     : "cc");
 }
 
-static inline void outl(int port, uint32_t data)
+X86_INLINE void outl(int port, uint32_t data)
 {
 	asm volatile("outl %0,%w1" : : "a"(data), "d"(port));
 }
 
-static inline void invlpg(void *addr)
+X86_INLINE void invlpg(void *addr)
 {
 	asm volatile("invlpg (%0)" : : "r"(addr) : "memory");
 }
 
-static inline void lidt(void *p)
+X86_INLINE void lidt(void *p)
 {
 	asm volatile("lidt (%0)" : : "r"(p));
 }
 
-static inline void lgdt(void *p)
+X86_INLINE void lgdt(void *p)
 {
 	asm volatile("lgdt (%0)" : : "r"(p));
 }
 
-static inline void lldt(uint16_t sel)
+X86_INLINE void lldt(uint16_t sel)
 {
 	asm volatile("lldt %0" : : "r"(sel));
 }
 
-static inline void ltr(uint16_t sel)
+X86_INLINE void ltr(uint16_t sel)
 {
 	asm volatile("ltr %0" : : "r"(sel));
 }
 
-static inline void lcr0(uint64_t val)
+X86_INLINE void lcr0(uint64_t val)
 {
 	asm volatile("movq %0,%%cr0" : : "r"(val));
 }
 
-static inline uint64_t rcr0(void)
+X86_INLINE uint64_t rcr0(void)
 {
 	uint64_t val;
 	asm volatile("movq %%cr0,%0" : "=r"(val));
 	return val;
 }
 
-static inline uint64_t rcr2(void)
+X86_INLINE uint64_t rcr2(void)
 {
 	uint64_t val;
 	asm volatile("movq %%cr2,%0" : "=r"(val));
 	return val;
 }
 
-static inline void lcr3(uint64_t val)
+X86_INLINE void lcr3(uint64_t val)
 {
 	asm volatile("movq %0,%%cr3" : : "r"(val) : "memory");
 }
 
-static inline uint64_t rcr3(void)
+X86_INLINE uint64_t rcr3(void)
 {
 	uint64_t val;
 	asm volatile("movq %%cr3,%0" : "=r"(val));
 	return val;
 }
 
-static inline void lcr4(uint64_t val)
+X86_INLINE void lcr4(uint64_t val)
 {
 	asm volatile("movq %0,%%cr4" : : "r"(val));
 }
 
-static inline uint64_t rcr4(void)
+X86_INLINE uint64_t rcr4(void)
 {
 	uint64_t cr4;
 	asm volatile("movq %%cr4,%0" : "=r"(cr4));
 	return cr4;
 }
 
-static inline void tlbflush(void)
+X86_INLINE void tlbflush(void)
 {
 	lcr3(rcr3());
 }
 
-static inline uint64_t read_eflags(void)
+X86_INLINE uint64_t read_eflags(void)
 {
 	uint64_t eflags;
 	asm volatile("pushfq; popq %0" : "=r"(eflags));
 	return eflags;
 }
 
-static inline void write_eflags(uint64_t eflags)
+X86_INLINE void write_eflags(uint64_t eflags)
 {
 	asm volatile("pushq %0; popfq" : : "r"(eflags) : "cc");
 }
 
-static inline uint64_t read_rbp(void)
+X86_INLINE uint64_t read_rbp(void)
 {
 	uint64_t rbp;
 	asm volatile("movq %%rbp,%0" : "=r"(rbp));
 	return rbp;
 }
 
-static inline uint64_t read_rsp(void)
+X86_INLINE uint64_t read_rsp(void)
 {
 	uint64_t rsp;
 	asm volatile("movq %%rsp,%0" : "=r"(rsp));
 	return rsp;
 }
 
-static inline uint64_t read_rip(void)
+X86_INLINE uint64_t read_rip(void)
 {
 	uint64_t rip;
 	asm volatile("leaq (%%rip),%0" : "=r"(rip));
 	return rip;
 }
 
-static inline void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
+X86_INLINE void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
 			 uint32_t *ebxp, uint32_t *ecxp, uint32_t *edxp)
 {
 	uint32_t eax, ebx, ecx, edx;
@@ -211,7 +214,7 @@ static inline void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
 		*edxp = edx;
 }
 
-static inline uint64_t read_tsc(void)
+X86_INLINE uint64_t read_tsc(void)
 {
 	uint32_t lo, hi;
 	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -219,14 +222,14 @@ static inline uint64_t read_tsc(void)
 }
 #define rdtsc read_tsc
 
-static inline uint64_t rdmsr(uint32_t msr)
+X86_INLINE uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline void wrmsr(uint32_t msr, uint64_t val)
+X86_INLINE void wrmsr(uint32_t msr, uint64_t val)
 {
 	asm volatile("wrmsr"
 		     :
@@ -234,7 +237,7 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 }
 
 /* Atomically exchange *addr and newval; returns the old value. */
-static inline uint32_t xchg(volatile uint32_t *addr, uint32_t newval)
+X86_INLINE uint32_t xchg(volatile uint32_t *addr, uint32_t newval)
 {
 	uint32_t result;
 	asm volatile("lock; xchgl %0, %1"
@@ -244,7 +247,7 @@ static inline uint32_t xchg(volatile uint32_t *addr, uint32_t newval)
 	return result;
 }
 
-static inline void pause(void)
+X86_INLINE void pause(void)
 {
 	asm volatile("pause");
 }

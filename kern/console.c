@@ -131,6 +131,18 @@ serial_putc(int c)
 	outb(COM1 + COM_TX, c);
 }
 
+/*
+ * A serial terminal in raw mode (Bochs' term mode, a real UART) moves to
+ * the next line only on CR LF, so a newline goes out as both.
+ */
+static void
+serial_putc_crlf(int c)
+{
+	if (c == '\n')
+		serial_putc('\r');
+	serial_putc(c);
+}
+
 static void
 serial_init(void)
 {
@@ -454,7 +466,7 @@ cons_getc(void)
 static void
 cons_putc(int c)
 {
-	serial_putc(c & 0xFF);
+	serial_putc_crlf(c & 0xFF);
 	cga_putc(c);
 }
 

@@ -76,6 +76,10 @@ entry:
 	ljmp	$GD_KT, $RELOC(entry64)
 
 	.code64
+	/* Tell debuggers (gdb) that the call chain starts here. */
+	.cfi_sections .debug_frame
+	.cfi_startproc
+	.cfi_undefined rip
 entry64:
 	movabsq	$relocated, %rax
 	jmp	*%rax
@@ -98,6 +102,7 @@ relocated:
 	call	*%rax
 spin:	hlt
 	jmp	spin
+	.cfi_endproc
 
 	.data
 /* A GDT just for the switch; kern/gdt.c installs the real one. */

@@ -99,8 +99,9 @@ void mp_main(void)
 {
 	lapic_init();
 	trap_init_percpu();
-	xchg(&thiscpu->cpu_status, CPU_STARTED); /* tell boot_aps we're up */
+	/* Print while the boot CPU still waits for us, not beside it. */
 	cprintf("SMP: CPU %d starting\n", cpunum());
+	xchg(&thiscpu->cpu_status, CPU_STARTED); /* tell boot_aps we're up */
 
 	lock_kernel();
 	sched_yield();

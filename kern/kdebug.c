@@ -178,7 +178,18 @@ extern const char kdebug_symstr_start[], kdebug_symstr_end[];
 #define MAX_TYPE_HOPS 8          /* typedef/const chains followed for a size */
 #define MAX_ARG_FRAME_OFFSET 4096 /* an argument lies this close to %rbp */
 #define MAX_ARG_SIZE 4096         /* larger byte sizes are not believed */
-#define ULEB_MAX_SHIFT 64
+
+/* LEB128: 7 value bits a byte, low first; the top bit says "more follow",
+ * and in the signed form bit 6 of the last byte is the sign. */
+#define LEB128_VALUE_BITS 7
+#define LEB128_VALUE_MASK 0x7f
+#define LEB128_MORE 0x80
+#define LEB128_SIGN 0x40
+#define LEB128_MAX_SHIFT 64
+
+#define BITS_PER_BYTE 8
+/* Fixed-size fields: a version number, a DW_LNS_fixed_advance_pc operand. */
+#define UHALF_SIZE 2
 
 static const char unknown[] = "<unknown>";
 
@@ -260,47 +271,51 @@ static uint64_t read_uint(struct Reader *r, int nbytes)
 		return 0;
 	}
 	for (i = 0; i < nbytes; i++)
-		v |= (uint64_t)r->base[r->pos + i] << (8 * i);
+		v |= (uint64_t)r->base[r->pos + i] << (BITS_PER_BYTE * i);
 	r->pos += nbytes;
 	return v;
 }
 
 static uint8_t read_u8(struct Reader *r)
 {
-	return read_uint(r, 1);
+	return read_uint(r, sizeof(uint8_t));
 }
 
-/* Unsigned LEB128: 7 bits a byte, low first; the top bit says "more". */
-static uint64_t read_uleb(struct Reader *r)
+/*
+ * The bits of a LEB128 number; *last gets its last byte. Bits beyond 64
+ * are dropped: no DWARF value needs them.
+ */
+static uint64_t read_leb_bits(struct Reader *r, unsigned *shift,
+			      uint8_t *last)
 {
 	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t byte;
 
+	*shift = 0;
 	do {
-		byte = read_u8(r);
-		if (shift < ULEB_MAX_SHIFT)
-			v |= (uint64_t)(byte & 0x7f) << shift;
-		shift += 7;
-	} while ((byte & 0x80) && !r->bad);
+		*last = read_u8(r);
+		if (*shift < LEB128_MAX_SHIFT)
+			v |= (uint64_t)(*last & LEB128_VALUE_MASK) << *shift;
+		*shift += LEB128_VALUE_BITS;
+	} while ((*last & LEB128_MORE) && !r->bad);
 	return v;
 }
 
-/* Signed LEB128: as above, sign-extended from the last byte's bit 6. */
+static uint64_t read_uleb(struct Reader *r)
+{
+	unsigned shift;
+	uint8_t last;
+
+	return read_leb_bits(r, &shift, &last);
+}
+
 static int64_t read_sleb(struct Reader *r)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t byte;
+	unsigned shift;
+	uint8_t last;
+	uint64_t v = read_leb_bits(r, &shift, &last);
 
-	do {
-		byte = read_u8(r);
-		if (shift < ULEB_MAX_SHIFT)
-			v |= (uint64_t)(byte & 0x7f) << shift;
-		shift += 7;
-	} while ((byte & 0x80) && !r->bad);
-	if (shift < ULEB_MAX_SHIFT && (byte & 0x40))
-		v |= ~(uint64_t)0 << shift;
+	if (shift < LEB128_MAX_SHIFT && (last & LEB128_SIGN))
+		v |= ~(uint64_t)0 << shift; /* sign-extend */
 	return (int64_t)v;
 }
 
@@ -417,7 +432,7 @@ static void skip_string_list(struct Reader *r)
 static bool read_line_header(struct Reader *unit, int offsize,
 			     struct LineProgram *lp)
 {
-	int version = read_uint(unit, 2);
+	int version = read_uint(unit, UHALF_SIZE);
 	uint64_t header_len;
 	size_t program;
 
@@ -554,7 +569,7 @@ static bool line_standard_op(const struct LineProgram *lp, struct Reader *r,
 		row->addr += (adj / lp->line_range) * lp->min_inst_len;
 		break;
 	case DW_LNS_fixed_advance_pc:
-		row->addr += read_uint(r, 2);
+		row->addr += read_uint(r, UHALF_SIZE);
 		break;
 	default:
 		/* Columns, statement flags, ISA...: not needed for file:line. */
@@ -764,7 +779,7 @@ static enum CuStatus read_cu_header(struct Reader *sec, struct Cu *cu)
 		return CU_END;
 	cu->end = unit.size;
 
-	cu->version = read_uint(&unit, 2);
+	cu->version = read_uint(&unit, UHALF_SIZE);
 	if (cu->version < INFO_VERSION_MIN || cu->version > INFO_VERSION_MAX)
 		return CU_SKIP;
 	if (cu->version >= INFO_VERSION_UNIT_TYPE) {
@@ -861,10 +876,10 @@ static bool read_attr_value(struct Reader *r, const struct Cu *cu,
 		v->expr = reader_window(r, read_u8(r));
 		break;
 	case DW_FORM_block2:
-		v->expr = reader_window(r, read_uint(r, 2));
+		v->expr = reader_window(r, read_uint(r, sizeof(uint16_t)));
 		break;
 	case DW_FORM_block4:
-		v->expr = reader_window(r, read_uint(r, 4));
+		v->expr = reader_window(r, read_uint(r, sizeof(uint32_t)));
 		break;
 	case DW_FORM_block:
 	case DW_FORM_exprloc:

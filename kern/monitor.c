@@ -5,10 +5,10 @@
 #include <inc/stdio.h>
 #include <inc/string.h>
 #include <inc/memlayout.h>
-#include <inc/x86.h>
 
 #include <kern/monitor.h>
 #include <kern/kdebug.h>
+#include <kern/trap.h>
 
 /* Most words a command line may have, the command name included. */
 #define MAXARGS 16
@@ -28,6 +28,10 @@ static const struct Command commands[] = {
 	  mon_kerninfo },
 	{ "backtrace", "Show the call stack: frames, arguments, source lines",
 	  mon_backtrace },
+	{ "continue", "Resume the user environment that trapped here",
+	  mon_continue },
+	{ "si", "Run one instruction of that environment, then come back",
+	  mon_si },
 };
 
 /* ---- help and kerninfo ---------------------------------------------------- */
@@ -167,10 +171,13 @@ static void print_frame(const struct StackWindow *w, uintptr_t rbp,
  * calls the first C function with %rbp = 0, which ends the chain; so
  * does anything outside the stack window, and a chain that stops
  * going up the stack.
+ *
+ * Our own %rbp comes from the compiler rather than read_rbp(): at -O0
+ * gcc does not inline that function, so it would see its own frame.
  */
 int mon_backtrace(int argc, char **argv, struct Trapframe *tf)
 {
-	uintptr_t rbp = read_rbp();
+	uintptr_t rbp = (uintptr_t)__builtin_frame_address(0);
 	struct StackWindow w = { rbp, rbp + KSTKSIZE };
 
 	cprintf("Stack backtrace:\n");
@@ -183,6 +190,36 @@ int mon_backtrace(int argc, char **argv, struct Trapframe *tf)
 		rbp = f->saved_rbp;
 	}
 	return 0;
+}
+
+/* ---- Resuming a trapped environment ---------------------------------------- */
+
+/* Only a trap from user mode (a breakpoint, a single step) can resume. */
+static bool resumable(struct Trapframe *tf)
+{
+	if (tf == NULL || (tf->tf_cs & 3) != 3 ||
+	    (tf->tf_trapno != T_BRKPT && tf->tf_trapno != T_DEBUG)) {
+		cprintf("No user environment stopped at a breakpoint\n");
+		return false;
+	}
+	return true;
+}
+
+int mon_continue(int argc, char **argv, struct Trapframe *tf)
+{
+	if (!resumable(tf))
+		return 0;
+	tf->tf_eflags &= ~(uint64_t)FL_TF;
+	return -1;
+}
+
+/* The trap flag makes the CPU raise T_DEBUG after one instruction. */
+int mon_si(int argc, char **argv, struct Trapframe *tf)
+{
+	if (!resumable(tf))
+		return 0;
+	tf->tf_eflags |= FL_TF;
+	return -1;
 }
 
 /* ---- The command loop ----------------------------------------------------- */
@@ -239,8 +276,16 @@ void monitor(struct Trapframe *tf)
 {
 	char *line;
 
-	cprintf("Welcome to the JOS kernel monitor!\n");
-	cprintf("Type 'help' for a list of commands.\n");
+	if (tf != NULL && tf->tf_trapno == T_DEBUG) {
+		/* After `si`: just where the step ended. */
+		cprintf("single step: rip %016lx\n", tf->tf_rip);
+	} else {
+		cprintf("Welcome to the JOS kernel monitor!\n");
+		cprintf("Type 'help' for a list of commands.\n");
+		/* Entered from a trap (a user breakpoint): show where. */
+		if (tf != NULL)
+			print_trapframe(tf);
+	}
 	for (;;) {
 		line = readline("K> ");
 		if (line != NULL && run_line(line, tf) < 0)

@@ -1,6 +1,8 @@
 /*
- * Finding the CPUs: the Intel MultiProcessor Specification 1.4 tables,
- * which both SeaBIOS (QEMU) and the Bochs BIOS provide.
+ * Finding the CPUs. First the ACPI MADT (ACPI 6.x 5.2.12), which both
+ * SeaBIOS (QEMU) and the Bochs BIOS provide and which lists every CPU;
+ * SeaBIOS's MP table lists only the boot CPU. If there is no MADT, the
+ * Intel MultiProcessor Specification 1.4 tables:
  *
  * The floating pointer structure ("_MP_") lies on a 16-byte boundary in
  * the first KiB of the EBDA, the last KiB of base memory, or the BIOS ROM
@@ -11,6 +13,7 @@
 #include <inc/types.h>
 #include <inc/string.h>
 #include <inc/memlayout.h>
+#include <inc/x86.h>
 
 #include <kern/cpu.h>
 #include <kern/lapic.h>
@@ -121,48 +124,179 @@ static struct mp_conf *mp_config(void)
 	return conf;
 }
 
-void mp_init(void)
+/* ---- ACPI ---------------------------------------------------------------- */
+
+struct acpi_rsdp {
+	uint8_t signature[8]; /* "RSD PTR " */
+	uint8_t checksum;     /* of the first 20 bytes */
+	uint8_t oemid[6];
+	uint8_t revision;     /* 0: ACPI 1.0 (RSDT only); 2+: XSDT too */
+	uint32_t rsdt;
+	uint32_t length;
+	uint64_t xsdt;
+	uint8_t xchecksum;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+struct acpi_header {
+	uint8_t signature[4];
+	uint32_t length; /* of the whole table, header included */
+	uint8_t revision;
+	uint8_t checksum;
+	uint8_t oemid[6];
+	uint8_t oemtableid[8];
+	uint32_t oemrevision;
+	uint32_t creatorid;
+	uint32_t creatorrevision;
+} __attribute__((packed));
+
+struct acpi_madt {
+	struct acpi_header h; /* "APIC" */
+	uint32_t lapicaddr;
+	uint32_t flags;
+	uint8_t entries[0];
+} __attribute__((packed));
+
+#define ACPI_RSDP_V1_LEN 20
+#define ACPI_SEARCH_LO 0xE0000
+#define ACPI_SEARCH_SIZE 0x20000
+#define MADT_LAPIC 0 /* processor local APIC entry */
+#define MADT_LAPIC_ENABLED 0x1
+#define MADT_LAPIC_ONLINE_CAPABLE 0x2
+
+static struct acpi_rsdp *rsdp_search1(physaddr_t pa, size_t len)
+{
+	uint8_t *p = KADDR(pa), *end = KADDR(pa + len);
+
+	for (; p < end; p += 16)
+		if (memcmp(p, "RSD PTR ", 8) == 0 && sum(p, ACPI_RSDP_V1_LEN) == 0)
+			return (struct acpi_rsdp *)p;
+	return NULL;
+}
+
+/* A table that exists, has the right signature and checksums to 0. */
+static struct acpi_header *acpi_table(physaddr_t pa, const char *sig)
+{
+	struct acpi_header *h;
+
+	if (pa == 0 || pa + sizeof(*h) >= kmap_limit)
+		return NULL;
+	h = KADDR(pa);
+	if (memcmp(h->signature, sig, 4) != 0 || pa + h->length >= kmap_limit ||
+	    sum(h, h->length) != 0)
+		return NULL;
+	return h;
+}
+
+static struct acpi_madt *madt_find(void)
+{
+	struct acpi_rsdp *rsdp;
+	struct acpi_header *sdt, *t;
+	physaddr_t ebda = *(uint16_t *)KADDR(BDA_EBDA_SEG) << 4;
+	int i, n, width;
+
+	rsdp = ebda ? rsdp_search1(ebda, 1024) : NULL;
+	if (!rsdp)
+		rsdp = rsdp_search1(ACPI_SEARCH_LO, ACPI_SEARCH_SIZE);
+	if (!rsdp)
+		return NULL;
+	if (rsdp->revision >= 2 && (sdt = acpi_table(rsdp->xsdt, "XSDT")))
+		width = 8;
+	else if ((sdt = acpi_table(rsdp->rsdt, "RSDT")))
+		width = 4;
+	else
+		return NULL;
+	n = (sdt->length - sizeof(*sdt)) / width;
+	for (i = 0; i < n; i++) {
+		uint8_t *e = (uint8_t *)(sdt + 1) + i * width;
+		physaddr_t pa = width == 8 ? *(uint64_t *)e : *(uint32_t *)e;
+		if ((t = acpi_table(pa, "APIC")))
+			return (struct acpi_madt *)t;
+	}
+	return NULL;
+}
+
+/* The initial APIC id of the CPU we run on (CPUID.1:EBX[31:24]). */
+static uint8_t my_apicid(void)
+{
+	uint32_t ebx;
+
+	cpuid(1, 0, NULL, &ebx, NULL, NULL);
+	return ebx >> 24;
+}
+
+static void add_cpu(uint8_t apicid)
+{
+	if (ncpu >= NCPU) {
+		cprintf("SMP: too many CPUs, CPU with APIC id %d disabled\n",
+			apicid);
+		return;
+	}
+	if (apicid == my_apicid())
+		bootcpu = &cpus[ncpu];
+	cpus[ncpu].cpu_id = ncpu;
+	cpus[ncpu].cpu_apicid = apicid;
+	ncpu++;
+}
+
+/* Fill cpus[] from the MADT; false if there is none. */
+static bool madt_init(void)
+{
+	struct acpi_madt *madt = madt_find();
+	uint8_t *p, *end;
+
+	if (!madt)
+		return false;
+	lapicaddr = madt->lapicaddr;
+	p = madt->entries;
+	end = (uint8_t *)madt + madt->h.length;
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		/* type, length, ACPI processor id, APIC id, flags */
+		if (p[0] == MADT_LAPIC && (*(uint32_t *)(p + 4) & MADT_LAPIC_ENABLED))
+			add_cpu(p[3]);
+		p += p[1];
+	}
+	return ncpu > 0;
+}
+
+/* ---- MP tables ------------------------------------------------------------ */
+
+/* Fill cpus[] from the MP configuration table; false if there is none. */
+static bool mptable_init(void)
 {
 	struct mp_conf *conf = mp_config();
 	uint8_t *p, *end;
 	int i;
 
-	ncpu = 0;
-	if (!conf) {
-		cprintf("SMP: no MP tables; running on one CPU\n");
-		goto single;
-	}
+	if (!conf)
+		return false;
 	lapicaddr = conf->lapicaddr;
 	p = conf->entries;
 	end = (uint8_t *)conf + conf->length;
 	for (i = 0; i < conf->entry && p < end; i++) {
 		if (*p == MPPROC) {
 			struct mp_proc *proc = (struct mp_proc *)p;
-			if ((proc->flags & MPPROC_ENABLED) && ncpu < NCPU) {
-				if (proc->flags & MPPROC_BOOT)
-					bootcpu = &cpus[ncpu];
-				cpus[ncpu].cpu_id = ncpu;
-				cpus[ncpu].cpu_apicid = proc->apicid;
-				ncpu++;
-			} else if (ncpu >= NCPU) {
-				cprintf("SMP: too many CPUs, CPU %d disabled\n",
-					proc->apicid);
-			}
+			if (proc->flags & MPPROC_ENABLED)
+				add_cpu(proc->apicid);
 			p += sizeof(struct mp_proc);
 		} else {
 			p += MP_OTHER_ENTRY_SIZE;
 		}
 	}
-	if (ncpu == 0)
-		goto single;
+	return ncpu > 0;
+}
+
+void mp_init(void)
+{
+	ncpu = 0;
+	bootcpu = &cpus[0];
+	if (!madt_init() && (ncpu = 0, !mptable_init())) {
+		cprintf("SMP: no ACPI MADT or MP tables; running on one CPU\n");
+		ncpu = 1;
+		lapicaddr = 0;
+		bootcpu = &cpus[0];
+		bootcpu->cpu_id = 0;
+	}
 	bootcpu->cpu_status = CPU_STARTED;
 	cprintf("SMP: CPU %d found %d CPU(s)\n", bootcpu->cpu_id, ncpu);
-	return;
-
-single:
-	ncpu = 1;
-	lapicaddr = 0;
-	bootcpu = &cpus[0];
-	bootcpu->cpu_id = 0;
-	bootcpu->cpu_status = CPU_STARTED;
 }

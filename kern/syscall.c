@@ -138,6 +138,17 @@ static int sys_env_set_trapframe(envid_t envid, struct Trapframe *tf)
 	return 0;
 }
 
+/*
+ * Can iretq return to va? Bits 63..47 must all be equal. The CPU checks
+ * before it leaves ring 0 (on Intel; Bochs does the same), so a
+ * non-canonical user rip would fault in the kernel.
+ */
+static bool canonical(uintptr_t va)
+{
+	return va < ULIM || va >= KERNBASE;
+}
+
+/* A kernel-half (canonical) upcall is accepted: it faults in ring 3. */
 static int sys_env_set_pgfault_upcall(envid_t envid, void *func)
 {
 	struct Env *e;
@@ -145,6 +156,8 @@ static int sys_env_set_pgfault_upcall(envid_t envid, void *func)
 
 	if ((r = envid2env(envid, &e, true)) < 0)
 		return r;
+	if (!canonical((uintptr_t)func))
+		return -E_INVAL;
 	e->env_pgfault_upcall = func;
 	return 0;
 }

@@ -21,19 +21,6 @@ echo_erase(void)
 }
 
 /*
- * Our %e takes an int error code, but gcc's printf format checking reads
- * %e as C's double conversion, so silence that check for this one call.
- */
-static void
-report_error(int err)
-{
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat"
-	cprintf("read error: %e\n", err);
-#pragma GCC diagnostic pop
-}
-
-/*
  * Prints prompt (if not NULL) and reads one line of at most BUFLEN - 1
  * characters. Returns the line, without its newline, in a static buffer
  * that the next call overwrites; NULL on a read error.
@@ -52,7 +39,7 @@ readline(const char *prompt)
 	for (;;) {
 		c = getchar();
 		if (c < 0) {
-			report_error(c);
+			cprintf("read error: %e\n", c);
 			return NULL;
 		}
 		if (c == '\b' || c == 0x7f) {

@@ -1,0 +1,24 @@
+/*
+ * Called from lib/entry.S: set up the library's view of this env, run the
+ * program, exit.
+ */
+#include <inc/lib.h>
+
+/*
+ * thisenv lives in its own page-aligned section (user/user.ld): sfork
+ * shares every other data page between parent and child, but gives the
+ * child a private copy of this one, so thisenv can differ per env.
+ */
+const volatile struct Env *thisenv __attribute__((section(".perenv")));
+
+/* Named in panic messages; argv[0] when the program got one. */
+const char *binaryname = "<unknown>";
+
+void libmain(int argc, char **argv)
+{
+	thisenv = &envs[ENVX(sys_getenvid())];
+	if (argc > 0 && argv && argv[0])
+		binaryname = argv[0];
+	umain(argc, argv);
+	exit();
+}
