@@ -1,0 +1,194 @@
+/*
+ * The block cache. The whole disk appears at DISKMAP: touching an
+ * uncached block faults, and the fault handler reads the block in. The
+ * processor's dirty bit says which cached blocks differ from the disk.
+ *
+ * Invariants:
+ *  - A page in [DISKMAP, DISKMAP + nblocks * BLKSIZE) is mapped only
+ *    while its block is cached, and it then holds the block's data as
+ *    last written by the server. It has PTE_D exactly when it may differ
+ *    from the disk: after reading or writing a block we remap the page
+ *    onto itself, which clears PTE_D.
+ *  - Evicting a block writes it back first, so dropping any unpinned
+ *    page is invisible to the rest of the server: the next touch reads
+ *    back what was there. Blocks below npinned (the superblock and the
+ *    bitmap, which fs.c holds pointers into and which the fault handler
+ *    reads) are never evicted.
+ *  - ncached counts the mapped pages of the disk map, and stays at most
+ *    BC_MAXCACHED: the cache never takes all of memory.
+ */
+#include "fs.h"
+
+/* The most blocks kept in memory at once (32 MiB). */
+#ifndef BC_MAXCACHED
+#define BC_MAXCACHED 8192
+#endif
+/* Blocks evicted at a time when the cache is full. */
+#define BC_EVICT_BATCH 64
+
+static uint32_t ncached;
+static uint32_t npinned = BITMAP_BLOCKNO;
+/* Where the next eviction scan starts (a clock hand). */
+static uint32_t evict_hand;
+
+/* How many blocks the disk map can hold: the bound before super exists. */
+static uint32_t disk_nblocks(void)
+{
+	return super ? super->s_nblocks : DISKSIZE / BLKSIZE;
+}
+
+/* The address where block blockno of the disk is mapped. */
+void *diskaddr(uint32_t blockno)
+{
+	if (blockno == 0 || blockno >= disk_nblocks())
+		panic("bad block number %08x in diskaddr", blockno);
+	return (char *)(DISKMAP + (uintptr_t)blockno * BLKSIZE);
+}
+
+/* Is va mapped? Each level of the page-table tree must be present. */
+bool va_is_mapped(void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+
+	return (uvpml4e[v >> PML4XSHIFT] & PTE_P) &&
+	       (uvpde[v >> PDPXSHIFT] & PTE_P) &&
+	       (uvpd[v >> PDXSHIFT] & PTE_P) && (uvpt[PGNUM(v)] & PTE_P);
+}
+
+/* Has the page at va (which must be mapped) been written to? */
+bool va_is_dirty(void *va)
+{
+	return (uvpt[PGNUM(va)] & PTE_D) != 0;
+}
+
+/* The block whose page holds va, which must lie in the disk map. */
+static uint32_t va2blockno(void *va, const char *who)
+{
+	uintptr_t v = (uintptr_t)va;
+
+	if (v < DISKMAP || v >= DISKMAP + DISKSIZE)
+		panic("%s: %p is not in the disk map", who, va);
+	return (v - DISKMAP) / BLKSIZE;
+}
+
+/* Map addr onto its own page again: the new PTE has no PTE_D. */
+static void clear_dirty(void *addr)
+{
+	int r;
+
+	r = sys_page_map(0, addr, 0, addr, uvpt[PGNUM(addr)] & PTE_SYSCALL);
+	if (r < 0)
+		panic("clearing the dirty bit of %p: %e", addr, r);
+}
+
+/* Write the block at addr back to disk if it is cached and dirty. */
+void flush_block(void *addr)
+{
+	uint32_t blockno = va2blockno(addr, "flush_block");
+	int r;
+
+	addr = ROUNDDOWN(addr, BLKSIZE);
+	if (!va_is_mapped(addr) || !va_is_dirty(addr))
+		return;
+	if ((r = ide_write(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
+		panic("writing block %08x: %e", blockno, r);
+	clear_dirty(addr);
+}
+
+/* Write back and unmap up to n unpinned cached blocks, in clock order. */
+static void bc_evict(uint32_t n)
+{
+	uint32_t nblocks = disk_nblocks(), scanned;
+	void *addr;
+
+	for (scanned = 0; n > 0 && scanned < nblocks; scanned++) {
+		if (evict_hand < npinned || evict_hand >= nblocks)
+			evict_hand = npinned;
+		addr = (char *)DISKMAP + (uintptr_t)evict_hand * BLKSIZE;
+		evict_hand++;
+		if (!va_is_mapped(addr))
+			continue;
+		flush_block(addr);
+		if (sys_page_unmap(0, addr) < 0)
+			panic("bc_evict: unmap %p", addr);
+		ncached--;
+		n--;
+	}
+}
+
+/* Map a fresh page at addr (a block's address), making room if needed. */
+static void bc_alloc_page(void *addr)
+{
+	int r;
+
+	if (ncached >= BC_MAXCACHED)
+		bc_evict(BC_EVICT_BATCH);
+	r = sys_page_alloc(0, addr, PTE_P | PTE_U | PTE_W);
+	if (r == -E_NO_MEM) {
+		bc_evict(BC_EVICT_BATCH);
+		r = sys_page_alloc(0, addr, PTE_P | PTE_U | PTE_W);
+	}
+	if (r < 0)
+		panic("block cache: allocating a page at %p: %e", addr, r);
+	ncached++;
+}
+
+/* Fault handler: read in the block the server touched. */
+static void bc_pgfault(struct UTrapframe *utf)
+{
+	void *addr = (void *)utf->utf_fault_va;
+	uintptr_t v = (uintptr_t)addr;
+	uint32_t blockno;
+	int r;
+
+	if (v < DISKMAP || v >= DISKMAP + DISKSIZE || (utf->utf_err & PTE_P))
+		panic("FS page fault outside the block cache: va %08lx "
+		      "rip %08lx err %lx", v, utf->utf_rip, utf->utf_err);
+	blockno = (v - DISKMAP) / BLKSIZE;
+	if (blockno >= disk_nblocks())
+		panic("reading non-existent block %08x", blockno);
+	addr = ROUNDDOWN(addr, BLKSIZE);
+	bc_alloc_page(addr);
+	if ((r = ide_read(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
+		panic("reading block %08x: %e", blockno, r);
+	clear_dirty(addr);
+	/* Nothing may read a free block: that would be a server bug. */
+	if (bitmap && block_is_free(blockno))
+		panic("reading free block %08x", blockno);
+}
+
+/*
+ * Give block blockno (just allocated) a cached page of zeros, marked
+ * dirty so the zeros reach the disk; without reading the block first.
+ */
+void bc_map_zero(uint32_t blockno)
+{
+	char *addr = diskaddr(blockno);
+
+	if (!va_is_mapped(addr))
+		bc_alloc_page(addr);
+	memset(addr, 0, BLKSIZE);
+}
+
+/* Drop block blockno (just freed) from the cache without writing it. */
+void bc_discard(uint32_t blockno)
+{
+	char *addr = diskaddr(blockno);
+
+	if (!va_is_mapped(addr))
+		return;
+	if (sys_page_unmap(0, addr) < 0)
+		panic("bc_discard: unmap %p", addr);
+	ncached--;
+}
+
+/* Blocks [0, n) stay cached for good (see the invariants). */
+void bc_set_pinned(uint32_t n)
+{
+	npinned = n;
+}
+
+void bc_init(void)
+{
+	set_pgfault_handler(bc_pgfault);
+}

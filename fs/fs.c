@@ -1,0 +1,600 @@
+/*
+ * The file system proper: the free-block bitmap, files' block trees,
+ * directories and path names, on top of the block cache (bc.c). The
+ * on-disk format and its invariants are in inc/fs.h.
+ *
+ * Invariants kept here, besides those of inc/fs.h:
+ *  - A block is zeroed when it is allocated, before any pointer to it is
+ *    stored, and the bytes of a file's last block past f_size are zero:
+ *    so holes, tables and reused blocks never show old data.
+ *  - A pointer to a block is cleared when the block is freed, and a
+ *    freed block leaves the cache unwritten.
+ *  - Every block number read from the disk is checked (blockno_ok)
+ *    before it is used: a corrupt disk gives errors, not wild accesses.
+ *  - Pointers into the cache (struct File *, table entries) stay valid
+ *    across evictions: an evicted block is written back first and comes
+ *    back on the next touch.
+ */
+#include "fs.h"
+
+/* Bits in one word of the bitmap. */
+#define WORDBITS 32
+
+struct Super *super;
+uint32_t *bitmap;
+
+/* Where alloc_block starts looking: just past the last block it gave. */
+static uint32_t alloc_hint;
+
+/* The first block that may hold file data. */
+static uint32_t first_data_block(void)
+{
+	return BITMAP_BLOCKNO + NBITMAPBLOCKS(super->s_nblocks);
+}
+
+/* Can b be a file's block (as opposed to garbage on a corrupt disk)? */
+static bool blockno_ok(uint32_t b)
+{
+	return b >= first_data_block() && b < super->s_nblocks;
+}
+
+/* ---- Superblock and bitmap ---------------------------------------------- */
+
+bool block_is_free(uint32_t blockno)
+{
+	if (!super || !bitmap || blockno >= super->s_nblocks)
+		return false;
+	return (bitmap[blockno / WORDBITS] >> (blockno % WORDBITS)) & 1;
+}
+
+/* Mark blockno free, and forget its cached copy. */
+void free_block(uint32_t blockno)
+{
+	if (!blockno_ok(blockno))
+		panic("free_block: bad block number %08x", blockno);
+	if (block_is_free(blockno)) {
+		/* Only a corrupt disk (a block in two files) gets here. */
+		warn("free_block: block %08x is already free", blockno);
+		return;
+	}
+	bc_discard(blockno);
+	bitmap[blockno / WORDBITS] |= 1U << (blockno % WORDBITS);
+}
+
+/*
+ * Allocate a block, zeroed in the cache. Returns its number, or
+ * -E_NO_DISK if every block is in use. The bitmap reaches the disk with
+ * the next flush of a file or sync.
+ */
+int alloc_block(void)
+{
+	uint32_t first = first_data_block(), ndata, i, b;
+
+	ndata = super->s_nblocks - first;
+	if (alloc_hint < first || alloc_hint >= super->s_nblocks)
+		alloc_hint = first;
+	for (i = 0; i < ndata; i++) {
+		b = first + (alloc_hint - first + i) % ndata;
+		if (!block_is_free(b))
+			continue;
+		bitmap[b / WORDBITS] &= ~(1U << (b % WORDBITS));
+		alloc_hint = b + 1;
+		bc_map_zero(b);
+		return b;
+	}
+	return -E_NO_DISK;
+}
+
+static void flush_bitmap(void)
+{
+	uint32_t b;
+
+	for (b = BITMAP_BLOCKNO; b < first_data_block(); b++)
+		flush_block(diskaddr(b));
+}
+
+static void check_super(void)
+{
+	struct Super *s = diskaddr(SUPER_BLOCKNO);
+	uint64_t nsecs = ide_nsectors();
+
+	/* Read it in while super is NULL: the fault handler consults it. */
+	if (s->s_magic != FS_MAGIC)
+		panic("bad file system magic number %08x", s->s_magic);
+	if (s->s_nblocks > DISKSIZE / BLKSIZE)
+		panic("file system is too large (%u blocks)", s->s_nblocks);
+	if (s->s_nblocks <= BITMAP_BLOCKNO + NBITMAPBLOCKS(s->s_nblocks))
+		panic("file system is too small (%u blocks)", s->s_nblocks);
+	if (nsecs && (uint64_t)s->s_nblocks * BLKSECTS > nsecs)
+		panic("file system (%u blocks) is larger than its disk",
+		      s->s_nblocks);
+	if (s->s_root.f_type != FTYPE_DIR)
+		panic("the root is not a directory");
+	super = s;
+	cprintf("superblock is good\n");
+}
+
+static void check_bitmap(void)
+{
+	uint32_t b, first = first_data_block();
+	uint32_t *bm = diskaddr(BITMAP_BLOCKNO);
+
+	/* Read every bitmap block in before bitmap is set: the fault handler
+	 * consults the bitmap, which must not fault in turn. */
+	for (b = BITMAP_BLOCKNO; b < first; b++)
+		(void)*(volatile uint32_t *)diskaddr(b);
+	bitmap = bm;
+	for (b = 0; b < first; b++)
+		if (block_is_free(b))
+			panic("reserved block %08x is marked free", b);
+	bc_set_pinned(first);
+	cprintf("bitmap is good\n");
+}
+
+/* Find the disk's file system and check it. Needs ide_set_disk first. */
+void fs_init(void)
+{
+	bc_init();
+	check_super();
+	check_bitmap();
+	alloc_hint = first_data_block();
+}
+
+/* ---- Files' blocks ------------------------------------------------------ */
+
+/*
+ * *ptab holds the number of a table of NINDIRECT block numbers, or 0 if
+ * there is none yet. Point *pslot at the table's entry idx; if there is
+ * no table, allocate one when alloc, else return -E_NOT_FOUND.
+ */
+static int table_slot(uint32_t *ptab, uint32_t idx, uint32_t **pslot,
+		      bool alloc)
+{
+	int r;
+
+	if (*ptab == 0) {
+		if (!alloc)
+			return -E_NOT_FOUND;
+		if ((r = alloc_block()) < 0)
+			return r;
+		*ptab = r;
+	} else if (!blockno_ok(*ptab)) {
+		return -E_UNSPECIFIED;
+	}
+	*pslot = (uint32_t *)diskaddr(*ptab) + idx;
+	return 0;
+}
+
+/*
+ * Point *ppdiskbno at the slot that holds the disk block number of f's
+ * block filebno (the slot holds 0 if there is no such block). With
+ * alloc, missing tables on the way are allocated. Errors: -E_NOT_FOUND
+ * (a table is missing and !alloc), -E_NO_DISK, -E_INVAL (filebno is
+ * past the largest file).
+ */
+int file_block_walk(struct File *f, uint32_t filebno, uint32_t **ppdiskbno,
+		    bool alloc)
+{
+	uint32_t *mid;
+	int r;
+
+	if (filebno < NDIRECT) {
+		*ppdiskbno = &f->f_direct[filebno];
+		return 0;
+	}
+	filebno -= NDIRECT;
+	if (filebno < NINDIRECT)
+		return table_slot(&f->f_indirect, filebno, ppdiskbno, alloc);
+	filebno -= NINDIRECT;
+	if (filebno >= NDINDIRECT)
+		return -E_INVAL;
+	r = table_slot(&f->f_dindirect, filebno / NINDIRECT, &mid, alloc);
+	if (r < 0)
+		return r;
+	return table_slot(mid, filebno % NINDIRECT, ppdiskbno, alloc);
+}
+
+/* Set *blk to f's block filebno in the cache, allocating it if needed. */
+int file_get_block(struct File *f, uint32_t filebno, char **blk)
+{
+	uint32_t *slot;
+	int r;
+
+	if ((r = file_block_walk(f, filebno, &slot, true)) < 0)
+		return r;
+	if (*slot == 0) {
+		if ((r = alloc_block()) < 0)
+			return r;
+		*slot = r;
+	} else if (!blockno_ok(*slot)) {
+		return -E_UNSPECIFIED;
+	}
+	*blk = diskaddr(*slot);
+	return 0;
+}
+
+/* Like file_get_block, but a hole gives *blk = NULL, not a new block. */
+static int file_peek_block(struct File *f, uint32_t filebno, char **blk)
+{
+	uint32_t *slot;
+	int r;
+
+	*blk = NULL;
+	r = file_block_walk(f, filebno, &slot, false);
+	if (r == -E_NOT_FOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (*slot == 0)
+		return 0;
+	if (!blockno_ok(*slot))
+		return -E_UNSPECIFIED;
+	*blk = diskaddr(*slot);
+	return 0;
+}
+
+/* File blocks that one slot at this depth covers (0: a data block). */
+static uint64_t tree_span(int depth)
+{
+	return depth == 0 ? 1 : depth == 1 ? NINDIRECT : NDINDIRECT;
+}
+
+/*
+ * *pblk is the root of a tree of the given depth (0: a data block; 1: a
+ * table of data blocks; 2: a table of tables). Free every data block of
+ * it at index keep or later, and every table left with nothing to hold.
+ */
+static void free_tree(uint32_t *pblk, uint64_t keep, int depth)
+{
+	uint64_t child_span, i;
+	uint32_t *tab;
+
+	if (*pblk == 0 || keep >= tree_span(depth))
+		return;
+	if (!blockno_ok(*pblk)) {
+		/* Garbage: forget it rather than free someone else's block. */
+		if (keep == 0)
+			*pblk = 0;
+		return;
+	}
+	if (depth > 0) {
+		child_span = tree_span(depth - 1);
+		tab = diskaddr(*pblk);
+		/* The first child may keep some blocks; the rest keep none. */
+		i = keep / child_span;
+		free_tree(&tab[i], keep % child_span, depth - 1);
+		for (i++; i < NINDIRECT; i++)
+			free_tree(&tab[i], 0, depth - 1);
+	}
+	if (keep == 0) {
+		free_block(*pblk);
+		*pblk = 0;
+	}
+}
+
+/* Free f's blocks from file block keep on. */
+static void file_free_blocks(struct File *f, uint64_t keep)
+{
+	uint64_t i;
+
+	for (i = keep; i < NDIRECT; i++)
+		free_tree(&f->f_direct[i], 0, 0);
+	free_tree(&f->f_indirect, keep > NDIRECT ? keep - NDIRECT : 0, 1);
+	free_tree(&f->f_dindirect,
+		  keep > NDIRECT + NINDIRECT ? keep - NDIRECT - NINDIRECT : 0,
+		  2);
+}
+
+/* Write back the tree at blk (see free_tree), tables after their data. */
+static void flush_tree(uint32_t blk, int depth)
+{
+	uint32_t *tab, i;
+
+	if (blk == 0 || !blockno_ok(blk))
+		return;
+	if (depth > 0) {
+		tab = diskaddr(blk);
+		for (i = 0; i < NINDIRECT; i++)
+			flush_tree(tab[i], depth - 1);
+	}
+	flush_block(diskaddr(blk));
+}
+
+/* ---- Directories and paths ---------------------------------------------- */
+
+/* May name be a directory entry? */
+static bool name_ok(const char *name)
+{
+	return name[0] && strnlen(name, MAXNAMELEN) < MAXNAMELEN &&
+	       !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+/* Set *file to the entry called name in dir. */
+int dir_lookup(struct File *dir, const char *name, struct File **file)
+{
+	uint32_t i, j, nblock = dir->f_size / BLKSIZE;
+	struct File *f;
+	char *blk;
+	int r;
+
+	for (i = 0; i < nblock; i++) {
+		if ((r = file_peek_block(dir, i, &blk)) < 0)
+			return r;
+		if (!blk)
+			continue;
+		f = (struct File *)blk;
+		for (j = 0; j < BLKFILES; j++)
+			if (f[j].f_name[0] &&
+			    strncmp(f[j].f_name, name, MAXNAMELEN) == 0) {
+				*file = &f[j];
+				return 0;
+			}
+	}
+	return -E_NOT_FOUND;
+}
+
+/* Set *file to a free entry of dir, growing dir by a block if needed. */
+int dir_alloc_file(struct File *dir, struct File **file)
+{
+	uint32_t i, j, nblock = dir->f_size / BLKSIZE;
+	struct File *f;
+	char *blk;
+	int r;
+
+	for (i = 0; i < nblock; i++) {
+		if ((r = file_peek_block(dir, i, &blk)) < 0)
+			return r;
+		if (!blk)
+			continue;
+		f = (struct File *)blk;
+		for (j = 0; j < BLKFILES; j++)
+			if (f[j].f_name[0] == 0) {
+				*file = &f[j];
+				return 0;
+			}
+	}
+	if (dir->f_size + BLKSIZE > MAXFILESIZE)
+		return -E_NO_DISK;
+	if ((r = file_get_block(dir, nblock, &blk)) < 0)
+		return r;
+	dir->f_size = (off_t)(nblock + 1) * BLKSIZE;
+	*file = (struct File *)blk;
+	return 0;
+}
+
+/* Does dir hold no entries? */
+static bool dir_is_empty(struct File *dir)
+{
+	uint32_t i, j, nblock = dir->f_size / BLKSIZE;
+	struct File *f;
+	char *blk;
+
+	for (i = 0; i < nblock; i++) {
+		if (file_peek_block(dir, i, &blk) < 0)
+			return false;
+		if (!blk)
+			continue;
+		f = (struct File *)blk;
+		for (j = 0; j < BLKFILES; j++)
+			if (f[j].f_name[0])
+				return false;
+	}
+	return true;
+}
+
+static const char *skip_slash(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return p;
+}
+
+/*
+ * Find the file at path (NUL-terminated). On success set *pf, and *pdir
+ * to its directory (NULL for the root). If only the last element is
+ * missing, return -E_NOT_FOUND with *pdir set to the directory it would
+ * go in and the element copied to lastelem (MAXNAMELEN bytes); in every
+ * other failure *pdir is NULL.
+ */
+int walk_path(const char *path, struct File **pdir, struct File **pf,
+	      char *lastelem)
+{
+	struct File *dir = NULL, *f = &super->s_root;
+	char name[MAXNAMELEN];
+	const char *p = skip_slash(path), *start;
+	int r;
+
+	if (pdir)
+		*pdir = NULL;
+	*pf = NULL;
+	if (lastelem)
+		lastelem[0] = 0;
+	while (*p) {
+		dir = f;
+		for (start = p; *p && *p != '/'; p++)
+			;
+		if (p - start >= MAXNAMELEN)
+			return -E_BAD_PATH;
+		memmove(name, start, p - start);
+		name[p - start] = 0;
+		p = skip_slash(p);
+		if (dir->f_type != FTYPE_DIR)
+			return -E_NOT_FOUND;
+		if ((r = dir_lookup(dir, name, &f)) < 0) {
+			if (r == -E_NOT_FOUND && *p == 0) {
+				if (pdir)
+					*pdir = dir;
+				if (lastelem)
+					strcpy(lastelem, name);
+			}
+			return r;
+		}
+	}
+	if (pdir)
+		*pdir = dir;
+	*pf = f;
+	return 0;
+}
+
+/* ---- Files -------------------------------------------------------------- */
+
+/* Create a file (FTYPE_REG) or directory (FTYPE_DIR) at path. */
+int file_create(const char *path, struct File **pf, uint32_t type)
+{
+	char name[MAXNAMELEN];
+	struct File *dir, *f;
+	int r;
+
+	r = walk_path(path, &dir, &f, name);
+	if (r == 0)
+		return -E_FILE_EXISTS;
+	if (r != -E_NOT_FOUND || dir == NULL)
+		return r;
+	if (!name_ok(name))
+		return -E_BAD_PATH;
+	if ((r = dir_alloc_file(dir, &f)) < 0)
+		return r;
+	memset(f, 0, sizeof(*f));
+	strcpy(f->f_name, name);
+	f->f_type = type;
+	/* The new entry, a grown directory and the bitmap reach the disk. */
+	flush_block(f);
+	file_flush(dir);
+	*pf = f;
+	return 0;
+}
+
+int file_open(const char *path, struct File **pf)
+{
+	return walk_path(path, NULL, pf, NULL);
+}
+
+/*
+ * Read up to count bytes of f from offset into buf. Returns the number
+ * read: 0 at or past the end of the file.
+ */
+ssize_t file_read(struct File *f, void *buf, size_t count, off_t offset)
+{
+	char *dst = buf, *blk;
+	off_t pos, end;
+	size_t n;
+	int r;
+
+	if (offset < 0)
+		return -E_INVAL;
+	if (offset >= f->f_size)
+		return 0;
+	end = offset + (off_t)MIN(count, (size_t)(f->f_size - offset));
+	for (pos = offset; pos < end; pos += n, dst += n) {
+		n = MIN((off_t)BLKSIZE - pos % BLKSIZE, end - pos);
+		if ((r = file_peek_block(f, pos / BLKSIZE, &blk)) < 0)
+			return pos > offset ? pos - offset : r;
+		if (blk)
+			memmove(dst, blk + pos % BLKSIZE, n);
+		else
+			memset(dst, 0, n);
+	}
+	return end - offset;
+}
+
+/*
+ * Write count bytes from buf to f at offset, growing f if needed.
+ * Returns count, or less (or -E_NO_DISK) when the disk fills up.
+ */
+ssize_t file_write(struct File *f, const void *buf, size_t count,
+		   off_t offset)
+{
+	const char *src = buf;
+	off_t pos, end, old_size = f->f_size;
+	char *blk;
+	size_t n;
+	int r = 0;
+
+	if (offset < 0 || offset > MAXFILESIZE ||
+	    count > (size_t)(MAXFILESIZE - offset))
+		return -E_INVAL;
+	end = offset + (off_t)count;
+	if (end > old_size && (r = file_set_size(f, end)) < 0)
+		return r;
+	for (pos = offset; pos < end; pos += n, src += n) {
+		n = MIN((off_t)BLKSIZE - pos % BLKSIZE, end - pos);
+		if ((r = file_get_block(f, pos / BLKSIZE, &blk)) < 0)
+			break;
+		memmove(blk + pos % BLKSIZE, src, n);
+	}
+	if (r < 0) {
+		/* Keep only what was written, and the size it had before. */
+		if (end > old_size)
+			file_set_size(f, pos > offset && pos > old_size ?
+						 pos : old_size);
+		return pos > offset ? pos - offset : r;
+	}
+	return count;
+}
+
+/*
+ * Set f's size. Shrinking frees the blocks past the end and zeroes the
+ * rest of the new last block; growing allocates nothing (a hole).
+ */
+int file_set_size(struct File *f, off_t newsize)
+{
+	char *blk;
+	size_t tail = newsize % BLKSIZE;
+	int r;
+
+	if (newsize < 0 || newsize > MAXFILESIZE)
+		return -E_INVAL;
+	if (newsize < f->f_size) {
+		file_free_blocks(f, ROUNDUP((uint64_t)newsize, BLKSIZE) /
+					    BLKSIZE);
+		if (tail) {
+			r = file_peek_block(f, newsize / BLKSIZE, &blk);
+			if (r == 0 && blk)
+				memset(blk + tail, 0, BLKSIZE - tail);
+		}
+	}
+	f->f_size = newsize;
+	return 0;
+}
+
+/* Write f's dirty blocks, its directory entry and the bitmap to disk. */
+void file_flush(struct File *f)
+{
+	int i;
+
+	for (i = 0; i < NDIRECT; i++)
+		flush_tree(f->f_direct[i], 0);
+	flush_tree(f->f_indirect, 1);
+	flush_tree(f->f_dindirect, 2);
+	flush_block(f);
+	flush_bitmap();
+}
+
+/* Remove the file at path: a directory only if it is empty. */
+int file_remove(const char *path)
+{
+	struct File *f;
+	int r;
+
+	if ((r = walk_path(path, NULL, &f, NULL)) < 0)
+		return r;
+	if (f == &super->s_root)
+		return -E_INVAL;
+	if (f->f_type == FTYPE_DIR && !dir_is_empty(f))
+		return -E_NOT_SUPP;
+	file_free_blocks(f, 0);
+	memset(f, 0, sizeof(*f));
+	flush_block(f);
+	flush_bitmap();
+	return 0;
+}
+
+/* Write every dirty cached block to disk. */
+void fs_sync(void)
+{
+	uint32_t b;
+
+	for (b = 1; b < super->s_nblocks; b++)
+		flush_block(diskaddr(b));
+}

@@ -1,0 +1,70 @@
+/*
+ * The file-system server's internal interfaces (the .c files of fs/).
+ *
+ * Invariants:
+ *  - Disk block b is mapped, when cached, at diskaddr(b) = DISKMAP +
+ *    b * BLKSIZE; the disk can be at most DISKSIZE bytes, so the map
+ *    ends at the client descriptor table (FDTABLE).
+ *  - A cached block is dirty exactly when its PTE has PTE_D: bc.c
+ *    clears PTE_D whenever the page matches the disk.
+ *  - super and bitmap point into the cache once fs_init has run; their
+ *    blocks are never evicted.
+ */
+#ifndef JOS_FS_FS_H
+#define JOS_FS_FS_H
+
+#include <inc/fs.h>
+#include <inc/lib.h>
+
+#define SECTSIZE 512                   /* bytes per disk sector */
+#define BLKSECTS (BLKSIZE / SECTSIZE)  /* sectors per block */
+
+/* The disk's window in the server's address space. */
+#define DISKMAP 0x10000000UL
+#define DISKSIZE 0xC0000000UL
+
+/* The disk that holds the file system: the primary channel's slave. */
+#define FS_DISKNO 1
+
+/* ide.c */
+bool ide_probe_disk1(void);
+void ide_set_disk(int diskno);
+uint64_t ide_nsectors(void);
+int ide_read(uint32_t secno, void *dst, size_t nsecs);
+int ide_write(uint32_t secno, const void *src, size_t nsecs);
+
+/* bc.c */
+void *diskaddr(uint32_t blockno);
+bool va_is_mapped(void *va);
+bool va_is_dirty(void *va);
+void flush_block(void *addr);
+void bc_map_zero(uint32_t blockno);
+void bc_discard(uint32_t blockno);
+void bc_init(void);
+void bc_set_pinned(uint32_t nblocks);
+
+/* fs.c */
+extern struct Super *super;
+extern uint32_t *bitmap;
+void fs_init(void);
+bool block_is_free(uint32_t blockno);
+int alloc_block(void);
+void free_block(uint32_t blockno);
+int file_block_walk(struct File *f, uint32_t filebno, uint32_t **ppdiskbno,
+		    bool alloc);
+int file_get_block(struct File *f, uint32_t filebno, char **blk);
+int walk_path(const char *path, struct File **pdir, struct File **pf,
+	      char *lastelem);
+int dir_lookup(struct File *dir, const char *name, struct File **file);
+int dir_alloc_file(struct File *dir, struct File **file);
+int file_create(const char *path, struct File **pf, uint32_t type);
+int file_open(const char *path, struct File **pf);
+ssize_t file_read(struct File *f, void *buf, size_t count, off_t offset);
+ssize_t file_write(struct File *f, const void *buf, size_t count,
+		   off_t offset);
+int file_set_size(struct File *f, off_t newsize);
+void file_flush(struct File *f);
+int file_remove(const char *path);
+void fs_sync(void);
+
+#endif /* !JOS_FS_FS_H */

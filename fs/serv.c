@@ -1,0 +1,374 @@
+/*
+ * The file-system server: an env of type ENV_TYPE_FS that owns the disk
+ * and answers the requests of inc/fs.h, one at a time, over IPC.
+ *
+ * Invariants:
+ *  - Open-file slot i owns the page OPENFD_VA + i * PGSIZE, its struct
+ *    Fd, from its first use on. The slot is in use exactly while some
+ *    other env maps that page too (its reference count is above 1):
+ *    closing, or dying, frees it, with no message to the server.
+ *  - A slot's file id is i modulo MAXOPEN; it changes whenever the slot
+ *    is handed out again or its file is removed, so an old id (a stale
+ *    one) never names a live file.
+ *  - Nothing a client sends can crash the server: each request field is
+ *    read once (READ_ONCE: the client may rewrite the shared page while
+ *    the server works) and checked before use, and a reply to a client
+ *    that does not wait for it is dropped.
+ */
+#include <inc/x86.h>
+#include <inc/fd.h>
+#include "fs.h"
+
+/* Files open at once, over all clients. */
+#define MAXOPEN 1024
+/* Where the open files' Fd pages live, in this env only. */
+#define OPENFD_VA 0xE0000000UL
+/* Where a request page arrives: just below the disk map. */
+#define REQVA (DISKMAP - PGSIZE)
+/* Yields to wait for a client to take its reply, before giving up. */
+#define REPLY_TRIES 20000
+/* File ids are non-negative ints. */
+#define FILEID_MAX 0x7FFFFFFF
+/* An I/O port that is harmless to read: POST diagnostics. */
+#define IO_PROBE_PORT 0x80
+/* Every open mode bit the server knows. */
+#define OPEN_MODES (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_MKDIR)
+
+static_assert(OPENFD_VA >= DISKMAP + DISKSIZE);
+static_assert(OPENFD_VA + MAXOPEN * PGSIZE <= USTACKTOP - PGSIZE);
+
+/* Read x once from memory a client can change under us. */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+
+struct OpenFile {
+	int o_fileid;        /* the id clients name the file by */
+	struct File *o_file; /* NULL: no file (never opened, or removed) */
+	int o_mode;          /* open mode, the server's own copy */
+	struct Fd *o_fd;     /* the Fd page shared with the client */
+};
+
+static struct OpenFile opentab[MAXOPEN];
+
+/* The request page: the client's union Fsipc. */
+static union Fsipc *const fsreq = (union Fsipc *)REQVA;
+
+/* How many mappings the page at va has (0 if it is not mapped here). */
+static int page_refs(void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+	pte_t pte;
+
+	if (!(uvpml4e[v >> PML4XSHIFT] & PTE_P) ||
+	    !(uvpde[v >> PDPXSHIFT] & PTE_P) || !(uvpd[v >> PDXSHIFT] & PTE_P))
+		return 0;
+	pte = uvpt[PGNUM(v)];
+	if (!(pte & PTE_P))
+		return 0;
+	return pages[PGNUM(PTE_ADDR(pte))].pp_ref;
+}
+
+static void serve_init(void)
+{
+	int i;
+
+	for (i = 0; i < MAXOPEN; i++) {
+		opentab[i].o_fileid = i;
+		opentab[i].o_fd = (struct Fd *)(OPENFD_VA + i * PGSIZE);
+	}
+}
+
+/* Give o a new id, so that every id it had before goes stale. */
+static void openfile_renew(struct OpenFile *o)
+{
+	if (o->o_fileid > FILEID_MAX - MAXOPEN)
+		o->o_fileid %= MAXOPEN;
+	else
+		o->o_fileid += MAXOPEN;
+	o->o_file = NULL;
+}
+
+/* Find a free open-file slot, with a fresh id and a zeroed Fd page. */
+static int openfile_alloc(struct OpenFile **po)
+{
+	struct OpenFile *o;
+	int i, r;
+
+	for (i = 0; i < MAXOPEN; i++) {
+		o = &opentab[i];
+		switch (page_refs(o->o_fd)) {
+		case 0:
+			r = sys_page_alloc(0, o->o_fd, PTE_P | PTE_U | PTE_W);
+			if (r < 0)
+				return r;
+			/* fall through */
+		case 1:
+			openfile_renew(o);
+			memset(o->o_fd, 0, PGSIZE);
+			*po = o;
+			return 0;
+		}
+	}
+	return -E_MAX_OPEN;
+}
+
+/* The slot of the file open now under id fileid. */
+static int openfile_lookup(int fileid, struct OpenFile **po)
+{
+	struct OpenFile *o;
+
+	if (fileid < 0)
+		return -E_INVAL;
+	o = &opentab[fileid % MAXOPEN];
+	if (o->o_fileid != fileid || !o->o_file || page_refs(o->o_fd) <= 1)
+		return -E_INVAL;
+	*po = o;
+	return 0;
+}
+
+/* Copy a client's path, which must end within MAXPATHLEN bytes. */
+static int copy_path(char *dst, const char *src)
+{
+	int i;
+
+	for (i = 0; i < MAXPATHLEN; i++)
+		if ((dst[i] = READ_ONCE(src[i])) == 0)
+			return 0;
+	return -E_BAD_PATH;
+}
+
+static bool can_read(struct OpenFile *o)
+{
+	return (o->o_mode & O_ACCMODE) != O_WRONLY;
+}
+
+/* May o's file be written to (and is it a regular file)? */
+static bool can_write(struct OpenFile *o)
+{
+	return (o->o_mode & O_ACCMODE) != O_RDONLY &&
+	       o->o_file->f_type == FTYPE_REG;
+}
+
+/* Find or make the file that path and omode ask for (see inc/fs.h). */
+static int open_file(const char *path, int omode, struct File **pf)
+{
+	int r;
+
+	if (omode & O_MKDIR)
+		return file_create(path, pf, FTYPE_DIR);
+	if (!(omode & O_CREAT))
+		return file_open(path, pf);
+	r = file_create(path, pf, FTYPE_REG);
+	if (r == -E_FILE_EXISTS && !(omode & O_EXCL))
+		r = file_open(path, pf);
+	return r;
+}
+
+static int serve_open(void **pg, int *perm)
+{
+	char path[MAXPATHLEN];
+	int omode = READ_ONCE(fsreq->open.req_omode), r;
+	struct OpenFile *o;
+	struct File *f;
+
+	if ((r = copy_path(path, fsreq->open.req_path)) < 0)
+		return r;
+	if ((omode & ~OPEN_MODES) || (omode & O_ACCMODE) == O_ACCMODE)
+		return -E_INVAL;
+	if ((r = openfile_alloc(&o)) < 0)
+		return r;
+	if ((r = open_file(path, omode, &f)) < 0)
+		return r;
+	if (omode & O_MKDIR)
+		omode = (omode & ~(O_ACCMODE | O_TRUNC)) | O_RDONLY;
+	if (f->f_type == FTYPE_DIR &&
+	    ((omode & O_ACCMODE) != O_RDONLY || (omode & O_TRUNC)))
+		return -E_INVAL;
+	if ((omode & O_TRUNC) && (r = file_set_size(f, 0)) < 0)
+		return r;
+
+	o->o_file = f;
+	o->o_mode = omode;
+	o->o_fd->fd_dev_id = DEVID_FILE;
+	o->o_fd->fd_offset = 0;
+	o->o_fd->fd_omode = omode;
+	o->o_fd->fd_file.id = o->o_fileid;
+	*pg = o->o_fd;
+	*perm = PTE_P | PTE_U | PTE_W | PTE_SHARE;
+	return 0;
+}
+
+static int serve_set_size(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->set_size.req_fileid), r;
+	off_t size = READ_ONCE(fsreq->set_size.req_size);
+	struct OpenFile *o;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	if (!can_write(o))
+		return -E_INVAL;
+	return file_set_size(o->o_file, size);
+}
+
+static int serve_read(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->read.req_fileid), r;
+	size_t n = READ_ONCE(fsreq->read.req_n);
+	struct OpenFile *o;
+	off_t offset;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	if (n > sizeof(fsreq->readRet.ret_buf) || !can_read(o))
+		return -E_INVAL;
+	offset = READ_ONCE(o->o_fd->fd_offset);
+	r = file_read(o->o_file, fsreq->readRet.ret_buf, n, offset);
+	if (r > 0)
+		o->o_fd->fd_offset = offset + r;
+	return r;
+}
+
+static int serve_write(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->write.req_fileid), r;
+	size_t n = READ_ONCE(fsreq->write.req_n);
+	struct OpenFile *o;
+	off_t offset;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	if (n > sizeof(fsreq->write.req_buf) || !can_write(o))
+		return -E_INVAL;
+	offset = READ_ONCE(o->o_fd->fd_offset);
+	r = file_write(o->o_file, fsreq->write.req_buf, n, offset);
+	if (r > 0)
+		o->o_fd->fd_offset = offset + r;
+	return r;
+}
+
+static int serve_stat(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->stat.req_fileid), r;
+	struct Fsret_stat *ret = &fsreq->statRet;
+	struct OpenFile *o;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	memmove(ret->ret_name, o->o_file->f_name, MAXNAMELEN);
+	ret->ret_name[MAXNAMELEN - 1] = 0;
+	ret->ret_size = o->o_file->f_size;
+	ret->ret_isdir = o->o_file->f_type == FTYPE_DIR;
+	return 0;
+}
+
+static int serve_flush(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->flush.req_fileid), r;
+	struct OpenFile *o;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	file_flush(o->o_file);
+	return 0;
+}
+
+static int serve_remove(void **pg, int *perm)
+{
+	char path[MAXPATHLEN];
+	struct File *f;
+	int i, r;
+
+	if ((r = copy_path(path, fsreq->remove.req_path)) < 0)
+		return r;
+	if ((r = file_open(path, &f)) < 0 || (r = file_remove(path)) < 0)
+		return r;
+	/* f's entry may hold another file soon: its open ids go stale. */
+	for (i = 0; i < MAXOPEN; i++)
+		if (opentab[i].o_file == f)
+			openfile_renew(&opentab[i]);
+	return 0;
+}
+
+static int serve_sync(void **pg, int *perm)
+{
+	fs_sync();
+	return 0;
+}
+
+/* A request's handler: returns the reply value, and may set a page. */
+typedef int (*fshandler)(void **pg, int *perm);
+
+static const fshandler handlers[FSREQ_NREQ] = {
+	[FSREQ_OPEN] = serve_open,     [FSREQ_SET_SIZE] = serve_set_size,
+	[FSREQ_READ] = serve_read,     [FSREQ_WRITE] = serve_write,
+	[FSREQ_STAT] = serve_stat,     [FSREQ_FLUSH] = serve_flush,
+	[FSREQ_REMOVE] = serve_remove, [FSREQ_SYNC] = serve_sync,
+};
+
+/*
+ * Send r (and pg) back to the client. Unlike ipc_send, never panic: a
+ * client that died gets nothing, and one that never waits for its reply
+ * loses it after REPLY_TRIES tries.
+ */
+static void reply(envid_t to, int r, void *pg, int perm)
+{
+	int i, e;
+
+	for (i = 0; i < REPLY_TRIES; i++) {
+		e = sys_ipc_try_send(to, r, pg ? pg : (void *)UTOP, perm);
+		if (e != -E_IPC_NOT_RECV)
+			return;
+		sys_yield();
+	}
+}
+
+/* Answer requests for ever. */
+static void serve(void)
+{
+	uint64_t req;
+	envid_t whom;
+	int perm, r, pgperm;
+	void *pg;
+
+	for (;;) {
+		if (sys_ipc_recv(fsreq) < 0)
+			continue;
+		req = thisenv->env_ipc_value;
+		whom = thisenv->env_ipc_from;
+		perm = thisenv->env_ipc_perm;
+		pg = NULL;
+		pgperm = 0;
+		if (!(perm & PTE_P) || !(perm & PTE_W))
+			r = -E_INVAL;
+		else if (req >= FSREQ_NREQ || !handlers[req])
+			r = -E_INVAL;
+		else
+			r = handlers[req](&pg, &pgperm);
+		reply(whom, r, pg, pgperm);
+		if (perm & PTE_P)
+			sys_page_unmap(0, fsreq);
+	}
+}
+
+void umain(int argc, char **argv)
+{
+	binaryname = "fs";
+	cprintf("FS is running\n");
+
+	/* The kernel gives an FS env I/O privilege; check, and use it. */
+	if ((read_eflags() & FL_IOPL_MASK) != FL_IOPL_3) {
+		cprintf("FS: no I/O privilege, exiting\n");
+		return;
+	}
+	(void)inb(IO_PROBE_PORT);
+	cprintf("FS can do I/O\n");
+
+	if (!ide_probe_disk1()) {
+		cprintf("FS: no file system disk (IDE disk 1), exiting\n");
+		return;
+	}
+	ide_set_disk(FS_DISKNO);
+	serve_init();
+	fs_init();
+	serve();
+}

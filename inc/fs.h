@@ -1,0 +1,243 @@
+/*
+ * The JOS file system: its on-disk format, and the IPC protocol between
+ * the file-system server (fs/, an env of type ENV_TYPE_FS) and its
+ * clients (the file device of the user library).
+ *
+ * Disk invariants:
+ *  - The disk is an array of BLKSIZE-byte blocks numbered from 0. Block 0
+ *    is never used (it is where a boot sector would go); block 1 holds
+ *    the superblock; blocks 2 .. 2 + nbitmapblocks(s_nblocks) - 1 hold
+ *    the free-block bitmap; every later block holds file data, a
+ *    directory, or a table of block numbers.
+ *  - Bitmap bit b (bit b % 32 of 32-bit word b / 32) is 1 when block b is
+ *    FREE. Blocks 0, 1 and the bitmap are always marked in use, and so is
+ *    every bit past s_nblocks in the last bitmap block.
+ *  - A block number 0 in a File means "no block here" (a hole that reads
+ *    as zeros, or a missing table); any other number is a block in use.
+ *  - File block i of a file lives in f_direct[i] for i < NDIRECT; else in
+ *    entry i - NDIRECT of the table f_indirect; else, with
+ *    j = i - NDIRECT - NINDIRECT, in entry j % NINDIRECT of the table
+ *    named by entry j / NINDIRECT of the table f_dindirect.
+ *  - No block is allocated for file blocks at or past
+ *    ROUNDUP(f_size, BLKSIZE) / BLKSIZE.
+ *  - A directory is a file (f_type FTYPE_DIR) whose size is a multiple
+ *    of BLKSIZE and whose data is an array of struct File; an entry with
+ *    f_name[0] == 0 is free. Names are NUL-terminated, non-empty, contain
+ *    no '/', and are unique within their directory. The root directory
+ *    is the File inside the superblock; its name is "/".
+ *  - All integers are little-endian (the disk is only read by x86).
+ *
+ * fs/fsformat.c, a program for the build host, includes this file too:
+ * it defines JOS_HOST_TOOL and brings its own uint32_t, off_t and PGSIZE.
+ */
+#ifndef JOS_INC_FS_H
+#define JOS_INC_FS_H
+
+#ifndef JOS_HOST_TOOL
+#include <inc/types.h>
+#include <inc/mmu.h>
+#endif
+
+/* ---- On-disk format ----------------------------------------------------- */
+
+/* A block is a page, so the server can map each block at its own page. */
+#define BLKSIZE PGSIZE
+#define BLKBITSIZE (BLKSIZE * 8) /* bitmap bits per bitmap block */
+
+/* A name, including its NUL; and a whole path, including its NUL. */
+#define MAXNAMELEN 128
+#define MAXPATHLEN 1024
+
+/* Block numbers in a File, and in a table of block numbers. */
+#define NDIRECT 10
+#define NINDIRECT (BLKSIZE / 4)
+#define NDINDIRECT (NINDIRECT * NINDIRECT)
+
+/* The largest file: every direct, indirect and double-indirect block. */
+#define MAXFILEBLOCKS ((uint64_t)NDIRECT + NINDIRECT + NDINDIRECT)
+#define MAXFILESIZE ((off_t)(MAXFILEBLOCKS * BLKSIZE))
+
+/* f_type */
+#define FTYPE_REG 0 /* regular file */
+#define FTYPE_DIR 1 /* directory */
+
+/* The fields of a File take this much; the padding fills the rest. */
+#define FILE_SIZE 256
+#define FILE_USED (MAXNAMELEN + 8 + 4 + 4 * (NDIRECT + 2))
+
+struct File {
+	char f_name[MAXNAMELEN];  /* NUL-terminated; "" = free entry */
+	off_t f_size;             /* bytes */
+	uint32_t f_type;          /* FTYPE_REG or FTYPE_DIR */
+	uint32_t f_direct[NDIRECT];
+	uint32_t f_indirect;      /* table of NINDIRECT block numbers */
+	uint32_t f_dindirect;     /* table of NINDIRECT tables */
+	uint8_t f_pad[FILE_SIZE - FILE_USED];
+} __attribute__((packed, aligned(8)));
+
+_Static_assert(sizeof(struct File) == FILE_SIZE, "struct File size");
+
+/* Directory entries per block. */
+#define BLKFILES (BLKSIZE / FILE_SIZE)
+
+/* "JOS\xF5": identifies a JOS file system in s_magic. */
+#define FS_MAGIC 0xF5534F4AU
+
+/* Fixed block numbers (see the invariants above). */
+#define SUPER_BLOCKNO 1
+#define BITMAP_BLOCKNO 2
+
+struct Super {
+	uint32_t s_magic;   /* FS_MAGIC */
+	uint32_t s_nblocks; /* blocks on the disk, including 0, 1, bitmap */
+	struct File s_root; /* the root directory */
+};
+
+/* Bitmap blocks for a disk of nblocks blocks. */
+#define NBITMAPBLOCKS(nblocks) (((nblocks) + BLKBITSIZE - 1) / BLKBITSIZE)
+
+/* ---- IPC protocol ------------------------------------------------------- */
+/*
+ * A client finds the server with ipc_find_env(ENV_TYPE_FS) and sends one
+ * request at a time:
+ *     ipc_send(fsenv, FSREQ_x, &fsipcbuf, PTE_P | PTE_W | PTE_U);
+ *     r = ipc_recv(NULL, dstva, NULL);
+ * where fsipcbuf is a page-aligned union Fsipc holding the request's
+ * arguments. The server maps that page, handles the request, writes any
+ * results into the same page, and replies with
+ *     ipc_send(client, r, page or NULL, perm)
+ * where r is the result (>= 0) or a negative E_* error. Only FSREQ_OPEN
+ * replies with a page (the open file's struct Fd, see inc/fd.h), so the
+ * client's dstva is the Fd slot for FSREQ_OPEN and NULL for the others.
+ * The request page must be writable in the client when sent: after a
+ * fork it is copy-on-write (read-only) until written, and the kernel
+ * refuses to send a read-only page with PTE_W; so write to it first
+ * (FSREQ_SYNC has no fields to write: touch the page anyway).
+ *
+ * Every request is checked; a bad one gets an error, never a crash:
+ *  - the request number is not one below -> -E_INVAL;
+ *  - no page, or a page sent without PTE_W -> -E_INVAL;
+ *  - req_fileid is not the id of a file open now (never opened, closed,
+ *    or its file removed since: a "stale" id) -> -E_INVAL.
+ *
+ * Open files. FSREQ_OPEN returns a struct Fd page mapped shared
+ * (PTE_SHARE) into the client: fd_file.id is the file id that the other
+ * requests name, fd_offset is the file position, which the server reads
+ * and advances on FSREQ_READ and FSREQ_WRITE (so a client seeks by
+ * storing into it), fd_omode is the open mode, fd_dev_id is DEVID_FILE.
+ * A file stays open while some env other than the server maps its Fd
+ * page: closing a file is FSREQ_FLUSH, then unmapping the page (the
+ * server sees the page's reference count drop and reuses the slot; a
+ * dead env's pages are unmapped by the kernel). The server keeps its own
+ * copy of the open mode: changing fd_omode changes nothing.
+ *
+ * The requests (fields marked "in" are read, "out" are written):
+ *
+ * FSREQ_OPEN: in open.req_path (NUL within MAXPATHLEN, else -E_BAD_PATH),
+ *   open.req_omode (O_* of inc/lib.h; unknown bits or access mode
+ *   O_ACCMODE -> -E_INVAL). Paths are absolute: leading '/' optional,
+ *   repeated '/' ignored, "." and ".." are NOT interpreted (the client
+ *   normalizes); a component of MAXNAMELEN bytes or more -> -E_BAD_PATH;
+ *   a missing directory on the way -> -E_NOT_FOUND.
+ *     O_CREAT: create a regular file if the name does not exist;
+ *       with O_EXCL, an existing name -> -E_FILE_EXISTS.
+ *     O_MKDIR: create a directory (like mkdir(2): an existing name ->
+ *       -E_FILE_EXISTS); the file opens read-only whatever the access
+ *       mode.
+ *     O_TRUNC: set a regular file's size to 0.
+ *     A directory opens only read-only and without O_TRUNC (else
+ *       -E_INVAL); reading it yields its struct File entries.
+ *   Out: the reply page is the Fd page; returns 0. -E_MAX_OPEN when
+ *   MAXOPEN files are open, -E_NO_DISK when the disk is full.
+ *
+ * FSREQ_SET_SIZE: in set_size.req_fileid, set_size.req_size (0 ..
+ *   MAXFILESIZE, else -E_INVAL). The file must be open for writing and
+ *   regular (else -E_INVAL). Shrinking frees blocks and zeroes the tail
+ *   of the last block; growing leaves a hole that reads as zeros.
+ *   Returns 0.
+ *
+ * FSREQ_READ: in read.req_fileid, read.req_n (at most PGSIZE, else
+ *   -E_INVAL); the file must be open for reading (else -E_INVAL). Reads
+ *   from fd_offset (negative -> -E_INVAL) and advances it. Out:
+ *   readRet.ret_buf holds the data. Returns the byte count: 0 at or past
+ *   the end of the file; fewer than req_n only at the end of the file.
+ *
+ * FSREQ_WRITE: in write.req_fileid, write.req_n (at most
+ *   FSWRITE_MAXBUF, else -E_INVAL), write.req_buf. The file must be open
+ *   for writing and regular (else -E_INVAL). Writes at fd_offset
+ *   (negative, or offset + n past MAXFILESIZE -> -E_INVAL), growing the
+ *   file as needed, and advances fd_offset. Returns the byte count:
+ *   all of req_n, or fewer (or -E_NO_DISK if none) when the disk fills.
+ *
+ * FSREQ_STAT: in stat.req_fileid. Out: statRet.ret_name, ret_size,
+ *   ret_isdir. Returns 0.
+ *
+ * FSREQ_FLUSH: in flush.req_fileid. Writes the file's dirty blocks and
+ *   its directory entry to disk. Returns 0.
+ *
+ * FSREQ_REMOVE: in remove.req_path (as for FSREQ_OPEN). Frees the file's
+ *   blocks and its directory entry; every open file id of it goes stale.
+ *   A directory must be empty (else -E_NOT_SUPP); "/" -> -E_INVAL.
+ *   Returns 0.
+ *
+ * FSREQ_SYNC: no fields. Writes every dirty block to disk. Returns 0.
+ */
+enum {
+	FSREQ_OPEN = 1,
+	FSREQ_SET_SIZE,
+	FSREQ_READ,
+	FSREQ_WRITE,
+	FSREQ_STAT,
+	FSREQ_FLUSH,
+	FSREQ_REMOVE,
+	FSREQ_SYNC,
+	FSREQ_NREQ /* one past the last request number */
+};
+
+/* The header of a write request; the data fills the rest of the page. */
+#define FSWRITE_HDRSIZE 16
+#define FSWRITE_MAXBUF (PGSIZE - FSWRITE_HDRSIZE)
+
+union Fsipc {
+	struct Fsreq_open {
+		char req_path[MAXPATHLEN];
+		int req_omode;
+	} open;
+	struct Fsreq_set_size {
+		int req_fileid;
+		off_t req_size;
+	} set_size;
+	struct Fsreq_read {
+		int req_fileid;
+		size_t req_n;
+	} read;
+	struct Fsret_read {
+		char ret_buf[PGSIZE];
+	} readRet;
+	struct Fsreq_write {
+		int req_fileid;
+		size_t req_n;
+		char req_buf[FSWRITE_MAXBUF];
+	} write;
+	struct Fsreq_stat {
+		int req_fileid;
+	} stat;
+	struct Fsret_stat {
+		char ret_name[MAXNAMELEN];
+		off_t ret_size;
+		int ret_isdir;
+	} statRet;
+	struct Fsreq_flush {
+		int req_fileid;
+	} flush;
+	struct Fsreq_remove {
+		char req_path[MAXPATHLEN];
+	} remove;
+	/* Pad out to a whole page. */
+	char _pad[PGSIZE];
+};
+
+_Static_assert(sizeof(union Fsipc) == PGSIZE, "union Fsipc is one page");
+_Static_assert(sizeof(struct Fsreq_write) == PGSIZE, "write fills a page");
+
+#endif /* !JOS_INC_FS_H */
