@@ -153,10 +153,10 @@ def gdb():
 # program's output and the kernel's messages. The first env is always
 # 00001000 (envs[0], generation 1), its first child 00001001.
 #
-# Unless the test ends with an env still alive in the monitor (a
-# breakpoint), every env must be gone at the end, and the kernel must have
-# got back every page: "Free pages: M" after "No runnable environments in
-# the system!" equals "Free pages before the first env: N".
+# Every test also waits until every env is gone and checks that the
+# kernel got back every page: "Free pages: M" after "No runnable
+# environments in the system!" equals "Free pages before the first env: N"
+# (breakpoint first resumes its env from the monitor).
 
 FREE_BEFORE = r"Free pages before the first env: (\d+)"
 FREE_AFTER = r"No runnable environments in the system!\nFree pages: (\d+)"
@@ -182,7 +182,8 @@ def in_order(r, *patterns):
     for p in patterns:
         m = re.compile(p, re.MULTILINE).search(r.text, pos)
         if not m:
-            fail("expected %r after %s" % (p, r._line_at(pos) if pos
+            line = r.text[r.text.rfind("\n", 0, pos) + 1:pos]
+            fail("expected %r after %s" % (p, repr(line) if pos
                                             else "the start"))
         pos = m.end()
 
@@ -261,8 +262,8 @@ user_test("faultwritekernel", *user_fault("ffffffff80100000", 14,
 
 @test("breakpoint", emulator="qemu", timeout=30)
 def breakpoint():
-    """int3 from ring 3 reaches the monitor, which shows the user frame;
-    the env is still alive there, so no leak check."""
+    """int3 from ring 3 enters the monitor, which shows the env's trap
+    frame; `continue` resumes the env, which then exits normally."""
     r = run_user("breakpoint", r"TRAP frame at 0x[0-9a-f]+ from CPU \d+",
                  r"  trap 0x00000003 Breakpoint",
                  r"  rip  0x0000000000800[0-9a-f]{3}\n",
@@ -271,6 +272,11 @@ def breakpoint():
     in_order(r, r"\[00000000\] new env 00001000",
              r"Welcome to the JOS kernel monitor!", r"TRAP frame at",
              r"trap 0x00000003 Breakpoint", PROMPT)
+    r.send("continue")
+    r.expect(r"\[00001000\] exiting gracefully")
+    r.expect(FREE_AFTER)
+    r.expect(PROMPT)
+    check_free_pages(r)
 
 
 @test("testbss", emulator="qemu", timeout=30)
@@ -483,27 +489,27 @@ def sysfuzz():
 
 # The same programs under Bochs, one and two CPUs.
 
-@test("spin-bochs", emulator="bochs", cpus=1, timeout=180)
+@test("spin-bochs", emulator="bochs", cpus=1, timeout=120)
 def spin_bochs():
     spin_test()
 
 
-@test("yield-bochs", emulator="bochs", cpus=1, timeout=180)
+@test("yield-bochs", emulator="bochs", cpus=1, timeout=120)
 def yield_bochs():
     yield_test()
 
 
-@test("forktree-bochs", emulator="bochs", cpus=2, timeout=180)
+@test("forktree-bochs", emulator="bochs", cpus=2, timeout=120)
 def forktree_bochs():
     forktree_test()
 
 
-@test("pingpong-bochs", emulator="bochs", cpus=2, timeout=180)
+@test("pingpong-bochs", emulator="bochs", cpus=2, timeout=120)
 def pingpong_bochs():
     pingpong_test()
 
 
-@test("stresssched-bochs", emulator="bochs", cpus=2, timeout=240)
+@test("stresssched-bochs", emulator="bochs", cpus=2, timeout=120)
 def stresssched_bochs():
     stresssched_test()
 

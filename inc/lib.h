@@ -26,12 +26,12 @@ extern const char *binaryname;
 extern const volatile struct Env *thisenv;
 /*
  * envs[NENV] and pages[] are the kernel's read-only copies at UENVS and
- * UPAGES. Constant pointers rather than extern arrays, for the reason
- * given above uvpt in inc/memlayout.h (-mcmodel=small reaches symbols
- * below 2 GiB only).
+ * UPAGES. Constant pointers (lib/libmain.c) rather than extern arrays at
+ * absolute addresses: user code is built with -mcmodel=small, which
+ * addresses a symbol with a 32-bit field, and these lie far above 4 GiB.
  */
-#define envs ((const volatile struct Env *)UENVS)
-#define pages ((const volatile struct PageInfo *)UPAGES)
+extern const volatile struct Env *const envs;
+extern const volatile struct PageInfo *const pages;
 
 /* exit.c */
 void exit(void) __attribute__((noreturn));

@@ -52,25 +52,35 @@ static void read_cmdline(uint32_t boot_magic, physaddr_t mbinfo_pa)
 			sizeof(cmdline));
 }
 
-/* The first word of the command line: the program the first env runs. */
-static void create_first_env(void)
+/*
+ * Start the programs the command line names, in order, each as a new env.
+ * The word "fs" starts the file-system server (an env of type FS, with
+ * I/O privilege). An empty command line means DEFAULT_INIT.
+ */
+static void create_first_envs(void)
 {
-	char name[64];
+	char line[BOOT_CMDLINE_MAX], *word, *p;
 	const struct userprog *prog;
-	int n = 0;
 
-	while (cmdline[n] && cmdline[n] != ' ' && n < (int)sizeof(name) - 1) {
-		name[n] = cmdline[n];
-		n++;
+	strlcpy(line, cmdline[0] ? cmdline : DEFAULT_INIT, sizeof(line));
+	for (p = line; *p;) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		word = p;
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			*p++ = 0;
+		if (!(prog = userprog_find(word))) {
+			cprintf("kernel command line: no program named '%s'\n",
+				word);
+			continue;
+		}
+		env_create(prog->start, prog->end - prog->start,
+			   strcmp(word, "fs") == 0 ? ENV_TYPE_FS : ENV_TYPE_USER);
 	}
-	name[n] = 0;
-	if (n == 0)
-		strcpy(name, DEFAULT_INIT);
-	if (!(prog = userprog_find(name))) {
-		cprintf("kernel command line: no program named '%s'\n", name);
-		return;
-	}
-	env_create(prog->start, prog->end - prog->start, ENV_TYPE_USER);
 }
 
 /* Where mpentry.S finds the stack of the AP being started. */
@@ -139,7 +149,7 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 	boot_aps();
 
 	cprintf("Free pages before the first env: %lu\n", page_free_count());
-	create_first_env();
+	create_first_envs();
 	sched_yield();
 }
 

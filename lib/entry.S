@@ -11,16 +11,11 @@
 #include <inc/memlayout.h>
 
 /*
- * Absolute symbols for the read-only kernel structures and the recursive
- * page-table views. C code reaches them through the constant pointers of
- * the same names in inc/lib.h and inc/memlayout.h (-mcmodel=small cannot
- * address a symbol this high); these are for the debugger and for
- * assembly.
+ * Absolute symbols for the recursive page-table views, for the debugger
+ * and for assembly. C code uses the constant pointers of the same names
+ * in inc/memlayout.h instead: -mcmodel=small cannot address a symbol this
+ * high. (envs and pages are pointer variables: lib/libmain.c.)
  */
-	.globl envs
-	.set envs, UENVS
-	.globl pages
-	.set pages, UPAGES
 	.globl uvpt
 	.set uvpt, UVPT_INDEX << PML4XSHIFT
 	.globl uvpd

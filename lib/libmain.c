@@ -11,6 +11,11 @@
  */
 const volatile struct Env *thisenv __attribute__((section(".perenv")));
 
+/* The kernel's read-only tables (see inc/lib.h). */
+const volatile struct Env *const envs = (const volatile struct Env *)UENVS;
+const volatile struct PageInfo *const pages =
+	(const volatile struct PageInfo *)UPAGES;
+
 /* Named in panic messages; argv[0] when the program got one. */
 const char *binaryname = "<unknown>";
 

@@ -14,9 +14,14 @@
  * so fork leaves it shared), bumping the count before each call, so the
  * one that kills it counts too. The parent restarts children until the
  * total is reached, and destroys a child that can make no more progress:
- * one blocked (ENV_NOT_RUNNABLE: in sys_ipc_recv, or stopped by its own
- * sys_env_set_status) at once, one that is runnable but has made no call
- * for STALL_MSEC after that long.
+ * at once if it is blocked (ENV_NOT_RUNNABLE: in sys_ipc_recv, or stopped
+ * by its own sys_env_set_status), or if it is runnable but has started no
+ * call for STALL_MSEC.
+ *
+ * So that IPC can succeed (and pass pages), each child has a partner, a
+ * receiver env the parent forks alongside it: it does nothing but
+ * sys_ipc_recv at random addresses, and its id is in the child's pool of
+ * env ids. The parent destroys it when the child is done.
  *
  * What the random mix leaves out, and why (a fuzz child must leave nothing
  * the parent cannot reclaim, and must not stop the whole test):
@@ -48,6 +53,8 @@
 #define STALL_MSEC 3000
 /* Random calls aimed at each env the parent makes with sys_exofork. */
 #define EXO_CALLS 16
+/* Calls in one exo_round: sys_exofork, EXO_CALLS, sys_env_destroy. */
+#define EXO_ROUND_CALLS (EXO_CALLS + 2)
 /* Call numbers past the last valid one that the mix includes. */
 #define BAD_NUMS 4
 
@@ -66,6 +73,7 @@ struct shared {
 	volatile uint64_t calls;  /* calls the current child has started */
 	volatile uint64_t budget; /* calls it may make */
 	volatile uint64_t seed;   /* its random seed */
+	volatile envid_t receiver; /* its IPC partner */
 };
 
 static struct shared *const sh = (struct shared *)SHARED_VA;
@@ -104,6 +112,17 @@ static bool vital(uint64_t va)
 	       (va >= USTACKTOP - 4 * PGSIZE && va < UTOP) || va == SHARED_VA;
 }
 
+/* Pages this env mapped with a successful sys_page_alloc: sources that
+ * sys_page_map and sys_ipc_try_send can actually use. */
+#define NREMEMBER 16
+static uint64_t remembered[NREMEMBER];
+static int nremembered;
+
+static void remember(uint64_t va)
+{
+	remembered[nremembered++ % NREMEMBER] = va;
+}
+
 static uint64_t rand_addr(void)
 {
 	static const uint64_t fixed[] = {
@@ -116,13 +135,17 @@ static uint64_t rand_addr(void)
 		0x8000000000000000UL, SHARED_VA,
 	};
 
-	switch (below(4)) {
+	switch (below(5)) {
 	case 0:
 		return fixed[below(ARRAY_SIZE(fixed))];
 	case 1: /* aligned, where mapping is harmless */
 		return FUZZ_LO + below(FUZZ_PAGES) * PGSIZE;
 	case 2: /* unaligned, same window */
 		return FUZZ_LO + below(FUZZ_PAGES * PGSIZE);
+	case 3:
+		if (nremembered > 0)
+			return remembered[below(MIN(nremembered, NREMEMBER))];
+		/* fall through */
 	default:
 		return below(2) ? rnd() : (uint32_t)rnd();
 	}
@@ -142,13 +165,15 @@ static uint64_t rand_far_addr(void)
 
 static uint64_t rand_env(void)
 {
-	envid_t self = sys_getenvid();
+	envid_t self = thisenv->env_id;
 
-	switch (below(8)) {
+	switch (below(9)) {
 	case 0:
 		return 0;
 	case 1:
 		return self;
+	case 8:
+		return sh->receiver;
 	case 2:
 		return thisenv->env_parent_id;
 	case 3: /* whoever is in a random slot now, live or not */
@@ -161,6 +186,20 @@ static uint64_t rand_env(void)
 		return (uint32_t)rnd();
 	default:
 		return rnd();
+	}
+}
+
+/* The env a call acts on: often ourselves, the only env whose memory a
+ * call of ours may change. */
+static uint64_t rand_target(void)
+{
+	switch (below(4)) {
+	case 0:
+		return 0;
+	case 1:
+		return thisenv->env_id;
+	default:
+		return rand_env();
 	}
 }
 
@@ -227,7 +266,8 @@ static uint64_t rand_frame(bool self)
 
 static bool is_self(uint64_t envid)
 {
-	return (envid_t)envid == 0 || (envid_t)envid == sys_getenvid();
+	/* The kernel reads env ids as 32 bits. */
+	return (envid_t)envid == 0 || (envid_t)envid == thisenv->env_id;
 }
 
 /* Random arguments for call c->num, each of the kind the call takes. */
@@ -246,19 +286,19 @@ static void rand_args(struct call *c)
 		c->a[0] = rand_env();
 		break;
 	case SYS_page_alloc:
-		c->a[0] = rand_env();
+		c->a[0] = rand_target();
 		c->a[1] = rand_addr();
 		c->a[2] = rand_perm();
 		break;
 	case SYS_page_map:
-		c->a[0] = rand_env();
+		c->a[0] = rand_target();
 		c->a[1] = rand_addr();
-		c->a[2] = rand_env();
+		c->a[2] = rand_target();
 		c->a[3] = rand_addr();
 		c->a[4] = rand_perm();
 		break;
 	case SYS_page_unmap:
-		c->a[0] = rand_env();
+		c->a[0] = rand_target();
 		c->a[1] = rand_addr();
 		break;
 	case SYS_env_set_status:
@@ -350,6 +390,14 @@ static int64_t raw_syscall(const struct call *c)
 
 /* ---- The fuzz child ------------------------------------------------------ */
 
+/* Has env id left the system (its slot free or reused)? */
+static bool gone(envid_t id)
+{
+	const volatile struct Env *e = &envs[ENVX(id)];
+
+	return e->env_id != id || e->env_status == ENV_FREE;
+}
+
 /* Any fault from here on means a call broke our memory: just go. */
 static void fuzz_fault(struct UTrapframe *utf)
 {
@@ -379,20 +427,38 @@ static void fuzz_child(void)
 	while (sh->calls < sh->budget) {
 		c = rand_call();
 		sh->calls++;
-		raw_syscall(&c);
+		if (raw_syscall(&c) == 0 && c.num == SYS_page_alloc &&
+		    is_self(c.a[0]))
+			remember(c.a[1]);
 	}
 	exit();
 }
 
-/* ---- The parent ---------------------------------------------------------- */
-
-/* Has env id left the system (its slot free or reused)? */
-static bool gone(envid_t id)
+/* The IPC partner: receive, anywhere but over our own image and stacks,
+ * forever. */
+static void receiver(void)
 {
-	const volatile struct Env *e = &envs[ENVX(id)];
+	uint64_t va;
 
-	return e->env_id != id || e->env_status == ENV_FREE;
+	rng_state ^= (uint64_t)thisenv->env_id << 32;
+	for (;;) {
+		va = rand_addr();
+		if (va >= UTOP || !vital(va))
+			sys_ipc_recv((void *)va);
+	}
 }
+
+/* Destroy env id, our child, and wait until it is gone. */
+static void destroy(envid_t id)
+{
+	sys_env_destroy(id);
+	/* It may still be running on another CPU: the kernel frees it at
+	 * its next trap. */
+	while (!gone(id))
+		sys_yield();
+}
+
+/* ---- The parent ---------------------------------------------------------- */
 
 /*
  * Run one fuzz child with a budget of calls; return how many it made.
@@ -400,13 +466,18 @@ static bool gone(envid_t id)
  */
 static uint64_t run_child(uint64_t budget, int *stopped)
 {
-	envid_t child;
+	envid_t child, partner;
 	uint64_t last_calls = 0;
 	unsigned last_change;
 
+	if ((partner = fork()) < 0)
+		panic("fork: %e", partner);
+	if (partner == 0)
+		receiver();
 	sh->calls = 0;
 	sh->budget = budget;
 	sh->seed = rnd() | 1;
+	sh->receiver = partner;
 	if ((child = fork()) < 0)
 		panic("fork: %e", child);
 	if (child == 0)
@@ -422,16 +493,13 @@ static uint64_t run_child(uint64_t budget, int *stopped)
 			last_change = sys_time_msec();
 		}
 		if (blocked || sys_time_msec() - last_change > STALL_MSEC) {
-			sys_env_destroy(child);
+			destroy(child);
 			(*stopped)++;
-			/* It may still be running on another CPU: the kernel
-			 * frees it at its next trap. */
-			while (!gone(child))
-				sys_yield();
 			break;
 		}
 		sys_yield();
 	}
+	destroy(partner);
 	return sh->calls;
 }
 
@@ -450,14 +518,14 @@ static envid_t exo_env(envid_t exo)
 static int exo_round(void)
 {
 	envid_t exo = sys_exofork();
-	int i, calls = 1;
+	int i;
 
 	if (exo == 0) /* never runs: see the top of the file */
 		for (;;)
 			sys_yield();
 	if (exo < 0)
-		return calls;
-	for (i = 0; i < EXO_CALLS; i++, calls++) {
+		return 1;
+	for (i = 0; i < EXO_CALLS; i++) {
 		struct call c = { 0 };
 		switch (below(8)) {
 		case 0:
@@ -511,7 +579,7 @@ static int exo_round(void)
 		raw_syscall(&c);
 	}
 	sys_env_destroy(exo); /* fails harmlessly if a call already did */
-	return calls + 1;
+	return EXO_ROUND_CALLS;
 }
 
 void umain(int argc, char **argv)
@@ -529,12 +597,12 @@ void umain(int argc, char **argv)
 	    (r = sys_page_alloc(0, (void *)SCRATCH_VA, PERM_RW)) < 0)
 		panic("sys_page_alloc: %e", r);
 
+	/* Exactly TOTAL_CALLS: a child never exceeds its budget. */
 	while (total < TOTAL_CALLS) {
-		total += exo_round();
-		if (total < TOTAL_CALLS) {
-			total += run_child(TOTAL_CALLS - total, &stopped);
-			children++;
-		}
+		if (TOTAL_CALLS - total > EXO_ROUND_CALLS)
+			total += exo_round();
+		total += run_child(TOTAL_CALLS - total, &stopped);
+		children++;
 	}
 	cprintf("sysfuzz: %d children, %d stopped for making no progress\n",
 		children, stopped);
