@@ -34,6 +34,23 @@ def boot_bochs():
     boot().match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
+
+@test("boot-mem-64m", emulator="qemu", mem=64, timeout=30)
+def boot_mem_64m():
+    boot().match(*SELF_CHECKS + MONITOR, no=PANIC)
+
+
+@test("boot-mem-6g", emulator="qemu", mem=6144, timeout=60)
+def boot_mem_6g():
+    """QEMU puts the memory beyond its PCI hole above 4 GiB: the kernel
+    must count it, map it and pass its self-checks."""
+    r = boot()
+    r.match(*SELF_CHECKS + MONITOR, no=PANIC)
+    m = re.search(r"highest address ([0-9a-f]+)", r.text)
+    if not m or int(m.group(1), 16) <= 1 << 32:
+        fail("the kernel did not find the memory above 4 GiB")
+
+
 # ---- Backtrace --------------------------------------------------------------
 
 FRAME = re.compile(r"^\s*rbp\s+([0-9a-f]{16})\s+rip\s+([0-9a-f]{16})"
