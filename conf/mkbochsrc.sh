@@ -53,21 +53,26 @@ echo "debug: action=ignore"
 echo "magic_break: enabled=1"
 echo "log: $objdir/bochs.log"
 echo "port_e9_hack: enabled=1"
+# Headless modes show the VGA screen over VNC (rfb, localhost:5900, not
+# waiting for a viewer). Bochs' `term` display would do without a port, but
+# it draws into a pty of its own that nobody reads and stalls the whole
+# simulation once about 16 KiB of screen output is queued.
+HEADLESS='display_library: rfb, options="timeout=0"'
 case $mode in
 x)
 	echo "display_library: sdl2"
 	echo "com1: enabled=1, mode=file, dev=/dev/stdout"
 	;;
 term)
-	echo "display_library: term"
+	echo "$HEADLESS"
 	echo "com1: enabled=1, mode=term, dev=/dev/tty"
 	;;
 file)
-	echo "display_library: term"
+	echo "$HEADLESS"
 	echo "com1: enabled=1, mode=file, dev=$serial"
 	;;
 pty)
-	echo "display_library: term"
+	echo "$HEADLESS"
 	echo "com1: enabled=1, mode=term, dev=$serial"
 	;;
 *)
