@@ -708,7 +708,9 @@ class _BochsRun(Run):
         # they may belong to someone's `make bochs-nox`).
         self._locks = [d + ".lock" for d in disks
                        if not os.path.exists(d + ".lock")]
-        super().__init__([bochs, "-q", "-f", cfg_path, "-rc", rc_path], **kw)
+        # -unlock: a lock left by a killed run must not fail the test.
+        super().__init__([bochs, "-q", "-unlock", "-f", cfg_path, "-rc",
+                          rc_path], **kw)
 
     def close(self):
         super().close()

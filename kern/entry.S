@@ -13,6 +13,7 @@
  */
 #include <inc/mmu.h>
 #include <inc/memlayout.h>
+#include <kern/longmode.h>
 #include <inc/multiboot.h>
 
 /* Physical address of a kernel symbol while paging is still off. */
@@ -56,20 +57,7 @@ entry:
 	movl	$RELOC(boot_pdpt_hi) + BOOT_TABLE_FLAGS, %eax
 	movl	%eax, RELOC(boot_pml4) + 8 * ((KERNLINK >> PML4XSHIFT) & PTX_MASK)
 
-	/* SDM Vol. 3A 9.8.5: PAE, CR3, EFER.LME, then CR0.PG activates IA-32e. */
-	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$RELOC(boot_pml4), %eax
-	movl	%eax, %cr3
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_LME, %eax
-	wrmsr
-	movl	%cr0, %eax
-	orl	$(CR0_PE | CR0_PG | CR0_WP | CR0_NE | CR0_MP), %eax
-	andl	$~(CR0_EM | CR0_TS), %eax
-	movl	%eax, %cr0
+	ENABLE_LONG_MODE RELOC(boot_pml4)
 
 	/* Compatibility mode until %cs holds a 64-bit code segment. */
 	lgdt	RELOC(boot_gdtdesc)

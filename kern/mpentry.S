@@ -12,6 +12,7 @@
  */
 #include <inc/mmu.h>
 #include <inc/memlayout.h>
+#include <kern/longmode.h>
 
 #define RELOC(x) ((x) - KERNLINK)
 #define MPBOOTPHYS(s) ((s) - mpentry_start + MPENTRY_PADDR)
@@ -42,19 +43,7 @@ ap_start32:
 	movw	%ax, %ds
 	movw	%ax, %es
 	movw	%ax, %ss
-	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$RELOC(boot_pml4), %eax
-	movl	%eax, %cr3
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_LME, %eax
-	wrmsr
-	movl	%cr0, %eax
-	orl	$(CR0_PG | CR0_WP | CR0_NE | CR0_MP), %eax
-	andl	$~(CR0_EM | CR0_TS), %eax
-	movl	%eax, %cr0
+	ENABLE_LONG_MODE RELOC(boot_pml4)
 	ljmpl	$AP_CODE64, $MPBOOTPHYS(ap_start64)
 
 	.code64
