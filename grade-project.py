@@ -4,11 +4,14 @@
 --list` names the tests.  The machinery is in gradelib.py."""
 
 import itertools
+import os
 import re
+import shutil
 import sys
 
-from gradelib import (boot, fail, gdb_port, main, port_in_use, run_gdb,
-                      run_make, test, wait_listening)
+from gradelib import (FS_IMG, GRADEDIR, KERNEL_IMG, boot, fail, gdb_port,
+                      main, port_in_use, run_gdb, run_make, test,
+                      wait_listening)
 
 # What a good boot prints (banner, self-checks), in any order; a panic fails the test at once.
 SELF_CHECKS = [
@@ -529,6 +532,180 @@ def pingpong_bochs():
 @test("stresssched-bochs", emulator="bochs", cpus=2, timeout=120)
 def stresssched_bochs():
     stresssched_test()
+
+# ---- File system, descriptors, pipes, spawn, shell -------------------------
+#
+# Each test boots "fs NAME": the file-system server (env 00001000), then
+# NAME (00001001). The server stays alive, blocked in ipc_recv, when the
+# rest is done, so there is no leak check: the system ends in the monitor
+# with one env still there.
+
+def fs_image_copy(name):
+    """A private copy of the pristine obj/fs/fs.img, for a test that
+    changes the disk (other tests must keep seeing the original)."""
+    os.makedirs(GRADEDIR, exist_ok=True)
+    path = os.path.join(GRADEDIR, name + ".fs.img")
+    shutil.copyfile(FS_IMG, path)
+    return path
+
+
+def run_fs(program, *patterns, no=(), disks=None, **kw):
+    """Boot "fs PROGRAM" and wait for PATTERNS (any order), then the
+    monitor prompt; fail on a kernel or user panic or a pattern of NO."""
+    if disks is not None:
+        kw["disks"] = disks
+    r = boot("fs+" + program, **kw)
+    r.match(*(list(patterns) + [PROMPT]),
+            no=list(no) + PANIC + USER_PANIC)
+    return r
+
+
+@test("fs-testfs", emulator="qemu", timeout=60)
+def fs_testfs():
+    """Raw IPC, malformed requests included: the server never crashes."""
+    run_fs("testfs", r"testfs: all tests passed",
+           disks=[KERNEL_IMG, fs_image_copy("testfs")])
+
+
+@test("fs-testfile", emulator="qemu", timeout=60)
+def fs_testfile():
+    r = run_fs("testfile", r"testfile: all tests passed",
+               disks=[KERNEL_IMG, fs_image_copy("testfile")])
+    in_order(r, r"open nonexistent is good", r"read is good",
+             r"large file is good", r"ftruncate is good",
+             r"path normalization is good", r"remove is good",
+             r"testfile: all tests passed")
+
+
+@test("fs-spawnhello", emulator="qemu", timeout=60)
+def fs_spawnhello():
+    r = run_fs("spawnhello", r"i am parent environment 00001001",
+               r"hello, world", r"i am environment 00001002")
+    in_order(r, r"\[00001001\] new env 00001002", r"hello, world",
+             r"\[00001002\] exiting gracefully")
+
+
+@test("fs-testpteshare", emulator="qemu", timeout=60)
+def fs_testpteshare():
+    run_fs("testpteshare", r"fork handles PTE_SHARE right",
+           r"spawn handles PTE_SHARE right")
+
+
+@test("fs-testfdsharing", emulator="qemu", timeout=60)
+def fs_testfdsharing():
+    run_fs("testfdsharing", r"read in child succeeded",
+           r"read in parent succeeded")
+
+
+@test("fs-testpipe", emulator="qemu", timeout=60)
+def fs_testpipe():
+    run_fs("testpipe", r"pipe read closed properly",
+           r"pipe write closed properly", r"pipe tests passed")
+
+
+@test("fs-testpiperace", emulator="qemu", timeout=90)
+def fs_testpiperace():
+    run_fs("testpiperace", r"race didn't happen",
+           no=[r"the other end of p\[0\] got closed"])
+
+
+@test("fs-testpiperace2", emulator="qemu", timeout=90)
+def fs_testpiperace2():
+    run_fs("testpiperace2", r"race didn't happen",
+           no=[r"the other end of p\[0\] got closed"])
+
+
+@test("fs-primespipe", emulator="qemu", timeout=120)
+def fs_primespipe():
+    r = run_fs("primespipe", r"primespipe: done")
+    got = [int(x) for x in re.findall(r"(?m)^(\d+)$", r.text)]
+    want = [n for n in range(2, 1000)
+            if all(n % d for d in range(2, int(n ** 0.5) + 1))]
+    if sorted(got) != want:
+        fail("primespipe printed %d primes, wanted the %d below 1000"
+             % (len(got), len(want)))
+
+
+@test("fs-writemotd", emulator="qemu", timeout=60)
+def fs_writemotd():
+    disk = fs_image_copy("writemotd")
+    r = run_fs("writemotd", r"NEW MOTD\n===\nThis is /newmotd",
+               disks=[KERNEL_IMG, disk])
+    in_order(r, r"OLD MOTD\n===\nThis is /motd,", r"NEW MOTD",
+             r"This is /newmotd, the NEW message")
+
+
+@test("fs-icode", emulator="qemu", timeout=60)
+def fs_icode():
+    """icode shows /motd and spawns init with arguments; init checks its
+    data and bss and starts sh, which prompts on the console."""
+    r = boot("fs+icode")
+    r.match(r"icode: read /motd", r"This is /motd, the message of the day",
+            r"init: data seems okay", r"init: bss seems okay",
+            r"init: args: 'init' 'initarg1' 'initarg2'",
+            r"init: starting sh", r"(?m)^\$ ", no=PANIC + USER_PANIC)
+
+
+def shell(r):
+    """Wait for the shell's first prompt (after init starts it)."""
+    r.expect(r"init: starting sh")
+    r.expect(r"\$ ")
+
+
+def shell_cmd(r, line, *patterns):
+    """Type LINE at the prompt; expect PATTERNS in order, then a prompt."""
+    r.send(line)
+    for p in patterns:
+        r.expect(p)
+    r.expect(r"(?m)^\$ ")
+
+
+@test("fs-sh-typed", emulator="qemu", timeout=90)
+def fs_sh_typed():
+    """Commands typed at the serial console: a pipe, then ls /bin."""
+    r = boot("fs+icode", disks=[KERNEL_IMG, fs_image_copy("sh-typed")])
+    shell(r)
+    shell_cmd(r, "echo hello | cat", r"(?m)^hello\r?$")
+    shell_cmd(r, "ls /bin", r"(?m)^sh\r?$")
+    for name in ("cat", "echo", "ls", "init", "testshell"):
+        if not re.search(r"(?m)^%s\r?$" % name, r.text):
+            fail("ls /bin did not list %s" % name)
+    shell_cmd(r, "echo one two three | wc",
+              r"(?m)^\s+1\s+3\s+14\r?$")
+    shell_cmd(r, "echo 'a  b' > /typed; cat /typed", r"(?m)^a  b\r?$")
+
+
+@test("fs-testshell", emulator="qemu", timeout=120)
+def fs_testshell():
+    """sh -x runs fs/testshell.sh; its output equals fs/testshell.key."""
+    run_fs("testshell", r"testshell: shell ran correctly",
+           no=[r"testshell: output differs"],
+           disks=[KERNEL_IMG, fs_image_copy("testshell")])
+
+
+@test("fs-testkbd", emulator="qemu", timeout=60)
+def fs_testkbd():
+    """Console input through the console device."""
+    r = boot("fs+testkbd")
+    r.expect(r"Type a line: ")
+    r.send("typed into testkbd")
+    r.expect(r"typed into testkbd\r?\n(.*\n)?typed into testkbd")
+    r.expect(r"Type a line: ")
+
+
+@test("fs-durability", emulator="qemu", timeout=120)
+def fs_durability():
+    """A file written and synced survives a reboot on the same disk."""
+    disk = fs_image_copy("durability")
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk])
+    shell(r)
+    shell_cmd(r, "echo durable 31337 > /durable")
+    shell_cmd(r, "sync")
+    r.kill()
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    shell_cmd(r, "cat /durable", r"(?m)^durable 31337\r?$")
+
 
 if __name__ == "__main__":
     sys.exit(main())

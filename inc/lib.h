@@ -15,6 +15,10 @@
 #include <inc/memlayout.h>
 #include <inc/syscall.h>
 #include <inc/trap.h>
+#include <inc/fs.h>
+#include <inc/fd.h>
+#include <inc/args.h>
+#include <inc/malloc.h>
 
 #define USED(x) (void)(x)
 

@@ -140,17 +140,16 @@ static bool sfork_copies(uintptr_t va, uintptr_t stack_lo)
 #define NEXT(va, size) (ROUNDDOWN((va), (size)) + (size))
 
 /*
- * Give the child every page below UTOP except the exception stack,
- * sharing (sfork) or copying on write (fork).
+ * Give the child the pages in [lo, hi) (copy_address_space below).
  */
-static int copy_address_space(envid_t child, bool share)
+static int copy_range(envid_t child, bool share, uintptr_t lo, uintptr_t hi,
+		      uintptr_t stack_lo)
 {
-	uintptr_t stack_lo = stack_bottom();
-	uintptr_t va = 0;
+	uintptr_t va = lo;
 	pte_t pte;
 	int r;
 
-	while (va < UTOP) {
+	while (va < hi) {
 		if (!present(uvpml4e[PML4X(va)])) {
 			va = NEXT(va, PML4SIZE);
 			continue;
@@ -175,6 +174,26 @@ static int copy_address_space(envid_t child, bool share)
 		va += PGSIZE;
 	}
 	return 0;
+}
+
+/*
+ * Give the child every page below UTOP except the exception stack,
+ * sharing (sfork) or copying on write (fork). The descriptor table goes
+ * last: a pipe end is seen as closed when its Fd page has as many
+ * mappings as the pipe's buffer (lib/pipe.c), so no env watching the
+ * pipe may ever see an Fd page mapped in the child before its buffer,
+ * which lies above the table.
+ */
+static int copy_address_space(envid_t child, bool share)
+{
+	uintptr_t stack_lo = stack_bottom();
+	uintptr_t fdtab_end = FDTABLE + MAXFD * PGSIZE;
+	int r;
+
+	if ((r = copy_range(child, share, 0, FDTABLE, stack_lo)) < 0 ||
+	    (r = copy_range(child, share, fdtab_end, UTOP, stack_lo)) < 0)
+		return r;
+	return copy_range(child, share, FDTABLE, fdtab_end, stack_lo);
 }
 
 /* Both forks: a child with our registers and (a view of) our memory. */

@@ -39,7 +39,14 @@ readline(const char *prompt)
 	for (;;) {
 		c = getchar();
 		if (c < 0) {
-			cprintf("read error: %e\n", c);
+			/* End of input (a script's end, Ctrl-D) is no error,
+			 * and ends a last line that has no newline. */
+			if (c == -E_EOF && len > 0) {
+				buf[len] = '\0';
+				return buf;
+			}
+			if (c != -E_EOF)
+				cprintf("read error: %e\n", c);
 			return NULL;
 		}
 		if (c == '\b' || c == 0x7f) {

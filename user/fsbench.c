@@ -1,0 +1,125 @@
+/*
+ * fsbench: rough timings of the file-system path and of spawn, for
+ * `make bench`. Every figure is wall-clock time from sys_time_msec
+ * (millisecond resolution) around the whole loop, so short phases are
+ * run long enough to make that resolution matter little.
+ *
+ *	fsbench          run the benchmark
+ *	fsbench child    exit at once (what the spawn timing spawns)
+ */
+#include <inc/lib.h>
+
+/* Bytes written and read back through one descriptor. */
+#define FILE_BYTES (4 << 20)
+/* Bytes per read or write call. */
+#define CHUNK (32 << 10)
+/* Bytes pushed through a pipe. */
+#define PIPE_BYTES (1 << 20)
+/* spawn + wait rounds. */
+#define SPAWNS 20
+
+#define BENCH_FILE "/fsbench.dat"
+
+static char buf[CHUNK];
+
+/* KiB per second, for n bytes in ms milliseconds (ms 0 counts as 1). */
+static unsigned long kib_per_sec(unsigned long n, unsigned ms)
+{
+	return n / 1024 * 1000 / (ms ? ms : 1);
+}
+
+static void bench_file(void)
+{
+	unsigned t0, t1, t2;
+	ssize_t n;
+	long done;
+	int fd, i;
+
+	for (i = 0; i < CHUNK; i++)
+		buf[i] = i;
+	if ((fd = open(BENCH_FILE, O_RDWR | O_CREAT | O_TRUNC)) < 0)
+		panic("open %s: %e", BENCH_FILE, fd);
+
+	t0 = sys_time_msec();
+	for (done = 0; done < FILE_BYTES; done += n)
+		if ((n = write(fd, buf, CHUNK)) != CHUNK)
+			panic("write: %e", n);
+	sync();
+	t1 = sys_time_msec();
+	seek(fd, 0);
+	for (done = 0; done < FILE_BYTES; done += n)
+		if ((n = readn(fd, buf, CHUNK)) != CHUNK)
+			panic("read: %e", n);
+	t2 = sys_time_msec();
+	close(fd);
+	remove(BENCH_FILE);
+
+	printf("fsbench: write %d KiB in %d KiB writes, then sync: %u ms "
+	       "(%lu KiB/s)\n", FILE_BYTES >> 10, CHUNK >> 10, t1 - t0,
+	       kib_per_sec(FILE_BYTES, t1 - t0));
+	printf("fsbench: read it back in %d KiB reads: %u ms (%lu KiB/s)\n",
+	       CHUNK >> 10, t2 - t1, kib_per_sec(FILE_BYTES, t2 - t1));
+}
+
+static void bench_pipe(void)
+{
+	unsigned t0, t1;
+	envid_t child;
+	ssize_t n;
+	long done;
+	int p[2], r;
+
+	if ((r = pipe(p)) < 0)
+		panic("pipe: %e", r);
+	t0 = sys_time_msec();
+	if ((child = fork()) < 0)
+		panic("fork: %e", child);
+	if (child == 0) {
+		close(p[0]);
+		for (done = 0; done < PIPE_BYTES; done += n)
+			if ((n = write(p[1], buf, CHUNK)) != CHUNK)
+				panic("pipe write: %e", n);
+		exit();
+	}
+	close(p[1]);
+	for (done = 0; (n = read(p[0], buf, CHUNK)) > 0; done += n)
+		;
+	t1 = sys_time_msec();
+	close(p[0]);
+	wait(child);
+	if (done != PIPE_BYTES)
+		panic("pipe carried %ld bytes", done);
+	printf("fsbench: %d KiB through a pipe (fork included): %u ms "
+	       "(%lu KiB/s)\n", PIPE_BYTES >> 10, t1 - t0,
+	       kib_per_sec(PIPE_BYTES, t1 - t0));
+}
+
+static void bench_spawn(void)
+{
+	unsigned t0, t1;
+	envid_t child;
+	int i;
+
+	t0 = sys_time_msec();
+	for (i = 0; i < SPAWNS; i++) {
+		if ((child = spawnl("/bin/fsbench", "fsbench", "child",
+				    NULL)) < 0)
+			panic("spawn: %e", child);
+		wait(child);
+	}
+	t1 = sys_time_msec();
+	printf("fsbench: spawn + wait of a program that exits at once, %d "
+	       "times: %u ms (%u us each)\n", SPAWNS, t1 - t0,
+	       (t1 - t0) * 1000 / SPAWNS);
+}
+
+void umain(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "child") == 0)
+		return;
+	printf("fsbench: timings are wall-clock, from sys_time_msec\n");
+	bench_file();
+	bench_pipe();
+	bench_spawn();
+	printf("fsbench: done\n");
+}
