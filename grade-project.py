@@ -29,25 +29,25 @@ PANIC = [r"kernel panic"]
 
 @test("boot-qemu", emulator="qemu", timeout=30)
 def boot_qemu():
-    boot().match(*SELF_CHECKS + MONITOR, no=PANIC)
+    boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
 @test("boot-bochs", emulator="bochs", timeout=120)
 def boot_bochs():
-    boot().match(*SELF_CHECKS + MONITOR, no=PANIC)
+    boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
 
 @test("boot-mem-64m", emulator="qemu", mem=64, timeout=30)
 def boot_mem_64m():
-    boot().match(*SELF_CHECKS + MONITOR, no=PANIC)
+    boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
 @test("boot-mem-6g", emulator="qemu", mem=6144, timeout=60)
 def boot_mem_6g():
     """QEMU puts the memory beyond its PCI hole above 4 GiB: the kernel
     must count it, map it and pass its self-checks."""
-    r = boot()
+    r = boot("monitor")
     r.match(*SELF_CHECKS + MONITOR, no=PANIC)
     m = re.search(r"highest address ([0-9a-f]+)", r.text)
     if not m or int(m.group(1), 16) <= 1 << 32:
@@ -96,7 +96,7 @@ def backtrace():
     """The boot-time test_backtrace(5) -> ... -> test_backtrace(0) ->
     mon_backtrace: six test_backtrace frames, innermost first, each with
     its argument, then i386_init; every frame with file:line: function."""
-    r = boot()
+    r = boot("monitor")
     r.match(r"Stack backtrace:", *MONITOR, no=PANIC)
     for x in range(5, -1, -1):
         r.expect(r"entering test_backtrace %d\n" % x)
@@ -140,12 +140,12 @@ def monitor_session(r):
 
 @test("monitor-qemu", emulator="qemu", timeout=30)
 def monitor_qemu():
-    monitor_session(boot())
+    monitor_session(boot("monitor"))
 
 
 @test("monitor-bochs", emulator="bochs", timeout=120)
 def monitor_bochs():
-    monitor_session(boot(input=True))
+    monitor_session(boot("monitor", input=True))
 
 
 # ---- gdb --------------------------------------------------------------------
@@ -673,6 +673,27 @@ def fs_sh_typed():
     shell_cmd(r, "echo one two three | wc",
               r"(?m)^\s+1\s+3\s+14\r?$")
     shell_cmd(r, "echo 'a  b' > /typed; cat /typed", r"(?m)^a  b\r?$")
+
+
+@test("qemu-nox-shell", emulator="qemu", timeout=90)
+def qemu_nox_shell():
+    """`make qemu-nox` (the default command line: fs icode) reaches the
+    shell, which runs commands typed at the serial console. -snapshot
+    keeps the build's fs.img unchanged."""
+    r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
+    shell(r)
+    shell_cmd(r, "echo hello | cat", r"(?m)^hello\r?$")
+    shell_cmd(r, "ls /bin", r"(?m)^sh\r?$")
+
+
+@test("bochs-shell", emulator="bochs", cpus=2, timeout=240)
+def bochs_shell():
+    """The default boot under Bochs (VMX CPU model, 2 CPUs) reaches the
+    shell, which runs a typed pipeline and ls."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("bochs-shell")])
+    shell(r)
+    shell_cmd(r, "echo hello | cat", r"(?m)^hello\r?$")
+    shell_cmd(r, "ls /bin", r"(?m)^sh\r?$")
 
 
 @test("fs-testshell", emulator="qemu", timeout=120)

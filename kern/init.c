@@ -36,8 +36,13 @@ void test_backtrace(int x)
 	cprintf("leaving test_backtrace %d\n", x);
 }
 
-/* The program the first env runs when the command line names none. */
-#define DEFAULT_INIT "hello"
+/*
+ * What the kernel starts when the command line names nothing: the file
+ * system server and icode, which spawns init, which spawns the shell.
+ */
+#define DEFAULT_INIT "fs icode"
+/* A command line of just this word starts no env: the kernel monitor runs. */
+#define MONITOR_ONLY "monitor"
 
 /* The kernel command line (sector 1 of the boot disk, see boot/main.c). */
 static char cmdline[BOOT_CMDLINE_MAX];
@@ -55,7 +60,8 @@ static void read_cmdline(uint32_t boot_magic, physaddr_t mbinfo_pa)
 /*
  * Start the programs the command line names, in order, each as a new env.
  * The word "fs" starts the file-system server (an env of type FS, with
- * I/O privilege). An empty command line means DEFAULT_INIT.
+ * I/O privilege). An empty command line means DEFAULT_INIT; the line
+ * MONITOR_ONLY starts nothing, so the scheduler drops into the monitor.
  */
 static void create_first_envs(void)
 {
@@ -63,6 +69,8 @@ static void create_first_envs(void)
 	const struct userprog *prog;
 
 	strlcpy(line, cmdline[0] ? cmdline : DEFAULT_INIT, sizeof(line));
+	if (strcmp(line, MONITOR_ONLY) == 0)
+		return;
 	for (p = line; *p;) {
 		while (*p == ' ')
 			*p++ = 0;
