@@ -10,7 +10,7 @@ import shutil
 import sys
 
 from gradelib import (FS_IMG, GRADEDIR, KERNEL_IMG, boot, fail, gdb_port,
-                      main, port_in_use, run_gdb, run_make, test,
+                      main, make_target, port_in_use, run_gdb, run_make, test,
                       wait_listening)
 
 # What a good boot prints (banner, self-checks), in any order; a panic fails the test at once.
@@ -726,6 +726,121 @@ def fs_durability():
     r = boot("fs+icode", disks=[KERNEL_IMG, disk], label="reboot")
     shell(r)
     shell_cmd(r, "cat /durable", r"(?m)^durable 31337\r?$")
+
+
+# ---- VMM on VT-x (Bochs, corei7_skylake_x: VMX with EPT) --------------------
+#
+# `vmm` in the host shell (user/vmm.c) builds a guest from /vmm/boot and
+# /vmm/kernel (the tree built with VMM_GUEST) and waits for it. These tests
+# type into the shell of the default boot, so the host keeps running.
+
+TEST_EPT_IMG = os.path.join("obj", "test-ept", "kern", "kernel.img")
+GUEST_STOPPED = [r"vmm: guest [0-9a-f]{8} stopped"]
+VMM_FREE = (r"vmm: guest ([0-9a-f]{8}) exited; free pages: (\d+) before, "
+            r"(\d+) after")
+
+
+@test("ept-selftest", emulator="bochs", timeout=300)
+def ept_selftest():
+    """The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot:
+    sys_ept_map's checks, ept_lookup_gpa, ept_map_hva2gpa with and without
+    overwrite, the checked guest-address helper, and no page leaked."""
+    make_target("test-ept-img", restore=False)
+    r = boot(disks=[TEST_EPT_IMG])
+    r.match(r"(?m)^Cheers! sys_ept_map seems to work correctly",
+            no=PANIC + [r"test_ept_map: FAILED"])
+
+
+def vmm_session(r, command="vmm"):
+    """Type COMMAND at the host shell; wait for vmm's final line and the
+    prompt. Returns (before, after) free-page counts vmm printed."""
+    start = len(r.text)
+    r.send(command)
+    m = r.expect(VMM_FREE)
+    r.expect(r"(?m)^\$ ")
+    bad = [p for p in GUEST_STOPPED + PANIC
+           if re.search(p, r.text[start:])]
+    if bad:
+        fail("the guest was stopped or the host panicked: %s"
+             % r._line_at(start + re.search(bad[0], r.text[start:]).start()))
+    return int(m.group(2)), int(m.group(3))
+
+
+@test("vmm-guest", emulator="bochs", timeout=400)
+def vmm_guest():
+    """`vmm` boots the guest JOS: VMXON once per CPU, the guest's memory map
+    from MBMAP, CPUID without VMX, a guest program, a clean exit; then the
+    host prompt returns. A second run (the file cache now warm) ends with
+    exactly as many free pages as it started with."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-guest")])
+    shell(r)
+    vmm_session(r)
+    first = r.text
+    for p in (r"(?m)^VMXON on CPU 0", r"guest: \d+ MiB of memory",
+              r"VMX extension hidden from guest", r"hello, world",
+              r"vmm: guest [0-9a-f]{8} exited with status 0"):
+        if not re.search(p, first):
+            fail("the guest run did not print %r" % p)
+    before, after = vmm_session(r)
+    if r.text.count("VMXON on CPU 0") != 1:
+        fail("VMXON was printed more than once for CPU 0")
+    if before != after:
+        fail("a guest run leaked: %d free pages before, %d after"
+             % (before, after))
+
+
+@test("vmm-stress", emulator="bochs", timeout=400)
+def vmm_stress():
+    """A guest program makes 10,000 CPUID and 10,000 VMCALL exits and
+    checks every result."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-stress")])
+    shell(r)
+    vmm_session(r, "vmm vmstress")
+    if not re.search(r"vmstress: all 20000 exits checked", r.text) or \
+            re.search(r"vmstress: FAILED", r.text):
+        fail("vmstress did not check all its exits")
+
+
+@test("vmm-smp", emulator="bochs", cpus=2, timeout=400)
+def vmm_smp():
+    """The guest on a 2-CPU host: each CPU enters VMX operation the first
+    time it runs the guest; the VMCS follows the guest between CPUs."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-smp")])
+    shell(r)
+    vmm_session(r, "vmm vmstress")
+    if not re.search(r"vmstress: all 20000 exits checked", r.text):
+        fail("vmstress did not check all its exits")
+
+
+@test("vmm-badcalls", emulator="bochs", timeout=300)
+def vmm_badcalls():
+    """Bad sys_env_mkguest and sys_ept_map calls from a user program get
+    errors and change no reference count; the guest it made is destroyed
+    and the kernel gets every page back."""
+    r = boot("vmmbad")
+    r.match(r"vmmbad: all \d+ checks passed", FREE_AFTER,
+            no=PANIC + [r"vmmbad: FAIL"])
+    check_free_pages(r)
+
+
+@test("vmm-badcalls-novmx", emulator="qemu", timeout=60)
+def vmm_badcalls_novmx():
+    """Without VMX every guest call fails with -E_NO_VMX, and sys_ept_map
+    to a non-guest or bad env fails; nothing leaks."""
+    r = boot("vmmbad")
+    r.match(r"vmmbad: no VMX", r"vmmbad: all \d+ checks passed", FREE_AFTER,
+            no=PANIC + [r"vmmbad: FAIL"])
+    check_free_pages(r)
+
+
+@test("vmm-novmx", emulator="qemu", timeout=90)
+def vmm_novmx():
+    """Under QEMU's TCG there is no VMX: vmm says so and the host goes on."""
+    r = boot(disks=[KERNEL_IMG, fs_image_copy("vmm-novmx")])
+    shell(r)
+    shell_cmd(r, "vmm",
+              r"vmm: sys_env_mkguest: VMX is not supported by this CPU")
+    shell_cmd(r, "echo still alive", r"(?m)^still alive\r?$")
 
 
 if __name__ == "__main__":

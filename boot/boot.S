@@ -5,6 +5,14 @@
  * at BOOT_MMAP_ADDR; then we enable the A20 line, switch to 32-bit protected
  * mode with flat segments, and call bootmain() (boot/main.c) to load the
  * kernel from disk.
+ *
+ * Built with VMM_GUEST, this is the boot sector of a JOS guest: user/vmm.c
+ * puts it at 0x7C00 and the VMM starts the guest there in real mode, but
+ * there is no BIOS to ask for a memory map and every port access would
+ * stop the guest, so both steps are left out (the VMM has no A20 gate:
+ * guest addresses never wrap at 1 MiB), and bootmain() comes from
+ * boot/guestmain.c. docs/guest-boot.md has
+ * the whole story.
  */
 #include <inc/mmu.h>
 #include <inc/multiboot.h>
@@ -31,6 +39,7 @@ start:
 	movw	%ax, %ss
 	movw	$start, %sp          /* the stack grows down from 0x7C00 */
 
+#ifndef VMM_GUEST
 	/*
 	 * Memory map. Each entry we store is a 4-byte size field (20, as
 	 * Multiboot wants) followed by the 20 bytes the BIOS writes at es:di.
@@ -66,6 +75,7 @@ e820_done:
 	orb	$SYSCTL_A20, %al
 	andb	$~SYSCTL_RESET, %al
 	outb	%al, $SYSCTL_PORT_A
+#endif /* !VMM_GUEST */
 
 	/* Protected mode: flat 4 GiB code and data segments. */
 	lgdt	gdtdesc

@@ -2,18 +2,59 @@
  * The kernel console. Output is written to the COM1 serial port and the
  * CGA text screen; input is read from COM1 and the PS/2 keyboard into one
  * ring buffer. See kern/console.h for the rules callers rely on.
+ *
+ * A guest kernel (VMM_GUEST) has none of these devices: the VMM stops a
+ * guest at its first port access. Its console is the VMCALL_PUTC
+ * hypercall, one byte at a time, and it has no input yet.
  */
 #include <inc/types.h>
 #include <inc/x86.h>
 #include <inc/memlayout.h>
 #include <inc/string.h>
 #include <inc/stdio.h>
+#include <inc/vmx.h>
 #include <kern/console.h>
+
+static void cons_putc(int c);
+
+#ifdef VMM_GUEST
+
+/***** The guest console: hypercalls *****/
+
+/* No devices to poll or to interrupt us. */
+void
+serial_intr(void)
+{
+}
+
+void
+kbd_intr(void)
+{
+}
+
+/* Nothing to probe: the hypercall works from the first instruction. */
+void
+cons_init(void)
+{
+}
+
+int
+cons_getc(void)
+{
+	return 0;
+}
+
+/* The VMM prints c on the host console, which adds a CR where needed. */
+static void
+cons_putc(int c)
+{
+	vmcall(VMCALL_PUTC, c & 0xFF, 0, 0, 0, 0);
+}
+
+#else /* !VMM_GUEST */
 
 /* Device registers are reached through the boot direct map. */
 #define PHYS_TO_VIRT(pa) ((void *)(uintptr_t)(KERNBASE + (pa)))
-
-static void cons_putc(int c);
 
 /***** Input ring buffer *****/
 
@@ -469,6 +510,8 @@ cons_putc(int c)
 	serial_putc_crlf(c & 0xFF);
 	cga_putc(c);
 }
+
+#endif /* !VMM_GUEST */
 
 /***** The inc/stdio.h interface, kernel side *****/
 

@@ -26,6 +26,7 @@
 #include <kern/sched.h>
 #include <kern/cpu.h>
 #include <kern/spinlock.h>
+#include <vmm/vmm.h>
 
 struct Env *envs;
 static struct Env *env_free_list;
@@ -255,6 +256,9 @@ void env_free(struct Env *e)
 
 	cprintf("[%08x] free env %08x\n", curenv ? curenv->env_id : 0,
 		e->env_id);
+	/* Guest memory, EPT and VMCS first. */
+	if (e->env_type == ENV_TYPE_GUEST)
+		vmm_guest_free(e);
 
 	/* Unmap everything below UTOP; UTOP lies in PML4 slot 0. */
 	static_assert(PML4X(UTOP - 1) == 0);
@@ -299,6 +303,9 @@ size_t env_count_live(void)
 /* Switch to env e and run it: back to ring 3 with iretq. */
 void env_run(struct Env *e)
 {
+	/* A guest that ran here last lets go of this CPU (its VMCS). */
+	if (curenv && curenv != e && curenv->env_type == ENV_TYPE_GUEST)
+		vmm_guest_leave(curenv);
 	if (curenv && curenv != e && curenv->env_status == ENV_RUNNING)
 		curenv->env_status = ENV_RUNNABLE;
 	curenv = e;
@@ -307,6 +314,9 @@ void env_run(struct Env *e)
 	e->env_cpunum = cpunum();
 	lcr3(e->env_cr3);
 
+	/* A guest enters through the VMM (VM entry), not iretq. */
+	if (e->env_type == ENV_TYPE_GUEST)
+		vmm_env_run(e);
 	unlock_kernel();
 	trapframe_pop(&e->env_tf);
 }

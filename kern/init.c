@@ -5,6 +5,7 @@
 #include <inc/string.h>
 #include <inc/assert.h>
 
+#include <vmm/ept.h>
 #include <kern/console.h>
 #include <kern/monitor.h>
 #include <kern/pmap.h>
@@ -18,6 +19,7 @@
 #include <kern/mp.h>
 #include <inc/multiboot.h>
 #include <inc/x86.h>
+#include <inc/vmx.h>
 
 /* From kern/kernel.ld: the bss, which nothing has cleared yet. */
 extern char edata[], __bss_end[];
@@ -39,8 +41,14 @@ void test_backtrace(int x)
 /*
  * What the kernel starts when the command line names nothing: the file
  * system server and icode, which spawns init, which spawns the shell.
+ * A guest has no disk for the server (and no port I/O), so for now it
+ * says hello and leaves the VM.
  */
+#ifdef VMM_GUEST
+#define DEFAULT_INIT "hello"
+#else
 #define DEFAULT_INIT "fs icode"
+#endif
 /* A command line of just this word starts no env: the kernel monitor runs. */
 #define MONITOR_ONLY "monitor"
 
@@ -91,6 +99,62 @@ static void create_first_envs(void)
 	}
 }
 
+#ifdef VMM_GUEST
+/* CPUID leaf 1 (features): ECX bit 5 says the CPU has VMX. */
+#define CPUID_LEAF_FEATURES 1
+#define CPUID_FEATURES_ECX_VMX (1U << 5)
+/* The VMCALL_EXIT status of a guest whose kernel panicked. */
+#define GUEST_PANIC_STATUS 1
+#define KIB_SHIFT 10
+#define MIB_SHIFT 20
+
+/*
+ * A guest's boot loader leaves no Multiboot block (boot/guestmain.c): ask
+ * the VMM, after checking that it speaks our hypercall ABI, for the block
+ * it builds at GUEST_MBINFO_PA (memory map and command line), and go on
+ * as if a Multiboot loader had passed it. The console is the PUTC
+ * hypercall, which needs no set-up, so a panic here is seen.
+ */
+static void guest_boot_info(uint32_t *boot_magic, physaddr_t *mbinfo_pa)
+{
+	int64_t version = vmcall(VMCALL_VERSION, 0, 0, 0, 0, 0);
+	int64_t pa;
+
+	if (version != VMM_ABI_VERSION)
+		panic("guest: the VMM speaks ABI version %ld, this kernel %d",
+		      version, VMM_ABI_VERSION);
+	pa = vmcall(VMCALL_MBMAP, 0, 0, 0, 0, 0);
+	if (pa < 0)
+		panic("guest: VMCALL_MBMAP: %e", (int)pa);
+	*boot_magic = MULTIBOOT_BOOTLOADER_MAGIC;
+	*mbinfo_pa = pa;
+}
+
+/* Print how much memory mem_init found in the VMM's map. */
+static void guest_print_memory(void)
+{
+	uint64_t bytes = (uint64_t)npages * PGSIZE;
+
+	if (bytes % (1UL << MIB_SHIFT) == 0)
+		cprintf("guest: %lu MiB of memory from the VMM\n",
+			bytes >> MIB_SHIFT);
+	else
+		cprintf("guest: %lu KiB of memory from the VMM\n",
+			bytes >> KIB_SHIFT);
+}
+
+/* The VMM must hide VMX: this guest cannot run guests of its own. */
+static void guest_check_cpuid(void)
+{
+	uint32_t ecx;
+
+	cpuid(CPUID_LEAF_FEATURES, 0, NULL, NULL, &ecx, NULL);
+	if (ecx & CPUID_FEATURES_ECX_VMX)
+		panic("VMX visible to the guest");
+	cprintf("VMX extension hidden from guest\n");
+}
+#endif /* VMM_GUEST */
+
 /* Where mpentry.S finds the stack of the AP being started. */
 void *mpentry_kstack;
 
@@ -127,12 +191,17 @@ void mp_main(void)
 
 /*
  * Called by kern/entry.S in long mode on the boot tables, with the boot
- * loader's Multiboot magic and info block address.
+ * loader's Multiboot magic and info block address (0 and 0 in a guest).
+ * In a guest, mp_init, lapic_init and pic_init find one CPU and no
+ * devices (see those files), and boot_aps starts nothing.
  */
 void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 {
 	/* Before anything else: zero the bss. */
 	memset(edata, 0, __bss_end - edata);
+#ifdef VMM_GUEST
+	guest_boot_info(&boot_magic, &mbinfo_pa);
+#endif
 	read_cmdline(boot_magic, mbinfo_pa);
 
 	cons_init();
@@ -142,6 +211,10 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 
 	trap_init();
 	mem_init(boot_magic, mbinfo_pa);
+#ifdef VMM_GUEST
+	guest_print_memory();
+	guest_check_cpuid();
+#endif
 	env_init();
 
 	mp_init();
@@ -156,6 +229,9 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 	lock_kernel();
 	boot_aps();
 
+#ifdef TEST_EPT_MAP
+	test_ept_map();
+#endif
 	cprintf("Free pages before the first env: %lu\n", page_free_count());
 	create_first_envs();
 	sched_yield();
@@ -186,6 +262,11 @@ void _panic(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 
 dead:
+#ifdef VMM_GUEST
+	/* Nobody can type at a guest's monitor (no console input): end the
+	 * VM instead, so the VMM's user is not left waiting. */
+	vmcall(VMCALL_EXIT, GUEST_PANIC_STATUS, 0, 0, 0, 0);
+#endif
 	/* The monitor is all that is left to run. */
 	for (;;)
 		monitor(NULL);

@@ -6,6 +6,11 @@
  *
  * The timer is calibrated once, on the boot CPU, against PIT channel 2,
  * so every CPU ticks at TIMER_HZ in emulated time.
+ *
+ * A guest kernel (VMM_GUEST) has no LAPIC: the VMM stops a guest that
+ * touches its MMIO page or the PIT's ports. lapic_init does nothing there,
+ * so the LAPIC stays unmapped, lapic_id() says 0 and lapic_eoi() is a
+ * no-op.
  */
 #include <inc/x86.h>
 #include <inc/trap.h>
@@ -61,7 +66,6 @@
 
 physaddr_t lapicaddr;          /* from the MP tables; 0 if no LAPIC */
 static volatile uint32_t *lapic;
-static uint32_t ticks_per_period;
 
 static void lapicw(int reg, uint32_t value)
 {
@@ -73,6 +77,19 @@ static uint32_t lapicr(int reg)
 {
 	return lapic[reg / 4];
 }
+
+int lapic_id(void)
+{
+	return lapic ? (int)(lapicr(LAPIC_ID) >> 24) : 0;
+}
+
+#ifdef VMM_GUEST
+/* A guest has no LAPIC (and no timer) to set up. */
+void lapic_init(void)
+{
+}
+#else
+static uint32_t ticks_per_period;
 
 /* LAPIC timer ticks (divide by 1) in CALIBRATE_MS ms of PIT time. */
 static uint32_t lapic_calibrate(void)
@@ -96,11 +113,6 @@ static uint32_t lapic_calibrate(void)
 		if (++spins > CALIBRATE_SPIN_MAX)
 			return 0;
 	return 0xFFFFFFFF - lapicr(LAPIC_TCCR);
-}
-
-int lapic_id(void)
-{
-	return lapic ? (int)(lapicr(LAPIC_ID) >> 24) : 0;
 }
 
 /* Set up this CPU's LAPIC: enabled, timer at TIMER_HZ, LINT0 for the PIC. */
@@ -135,6 +147,7 @@ void lapic_init(void)
 	lapicw(LAPIC_EOI, 0);
 	lapicw(LAPIC_TPR, 0);
 }
+#endif /* !VMM_GUEST */
 
 void lapic_eoi(void)
 {

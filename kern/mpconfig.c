@@ -9,6 +9,10 @@
  * (0xF0000-0xFFFFF); it points to the configuration table ("PCMP"), whose
  * processor entries list the enabled CPUs and their local APIC ids.
  * Without the tables, the kernel runs on the boot CPU alone.
+ *
+ * A guest kernel (VMM_GUEST) always runs on one CPU and scans nothing: the
+ * BIOS areas lie in the guest-physical hole, and the VMM stops a guest
+ * that touches them.
  */
 #include <inc/types.h>
 #include <inc/string.h>
@@ -19,6 +23,8 @@
 #include <kern/lapic.h>
 #include <kern/pmap.h>
 #include <kern/mp.h>
+
+#ifndef VMM_GUEST
 
 struct mp_fptr {
 	uint8_t signature[4]; /* "_MP_" */
@@ -286,17 +292,30 @@ static bool mptable_init(void)
 	return ncpu > 0;
 }
 
+#endif /* !VMM_GUEST */
+
+/* Run on the boot CPU alone, as APIC id 0, with no LAPIC mapped. */
+static void single_cpu(void)
+{
+	ncpu = 1;
+	lapicaddr = 0;
+	bootcpu = &cpus[0];
+	bootcpu->cpu_id = 0;
+	bootcpu->cpu_apicid = 0;
+}
+
 void mp_init(void)
 {
+#ifdef VMM_GUEST
+	single_cpu();
+#else
 	ncpu = 0;
 	bootcpu = &cpus[0];
 	if (!madt_init() && (ncpu = 0, !mptable_init())) {
 		cprintf("SMP: no ACPI MADT or MP tables; running on one CPU\n");
-		ncpu = 1;
-		lapicaddr = 0;
-		bootcpu = &cpus[0];
-		bootcpu->cpu_id = 0;
+		single_cpu();
 	}
+#endif
 	bootcpu->cpu_status = CPU_STARTED;
 	cprintf("SMP: CPU %d found %d CPU(s)\n", bootcpu->cpu_id, ncpu);
 }

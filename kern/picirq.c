@@ -5,6 +5,9 @@
  *
  * We use automatic EOI mode, so handlers never acknowledge the PIC; the
  * LAPIC timer does the scheduling and its own EOI.
+ *
+ * A guest kernel (VMM_GUEST) has no PIC, and the VMM stops a guest at its
+ * first port access: there, both functions do nothing.
  */
 #include <inc/x86.h>
 #include <inc/trap.h>
@@ -22,6 +25,18 @@
 #define ICW1_ICW4 0x01 /* an ICW4 follows */
 #define ICW4_8086 0x01 /* 8086 mode */
 #define ICW4_AEOI 0x02 /* automatic end of interrupt */
+
+#ifdef VMM_GUEST
+
+void pic_init(void)
+{
+}
+
+void irq_unmask_8259A(int irq)
+{
+}
+
+#else /* !VMM_GUEST */
 
 /* All masked but the cascade input, until irq_unmask_8259A. */
 static uint16_t irq_mask = 0xFFFF & ~(1 << PIC_CASCADE_IRQ);
@@ -55,3 +70,5 @@ void irq_unmask_8259A(int irq)
 	irq_mask &= ~(1 << irq);
 	pic_write_mask();
 }
+
+#endif /* !VMM_GUEST */

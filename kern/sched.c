@@ -9,6 +9,7 @@
  */
 #include <inc/x86.h>
 #include <inc/assert.h>
+#include <inc/vmx.h>
 
 #include <kern/env.h>
 #include <kern/pmap.h>
@@ -16,6 +17,7 @@
 #include <kern/sched.h>
 #include <kern/spinlock.h>
 #include <kern/cpu.h>
+#include <vmm/vmm.h>
 
 void sched_yield(void)
 {
@@ -56,10 +58,18 @@ void sched_halt(void)
 	if (!any_env_alive()) {
 		cprintf("No runnable environments in the system!\n");
 		cprintf("Free pages: %lu\n", page_free_count());
+#ifdef VMM_GUEST
+		/* A guest has nobody at its monitor: hand back to the VMM. */
+		cprintf("guest: nothing left to run, leaving the VM\n");
+		vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
+#endif
 		for (;;)
 			monitor(NULL);
 	}
 
+	/* A guest that ran here last lets go of this CPU (its VMCS). */
+	if (curenv && curenv->env_type == ENV_TYPE_GUEST)
+		vmm_guest_leave(curenv);
 	/* Leave the address space of whatever ran here last. */
 	curenv = NULL;
 	lcr3(kern_cr3);

@@ -22,6 +22,8 @@
 #include <kern/sched.h>
 #include <kern/time.h>
 #include <kern/cpu.h>
+#include <vmm/vmm.h>
+#include <vmm/ept.h>
 
 /* Is va a page-aligned user address below UTOP? */
 static bool user_page_ok(uintptr_t va)
@@ -34,6 +36,22 @@ static bool user_perm_ok(uint64_t perm)
 {
 	return (perm & (PTE_U | PTE_P)) == (PTE_U | PTE_P) &&
 	       (perm & ~(uint64_t)PTE_SYSCALL) == 0;
+}
+
+/*
+ * envid2env with the parent-or-self check, for calls that act on an env's
+ * host address space or registers: a guest has neither (its memory is its
+ * EPT, its registers belong to the VMM), so it gets -E_INVAL.
+ */
+static int host_envid2env(envid_t envid, struct Env **e_store, bool checkperm)
+{
+	int r;
+
+	if ((r = envid2env(envid, e_store, checkperm)) < 0)
+		return r;
+	if ((*e_store)->env_type == ENV_TYPE_GUEST)
+		return -E_INVAL;
+	return 0;
 }
 
 /* Print a string the env passes; destroys the env if it is not its own. */
@@ -119,7 +137,7 @@ static int sys_env_set_trapframe(envid_t envid, struct Trapframe *tf)
 	struct Trapframe t;
 	int r;
 
-	if ((r = envid2env(envid, &e, true)) < 0)
+	if ((r = host_envid2env(envid, &e, true)) < 0)
 		return r;
 	if (user_mem_check(curenv, tf, sizeof(*tf), PTE_U) < 0)
 		return -E_FAULT;
@@ -154,7 +172,7 @@ static int sys_env_set_pgfault_upcall(envid_t envid, void *func)
 	struct Env *e;
 	int r;
 
-	if ((r = envid2env(envid, &e, true)) < 0)
+	if ((r = host_envid2env(envid, &e, true)) < 0)
 		return r;
 	if (!canonical((uintptr_t)func))
 		return -E_INVAL;
@@ -169,7 +187,7 @@ static int sys_page_alloc(envid_t envid, void *va, int perm)
 	struct PageInfo *pp;
 	int r;
 
-	if ((r = envid2env(envid, &e, true)) < 0)
+	if ((r = host_envid2env(envid, &e, true)) < 0)
 		return r;
 	if (!user_page_ok((uintptr_t)va) || !user_perm_ok(perm))
 		return -E_INVAL;
@@ -191,8 +209,8 @@ static int sys_page_map(envid_t srcenvid, void *srcva, envid_t dstenvid,
 	pte_t *pte;
 	int r;
 
-	if ((r = envid2env(srcenvid, &src, true)) < 0 ||
-	    (r = envid2env(dstenvid, &dst, true)) < 0)
+	if ((r = host_envid2env(srcenvid, &src, true)) < 0 ||
+	    (r = host_envid2env(dstenvid, &dst, true)) < 0)
 		return r;
 	if (!user_page_ok((uintptr_t)srcva) ||
 	    !user_page_ok((uintptr_t)dstva) || !user_perm_ok(perm))
@@ -209,7 +227,7 @@ static int sys_page_unmap(envid_t envid, void *va)
 	struct Env *e;
 	int r;
 
-	if ((r = envid2env(envid, &e, true)) < 0)
+	if ((r = host_envid2env(envid, &e, true)) < 0)
 		return r;
 	if (!user_page_ok((uintptr_t)va))
 		return -E_INVAL;
@@ -284,6 +302,44 @@ static int64_t sys_page_free_count(void)
 	return (int64_t)page_free_count();
 }
 
+/*
+ * A new virtual machine with gphysz bytes of guest-physical memory that
+ * starts (in real mode) at rip: an ENV_TYPE_GUEST child of the caller, not
+ * runnable yet. -E_NO_VMX / -E_NO_EPT when the CPU cannot run one.
+ */
+static envid_t sys_env_mkguest(uint64_t gphysz, uint64_t rip)
+{
+	return vmm_mkguest(curenv, gphysz, rip);
+}
+
+/*
+ * Map the page at srcva in env srcenvid at guest-physical address guest_pa
+ * of guest `guest`, with EPT permission perm (__EPTE_*). Both envs must be
+ * the caller or its children. The page gains a reference; nothing changes
+ * on failure (vmm/ept.c lists the checks).
+ */
+static int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
+		       void *guest_pa, int perm)
+{
+	struct Env *src, *g;
+	int r;
+
+	if ((r = envid2env(srcenvid, &src, true)) < 0 ||
+	    (r = envid2env(guest, &g, true)) < 0)
+		return r;
+	return ept_map_from_env(src, (uintptr_t)srcva, g, (uint64_t)guest_pa,
+				perm);
+}
+
+#ifdef TEST_EPT_MAP
+/* The EPT self-test (vmm/ept_test.c) calls sys_ept_map through this. */
+int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
+			void *guest_pa, int perm)
+{
+	return sys_ept_map(srcenvid, srcva, guest, guest_pa, perm);
+}
+#endif
+
 /* Dispatch to the right handler; unknown numbers get -E_NO_SYS. */
 int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		uint64_t a4, uint64_t a5)
@@ -321,6 +377,10 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return sys_time_msec();
 	case SYS_page_free_count:
 		return sys_page_free_count();
+	case SYS_env_mkguest:
+		return sys_env_mkguest(a1, a2);
+	case SYS_ept_map:
+		return sys_ept_map(a1, (void *)a2, a3, (void *)a4, a5);
 	default:
 		return -E_NO_SYS;
 	}

@@ -178,6 +178,31 @@ static void page_fault_handler(struct Trapframe *tf)
 	env_destroy(curenv);
 }
 
+/*
+ * An interrupt that arrived while a guest ran: the VMM acknowledged it on
+ * VM exit (so no IDT delivery happens) and passes its vector here. Serviced
+ * as trap_dispatch would; returns true for the timer, after which the
+ * scheduler should run.
+ */
+bool trap_guest_irq(uint32_t vector)
+{
+	switch (vector) {
+	case IRQ_OFFSET + IRQ_TIMER:
+		lapic_eoi();
+		time_tick();
+		return true;
+	case IRQ_OFFSET + IRQ_KBD:
+		kbd_intr();
+		return false;
+	case IRQ_OFFSET + IRQ_SERIAL:
+		serial_intr();
+		return false;
+	default:
+		/* Spurious, or a line nobody unmasked: nothing to do. */
+		return false;
+	}
+}
+
 /* Handle one trap; returns if the current env (if any) may continue. */
 static void trap_dispatch(struct Trapframe *tf)
 {

@@ -12,6 +12,7 @@ void trap_init(void);
 void trap_init_percpu(void);
 void print_regs(struct PushRegs *regs);
 void print_trapframe(struct Trapframe *tf);
+bool trap_guest_irq(uint32_t vector);
 const char *trapname(int trapno);
 void trap(struct Trapframe *tf) __attribute__((noreturn));
 extern const char *panicstr;

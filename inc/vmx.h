@@ -1,0 +1,88 @@
+/*
+ * The paravirtual interface between a JOS guest and the JOS VMM: the
+ * hypercall ABI and the guest-physical addresses both sides agree on.
+ * Included by the guest (kernel and user code built with VMM_GUEST), by
+ * the host kernel's vmm/ and by user/vmm.c.
+ *
+ * Hypercalls
+ *   The guest executes VMCALL (VT-x). Any guest privilege level may issue
+ *   one: the host treats the whole guest as untrusted, whatever its CPL.
+ *   Registers are those of JOS system calls: the number in %rax, up to
+ *   five arguments in %rdx, %rcx, %rbx, %rdi, %rsi; the result comes back
+ *   in %rax (>= 0 success, -E_* failure). Every other register is
+ *   preserved. An unknown number gets -E_NO_SYS; a bad argument -E_INVAL;
+ *   the guest keeps running either way.
+ *   Every guest-physical address a hypercall carries is checked by the
+ *   host (inside guest memory, no overflow, mapped with the right
+ *   permission) before the host touches it.
+ */
+#ifndef JOS_INC_VMX_H
+#define JOS_INC_VMX_H
+
+#include <inc/types.h>
+
+/* VMCALL_VERSION returns this; a guest refuses to run on another. */
+#define VMM_ABI_VERSION 1
+
+enum {
+	VMCALL_VERSION = 0, /* () -> VMM_ABI_VERSION */
+	VMCALL_MBMAP,       /* () -> GPA of the Multiboot info (see below) */
+	VMCALL_PUTC,        /* (c) print byte c on the host console -> 0 */
+	VMCALL_EXIT,        /* (status) end the guest; does not return */
+	NVMCALLS
+};
+
+/*
+ * Guest-physical memory at boot.
+ *   [0, GUEST_LOWMEM_END)        RAM (the VMM fills it lazily)
+ *   [GUEST_LOWMEM_END, GUEST_HIGHMEM_START)  the legacy hole: never mapped
+ *   [GUEST_HIGHMEM_START, gphysz) RAM (the VMM fills it lazily)
+ * user/vmm.c loads the guest boot loader at GUEST_BOOT_PA, the first page
+ * of the guest kernel's ELF file at GUEST_ELFHDR_PA, the kernel's segments
+ * at their physical load addresses, and the kernel command line (a NUL-
+ * terminated string; empty means the guest kernel's default) at
+ * GUEST_CMDLINE_PA. VMCALL_MBMAP writes a struct multiboot_info at
+ * GUEST_MBINFO_PA (flags MEM, MMAP and CMDLINE, cmdline pointing at
+ * GUEST_CMDLINE_PA) followed by its memory map, and returns
+ * GUEST_MBINFO_PA. The guest starts in real mode at GUEST_BOOT_PA.
+ */
+#define GUEST_MBINFO_PA 0x6000
+#define GUEST_CMDLINE_PA 0x6800
+#define GUEST_CMDLINE_MAX 256
+#define GUEST_BOOT_PA 0x7C00
+#define GUEST_ELFHDR_PA 0x10000
+#define GUEST_LOWMEM_END 0xA0000
+#define GUEST_HIGHMEM_START 0x100000
+
+/* Guest memory sizes sys_env_mkguest accepts (bytes, page multiple). */
+#define GUEST_MEM_MIN (8UL << 20)
+#define GUEST_MEM_MAX (1UL << 30)
+/* What user/vmm.c gives a guest unless told otherwise. */
+#define GUEST_MEM_DEFAULT (64UL << 20)
+
+/*
+ * sys_ept_map permissions: the EPT entry's read, write and execute bits
+ * (SDM Vol. 3C 28.3.2). Write needs read; the names are the seed's.
+ */
+#define __EPTE_READ 0x1
+#define __EPTE_WRITE 0x2
+#define __EPTE_EXEC 0x4
+#define __EPTE_FULL (__EPTE_READ | __EPTE_WRITE | __EPTE_EXEC)
+
+#ifndef __ASSEMBLER__
+/* Issue hypercall `num` (guest side). */
+static inline int64_t vmcall(int num, uint64_t a1, uint64_t a2, uint64_t a3,
+			     uint64_t a4, uint64_t a5)
+{
+	int64_t ret;
+
+	asm volatile("vmcall"
+		     : "=a"(ret)
+		     : "a"((uint64_t)num), "d"(a1), "c"(a2), "b"(a3), "D"(a4),
+		       "S"(a5)
+		     : "cc", "memory");
+	return ret;
+}
+#endif
+
+#endif /* !JOS_INC_VMX_H */

@@ -1,0 +1,338 @@
+/*
+ * Extended page tables: each guest's guest-physical to host-physical map,
+ * and the checked helpers through which the host reaches guest memory.
+ *
+ * Invariants:
+ * - An EPT is 4 levels deep (SDM Vol. 3C 28.3.2), walked by the host's
+ *   pt_walk() with ept_ptfmt. Only 4 KiB leaves are ever made here; an
+ *   entry that points to a table has R|W|X, so every access is decided by
+ *   the leaf alone.
+ * - A leaf holds one reference to the page it maps (pp_ref); a table page
+ *   is referenced once by the entry that points to it; the root once by
+ *   its owner (struct Guest). ept_free() drops them all.
+ * - A leaf's permission never has W without R (that would be an EPT
+ *   misconfiguration, SDM Vol. 3C 28.3.3.1) and its memory type is always
+ *   write-back.
+ * - Nothing is mapped outside guest RAM: at or above gphysz, or in the
+ *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (vmm/guest.h).
+ *   ept_map_from_env() and guest_populate() check it; ept_map_hva2gpa()
+ *   and ept_page_insert() see only the root, so their callers must.
+ * - Every guest-physical address that comes from a guest goes through
+ *   guest_gpa2kva() before the host touches the memory behind it.
+ * - Callers hold the kernel lock; nothing here is reentrant.
+ *
+ * Flushing cached translations (SDM Vol. 3C 28.4.3) is the vendor code's
+ * job: vmm/vmx.c does INVEPT each time it loads a guest's VMCS on a CPU,
+ * which also covers a root page reused after ept_free(). Changing a
+ * present leaf (overwrite in ept_map_hva2gpa, ept_page_insert) while the
+ * guest runs on another CPU needs a flush there too. Making an absent
+ * entry present needs none: nothing is cached from an entry with R/W/X
+ * all clear (SDM Vol. 3C 28.4.2).
+ */
+#include <inc/error.h>
+#include <inc/string.h>
+#include <inc/assert.h>
+#include <inc/env.h>
+
+#include <kern/pmap.h>
+#include <vmm/ept.h>
+
+/* With 4 levels, the EPT translates 48-bit guest-physical addresses
+ * (SDM Vol. 3C 28.3.2). */
+#define EPT_GPA_BITS 48
+#define EPT_GPA_LIMIT (1UL << EPT_GPA_BITS)
+
+/* sys_ept_map's __EPTE_* (inc/vmx.h) are the entry's own bits. */
+static_assert(__EPTE_READ == EPTE_R);
+static_assert(__EPTE_WRITE == EPTE_W);
+static_assert(__EPTE_EXEC == EPTE_X);
+static_assert(__EPTE_FULL == EPTE_PERM);
+/* A guest's struct lives in one page (g->self). */
+static_assert(sizeof(struct Guest) <= PGSIZE);
+/* Guest RAM is whole pages (gphysz is page-aligned too), so checking one
+ * address of a page checks the page. */
+static_assert(GUEST_LOWMEM_END % PGSIZE == 0);
+static_assert(GUEST_HIGHMEM_START % PGSIZE == 0);
+
+/*
+ * SDM Vol. 3C 28.3.2: an entry is used if any of bits 2:0 (R/W/X) is set;
+ * bit 7 in a PDPT or PD entry maps a 1 GiB / 2 MiB page. Tables get every
+ * access bit so that only the leaf restricts the guest.
+ */
+const struct ptfmt ept_ptfmt = {
+	.name = "ept",
+	.present = EPTE_PERM,
+	.table_perm = EPTE_PERM,
+	.large = EPTE_LARGE,
+};
+
+/* Is perm a leaf permission we may install: some of R/W/X, W only with R? */
+static bool ept_perm_ok(int perm)
+{
+	if (perm == 0 || (perm & ~EPTE_PERM) != 0)
+		return false;
+	return !(perm & EPTE_W) || (perm & EPTE_R);
+}
+
+/*
+ * Find the 4 KiB leaf entry for gpa in the EPT rooted at eptrt, creating
+ * missing tables when `create` is set. Returns 0 with *epte_out set (the
+ * entry itself may be empty), -E_INVAL for a NULL root or a gpa beyond
+ * what 4 levels translate, -E_NOT_FOUND when a table is missing and
+ * !create, -E_NO_MEM when a table cannot be allocated.
+ */
+int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out)
+{
+	uintptr_t a = (uintptr_t)gpa;
+	epte_t *e;
+
+	if (!eptrt || a >= EPT_GPA_LIMIT)
+		return -E_INVAL;
+	/* Only 4 KiB leaves are made here, so pt_walk's NULL can only mean a
+	 * missing table or a failed allocation. */
+	e = pt_walk(&ept_ptfmt, eptrt, a, PT_LEVEL_PT, create);
+	if (!e)
+		return create ? -E_NO_MEM : -E_NOT_FOUND;
+	*epte_out = e;
+	return 0;
+}
+
+/*
+ * Point leaf *e at pp with perm and the write-back memory type (bits 5:3
+ * of a 4 KiB leaf, SDM Vol. 3C 28.3.2, Table 28-6). The new reference is
+ * taken before the old one is dropped, so re-installing the page already
+ * there cannot free it.
+ */
+static void ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
+{
+	epte_t old = *e;
+
+	pp->pp_ref++;
+	*e = page2pa(pp) | (epte_t)perm | EPTE_MT_WB;
+	if (old & ept_ptfmt.present)
+		page_decref(pa2page(EPTE_ADDR(old)));
+}
+
+/*
+ * Map the page whose direct-map address is hva at guest-physical gpa with
+ * perm (EPTE_R/W/X), write-back. The page gains a reference. An existing
+ * mapping at gpa is replaced (losing its reference) only if `overwrite`,
+ * else -E_INVAL. Also -E_INVAL for unaligned addresses or a bad perm;
+ * -E_NO_MEM when a table cannot be allocated.
+ */
+int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
+		    int overwrite)
+{
+	epte_t *e;
+	int r;
+
+	if (PGOFF(hva) || PGOFF(gpa) || !ept_perm_ok(perm))
+		return -E_INVAL;
+	if ((r = ept_lookup_gpa(eptrt, gpa, 1, &e)) < 0)
+		return r;
+	if ((*e & ept_ptfmt.present) && !overwrite)
+		return -E_INVAL;
+	ept_set_leaf(e, pa2page(PADDR(hva)), perm);
+	return 0;
+}
+
+/*
+ * Like page_insert(): map pp at gpa with perm, replacing whatever was
+ * there. For pages the host hands to a running guest (IPC).
+ */
+int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm)
+{
+	return ept_map_hva2gpa(eptrt, page2kva(pp), gpa, perm, 1);
+}
+
+/*
+ * The page mapped at gpa, or NULL; its R/W/X bits go to *perm_store when
+ * that is not NULL.
+ */
+struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store)
+{
+	epte_t *e;
+
+	if (ept_lookup_gpa(eptrt, (void *)gpa, 0, &e) < 0 ||
+	    !(*e & ept_ptfmt.present))
+		return NULL;
+	if (perm_store)
+		*perm_store = (int)(*e & EPTE_PERM);
+	return pa2page(EPTE_ADDR(*e));
+}
+
+/*
+ * Tear down a whole EPT: every mapped page loses its reference, every
+ * table page and finally the root (referenced once, by its owner) are
+ * freed.
+ */
+void ept_free(epte_t *eptrt)
+{
+	int i;
+
+	if (!eptrt)
+		return;
+	for (i = 0; i < NPTENTRIES; i++)
+		pt_free_subtree(&ept_ptfmt, &eptrt[i], PT_LEVEL_PML4);
+	page_decref(pa2page(PADDR(eptrt)));
+}
+
+/* ---- Guest memory ------------------------------------------------------- */
+
+/* Is gpa guest RAM: below gphysz and outside the legacy hole? */
+bool guest_ram(const struct Guest *g, uint64_t gpa)
+{
+	if (gpa >= g->gphysz)
+		return false;
+	return gpa < GUEST_LOWMEM_END || gpa >= GUEST_HIGHMEM_START;
+}
+
+/*
+ * Back the RAM page holding gpa with a zeroed host page, mapped R|W|X,
+ * unless one is there already. Returns 0, -E_INVAL outside guest RAM or
+ * -E_NO_MEM.
+ */
+int guest_populate(struct Guest *g, uint64_t gpa)
+{
+	uint64_t page = ROUNDDOWN(gpa, PGSIZE);
+	struct PageInfo *pp;
+	epte_t *e;
+	int r;
+
+	if (!guest_ram(g, gpa))
+		return -E_INVAL;
+	if ((r = ept_lookup_gpa(g->ept_root, (void *)page, 1, &e)) < 0)
+		return r;
+	if (*e & ept_ptfmt.present)
+		return 0;
+	if (!(pp = page_alloc(ALLOC_ZERO)))
+		return -E_NO_MEM;
+	ept_set_leaf(e, pp, EPTE_PERM);
+	return 0;
+}
+
+/*
+ * THE gate between guest-physical addresses a guest hands us and host
+ * memory: the kernel address of [gpa, gpa + len), or NULL unless
+ *  - len >= 1 and gpa + len does not wrap,
+ *  - the range lies inside one page (the host never assumes two guest
+ *    pages are contiguous in host memory),
+ *  - the page is guest RAM (populated here if need be),
+ *  - its EPT entry grants every bit of perm (EPTE_R for reading, EPTE_W
+ *    for writing; perm must name at least one).
+ */
+void *guest_gpa2kva(struct Guest *g, uint64_t gpa, size_t len, int perm)
+{
+	uint64_t last;
+	struct PageInfo *pp;
+	int granted;
+
+	if (!g || len == 0 || perm == 0 || (perm & ~EPTE_PERM) != 0)
+		return NULL;
+	last = gpa + (len - 1);
+	if (last < gpa || ROUNDDOWN(gpa, PGSIZE) != ROUNDDOWN(last, PGSIZE))
+		return NULL;
+	if (!guest_ram(g, gpa) || guest_populate(g, gpa) < 0)
+		return NULL;
+	pp = ept_page_lookup(g->ept_root, ROUNDDOWN(gpa, PGSIZE), &granted);
+	if (!pp || (granted & perm) != perm)
+		return NULL;
+	return (uint8_t *)page2kva(pp) + PGOFF(gpa);
+}
+
+/*
+ * Give env e its guest state: a zeroed struct Guest in a page of its own
+ * and an empty EPT for gphysz bytes of guest-physical memory. Returns 0,
+ * -E_INVAL (e already has one, or a gphysz that is 0, not page-aligned or
+ * beyond what the EPT translates), or -E_NO_MEM with nothing allocated.
+ */
+int ept_guest_init(struct Env *e, uint64_t gphysz)
+{
+	struct PageInfo *gpage, *root;
+	struct Guest *g;
+
+	if (e->env_guest || gphysz == 0 || PGOFF(gphysz) ||
+	    gphysz > EPT_GPA_LIMIT)
+		return -E_INVAL;
+	if (!(gpage = page_alloc(ALLOC_ZERO)))
+		return -E_NO_MEM;
+	if (!(root = page_alloc(ALLOC_ZERO))) {
+		page_free(gpage);
+		return -E_NO_MEM;
+	}
+	/* Each page is owned once: by the env, and by the struct Guest. */
+	gpage->pp_ref++;
+	root->pp_ref++;
+
+	g = page2kva(gpage);
+	g->self = gpage;
+	g->gphysz = gphysz;
+	g->ept_root = page2kva(root);
+	g->vmcs_cpu = -1;
+	g->last_cpu = -1;
+	e->env_guest = g;
+	return 0;
+}
+
+/*
+ * Free e's guest memory, EPT and struct Guest (the vendor's structures
+ * must be gone already). Safe on an env without guest state.
+ */
+void ept_guest_free(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct PageInfo *self;
+
+	if (!g)
+		return;
+	/* Read everything we need from g before its page is freed. */
+	self = g->self;
+	ept_free(g->ept_root);
+	g->ept_root = NULL;
+	e->env_guest = NULL;
+	page_decref(self);
+}
+
+/*
+ * The body of sys_ept_map, after the envid lookups: map src's page at
+ * srcva into guest at guest-physical gpa with EPT permission perm.
+ * Each of these gives -E_INVAL, in this order:
+ *  - guest is not an ENV_TYPE_GUEST with guest state, or src is a guest
+ *    (it has no host memory to give);
+ *  - srcva is not page-aligned or not below UTOP;
+ *  - gpa is not page-aligned or not guest RAM (at or above gphysz, or in
+ *    the legacy hole);
+ *  - perm is 0, has bits outside __EPTE_FULL, or has write without read;
+ *  - srcva is not mapped in src with PTE_U;
+ *  - perm has write but src's mapping is not writable (read-only and
+ *    copy-on-write pages must not become writable through a guest);
+ *  - gpa is mapped already (no silent remap).
+ * -E_NO_MEM if an EPT table cannot be allocated. On success the page's
+ * pp_ref rises by exactly one; on failure nothing changes.
+ */
+int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
+		     uint64_t gpa, int perm)
+{
+	struct Guest *g = guest->env_guest;
+	struct PageInfo *pp;
+	pte_t *pte;
+
+	if (guest->env_type != ENV_TYPE_GUEST || !g ||
+	    src->env_type == ENV_TYPE_GUEST)
+		return -E_INVAL;
+	if (PGOFF(srcva) || srcva >= UTOP)
+		return -E_INVAL;
+	if (PGOFF(gpa) || !guest_ram(g, gpa))
+		return -E_INVAL;
+	if (!ept_perm_ok(perm))
+		return -E_INVAL;
+	pp = page_lookup(src->env_pml4e, (void *)srcva, &pte);
+	if (!pp || !(*pte & PTE_U))
+		return -E_INVAL;
+	if ((perm & __EPTE_WRITE) && !(*pte & PTE_W))
+		return -E_INVAL;
+	if (ept_page_lookup(g->ept_root, gpa, NULL))
+		return -E_INVAL;
+	return ept_map_hva2gpa(g->ept_root, page2kva(pp), (void *)gpa, perm,
+			       0);
+}

@@ -1,0 +1,52 @@
+/*
+ * Extended page tables (SDM Vol. 3C 28.3): the guest-physical to
+ * host-physical map of one guest. The walk is the host's pt_walk()
+ * (kern/pmap.c) with the EPT entry encoding, ept_ptfmt.
+ */
+#ifndef JOS_VMM_EPT_H
+#define JOS_VMM_EPT_H
+
+#include <inc/types.h>
+#include <inc/vmx.h>
+#include <kern/pmap.h>
+#include <vmm/guest.h>
+
+/* EPT entry bits (SDM Vol. 3C 28.3.2, Tables 28-1 .. 28-6). */
+#define EPTE_R 0x1              /* read access */
+#define EPTE_W 0x2              /* write access */
+#define EPTE_X 0x4              /* execute access */
+#define EPTE_PERM (EPTE_R | EPTE_W | EPTE_X)
+#define EPTE_MT_SHIFT 3         /* leaf: memory type, bits 5:3 */
+#define EPTE_MT_WB (6UL << EPTE_MT_SHIFT)  /* write-back */
+#define EPTE_MT_MASK (7UL << EPTE_MT_SHIFT)
+#define EPTE_IGNORE_PAT 0x40    /* leaf: ignore guest PAT */
+#define EPTE_LARGE 0x80         /* a 2 MiB / 1 GiB leaf */
+#define EPTE_ADDR(e) PTE_ADDR(e)
+
+extern const struct ptfmt ept_ptfmt;
+
+struct Env;
+
+int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out);
+int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
+		    int overwrite);
+int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm);
+struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store);
+void ept_free(epte_t *eptrt);
+
+bool guest_ram(const struct Guest *g, uint64_t gpa);
+int guest_populate(struct Guest *g, uint64_t gpa);
+void *guest_gpa2kva(struct Guest *g, uint64_t gpa, size_t len, int perm);
+/* e's struct Guest and empty EPT: vmm_mkguest() calls ept_guest_init()
+ * before the vendor setup, vmm_guest_free() ept_guest_free() after the
+ * vendor teardown. */
+int ept_guest_init(struct Env *e, uint64_t gphysz);
+void ept_guest_free(struct Env *e);
+int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
+		     uint64_t gpa, int perm);
+
+#ifdef TEST_EPT_MAP
+void test_ept_map(void);
+#endif
+
+#endif /* !JOS_VMM_EPT_H */

@@ -1,0 +1,253 @@
+/*
+ * VM-exit handlers that do not depend on the vendor: CPUID emulation,
+ * hypercalls, HLT, interrupts that arrived while the guest ran, guest
+ * memory faults, and the reports for everything we do not handle.
+ *
+ * Invariants:
+ * - A handler returns what the run loop (vmm/vmm.c) does next; one that
+ *   returns VMEXIT_STOP has printed why (vmm_guest_stop).
+ * - RIP advances only past an instruction the handler emulated, by the
+ *   exit-instruction length the CPU reported (vmexit_skip_instruction).
+ * - Guest memory is touched only through guest_gpa2kva (vmm/ept.c), which
+ *   checks the address and the EPT permission.
+ * - Hypercalls follow inc/vmx.h: number in rax, arguments in rdx, rcx,
+ *   rbx, rdi, rsi, result in rax; a bad one gets -E_NO_SYS or -E_INVAL
+ *   and the guest goes on.
+ */
+#include <inc/x86.h>
+#include <inc/mmu.h>
+#include <inc/error.h>
+#include <inc/string.h>
+#include <inc/assert.h>
+#include <inc/multiboot.h>
+#include <inc/vmx.h>
+
+#include <kern/env.h>
+#include <kern/trap.h>
+#include <kern/console.h>
+#include <vmm/ept.h>
+#include <vmm/vmm.h>
+#include <vmm/vmexits.h>
+
+void vmexit_skip_instruction(struct Env *e)
+{
+	e->env_tf.tf_rip += e->env_guest->exit.inst_len;
+}
+
+enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
+{
+	struct Guest *g = e->env_guest;
+
+	vmm_guest_stop(e, "unhandled exit: %s (exit reason %u), "
+		       "qualification 0x%lx",
+		       what, vmm_ops->exit_reason(e), g->exit.qual);
+	return VMEXIT_STOP;
+}
+
+/* ---- CPUID ----------------------------------------------------------------- */
+
+/* CPUID.1:ECX features the VMM does not virtualise (SDM Vol. 2A, CPUID). */
+#define CPUID1_ECX_MONITOR (1U << 3)
+#define CPUID1_ECX_VMX (1U << 5)
+#define CPUID1_ECX_SMX (1U << 6)
+#define CPUID1_ECX_PCID (1U << 17)
+#define CPUID1_ECX_X2APIC (1U << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1U << 24)
+#define CPUID1_ECX_XSAVE (1U << 26)
+#define CPUID1_ECX_OSXSAVE (1U << 27)
+#define CPUID1_ECX_AVX (1U << 28)
+#define CPUID1_ECX_HYPERVISOR (1U << 31)
+#define CPUID1_ECX_HIDDEN                                                 \
+	(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX |            \
+	 CPUID1_ECX_PCID | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |   \
+	 CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX)
+/* The guest has no local APIC. */
+#define CPUID1_EDX_APIC (1U << 9)
+/* CPUID.80000001H:ECX.SVM: no nested AMD-V either. */
+#define CPUID_EXT_FEATURES 0x80000001
+#define CPUIDX_ECX_SVM (1U << 2)
+/* The hypervisor leaf: highest hypervisor leaf, then 12 bytes of name. */
+#define CPUID_HYPERVISOR 0x40000000
+#define VMM_SIGNATURE "JOSinJOS-VMM"
+
+enum vmexit_action vmexit_cpuid(struct Env *e)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	uint32_t leaf = r->reg_rax, eax, ebx, ecx, edx;
+
+	cpuid(leaf, r->reg_rcx, &eax, &ebx, &ecx, &edx);
+	switch (leaf) {
+	case 1:
+		ecx = (ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
+		edx &= ~CPUID1_EDX_APIC;
+		break;
+	case CPUID_EXT_FEATURES:
+		ecx &= ~CPUIDX_ECX_SVM;
+		break;
+	case CPUID_HYPERVISOR:
+		static_assert(sizeof(VMM_SIGNATURE) == 13);
+		eax = CPUID_HYPERVISOR;
+		memcpy(&ebx, VMM_SIGNATURE, 4);
+		memcpy(&ecx, VMM_SIGNATURE + 4, 4);
+		memcpy(&edx, VMM_SIGNATURE + 8, 4);
+		break;
+	}
+	r->reg_rax = eax;
+	r->reg_rbx = ebx;
+	r->reg_rcx = ecx;
+	r->reg_rdx = edx;
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
+}
+
+/* ---- Hypercalls (inc/vmx.h) ------------------------------------------------- */
+
+static enum vmexit_action hc_version(struct Env *e, struct PushRegs *r)
+{
+	r->reg_rax = VMM_ABI_VERSION;
+	return VMEXIT_RESUME;
+}
+
+/* Where MBMAP puts the memory map: right after the info block. */
+#define GUEST_MMAP_PA (GUEST_MBINFO_PA + 0x40)
+#define GUEST_MMAP_ENTRIES 3
+static_assert(sizeof(struct multiboot_info) <= GUEST_MMAP_PA - GUEST_MBINFO_PA);
+static_assert(sizeof(struct memory_map) == MB_MMAP_ENTRY_SIZE);
+static_assert(GUEST_MMAP_PA + GUEST_MMAP_ENTRIES * MB_MMAP_ENTRY_SIZE <=
+	      GUEST_CMDLINE_PA);
+
+static void mmap_entry(struct memory_map *m, uint64_t base, uint64_t len,
+		       uint32_t type)
+{
+	m->size = MB_MMAP_ENTRY_SIZE - sizeof(m->size);
+	m->base_addr = base;
+	m->length = len;
+	m->type = type;
+}
+
+/*
+ * The guest's memory map, Multiboot style: low RAM, the legacy hole, RAM
+ * from 1 MiB to the guest's size. Returns the info block's address.
+ */
+static enum vmexit_action hc_mbmap(struct Env *e, struct PushRegs *r)
+{
+	struct Guest *g = e->env_guest;
+	struct multiboot_info *mbi;
+	struct memory_map *mm;
+
+	mbi = guest_gpa2kva(g, GUEST_MBINFO_PA, sizeof(*mbi), EPTE_W);
+	mm = guest_gpa2kva(g, GUEST_MMAP_PA,
+			   GUEST_MMAP_ENTRIES * sizeof(*mm), EPTE_W);
+	if (!mbi || !mm) {
+		r->reg_rax = -E_NO_MEM;
+		return VMEXIT_RESUME;
+	}
+	mmap_entry(&mm[0], 0, GUEST_LOWMEM_END, MB_TYPE_USABLE);
+	mmap_entry(&mm[1], GUEST_LOWMEM_END,
+		   GUEST_HIGHMEM_START - GUEST_LOWMEM_END, MB_TYPE_RESERVED);
+	mmap_entry(&mm[2], GUEST_HIGHMEM_START,
+		   g->gphysz - GUEST_HIGHMEM_START, MB_TYPE_USABLE);
+	memset(mbi, 0, sizeof(*mbi));
+	mbi->flags = MB_FLAG_MEM | MB_FLAG_MMAP | MB_FLAG_CMDLINE;
+	mbi->mem_lower = GUEST_LOWMEM_END / 1024;
+	mbi->mem_upper = (g->gphysz - GUEST_HIGHMEM_START) / 1024;
+	mbi->cmdline = GUEST_CMDLINE_PA;
+	mbi->mmap_addr = GUEST_MMAP_PA;
+	mbi->mmap_length = GUEST_MMAP_ENTRIES * sizeof(*mm);
+	r->reg_rax = GUEST_MBINFO_PA;
+	return VMEXIT_RESUME;
+}
+
+static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
+{
+	cputchar((uint8_t)r->reg_rdx);
+	r->reg_rax = 0;
+	return VMEXIT_RESUME;
+}
+
+static enum vmexit_action hc_exit(struct Env *e, struct PushRegs *r)
+{
+	struct Guest *g = e->env_guest;
+
+	cprintf("vmm: guest %08x exited with status %ld after %lu exits, "
+		"%lu CPU migrations\n",
+		e->env_id, (long)r->reg_rdx, g->nexits, g->nmigrations);
+	return VMEXIT_STOP;
+}
+
+static enum vmexit_action (*const hypercalls[NVMCALLS])(struct Env *,
+							struct PushRegs *) = {
+	[VMCALL_VERSION] = hc_version,
+	[VMCALL_MBMAP] = hc_mbmap,
+	[VMCALL_PUTC] = hc_putc,
+	[VMCALL_EXIT] = hc_exit,
+};
+
+enum vmexit_action vmexit_hypercall(struct Env *e)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	uint64_t num = r->reg_rax;
+
+	/* Past the VMCALL first: a handler may block or yield. */
+	vmexit_skip_instruction(e);
+	if (num >= NVMCALLS || !hypercalls[num]) {
+		r->reg_rax = -E_NO_SYS;
+		return VMEXIT_RESUME;
+	}
+	return hypercalls[num](e, r);
+}
+
+/* ---- HLT, interrupts, faults -------------------------------------------------- */
+
+/* The guest waits for an interrupt: let the host run something else. */
+enum vmexit_action vmexit_hlt(struct Env *e)
+{
+	vmexit_skip_instruction(e);
+	if (!(e->env_tf.tf_eflags & FL_IF)) {
+		vmm_guest_stop(e, "HLT with interrupts disabled: the guest "
+			       "can never wake up");
+		return VMEXIT_STOP;
+	}
+	return VMEXIT_YIELD;
+}
+
+enum vmexit_action vmexit_triple_fault(struct Env *e)
+{
+	vmm_guest_stop(e, "triple fault (the guest could not deliver an "
+		       "exception)");
+	return VMEXIT_STOP;
+}
+
+/* A host interrupt arrived while the guest ran; the host services it. */
+enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
+{
+	return trap_guest_irq(vector) ? VMEXIT_YIELD : VMEXIT_RESUME;
+}
+
+/*
+ * The guest touched guest-physical memory its EPT does not map (or not
+ * with that access). Guest RAM is filled lazily, on first touch; any other
+ * address stops the guest.
+ */
+enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
+				       const char *access)
+{
+	struct Guest *g = e->env_guest;
+	int perm = 0;
+
+	if (guest_ram(g, gpa) && !ept_page_lookup(g->ept_root, gpa, &perm)) {
+		int r = guest_populate(g, gpa);
+		if (r == 0)
+			return VMEXIT_RESUME;
+		vmm_guest_stop(e, "no memory for guest-physical page 0x%lx: %e",
+			       gpa, r);
+		return VMEXIT_STOP;
+	}
+	vmm_guest_stop(e, "EPT violation: %s at guest-physical 0x%lx (%s), "
+		       "qualification 0x%lx",
+		       access, gpa,
+		       guest_ram(g, gpa) ? "not allowed by its mapping"
+					 : "outside guest RAM",
+		       g->exit.qual);
+	return VMEXIT_STOP;
+}

@@ -1,0 +1,142 @@
+/*
+ * The vendor-neutral VMM: creating and freeing guests, and the loop that
+ * runs one (enter, handle the exit, decide what next).
+ *
+ * Invariants:
+ * - A guest env's status follows the usual env rules: the scheduler runs
+ *   it when ENV_RUNNABLE; env_run() hands it to vmm_env_run() instead of
+ *   returning to user mode.
+ * - The big kernel lock is released exactly while the guest runs (between
+ *   entry and exit), like a user env in ring 3. Host interrupts stay off
+ *   in the host; while the guest runs they cause VM exits.
+ * - Another CPU may destroy a running guest: it becomes ENV_DYING, and
+ *   the CPU running it frees it at the next exit (as trap() does).
+ * - The run loop starts on a fresh kernel stack each time env_run() picks
+ *   the guest, so neither yields nor exits pile up frames.
+ */
+#include <inc/x86.h>
+#include <inc/mmu.h>
+#include <inc/error.h>
+#include <inc/stdarg.h>
+#include <inc/string.h>
+#include <inc/stdio.h>
+#include <inc/vmx.h>
+
+#include <kern/env.h>
+#include <kern/cpu.h>
+#include <kern/sched.h>
+#include <kern/spinlock.h>
+#include <vmm/ept.h>
+#include <vmm/vmm.h>
+
+/* VT-x only for now; AMD-V will choose by CPUID vendor here. */
+const struct vmm_ops *vmm_ops = &vmx_ops;
+
+/* RFLAGS bit 1 always reads as 1. */
+#define RFLAGS_RESERVED_ONE 0x2
+/* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
+#define REAL_MODE_IP_LIMIT 0x10000
+
+/*
+ * A new guest with gphysz bytes of memory, to start at rip, as a child of
+ * parent; not runnable yet. Returns its env id or -E_*.
+ */
+int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = vmm_ops->check_support()) < 0)
+		return r;
+	if (gphysz % PGSIZE || gphysz < GUEST_MEM_MIN ||
+	    gphysz > GUEST_MEM_MAX || rip >= REAL_MODE_IP_LIMIT ||
+	    rip >= GUEST_LOWMEM_END)
+		return -E_INVAL;
+	if ((r = env_alloc(&e, parent->env_id, ENV_TYPE_GUEST)) < 0)
+		return r;
+	if ((r = ept_guest_init(e, gphysz)) < 0 ||
+	    (r = vmm_ops->guest_init(e, rip)) < 0) {
+		env_free(e);
+		return r;
+	}
+	memset(&e->env_tf.tf_regs, 0, sizeof(e->env_tf.tf_regs));
+	e->env_tf.tf_rip = rip;
+	e->env_tf.tf_rsp = 0;
+	e->env_tf.tf_eflags = RFLAGS_RESERVED_ONE;
+	e->env_status = ENV_NOT_RUNNABLE;
+	cprintf("vmm: guest %08x created: %lu MiB, %s, starts at 0x%lx\n",
+		e->env_id, gphysz >> 20, vmm_ops->name, rip);
+	return e->env_id;
+}
+
+/* Print why guest e stops (the caller then lets it be destroyed). */
+void vmm_guest_stop(struct Env *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	cprintf("vmm: guest %08x stopped: ", e->env_id);
+	va_start(ap, fmt);
+	vcprintf(fmt, ap);
+	va_end(ap);
+	cprintf("; guest rip 0x%lx\n", e->env_tf.tf_rip);
+}
+
+static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
+{
+	int r;
+
+	for (;;) {
+		unlock_kernel();
+		r = vmm_ops->guest_enter(e);
+		lock_kernel();
+		if (e->env_status == ENV_DYING) {
+			env_free(e);
+			curenv = NULL;
+			sched_yield();
+		}
+		if (r < 0)
+			env_destroy(e);
+		switch (vmm_ops->handle_exit(e)) {
+		case VMEXIT_RESUME:
+			break;
+		case VMEXIT_YIELD:
+		case VMEXIT_BLOCK:
+			sched_yield();
+		case VMEXIT_STOP:
+			env_destroy(e);
+		}
+	}
+}
+
+/* Run guest e on this CPU until the scheduler takes over; from env_run. */
+void vmm_env_run(struct Env *e)
+{
+	/* Like trapframe_pop, leave the caller's stack behind. */
+	asm volatile("movq %0, %%rsp\n\t"
+		     "xorl %%ebp, %%ebp\n\t"
+		     "call *%1"
+		     :
+		     : "r"(kstacktop(cpunum())), "r"(vmm_run_loop), "D"(e)
+		     : "memory");
+	__builtin_unreachable();
+}
+
+/* This CPU runs something else from now on. */
+void vmm_guest_leave(struct Env *e)
+{
+	if (e->env_guest)
+		vmm_ops->guest_leave(e);
+}
+
+/* From env_free: the vendor's structures, then memory and EPT. */
+void vmm_guest_free(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	if (!g)
+		return;
+	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations\n",
+		e->env_id, g->nexits, g->nmigrations);
+	vmm_ops->guest_free(e);
+	ept_guest_free(e);
+}

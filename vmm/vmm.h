@@ -1,0 +1,55 @@
+/*
+ * The VMM as the rest of the kernel sees it: vendor-neutral entry points
+ * (vmm/vmm.c), which call the vendor's code (vmm/vmx.c for VT-x) through
+ * struct vmm_ops.
+ */
+#ifndef JOS_VMM_VMM_H
+#define JOS_VMM_VMM_H
+
+#include <inc/types.h>
+#include <vmm/guest.h>
+
+struct Env;
+
+/* What an exit handler tells the run loop to do next. */
+enum vmexit_action {
+	VMEXIT_RESUME,  /* enter the guest again at once */
+	VMEXIT_YIELD,   /* let the scheduler run something (the guest stays
+			   runnable) */
+	VMEXIT_BLOCK,   /* the handler made the guest not runnable */
+	VMEXIT_STOP,    /* the guest is finished (the handler reported why) */
+};
+
+/* What each vendor (VT-x, later AMD-V) supplies. */
+struct vmm_ops {
+	const char *name;
+	/* 0, -E_NO_VMX or -E_NO_EPT (and the SVM equivalents). */
+	int (*check_support)(void);
+	/* Set up g's control structure to start at rip in real mode. */
+	int (*guest_init)(struct Env *e, uint64_t rip);
+	/* Enter the guest and return after the next VM exit, with
+	 * g->exit filled in and the registers in e->env_tf; < 0 when the
+	 * entry failed (reported already). */
+	int (*guest_enter)(struct Env *e);
+	/* Dispatch the exit in g->exit to a handler. */
+	enum vmexit_action (*handle_exit)(struct Env *e);
+	/* This CPU stops running e: make its state loadable elsewhere. */
+	void (*guest_leave)(struct Env *e);
+	/* Free the vendor's structures (copes with a half-built guest). */
+	void (*guest_free)(struct Env *e);
+	/* The last exit's reason, and a name for it, for reports. */
+	uint32_t (*exit_reason)(struct Env *e);
+	const char *(*exit_name)(uint32_t reason);
+};
+
+extern const struct vmm_ops vmx_ops;
+/* The vendor's operations for this CPU. */
+extern const struct vmm_ops *vmm_ops;
+
+int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip);
+void vmm_env_run(struct Env *e) __attribute__((noreturn));
+void vmm_guest_leave(struct Env *e);
+void vmm_guest_free(struct Env *e);
+void vmm_guest_stop(struct Env *e, const char *fmt, ...);
+
+#endif /* !JOS_VMM_VMM_H */

@@ -1,0 +1,845 @@
+/*
+ * Intel VT-x: detection, VMXON, the VMCS, VM entry and exit dispatch.
+ * Section numbers are those of the Intel SDM, Vol. 3C (and 3D appendices).
+ *
+ * Invariants:
+ * - A CPU enters VMX operation (VMXON) the first time it runs a guest and
+ *   stays in it; vmx_cpu[cpu].on says so.
+ * - A guest's VMCS is current and active on at most one CPU: the one whose
+ *   curenv is the guest (g->vmcs_cpu). Whenever that CPU runs something
+ *   else or halts, vmx_guest_leave() VMCLEARs it, so the next VMPTRLD may
+ *   happen on any CPU (24.11.1: a VMCS must be cleared before it moves).
+ * - After every VMPTRLD the host-state area is rewritten for the loading
+ *   CPU (its TSS, GDT, stack), and INVEPT drops any translation that CPU
+ *   cached for an older EPT living in the same pages.
+ * - g->launched is true iff VMLAUNCH succeeded since the last VMCLEAR
+ *   (26.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one).
+ * - The guest's RIP, RSP and RFLAGS are copied from env_tf into the VMCS
+ *   before each entry and back after each exit; asm_vmrun swaps the
+ *   other general registers.
+ */
+#include <inc/x86.h>
+#include <inc/mmu.h>
+#include <inc/error.h>
+#include <inc/string.h>
+#include <inc/assert.h>
+
+#include <kern/pmap.h>
+#include <kern/env.h>
+#include <kern/cpu.h>
+#include <kern/gdt.h>
+#include <vmm/vmx.h>
+#include <vmm/ept.h>
+#include <vmm/vmm.h>
+#include <vmm/vmexits.h>
+
+/* asm_vmrun's register offsets must match struct PushRegs. */
+static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
+static_assert(offsetof(struct Trapframe, tf_regs.reg_rdi) == 72);
+static_assert(offsetof(struct Trapframe, tf_regs.reg_rax) == 112);
+
+/* Bit 31 of the first word of a VMXON region or VMCS must be 0 (24.2). */
+#define VMCS_REVISION_MASK 0x7FFFFFFF
+
+struct vmx_cpu {
+	bool on;                  /* in VMX operation */
+	struct PageInfo *vmxon;   /* its VMXON region */
+};
+static struct vmx_cpu vmx_cpu[NCPU];
+
+/* Control values, computed once by vmx_check_support(). */
+static struct {
+	int support;          /* 0, -E_NO_VMX or -E_NO_EPT; 1 = unknown */
+	uint32_t revision;    /* VMCS revision identifier */
+	uint32_t pin, cpu, cpu2, exit, entry;
+} vmx = { .support = 1 };
+
+extern char vmx_exit_entry[];
+
+/* ---- VMX instructions (30.3) ---------------------------------------------- */
+/* Each returns 0, or -1 when the instruction failed (CF or ZF set). */
+
+static int vmxon(physaddr_t region)
+{
+	uint8_t failed;
+
+	asm volatile("vmxon %1; setna %0"
+		     : "=q"(failed)
+		     : "m"(region)
+		     : "cc", "memory");
+	return failed ? -1 : 0;
+}
+
+static int vmclear(physaddr_t vmcs)
+{
+	uint8_t failed;
+
+	asm volatile("vmclear %1; setna %0"
+		     : "=q"(failed)
+		     : "m"(vmcs)
+		     : "cc", "memory");
+	return failed ? -1 : 0;
+}
+
+static int vmptrld(physaddr_t vmcs)
+{
+	uint8_t failed;
+
+	asm volatile("vmptrld %1; setna %0"
+		     : "=q"(failed)
+		     : "m"(vmcs)
+		     : "cc", "memory");
+	return failed ? -1 : 0;
+}
+
+static uint64_t vmcs_read(enum vmcs_field field)
+{
+	uint64_t value;
+
+	asm volatile("vmread %1, %0"
+		     : "=r"(value)
+		     : "r"((uint64_t)field)
+		     : "cc");
+	return value;
+}
+
+static void vmcs_write(enum vmcs_field field, uint64_t value)
+{
+	uint8_t failed;
+
+	asm volatile("vmwrite %1, %2; setna %0"
+		     : "=q"(failed)
+		     : "r"(value), "r"((uint64_t)field)
+		     : "cc");
+	/* Only a bug in this file (a field the CPU lacks) gets here. */
+	if (failed)
+		warn("vmx: VMWRITE of field 0x%x failed", field);
+}
+
+static void invept_all(void)
+{
+	struct {
+		uint64_t eptp, reserved;
+	} desc = { 0, 0 };
+
+	asm volatile("invept %0, %1"
+		     :
+		     : "m"(desc), "r"((uint64_t)INVEPT_ALL_CONTEXT)
+		     : "cc", "memory");
+}
+
+static void write_cr2(uint64_t val)
+{
+	asm volatile("movq %0, %%cr2" : : "r"(val));
+}
+
+/* ---- Detection (24.6, Vol. 3D A.1-A.10) ------------------------------------- */
+
+/*
+ * Fit the control bits we want to what the CPU allows (A.3-A.5): the low
+ * half of a capability MSR has a 1 for every bit that must be 1, the high
+ * half a 1 for every bit that may be 1. -1 if a wanted bit is not allowed.
+ */
+static int vmx_fit_controls(const char *what, uint32_t msr, uint32_t want,
+			    uint32_t *out)
+{
+	uint64_t cap = rdmsr(msr);
+	uint32_t must1 = (uint32_t)cap, may1 = (uint32_t)(cap >> 32);
+
+	if (want & ~may1) {
+		cprintf("vmx: %s controls 0x%x not supported\n", what,
+			want & ~may1);
+		return -1;
+	}
+	*out = want | must1;
+	return 0;
+}
+
+/*
+ * CPUID.1:ECX.VMX (24.6) and IA32_FEATURE_CONTROL (24.7): firmware may
+ * lock VMX off.
+ */
+static int vmx_check_vmx(void)
+{
+	uint32_t eax, ebx, ecx, edx;
+	uint64_t fc;
+
+	cpuid(1, 0, &eax, &ebx, &ecx, &edx);
+	if (!(ecx & CPUID1_ECX_VMX))
+		return -E_NO_VMX;
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCK) &&
+	    !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		cprintf("vmx: VMX is locked off in IA32_FEATURE_CONTROL\n");
+		return -E_NO_VMX;
+	}
+	return 0;
+}
+
+/*
+ * EPT and unrestricted guest (the guest starts in real mode), reached
+ * through "activate secondary controls" (25.6.2), and an EPT we can use:
+ * 4-level walks, write-back tables, INVEPT all-context (A.10). With
+ * IA32_VMX_BASIC bit 55 the TRUE_* MSRs give the real allowed 0-settings
+ * (A.2).
+ */
+static int vmx_check_ept(void)
+{
+	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	uint64_t ept_cap;
+	uint64_t need_cap = EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT |
+			    EPT_CAP_INVEPT_ALL;
+
+	vmx.revision = VMX_BASIC_REVISION(basic);
+	if (vmx_fit_controls("pin-based",
+			     true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+				       : MSR_IA32_VMX_PINBASED_CTLS,
+			     PIN_EXTINT_EXITING, &vmx.pin) < 0 ||
+	    vmx_fit_controls("VM-exit",
+			     true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
+				       : MSR_IA32_VMX_EXIT_CTLS,
+			     EXIT_SAVE_DEBUG_CONTROLS |
+				     EXIT_HOST_ADDR_SPACE_SIZE |
+				     EXIT_ACK_INTR_ON_EXIT |
+				     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+				     EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER,
+			     &vmx.exit) < 0 ||
+	    vmx_fit_controls("VM-entry",
+			     true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
+				       : MSR_IA32_VMX_ENTRY_CTLS,
+			     ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_PAT |
+				     ENTRY_LOAD_IA32_EFER,
+			     &vmx.entry) < 0)
+		return -E_NO_VMX;
+	if (vmx_fit_controls("processor-based",
+			     true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+				       : MSR_IA32_VMX_PROCBASED_CTLS,
+			     CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING |
+				     CPU_USE_MSR_BITMAPS |
+				     CPU_ACTIVATE_SECONDARY,
+			     &vmx.cpu) < 0 ||
+	    vmx_fit_controls("secondary processor-based",
+			     MSR_IA32_VMX_PROCBASED_CTLS2,
+			     CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST,
+			     &vmx.cpu2) < 0)
+		return -E_NO_EPT;
+	ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if ((ept_cap & need_cap) != need_cap) {
+		cprintf("vmx: EPT lacks capabilities 0x%lx\n",
+			need_cap & ~ept_cap);
+		return -E_NO_EPT;
+	}
+	return 0;
+}
+
+static int vmx_check_support(void)
+{
+	if (vmx.support == 1) {
+		vmx.support = vmx_check_vmx();
+		if (vmx.support == 0)
+			vmx.support = vmx_check_ept();
+	}
+	return vmx.support;
+}
+
+/* ---- VMX operation on this CPU (24.7, 24.8) ------------------------------ */
+
+/* Do CR0 and CR4 have every bit VMX requires set and none it forbids? */
+static bool vmx_fixed_ok(uint64_t val, uint32_t fixed0_msr,
+			 uint32_t fixed1_msr)
+{
+	uint64_t fixed0 = rdmsr(fixed0_msr), fixed1 = rdmsr(fixed1_msr);
+
+	return (val & fixed0) == fixed0 && (val & ~fixed1) == 0;
+}
+
+static int vmx_cpu_enable(void)
+{
+	struct vmx_cpu *c = &vmx_cpu[cpunum()];
+	uint64_t fc;
+
+	if (c->on)
+		return 0;
+	if (!c->vmxon) {
+		if (!(c->vmxon = page_alloc(ALLOC_ZERO)))
+			return -E_NO_MEM;
+		c->vmxon->pp_ref++;
+		*(uint32_t *)page2kva(c->vmxon) =
+			vmx.revision & VMCS_REVISION_MASK;
+	}
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK))
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_LOCK |
+			      FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+	lcr4(rcr4() | CR4_VMXE);
+	if (!vmx_fixed_ok(rcr0(), MSR_IA32_VMX_CR0_FIXED0,
+			  MSR_IA32_VMX_CR0_FIXED1) ||
+	    !vmx_fixed_ok(rcr4(), MSR_IA32_VMX_CR4_FIXED0,
+			  MSR_IA32_VMX_CR4_FIXED1)) {
+		cprintf("vmx: CR0/CR4 do not allow VMX on CPU %d\n",
+			cpunum());
+		return -E_NO_VMX;
+	}
+	if (vmxon(page2pa(c->vmxon)) < 0) {
+		cprintf("vmx: VMXON failed on CPU %d\n", cpunum());
+		return -E_NO_VMX;
+	}
+	c->on = true;
+	cprintf("VMXON on CPU %d\n", cpunum());
+	return 0;
+}
+
+/* ---- The VMCS (24.4-24.8, 25) ---------------------------------------------- */
+
+/*
+ * MSRs the guest may read and write directly: the VMCS switches each of
+ * them (EFER, PAT and SYSENTER_* by the entry/exit controls, FS/GS base as
+ * segment state). Every other MSR access exits (25.6.9).
+ */
+static const uint32_t vmx_passthrough_msrs[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_PAT,         MSR_IA32_EFER,         MSR_IA32_FS_BASE,
+	MSR_IA32_GS_BASE,
+};
+
+/* MSR bitmap layout (25.6.9): read-low, read-high, write-low, write-high,
+ * 1 KiB each; "low" is MSRs 0-0x1FFF, "high" 0xC0000000-0xC0001FFF. */
+#define MSRBM_HIGH_BASE 0xC0000000
+#define MSRBM_RANGE 0x2000
+#define MSRBM_READ_HIGH 1024
+#define MSRBM_WRITE 2048
+
+static void msr_bitmap_allow(uint8_t *bm, uint32_t msr)
+{
+	uint32_t off = 0;
+
+	if (msr >= MSRBM_HIGH_BASE) {
+		msr -= MSRBM_HIGH_BASE;
+		off = MSRBM_READ_HIGH;
+	}
+	assert(msr < MSRBM_RANGE);
+	bm[off + msr / 8] &= ~(1 << (msr % 8));
+	bm[MSRBM_WRITE + off + msr / 8] &= ~(1 << (msr % 8));
+}
+
+/* The execution, exit and entry controls (25.6-25.8). */
+static void vmcs_init_controls(struct Guest *g)
+{
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx.cpu);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx.cpu2);
+	vmcs_write(VM_EXIT_CONTROLS, vmx.exit);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx.entry);
+	/* The guest handles all its own exceptions (25.6.3). */
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(MSR_BITMAP, page2pa(g->msr_bitmap));
+	/* EPT pointer (25.6.11). */
+	vmcs_write(EPT_POINTER, PADDR(g->ept_root) | EPTP_MT_WB |
+					EPTP_WALK_LENGTH(4));
+	/*
+	 * CR0.NE and CR4.VMXE must stay 1 in VMX operation (A.7, A.8) but
+	 * are the guest's business: own them (25.6.6) and show the guest
+	 * the read shadows. NE reads as 1 from the start, so a guest that
+	 * sets it, as JOS does, writes CR0 without an exit.
+	 */
+	vmcs_write(CR0_GUEST_HOST_MASK, CR0_NE);
+	vmcs_write(CR0_READ_SHADOW, CR0_ET | CR0_NE);
+	vmcs_write(CR4_GUEST_HOST_MASK, CR4_VMXE);
+	vmcs_write(CR4_READ_SHADOW, 0);
+}
+
+static void vmcs_init_segment(enum vmcs_field sel, uint32_t ar)
+{
+	/* Selector, limit, access rights, base are consecutive encodings
+	 * apart by fixed strides (Appendix B); spelled out for clarity. */
+	uint32_t i = (sel - GUEST_ES_SELECTOR) / 2;
+
+	vmcs_write(sel, 0);
+	vmcs_write(GUEST_ES_LIMIT + 2 * i, REAL_MODE_SEG_LIMIT);
+	vmcs_write(GUEST_ES_AR_BYTES + 2 * i, ar);
+	vmcs_write(GUEST_ES_BASE + 2 * i, 0);
+}
+
+/*
+ * The guest's first state: real mode at rip, as a CPU after reset except
+ * that CS:IP = 0:rip (26.3.1, with "unrestricted guest" 25.6.2 allowing
+ * CR0.PE = CR0.PG = 0).
+ */
+static void vmcs_init_guest_state(struct Env *e)
+{
+	uint32_t data = AR_P | AR_S | AR_TYPE_DATA_RW_ACCESSED;
+
+	vmcs_write(GUEST_CR0, CR0_ET | CR0_NE);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_CR4, CR4_VMXE);
+	vmcs_write(GUEST_DR7, DR7_INIT);
+	vmcs_init_segment(GUEST_ES_SELECTOR, data);
+	vmcs_init_segment(GUEST_CS_SELECTOR,
+			  AR_P | AR_S | AR_TYPE_CODE_RX_ACCESSED);
+	vmcs_init_segment(GUEST_SS_SELECTOR, data);
+	vmcs_init_segment(GUEST_DS_SELECTOR, data);
+	vmcs_init_segment(GUEST_FS_SELECTOR, data);
+	vmcs_init_segment(GUEST_GS_SELECTOR, data);
+	vmcs_init_segment(GUEST_LDTR_SELECTOR, AR_UNUSABLE);
+	vmcs_init_segment(GUEST_TR_SELECTOR, AR_P | AR_TYPE_TSS_BUSY);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, REAL_MODE_SEG_LIMIT);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, REAL_MODE_SEG_LIMIT);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_IA32_PAT, PAT_POWER_ON);
+	vmcs_write(GUEST_IA32_EFER, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
+}
+
+/* A descriptor-table register as sgdt/sidt store it. */
+struct dtr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+/* What a VM exit loads on this CPU (24.5, 27.5): the kernel's own state. */
+static void vmcs_init_host_state(void)
+{
+	struct dtr gdtr, idtr;
+
+	asm volatile("sgdt %0" : "=m"(gdtr));
+	asm volatile("sidt %0" : "=m"(idtr));
+	vmcs_write(HOST_CR0, rcr0());
+	vmcs_write(HOST_CR3, rcr3());
+	vmcs_write(HOST_CR4, rcr4());
+	vmcs_write(HOST_CS_SELECTOR, GD_KT);
+	vmcs_write(HOST_SS_SELECTOR, GD_KD);
+	vmcs_write(HOST_DS_SELECTOR, GD_KD);
+	vmcs_write(HOST_ES_SELECTOR, GD_KD);
+	vmcs_write(HOST_FS_SELECTOR, GD_KD);
+	vmcs_write(HOST_GS_SELECTOR, GD_KD);
+	vmcs_write(HOST_TR_SELECTOR, GD_TSS0 + cpunum() * sizeof(struct SystemSegdesc64));
+	vmcs_write(HOST_FS_BASE, 0);
+	vmcs_write(HOST_GS_BASE, 0);
+	vmcs_write(HOST_TR_BASE, (uintptr_t)&thiscpu->cpu_ts);
+	vmcs_write(HOST_GDTR_BASE, gdtr.base);
+	vmcs_write(HOST_IDTR_BASE, idtr.base);
+	vmcs_write(HOST_IA32_SYSENTER_CS, 0);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, 0);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, 0);
+	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_write(HOST_RIP, (uintptr_t)vmx_exit_entry);
+}
+
+/* Make g's VMCS current on this CPU (it is clear, per the invariant). */
+static int vmcs_load(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int cpu = cpunum();
+
+	if (vmptrld(page2pa(g->vmcs)) < 0) {
+		vmm_guest_stop(e, "VMPTRLD failed on CPU %d", cpu);
+		return -1;
+	}
+	invept_all();
+	if (!g->vmcs_initialized) {
+		vmcs_init_controls(g);
+		vmcs_init_guest_state(e);
+		g->vmcs_initialized = true;
+	}
+	vmcs_init_host_state();
+	g->vmcs_cpu = cpu;
+	if (g->last_cpu >= 0 && g->last_cpu != cpu)
+		g->nmigrations++;
+	g->last_cpu = cpu;
+	return 0;
+}
+
+/* ---- vmm_ops ----------------------------------------------------------------- */
+
+static int vmx_guest_init(struct Env *e, uint64_t rip)
+{
+	struct Guest *g = e->env_guest;
+	uint8_t *bm;
+	size_t i;
+
+	if (!(g->vmcs = page_alloc(ALLOC_ZERO)))
+		return -E_NO_MEM;
+	g->vmcs->pp_ref++;
+	*(uint32_t *)page2kva(g->vmcs) = vmx.revision & VMCS_REVISION_MASK;
+	if (!(g->msr_bitmap = page_alloc(0)))
+		return -E_NO_MEM; /* vmx_guest_free frees the VMCS */
+	g->msr_bitmap->pp_ref++;
+	bm = page2kva(g->msr_bitmap);
+	memset(bm, 0xFF, PGSIZE);
+	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
+		msr_bitmap_allow(bm, vmx_passthrough_msrs[i]);
+	g->vmcs_cpu = -1;
+	g->launched = false;
+	g->vmcs_initialized = false;
+	return 0;
+}
+
+void vmx_guest_leave(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	if (!g || g->vmcs_cpu < 0)
+		return;
+	if (g->vmcs_cpu != cpunum()) {
+		warn("vmx: guest %08x's VMCS is active on CPU %d, not %d",
+		     e->env_id, g->vmcs_cpu, cpunum());
+		return;
+	}
+	if (vmclear(page2pa(g->vmcs)) < 0)
+		warn("vmx: VMCLEAR failed for guest %08x", e->env_id);
+	g->vmcs_cpu = -1;
+	g->launched = false;
+}
+
+static void vmx_guest_free(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	vmx_guest_leave(e);
+	if (g->vmcs)
+		page_decref(g->vmcs);
+	if (g->msr_bitmap)
+		page_decref(g->msr_bitmap);
+	g->vmcs = g->msr_bitmap = NULL;
+}
+
+/* VM-instruction error numbers (30.4). */
+static const char *const vm_instruction_errors[] = {
+	[1] = "VMCALL executed in VMX root operation",
+	[2] = "VMCLEAR with invalid physical address",
+	[3] = "VMCLEAR with VMXON pointer",
+	[4] = "VMLAUNCH with non-clear VMCS",
+	[5] = "VMRESUME with non-launched VMCS",
+	[6] = "VMRESUME after VMXOFF",
+	[7] = "VM entry with invalid control field(s)",
+	[8] = "VM entry with invalid host-state field(s)",
+	[9] = "VMPTRLD with invalid physical address",
+	[10] = "VMPTRLD with VMXON pointer",
+	[11] = "VMPTRLD with incorrect VMCS revision identifier",
+	[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
+	[13] = "VMWRITE to read-only VMCS component",
+	[15] = "VMXON executed in VMX root operation",
+	[16] = "VM entry with invalid executive-VMCS pointer",
+	[17] = "VM entry with non-launched executive VMCS",
+	[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
+	[19] = "VMCALL with non-clear VMCS",
+	[20] = "VMCALL with invalid VM-exit control fields",
+	[22] = "VMCALL with incorrect MSEG revision identifier",
+	[23] = "VMXOFF under dual-monitor treatment of SMIs and SMM",
+	[24] = "VMCALL with invalid SMM-monitor features",
+	[25] = "VM entry with invalid VM-execution control fields in "
+	       "executive VMCS",
+	[26] = "VM entry with events blocked by MOV SS",
+	[28] = "invalid operand to INVEPT/INVVPID",
+};
+
+static const char *vm_instruction_error_name(uint64_t err)
+{
+	if (err < ARRAY_SIZE(vm_instruction_errors) &&
+	    vm_instruction_errors[err])
+		return vm_instruction_errors[err];
+	return "unknown VM-instruction error";
+}
+
+/* Copy what the exit left in the VMCS into g->exit and env_tf (27.2). */
+static void vmx_read_exit(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	uint32_t reason = vmcs_read(VM_EXIT_REASON);
+
+	g->exit.reason = reason;
+	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	g->exit.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	g->exit.gla = vmcs_read(GUEST_LINEAR_ADDRESS);
+	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
+	e->env_tf.tf_rsp = vmcs_read(GUEST_RSP);
+	e->env_tf.tf_eflags = vmcs_read(GUEST_RFLAGS);
+}
+
+/*
+ * One VM entry and the exit after it. < 0 (with a report) if the entry
+ * failed; the guest then cannot continue.
+ */
+static int vmx_guest_enter(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	if ((r = vmx_cpu_enable()) < 0) {
+		vmm_guest_stop(e, "cannot enter VMX operation on CPU %d: %e",
+			       cpunum(), r);
+		return -1;
+	}
+	if (g->vmcs_cpu != cpunum()) {
+		if (g->vmcs_cpu >= 0) {
+			vmm_guest_stop(e, "VMCS still active on CPU %d",
+				       g->vmcs_cpu);
+			return -1;
+		}
+		if (vmcs_load(e) < 0)
+			return -1;
+	}
+	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
+	vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
+	vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
+
+	write_cr2(g->cr2);
+	r = asm_vmrun(&e->env_tf, g->launched);
+	g->cr2 = rcr2();
+
+	if (r == VMRUN_FAIL_INVALID) {
+		vmm_guest_stop(e, "VM entry failed: VMfailInvalid");
+		return -1;
+	}
+	if (r == VMRUN_FAIL_VALID) {
+		uint64_t err = vmcs_read(VM_INSTRUCTION_ERROR);
+		vmm_guest_stop(e, "VM entry failed: VMfailValid, error %lu (%s)",
+			       err, vm_instruction_error_name(err));
+		return -1;
+	}
+	g->launched = true;
+	g->nexits++;
+	vmx_read_exit(e);
+	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL) {
+		uint32_t basic = EXIT_REASON_BASIC(g->exit.reason);
+		vmm_guest_stop(e,
+			       "VM entry failed: exit reason %u (%s), "
+			       "qualification 0x%lx",
+			       basic, vmx_exit_name(basic), g->exit.qual);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- Exit handlers that decode VMX-specific information ---------------------- */
+
+/* The register a CR-access exit names (Table 28-3: 0 rax ... 15 r15). */
+static uint64_t vmx_gpr(struct Env *e, unsigned n)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	switch (n & 0xF) {
+	case 0: return r->reg_rax;
+	case 1: return r->reg_rcx;
+	case 2: return r->reg_rdx;
+	case 3: return r->reg_rbx;
+	case 4: return e->env_tf.tf_rsp;
+	case 5: return r->reg_rbp;
+	case 6: return r->reg_rsi;
+	case 7: return r->reg_rdi;
+	case 8: return r->reg_r8;
+	case 9: return r->reg_r9;
+	case 10: return r->reg_r10;
+	case 11: return r->reg_r11;
+	case 12: return r->reg_r12;
+	case 13: return r->reg_r13;
+	case 14: return r->reg_r14;
+	default: return r->reg_r15;
+	}
+}
+
+/*
+ * MOV to CR0/CR4 that touched a bit we own (25.6.6): the guest's value
+ * goes to the read shadow, the real register keeps NE / VMXE. A change of
+ * CR0.PE/PG here would need mode-switch emulation, which we do not do.
+ */
+static enum vmexit_action vmx_exit_cr_access(struct Env *e)
+{
+	uint64_t q = e->env_guest->exit.qual, val;
+
+	if (CRQ_TYPE(q) != CRQ_TYPE_MOV_TO_CR ||
+	    (CRQ_CR(q) != 0 && CRQ_CR(q) != 4))
+		return vmexit_unhandled(e, "CR access");
+	val = vmx_gpr(e, CRQ_GPR(q));
+	if (CRQ_CR(q) == 0) {
+		if ((val ^ vmcs_read(GUEST_CR0)) & (CR0_PE | CR0_PG)) {
+			vmm_guest_stop(e, "CR0 write 0x%lx clears NE while "
+				       "switching modes (not emulated)", val);
+			return VMEXIT_STOP;
+		}
+		vmcs_write(CR0_READ_SHADOW, val);
+		vmcs_write(GUEST_CR0, val | CR0_NE);
+	} else {
+		if (val & CR4_VMXE) {
+			vmm_guest_stop(e, "the guest set CR4.VMXE, but VMX "
+				       "is not offered to it");
+			return VMEXIT_STOP;
+		}
+		vmcs_write(CR4_READ_SHADOW, val);
+		vmcs_write(GUEST_CR4, val | CR4_VMXE);
+	}
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
+}
+
+static enum vmexit_action vmx_exit_extint(struct Env *e)
+{
+	uint32_t info = e->env_guest->exit.intr_info;
+
+	if (!(info & INTR_INFO_VALID))
+		return VMEXIT_RESUME;
+	return vmexit_interrupt(e, INTR_INFO_VECTOR(info));
+}
+
+static enum vmexit_action vmx_exit_io(struct Env *e)
+{
+	uint64_t q = e->env_guest->exit.qual;
+
+	vmm_guest_stop(e, "port I/O is not virtualised: %s port 0x%x, "
+		       "%u byte(s)",
+		       IOQ_IN(q) ? "in from" : "out to", (unsigned)IOQ_PORT(q),
+		       (unsigned)IOQ_SIZE(q));
+	return VMEXIT_STOP;
+}
+
+static enum vmexit_action vmx_exit_msr(struct Env *e)
+{
+	bool write = EXIT_REASON_BASIC(e->env_guest->exit.reason) ==
+		     EXIT_REASON_MSR_WRITE;
+
+	vmm_guest_stop(e, "%s of MSR 0x%x is not virtualised",
+		       write ? "WRMSR" : "RDMSR",
+		       (uint32_t)e->env_tf.tf_regs.reg_rcx);
+	return VMEXIT_STOP;
+}
+
+static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	uint64_t q = g->exit.qual;
+	const char *access = (q & EPTQ_FETCH)   ? "execute"
+			     : (q & EPTQ_WRITE) ? "write"
+						: "read";
+
+	return vmexit_guest_memory(e, g->exit.gpa, access);
+}
+
+/* Exit reason -> handler (vendor-neutral ones from vmm/vmexits.c). */
+static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
+	struct Env *) = {
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_extint,
+	[EXIT_REASON_TRIPLE_FAULT] = vmexit_triple_fault,
+	[EXIT_REASON_CPUID] = vmexit_cpuid,
+	[EXIT_REASON_HLT] = vmexit_hlt,
+	[EXIT_REASON_VMCALL] = vmexit_hypercall,
+	[EXIT_REASON_CR_ACCESS] = vmx_exit_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = vmx_exit_io,
+	[EXIT_REASON_MSR_READ] = vmx_exit_msr,
+	[EXIT_REASON_MSR_WRITE] = vmx_exit_msr,
+	[EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
+};
+
+static enum vmexit_action vmx_handle_exit(struct Env *e)
+{
+	uint32_t reason = EXIT_REASON_BASIC(e->env_guest->exit.reason);
+
+	if (reason < VMX_NEXIT_REASONS && vmx_exit_handlers[reason])
+		return vmx_exit_handlers[reason](e);
+	return vmexit_unhandled(e, vmx_exit_name(reason));
+}
+
+/* Names for reports (Appendix C). */
+static const char *const vmx_exit_names[VMX_NEXIT_REASONS] = {
+	[EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external interrupt",
+	[EXIT_REASON_TRIPLE_FAULT] = "triple fault",
+	[EXIT_REASON_INIT] = "INIT signal",
+	[EXIT_REASON_SIPI] = "start-up IPI",
+	[EXIT_REASON_INTERRUPT_WINDOW] = "interrupt window",
+	[EXIT_REASON_NMI_WINDOW] = "NMI window",
+	[EXIT_REASON_TASK_SWITCH] = "task switch",
+	[EXIT_REASON_CPUID] = "CPUID",
+	[EXIT_REASON_GETSEC] = "GETSEC",
+	[EXIT_REASON_HLT] = "HLT",
+	[EXIT_REASON_INVD] = "INVD",
+	[EXIT_REASON_INVLPG] = "INVLPG",
+	[EXIT_REASON_RDPMC] = "RDPMC",
+	[EXIT_REASON_RDTSC] = "RDTSC",
+	[EXIT_REASON_RSM] = "RSM",
+	[EXIT_REASON_VMCALL] = "VMCALL",
+	[EXIT_REASON_VMCLEAR] = "VMCLEAR",
+	[EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
+	[EXIT_REASON_VMPTRLD] = "VMPTRLD",
+	[EXIT_REASON_VMPTRST] = "VMPTRST",
+	[EXIT_REASON_VMREAD] = "VMREAD",
+	[EXIT_REASON_VMRESUME] = "VMRESUME",
+	[EXIT_REASON_VMWRITE] = "VMWRITE",
+	[EXIT_REASON_VMXOFF] = "VMXOFF",
+	[EXIT_REASON_VMXON] = "VMXON",
+	[EXIT_REASON_CR_ACCESS] = "control-register access",
+	[EXIT_REASON_DR_ACCESS] = "debug-register access",
+	[EXIT_REASON_IO_INSTRUCTION] = "I/O instruction",
+	[EXIT_REASON_MSR_READ] = "RDMSR",
+	[EXIT_REASON_MSR_WRITE] = "WRMSR",
+	[EXIT_REASON_INVALID_STATE] = "invalid guest state",
+	[EXIT_REASON_MSR_LOADING] = "MSR loading",
+	[EXIT_REASON_MWAIT] = "MWAIT",
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = "monitor trap flag",
+	[EXIT_REASON_MONITOR] = "MONITOR",
+	[EXIT_REASON_PAUSE] = "PAUSE",
+	[EXIT_REASON_MACHINE_CHECK] = "machine-check event",
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR below threshold",
+	[EXIT_REASON_APIC_ACCESS] = "APIC access",
+	[EXIT_REASON_EOI_INDUCED] = "virtualized EOI",
+	[EXIT_REASON_GDTR_IDTR] = "GDTR or IDTR access",
+	[EXIT_REASON_LDTR_TR] = "LDTR or TR access",
+	[EXIT_REASON_EPT_VIOLATION] = "EPT violation",
+	[EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration",
+	[EXIT_REASON_INVEPT] = "INVEPT",
+	[EXIT_REASON_RDTSCP] = "RDTSCP",
+	[EXIT_REASON_PREEMPTION_TIMER] = "VMX-preemption timer expired",
+	[EXIT_REASON_INVVPID] = "INVVPID",
+	[EXIT_REASON_WBINVD] = "WBINVD",
+	[EXIT_REASON_XSETBV] = "XSETBV",
+	[EXIT_REASON_APIC_WRITE] = "APIC write",
+	[EXIT_REASON_RDRAND] = "RDRAND",
+	[EXIT_REASON_INVPCID] = "INVPCID",
+	[EXIT_REASON_VMFUNC] = "VMFUNC",
+	[EXIT_REASON_RDSEED] = "RDSEED",
+	[EXIT_REASON_XSAVES] = "XSAVES",
+	[EXIT_REASON_XRSTORS] = "XRSTORS",
+};
+
+const char *vmx_exit_name(uint32_t reason)
+{
+	if (reason < VMX_NEXIT_REASONS && vmx_exit_names[reason])
+		return vmx_exit_names[reason];
+	return "unknown exit reason";
+}
+
+static uint32_t vmx_exit_reason(struct Env *e)
+{
+	return EXIT_REASON_BASIC(e->env_guest->exit.reason);
+}
+
+const struct vmm_ops vmx_ops = {
+	.name = "VT-x",
+	.check_support = vmx_check_support,
+	.guest_init = vmx_guest_init,
+	.guest_enter = vmx_guest_enter,
+	.handle_exit = vmx_handle_exit,
+	.guest_leave = vmx_guest_leave,
+	.guest_free = vmx_guest_free,
+	.exit_reason = vmx_exit_reason,
+	.exit_name = vmx_exit_name,
+};
