@@ -768,20 +768,20 @@ def vmm_session(r, command="vmm"):
 
 @test("vmm-guest", emulator="bochs", timeout=400)
 def vmm_guest():
-    """`vmm` boots the guest JOS: VMXON once per CPU, the guest's memory map
-    from MBMAP, CPUID without VMX, a guest program, a clean exit; then the
-    host prompt returns. A second run (the file cache now warm) ends with
+    """`vmm hello` boots the guest JOS with just `hello` to run: VMXON once
+    per CPU, the guest's memory map from MBMAP, CPUID without VMX, the
+    program, a clean exit; then the host prompt returns. A second run (the file cache now warm) ends with
     exactly as many free pages as it started with."""
     r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-guest")])
     shell(r)
-    vmm_session(r)
+    vmm_session(r, "vmm hello")
     first = r.text
     for p in (r"(?m)^VMXON on CPU 0", r"guest: \d+ MiB of memory",
               r"VMX extension hidden from guest", r"hello, world",
               r"vmm: guest [0-9a-f]{8} exited with status 0"):
         if not re.search(p, first):
             fail("the guest run did not print %r" % p)
-    before, after = vmm_session(r)
+    before, after = vmm_session(r, "vmm hello")
     if r.text.count("VMXON on CPU 0") != 1:
         fail("VMXON was printed more than once for CPU 0")
     if before != after:
@@ -841,6 +841,163 @@ def vmm_novmx():
     shell_cmd(r, "vmm",
               r"vmm: sys_env_mkguest: VMX is not supported by this CPU")
     shell_cmd(r, "echo still alive", r"(?m)^still alive\r?$")
+
+
+# ---- JOS on JOS (issue 6): the guest's shell, disk, console and timer ---------
+
+GUEST_PROMPT = r"vm\$ "
+GUEST_MOTD = r"This is the guest JOS, running inside JOS\."
+HOST_PROMPT = r"(?m)^\$ "
+
+
+def guest_boot(r, command="vmm"):
+    """Type COMMAND at the host shell and wait for the guest's prompt."""
+    r.send(command)
+    r.expect(r"VMX extension hidden from guest")
+    r.expect(GUEST_MOTD)
+    r.expect(GUEST_PROMPT)
+
+
+def guest_cmd(r, line, *patterns):
+    """Type LINE at the guest's prompt; expect PATTERNS, then the prompt."""
+    r.send(line)
+    for p in patterns:
+        r.expect(p)
+    r.expect(GUEST_PROMPT)
+
+
+def guest_halt(r):
+    """`halt` in the guest: vmm reports and the host prompt comes back.
+    Returns vmm's (before, after) free-page counts."""
+    start = len(r.text)
+    r.send("halt")
+    r.expect(r"vmm: guest [0-9a-f]{8} exited with status 0")
+    m = r.expect(VMM_FREE)
+    r.expect(HOST_PROMPT)
+    for p in GUEST_STOPPED + PANIC + [r"user panic"]:
+        hit = re.search(p, r.text[start:])
+        if hit:
+            fail("unexpected: %s" % r._line_at(start + hit.start()))
+    return int(m.group(2)), int(m.group(3))
+
+
+def guest_problems(r):
+    for p in GUEST_STOPPED + PANIC + [r"user panic"]:
+        hit = re.search(p, r.text)
+        if hit:
+            fail("unexpected: %s" % r._line_at(hit.start()))
+
+
+@test("jos-on-jos", emulator="bochs", timeout=600)
+def jos_on_jos():
+    """The guest JOS boots to `vm$ ` from its own disk (/vmm/fs.img in the
+    host file system): ls, cat, a redirection, a pipeline and forktree run
+    inside it; `halt` returns to the host shell; a second guest sees the
+    file the first wrote, and ends with as many free host pages as it
+    started with."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-on-jos")])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "ls /", r"(?m)^motd\r?$")
+    guest_cmd(r, "cat /motd", GUEST_MOTD)
+    guest_cmd(r, "echo hi > /f; cat /f", r"(?m)^hi\r?$")
+    guest_cmd(r, "cat /motd | grep guest | wc", r"(?m)^\s+1\s+\d+\s+\d+\r?$")
+    # The prompt comes back when forktree's root exits, before its
+    # descendants finish: wait for the last of them, then for a prompt.
+    r.send("forktree")
+    for name in ("111", "110", "101", "100", "011", "010", "001", "000"):
+        r.expect(r"(?m)^[0-9a-f]{4}: I am '%s'\r?$" % name)
+        r.cursor = 0
+    guest_cmd(r, "echo forktree done", r"(?m)^forktree done\r?$")
+    guest_halt(r)
+    guest_boot(r)
+    guest_cmd(r, "cat /f", r"(?m)^hi\r?$")
+    before, after = guest_halt(r)
+    guest_problems(r)
+    if before != after:
+        fail("a guest session leaked host pages: %d free before, %d after"
+             % (before, after))
+
+
+@test("jos-on-jos-persist", emulator="bochs", timeout=600)
+def jos_on_jos_persist():
+    """A file written in the guest survives the guest and, after a host
+    sync, a host reboot on the same disk."""
+    disk = fs_image_copy("jos-on-jos-persist")
+    r = boot(input=True, disks=[KERNEL_IMG, disk])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "echo persist 4711 > /p; sync")
+    guest_halt(r)
+    shell_cmd(r, "sync")
+    r.kill()
+    r = boot(input=True, disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "cat /p", r"(?m)^persist 4711\r?$")
+    guest_halt(r)
+    guest_problems(r)
+
+
+@test("jos-on-jos-spin", emulator="bochs", timeout=400)
+def jos_on_jos_spin():
+    """The guest is preemptive: spin's parent runs and kills its spinning
+    child (the VMM injects timer interrupts)."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-spin")])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "spin", r"I am the child.  Spinning",
+              r"I am the parent.  Killing the child")
+    guest_halt(r)
+    guest_problems(r)
+
+
+@test("jos-on-jos-beside", emulator="bochs", cpus=2, timeout=400)
+def jos_on_jos_beside():
+    """A host command completes while a guest spins (2 CPUs): host timer
+    interrupts leave the guest and the host scheduler runs the shell."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
+    shell(r)
+    r.send("vmm busy 1500 &")
+    r.expect(r"busy: spinning")
+    r.send("echo host is alive")
+    r.expect(r"(?m)^host is alive\r?$")
+    if "busy: done" in r.text:
+        fail("the guest finished before the host command ran: no overlap")
+    r.expect(r"busy: done")
+    r.expect(VMM_FREE)
+    guest_problems(r)
+
+
+@test("jos-on-jos-escape", emulator="bochs", timeout=400)
+def jos_on_jos_escape():
+    """Ctrl-] on the host console ends the guest; vmm returns and can run
+    again at once."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-escape")])
+    shell(r)
+    guest_boot(r)
+    r.send("\x1d", newline="")
+    r.expect(r"ended from the host console")
+    r.expect(VMM_FREE)
+    r.expect(HOST_PROMPT)
+    guest_boot(r)
+    guest_halt(r)
+
+
+@test("jos-on-jos-badcalls", emulator="bochs", timeout=400)
+def jos_on_jos_badcalls():
+    """A guest program's bad hypercalls (unknown numbers, addresses outside
+    guest memory, unaligned, huge, bad permissions) get errors; the guest
+    and the host go on."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-badcalls")])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "vmcallbad", r"vmcallbad: all \d+ checks passed")
+    if re.search(r"vmcallbad: FAIL", r.text):
+        fail("vmcallbad reported a failure")
+    guest_halt(r)
+    shell_cmd(r, "echo host still fine", r"(?m)^host still fine\r?$")
+    guest_problems(r)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ void flush_block(void *addr)
 	addr = ROUNDDOWN(addr, BLKSIZE);
 	if (!va_is_mapped(addr) || !va_is_dirty(addr))
 		return;
-	if ((r = ide_write(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
+	if ((r = disk_write(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
 		panic("writing block %08x: %e", blockno, r);
 	clear_dirty(addr);
 }
@@ -149,7 +149,7 @@ static void bc_pgfault(struct UTrapframe *utf)
 		panic("reading non-existent block %08x", blockno);
 	addr = ROUNDDOWN(addr, BLKSIZE);
 	bc_alloc_page(addr);
-	if ((r = ide_read(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
+	if ((r = disk_read(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
 		panic("reading block %08x: %e", blockno, r);
 	clear_dirty(addr);
 	/* Nothing may read a free block: that would be a server bug. */

@@ -96,7 +96,7 @@ static void flush_bitmap(void)
 static void check_super(void)
 {
 	struct Super *s = diskaddr(SUPER_BLOCKNO);
-	uint64_t nsecs = ide_nsectors();
+	uint64_t nsecs = disk_nsectors();
 
 	/* Read it in while super is NULL: the fault handler consults it. */
 	if (s->s_magic != FS_MAGIC)
@@ -131,7 +131,8 @@ static void check_bitmap(void)
 	cprintf("bitmap is good\n");
 }
 
-/* Find the disk's file system and check it. Needs ide_set_disk first. */
+/* Find the disk's file system and check it. Needs the disk attached
+ * first (ide_set_disk, or host_open in a guest). */
 void fs_init(void)
 {
 	bc_init();
@@ -590,11 +591,14 @@ int file_remove(const char *path)
 	return 0;
 }
 
-/* Write every dirty cached block to disk. */
+/* Write every dirty cached block to disk, and make the disk keep it. */
 void fs_sync(void)
 {
 	uint32_t b;
+	int r;
 
 	for (b = 1; b < super->s_nblocks; b++)
 		flush_block(diskaddr(b));
+	if ((r = disk_sync()) < 0)
+		warn("fs_sync: the disk did not sync: %e", r);
 }

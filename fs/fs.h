@@ -26,12 +26,69 @@
 /* The disk that holds the file system: the primary channel's slave. */
 #define FS_DISKNO 1
 
-/* ide.c */
+/* The file on the host's file system that a guest's server uses as disk. */
+#define HOST_DISK_PATH "/vmm/fs.img"
+
+/* ide.c (on a PC) */
 bool ide_probe_disk1(void);
 void ide_set_disk(int diskno);
 uint64_t ide_nsectors(void);
 int ide_read(uint32_t secno, void *dst, size_t nsecs);
 int ide_write(uint32_t secno, const void *src, size_t nsecs);
+
+/* host.c (in a guest: the disk is HOST_DISK_PATH on the host) */
+int host_open(void);
+uint64_t host_nsectors(void);
+int host_read(uint32_t secno, void *dst, size_t nsecs);
+int host_write(uint32_t secno, const void *src, size_t nsecs);
+int host_sync(void);
+
+/*
+ * The disk under the block cache: IDE disk FS_DISKNO on a PC; in a guest,
+ * which may do no port I/O, the host's file (only host.c is linked in).
+ * Reads and writes move whole sectors and return 0 or a negative error.
+ */
+static inline int disk_read(uint32_t secno, void *dst, size_t nsecs)
+{
+#ifdef VMM_GUEST
+	return host_read(secno, dst, nsecs);
+#else
+	return ide_read(secno, dst, nsecs);
+#endif
+}
+
+static inline int disk_write(uint32_t secno, const void *src, size_t nsecs)
+{
+#ifdef VMM_GUEST
+	return host_write(secno, src, nsecs);
+#else
+	return ide_write(secno, src, nsecs);
+#endif
+}
+
+/* The disk's size in sectors (0: unknown). */
+static inline uint64_t disk_nsectors(void)
+{
+#ifdef VMM_GUEST
+	return host_nsectors();
+#else
+	return ide_nsectors();
+#endif
+}
+
+/*
+ * Make what disk_write wrote durable. An IDE write is on the disk when it
+ * returns; the host's file-system server keeps our writes in its own
+ * cache until it syncs.
+ */
+static inline int disk_sync(void)
+{
+#ifdef VMM_GUEST
+	return host_sync();
+#else
+	return 0;
+#endif
+}
 
 /* bc.c */
 void *diskaddr(uint32_t blockno);

@@ -69,7 +69,7 @@
 /* Which drive on the channel: 0 (master) or 1 (slave). */
 static int diskno = FS_DISKNO;
 /* The selected disk's size in sectors, from IDENTIFY (0: unknown). */
-static uint64_t disk_nsectors;
+static uint64_t disk_nsecs;
 
 /*
  * Poll the status register until none of the bits in busy and all of the
@@ -132,9 +132,9 @@ bool ide_probe_disk1(void)
 		return false;
 	insw(IDE_DATA, id, IDENTIFY_WORDS);
 	ide_set_disk(1);
-	disk_nsectors = id[IDENTIFY_LBA28_WORD] |
-			((uint32_t)id[IDENTIFY_LBA28_WORD + 1] << 16);
-	return disk_nsectors != 0;
+	disk_nsecs = id[IDENTIFY_LBA28_WORD] |
+		     ((uint32_t)id[IDENTIFY_LBA28_WORD + 1] << 16);
+	return disk_nsecs != 0;
 }
 
 void ide_set_disk(int d)
@@ -147,7 +147,7 @@ void ide_set_disk(int d)
 /* The selected disk's size in sectors (0 if it was never probed). */
 uint64_t ide_nsectors(void)
 {
-	return disk_nsectors;
+	return disk_nsecs;
 }
 
 /*
@@ -158,7 +158,7 @@ static int ide_start(uint32_t secno, size_t nsecs, uint8_t cmd)
 {
 	if (nsecs == 0 || nsecs > IDE_MAX_NSECT ||
 	    secno >= IDE_LBA28_SECTORS || nsecs > IDE_LBA28_SECTORS - secno ||
-	    (disk_nsectors && secno + nsecs > disk_nsectors))
+	    (disk_nsecs && secno + nsecs > disk_nsecs))
 		return -E_INVAL;
 	if (ide_wait(IDE_BSY, 0, false) < 0)
 		return -E_UNSPECIFIED;

@@ -350,24 +350,52 @@ static void serve(void)
 	}
 }
 
-void umain(int argc, char **argv)
+#ifdef VMM_GUEST
+/*
+ * A guest has no disk and may do no port I/O (the VMM stops it at the
+ * first): its disk is a file of the host's file system (host.c).
+ */
+static bool disk_attach(void)
 {
-	binaryname = "fs";
-	cprintf("FS is running\n");
+	int r;
 
+	if ((r = host_open()) < 0) {
+		cprintf("FS: cannot open the host's %s: %e, exiting\n",
+			HOST_DISK_PATH, r);
+		return false;
+	}
+	cprintf("FS: the disk is the host's %s, %lu sectors\n",
+		HOST_DISK_PATH, host_nsectors());
+	return true;
+}
+#else
+/* The disk is IDE disk FS_DISKNO, driven with port I/O (ide.c). */
+static bool disk_attach(void)
+{
 	/* The kernel gives an FS env I/O privilege; check, and use it. */
 	if ((read_eflags() & FL_IOPL_MASK) != FL_IOPL_3) {
 		cprintf("FS: no I/O privilege, exiting\n");
-		return;
+		return false;
 	}
 	(void)inb(IO_PROBE_PORT);
 	cprintf("FS can do I/O\n");
 
 	if (!ide_probe_disk1()) {
 		cprintf("FS: no file system disk (IDE disk 1), exiting\n");
-		return;
+		return false;
 	}
 	ide_set_disk(FS_DISKNO);
+	return true;
+}
+#endif
+
+void umain(int argc, char **argv)
+{
+	binaryname = "fs";
+	cprintf("FS is running\n");
+
+	if (!disk_attach())
+		return;
 	serve_init();
 	fs_init();
 	serve();

@@ -84,6 +84,11 @@ static inline envid_t __attribute__((always_inline)) sys_exofork(void)
 void ipc_send(envid_t to_env, uint64_t value, void *pg, int perm);
 int32_t ipc_recv(envid_t *from_env_store, void *pg, int *perm_store);
 envid_t ipc_find_env(enum EnvType type);
+#ifdef VMM_GUEST
+/* In a guest: IPC with host env `to` (VMM_HOST_FS) by hypercalls. */
+void ipc_host_send(envid_t to, uint64_t value, void *pg, int perm);
+int32_t ipc_host_recv(envid_t *from_store, void *pg, int *perm_store);
+#endif
 
 /* fork.c */
 #define PTE_SHARE 0x400

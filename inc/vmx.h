@@ -29,8 +29,43 @@ enum {
 	VMCALL_MBMAP,       /* () -> GPA of the Multiboot info (see below) */
 	VMCALL_PUTC,        /* (c) print byte c on the host console -> 0 */
 	VMCALL_EXIT,        /* (status) end the guest; does not return */
+	VMCALL_IPC_SEND,    /* (to, value, gpa, perm) -> 0 or -E_* */
+	VMCALL_IPC_RECV,    /* (gpa) -> 0 or -E_*; see below */
+	VMCALL_GETC,        /* () -> next byte of host console input, 0 if none */
 	NVMCALLS
 };
+
+/*
+ * Host IPC (VMCALL_IPC_SEND / VMCALL_IPC_RECV), the guest's path to the
+ * host's file-system server and to nothing else:
+ *   IPC_SEND(to, value, gpa, perm): `to` must be VMM_HOST_FS (the host's
+ *     ENV_TYPE_FS env); any other value gets -E_BAD_ENV. value is the IPC
+ *     value. gpa is a page-aligned guest-physical address of a page to
+ *     send (shared, as with sys_ipc_try_send), or VMM_NO_PAGE; perm is
+ *     PTE_P | PTE_U [| PTE_W] [| PTE_SHARE], and PTE_W needs the guest
+ *     page to be writable. -E_IPC_NOT_RECV when the server is not
+ *     waiting: the guest retries (after yielding its own CPU).
+ *   IPC_RECV(gpa): the whole guest waits until a host env sends to it
+ *     (the guest env id the host FS server sees is the guest's env id on
+ *     the host). A page sent along is mapped at guest-physical gpa
+ *     (page-aligned, inside guest RAM; it replaces whatever page the
+ *     guest had there) unless gpa is VMM_NO_PAGE. On return: rax 0 (or
+ *     -E_INVAL for a bad gpa, without waiting), rdx the value, rcx the
+ *     sender's env id, rbx the perm of the page received (0 if none).
+ */
+#define VMM_HOST_FS 1
+#define VMM_NO_PAGE (~0UL)
+
+/*
+ * Interrupts: while the guest runs with RFLAGS.IF set, the VMM injects
+ * vector GUEST_TIMER_VECTOR about once per host timer tick (10 ms) of CPU
+ * time the guest gets. No other interrupt is ever injected; the guest has
+ * no LAPIC (EOI is not needed).
+ */
+#define GUEST_TIMER_VECTOR 32
+
+/* Typed on the host console, this byte (Ctrl-]) ends the guest. */
+#define VMM_ESCAPE_CHAR 0x1D
 
 /*
  * Guest-physical memory at boot.

@@ -4,8 +4,8 @@
  * ring buffer. See kern/console.h for the rules callers rely on.
  *
  * A guest kernel (VMM_GUEST) has none of these devices: the VMM stops a
- * guest at its first port access. Its console is the VMCALL_PUTC
- * hypercall, one byte at a time, and it has no input yet.
+ * guest at its first port access. Its console is two hypercalls, one
+ * byte at a time: VMCALL_PUTC out, and VMCALL_GETC in, polled.
  */
 #include <inc/types.h>
 #include <inc/x86.h>
@@ -38,10 +38,24 @@ cons_init(void)
 {
 }
 
+/*
+ * The next byte typed on the host console, or 0 if there is none. The
+ * VMM buffers the input for us, so there is no ring here; a VMM that
+ * does not know VMCALL_GETC (an error) reads as nothing typed.
+ */
 int
 cons_getc(void)
 {
-	return 0;
+	int64_t c = vmcall(VMCALL_GETC, 0, 0, 0, 0, 0);
+
+	return c > 0 ? (int)(c & 0xFF) : 0;
+}
+
+/* A guest runs no guests of its own: no escape key to look for. */
+bool
+cons_take(int c)
+{
+	return false;
 }
 
 /* The VMM prints c on the host console, which adds a CR where needed. */
@@ -501,6 +515,27 @@ cons_getc(void)
 	if (cons.rpos == cons.wpos)
 		return 0;
 	return cons.buf[cons.rpos++ % CONSBUFSIZE];
+}
+
+/*
+ * Take the first c waiting in the input ring out of it, keeping the order
+ * of the rest; true if there was one. Lets the VMM see its escape key
+ * while a guest, not the host, owns console input.
+ */
+bool
+cons_take(int c)
+{
+	uint32_t i, j;
+
+	for (i = cons.rpos; i != cons.wpos; i++)
+		if (cons.buf[i % CONSBUFSIZE] == c)
+			break;
+	if (i == cons.wpos)
+		return false;
+	for (j = i; j != cons.rpos; j--)
+		cons.buf[j % CONSBUFSIZE] = cons.buf[(j - 1) % CONSBUFSIZE];
+	cons.rpos++;
+	return true;
 }
 
 /* The one path all console output takes. */

@@ -23,6 +23,7 @@
 
 void cons_init(void);
 int cons_getc(void);
+bool cons_take(int c);
 
 void serial_intr(void);
 void kbd_intr(void);

@@ -41,14 +41,10 @@ void test_backtrace(int x)
 /*
  * What the kernel starts when the command line names nothing: the file
  * system server and icode, which spawns init, which spawns the shell.
- * A guest has no disk for the server (and no port I/O), so for now it
- * says hello and leaves the VM.
+ * In a guest too: its server's disk is a file of the host's file system
+ * (fs/host.c), so the guest boots to its own shell.
  */
-#ifdef VMM_GUEST
-#define DEFAULT_INIT "hello"
-#else
 #define DEFAULT_INIT "fs icode"
-#endif
 /* A command line of just this word starts no env: the kernel monitor runs. */
 #define MONITOR_ONLY "monitor"
 

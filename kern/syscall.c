@@ -32,7 +32,7 @@ static bool user_page_ok(uintptr_t va)
 }
 
 /* Are perm's bits allowed for a user mapping (P and U required)? */
-static bool user_perm_ok(uint64_t perm)
+bool syscall_perm_ok(uint64_t perm)
 {
 	return (perm & (PTE_U | PTE_P)) == (PTE_U | PTE_P) &&
 	       (perm & ~(uint64_t)PTE_SYSCALL) == 0;
@@ -189,7 +189,7 @@ static int sys_page_alloc(envid_t envid, void *va, int perm)
 
 	if ((r = host_envid2env(envid, &e, true)) < 0)
 		return r;
-	if (!user_page_ok((uintptr_t)va) || !user_perm_ok(perm))
+	if (!user_page_ok((uintptr_t)va) || !syscall_perm_ok(perm))
 		return -E_INVAL;
 	if (!(pp = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
@@ -213,7 +213,7 @@ static int sys_page_map(envid_t srcenvid, void *srcva, envid_t dstenvid,
 	    (r = host_envid2env(dstenvid, &dst, true)) < 0)
 		return r;
 	if (!user_page_ok((uintptr_t)srcva) ||
-	    !user_page_ok((uintptr_t)dstva) || !user_perm_ok(perm))
+	    !user_page_ok((uintptr_t)dstva) || !syscall_perm_ok(perm))
 		return -E_INVAL;
 	if (!(pp = page_lookup(src->env_pml4e, srcva, &pte)))
 		return -E_INVAL;
@@ -236,12 +236,51 @@ static int sys_page_unmap(envid_t envid, void *va)
 }
 
 /*
+ * Hand an IPC from env id `from` to e, which must be blocked receiving:
+ * the value, and the page pp (NULL for none) with perm if e asked for one.
+ * The page lands at e's receive address: in its page table, or, for a
+ * guest, in its EPT at the guest-physical address it named (vmm/). The
+ * results reach e in its registers when it runs again.
+ */
+int ipc_deliver(envid_t from, struct Env *e, uint64_t value,
+		struct PageInfo *pp, unsigned perm)
+{
+	int r;
+
+	if (!e->env_ipc_recving)
+		return -E_IPC_NOT_RECV;
+	e->env_ipc_perm = 0;
+	if (pp && (uintptr_t)e->env_ipc_dstva < UTOP) {
+		if (e->env_type == ENV_TYPE_GUEST)
+			r = vmm_ipc_map(e, pp, (uintptr_t)e->env_ipc_dstva,
+					perm);
+		else
+			r = page_insert(e->env_pml4e, pp, e->env_ipc_dstva,
+					perm);
+		if (r < 0)
+			return r;
+		e->env_ipc_perm = perm;
+	}
+	e->env_ipc_recving = false;
+	e->env_ipc_from = from;
+	e->env_ipc_value = value;
+	e->env_status = ENV_RUNNABLE;
+	if (e->env_type == ENV_TYPE_GUEST)
+		vmm_ipc_received(e);
+	else
+		e->env_tf.tf_regs.reg_rax = 0;
+	return 0;
+}
+
+/*
  * Send value (and the page at srcva, if srcva < UTOP) to envid, which
- * must be blocked in sys_ipc_recv. Any env may send to any env.
+ * must be blocked in sys_ipc_recv (or, a guest, in its IPC_RECV
+ * hypercall). Any env may send to any env.
  */
 static int sys_ipc_try_send(envid_t envid, uint64_t value, void *srcva,
 			    unsigned perm)
 {
+	struct PageInfo *pp = NULL;
 	struct Env *e;
 	int r;
 
@@ -250,31 +289,19 @@ static int sys_ipc_try_send(envid_t envid, uint64_t value, void *srcva,
 	if (!e->env_ipc_recving)
 		return -E_IPC_NOT_RECV;
 
-	e->env_ipc_perm = 0;
 	if ((uintptr_t)srcva < UTOP && (uintptr_t)e->env_ipc_dstva < UTOP) {
-		struct PageInfo *pp;
 		pte_t *pte;
 
-		if (PGOFF(srcva) || !user_perm_ok(perm))
+		if (PGOFF(srcva) || !syscall_perm_ok(perm))
 			return -E_INVAL;
 		if (!(pp = page_lookup(curenv->env_pml4e, srcva, &pte)))
 			return -E_INVAL;
 		if ((perm & PTE_W) && !(*pte & PTE_W))
 			return -E_INVAL;
-		if ((r = page_insert(e->env_pml4e, pp, e->env_ipc_dstva,
-				     perm)) < 0)
-			return r;
-		e->env_ipc_perm = perm;
 	} else if ((uintptr_t)srcva < UTOP && PGOFF(srcva)) {
 		return -E_INVAL;
 	}
-
-	e->env_ipc_recving = false;
-	e->env_ipc_from = curenv->env_id;
-	e->env_ipc_value = value;
-	e->env_tf.tf_regs.reg_rax = 0;
-	e->env_status = ENV_RUNNABLE;
-	return 0;
+	return ipc_deliver(curenv->env_id, e, value, pp, perm);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <inc/assert.h>
 
 #include <kern/trap.h>
+#include <vmm/vmm.h>
 #include <kern/gdt.h>
 #include <kern/cpu.h>
 #include <kern/monitor.h>
@@ -227,9 +228,11 @@ static void trap_dispatch(struct Trapframe *tf)
 		sched_yield();
 	case IRQ_OFFSET + IRQ_KBD:
 		kbd_intr();
+		vmm_console_escape();
 		return;
 	case IRQ_OFFSET + IRQ_SERIAL:
 		serial_intr();
+		vmm_console_escape();
 		return;
 	case IRQ_OFFSET + IRQ_SPURIOUS:
 		/* The PIC or LAPIC withdrew the interrupt: nothing to do. */

@@ -1,5 +1,9 @@
-/* Inter-environment communication on top of sys_ipc_try_send/recv. */
+/*
+ * Inter-environment communication on top of sys_ipc_try_send/recv; in a
+ * guest (VMM_GUEST), also with the host's file-system server (below).
+ */
 #include <inc/lib.h>
+#include <inc/vmx.h>
 
 /* A page address the kernel reads as "no page": anything >= UTOP. */
 #define NO_PAGE ((void *)UTOP)
@@ -49,3 +53,98 @@ envid_t ipc_find_env(enum EnvType type)
 			return envs[i].env_id;
 	return 0;
 }
+
+#ifdef VMM_GUEST
+/*
+ * IPC with the host, from a guest (inc/vmx.h): the messages of ipc_send
+ * and ipc_recv, carried by the VMCALL_IPC_SEND and VMCALL_IPC_RECV
+ * hypercalls to the host's file-system server, the only host env a guest
+ * may talk to. A page travels by its guest-physical address, which the
+ * host can find in the guest's memory; we read it from our own page
+ * table. Any guest privilege level may issue a hypercall, so this runs
+ * in a user env.
+ *
+ * The host sees the whole guest as one env: a reply goes to whichever
+ * guest env waits in VMCALL_IPC_RECV. So only one guest env at a time
+ * may have a host request outstanding (in practice: the guest's FS
+ * server, or a test program while the file system is idle).
+ */
+
+/*
+ * The guest-physical address of the page at va (page-aligned). Touch it
+ * first, so that it is mapped, and, when we must be allowed to write it,
+ * ours alone: a copy-on-write page gets its private copy now, before the
+ * host shares or replaces its frame.
+ */
+static uint64_t guest_pa(void *va, bool write)
+{
+	volatile char *p = va;
+
+	if ((uintptr_t)va % PGSIZE)
+		panic("host IPC: page address %p is not page-aligned", va);
+	if (write)
+		*p = *p;
+	else
+		(void)*p;
+	return PTE_ADDR(uvpt[PGNUM(va)]);
+}
+
+/*
+ * Send value (and the page at pg with perm, if pg is not NULL) to host
+ * env `to` (VMM_HOST_FS), retrying, with a yield of our guest CPU in
+ * between, until the host env waits for it. Any other error is a bug in
+ * the caller: panic, as ipc_send does.
+ */
+void ipc_host_send(envid_t to, uint64_t value, void *pg, int perm)
+{
+	uint64_t gpa = pg ? guest_pa(pg, perm & PTE_W) : VMM_NO_PAGE;
+	int64_t r;
+
+	while ((r = vmcall(VMCALL_IPC_SEND, to, value, gpa, perm, 0)) ==
+	       -E_IPC_NOT_RECV)
+		sys_yield();
+	if (r < 0)
+		panic("ipc_host_send to host env %d: %e", to, (int)r);
+}
+
+/*
+ * VMCALL_IPC_RECV, which answers in four registers (inc/vmx.h's vmcall
+ * returns only %rax): the result, the value, the sender, the page's perm.
+ */
+static int64_t vmcall_ipc_recv(uint64_t gpa, uint64_t *value,
+			       uint64_t *from, uint64_t *perm)
+{
+	uint64_t rax = VMCALL_IPC_RECV, rdx = gpa, rcx = 0, rbx = 0;
+
+	asm volatile("vmcall"
+		     : "+a"(rax), "+d"(rdx), "+c"(rcx), "+b"(rbx)
+		     :
+		     : "cc", "memory");
+	*value = rdx;
+	*from = rcx;
+	*perm = rbx;
+	return (int64_t)rax;
+}
+
+/*
+ * Wait for a message from the host, as ipc_recv does (the whole guest
+ * waits meanwhile). If pg is not NULL, a page sent along replaces the
+ * one at pg (which must be writable). Stores the sender's host env id
+ * and the page's perm (0 if no page came) in the non-NULL stores, and
+ * returns the value sent. On error, stores 0 in both and returns it.
+ */
+int32_t ipc_host_recv(envid_t *from_store, void *pg, int *perm_store)
+{
+	uint64_t gpa = pg ? guest_pa(pg, true) : VMM_NO_PAGE;
+	uint64_t value, from, perm;
+	int64_t r = vmcall_ipc_recv(gpa, &value, &from, &perm);
+
+	if (from_store)
+		*from_store = r < 0 ? 0 : (envid_t)from;
+	if (perm_store)
+		*perm_store = r < 0 ? 0 : (int)perm;
+	if (r < 0)
+		return r;
+	return (int32_t)value;
+}
+#endif /* VMM_GUEST */

@@ -4,7 +4,7 @@
  *	sh [-x] [-i] [script [arg...]]
  *
  * Reads commands from the script, or from standard input; prompts with
- * "$ " when that is the console (or with -i). A line is words separated
+ * "$ " ("vm$ " in a guest JOS) when that is the console (or with -i). A line is words separated
  * by blanks, with "..." or '...' quoting (quotes may sit inside a word),
  * # starting a comment, and the operators
  *	< file	> file	a | b	a ; b	a &
@@ -16,6 +16,13 @@
  * '|' forks for the command after it.
  */
 #include <inc/lib.h>
+
+/* The prompt says which JOS it is: the host, or a guest inside it. */
+#ifdef VMM_GUEST
+#define PROMPT "vm$ "
+#else
+#define PROMPT "$ "
+#endif
 
 /* Words in one command, and bytes of word text in one line. */
 #define MAXARGS 32
@@ -266,7 +273,7 @@ void umain(int argc, char **argv)
 	interactive = force_interactive || (argc == 1 && iscons(0));
 
 	for (;;) {
-		line = readline(interactive ? "$ " : NULL);
+		line = readline(interactive ? PROMPT : NULL);
 		if (line == NULL)
 			break;
 		if (line[0] == 0 || line[0] == '#')

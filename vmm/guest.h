@@ -31,6 +31,11 @@ struct GuestExit {
 	uint64_t gpa;         /* guest-physical address (EPT exits) */
 	uint64_t gla;         /* guest-linear address, when valid */
 	uint32_t intr_info;   /* VM-exit interruption information */
+	/* An event whose delivery the exit interrupted (IDT-vectoring
+	 * information, valid bit 31), to deliver again at the next entry. */
+	uint32_t redeliver;
+	uint32_t redeliver_err;
+	uint32_t redeliver_len;
 };
 
 struct Guest {
@@ -47,9 +52,12 @@ struct Guest {
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
 
 	struct GuestExit exit;
+	/* A virtual timer interrupt waits for the guest (inc/vmx.h). */
+	bool timer_pending;
 	/* Statistics, printed when the guest ends. */
 	uint64_t nexits;
 	uint64_t nmigrations;   /* times the VMCS moved to another CPU */
+	uint64_t ntimer;        /* timer interrupts injected */
 	int last_cpu;
 };
 

@@ -25,6 +25,8 @@
 #include <kern/env.h>
 #include <kern/trap.h>
 #include <kern/console.h>
+#include <kern/syscall.h>
+#include <kern/pmap.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
@@ -175,12 +177,92 @@ static enum vmexit_action hc_exit(struct Env *e, struct PushRegs *r)
 	return VMEXIT_STOP;
 }
 
+/* The host env a guest may talk to: the file-system server. */
+static struct Env *host_fs_env(void)
+{
+	int i;
+
+	for (i = 0; i < NENV; i++)
+		if (envs[i].env_type == ENV_TYPE_FS &&
+		    envs[i].env_status != ENV_FREE &&
+		    envs[i].env_status != ENV_DYING)
+			return &envs[i];
+	return NULL;
+}
+
+/* EPT permission a page needs to be shared with PTE permission perm. */
+static int ept_perm_for(unsigned perm)
+{
+	return EPTE_R | ((perm & PTE_W) ? EPTE_W : 0);
+}
+
+/*
+ * IPC_SEND(to, value, gpa, perm): like sys_ipc_try_send from the guest as
+ * a whole; the page is found through the guest's EPT.
+ */
+static enum vmexit_action hc_ipc_send(struct Env *e, struct PushRegs *r)
+{
+	uint64_t to = r->reg_rdx, value = r->reg_rcx, gpa = r->reg_rbx;
+	unsigned perm = r->reg_rdi;
+	struct PageInfo *pp = NULL;
+	struct Env *dst;
+	void *kva;
+
+	if (to != VMM_HOST_FS || !(dst = host_fs_env())) {
+		r->reg_rax = -E_BAD_ENV;
+		return VMEXIT_RESUME;
+	}
+	if (gpa != VMM_NO_PAGE) {
+		if (PGOFF(gpa) || !syscall_perm_ok(r->reg_rdi) ||
+		    !(kva = guest_gpa2kva(e->env_guest, gpa, PGSIZE,
+					  ept_perm_for(perm)))) {
+			r->reg_rax = -E_INVAL;
+			return VMEXIT_RESUME;
+		}
+		pp = pa2page(PADDR(kva));
+	}
+	r->reg_rax = ipc_deliver(e->env_id, dst, value, pp, perm);
+	return VMEXIT_RESUME;
+}
+
+/* IPC_RECV(gpa): the guest waits; ipc_deliver wakes it (vmm_ipc_received). */
+static enum vmexit_action hc_ipc_recv(struct Env *e, struct PushRegs *r)
+{
+	uint64_t gpa = r->reg_rdx;
+
+	if (gpa != VMM_NO_PAGE &&
+	    (PGOFF(gpa) || !guest_ram(e->env_guest, gpa))) {
+		r->reg_rax = -E_INVAL;
+		return VMEXIT_RESUME;
+	}
+	e->env_ipc_recving = true;
+	e->env_ipc_dstva = (void *)gpa;
+	e->env_status = ENV_NOT_RUNNABLE;
+	return VMEXIT_BLOCK;
+}
+
+/* GETC(): host console input goes to the guest while it runs. */
+static enum vmexit_action hc_getc(struct Env *e, struct PushRegs *r)
+{
+	int c = cons_getc();
+
+	if (c == VMM_ESCAPE_CHAR) {
+		vmm_guest_stop(e, "ended from the host console (Ctrl-])");
+		return VMEXIT_STOP;
+	}
+	r->reg_rax = c;
+	return VMEXIT_RESUME;
+}
+
 static enum vmexit_action (*const hypercalls[NVMCALLS])(struct Env *,
 							struct PushRegs *) = {
 	[VMCALL_VERSION] = hc_version,
 	[VMCALL_MBMAP] = hc_mbmap,
 	[VMCALL_PUTC] = hc_putc,
 	[VMCALL_EXIT] = hc_exit,
+	[VMCALL_IPC_SEND] = hc_ipc_send,
+	[VMCALL_IPC_RECV] = hc_ipc_recv,
+	[VMCALL_GETC] = hc_getc,
 };
 
 enum vmexit_action vmexit_hypercall(struct Env *e)
@@ -218,10 +300,19 @@ enum vmexit_action vmexit_triple_fault(struct Env *e)
 	return VMEXIT_STOP;
 }
 
-/* A host interrupt arrived while the guest ran; the host services it. */
+/*
+ * A host interrupt arrived while the guest ran; the host services it. A
+ * host timer tick also becomes a guest timer tick (inc/vmx.h), and gives
+ * the host scheduler its turn.
+ */
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
-	return trap_guest_irq(vector) ? VMEXIT_YIELD : VMEXIT_RESUME;
+	if (!trap_guest_irq(vector)) {
+		vmm_console_escape();
+		return VMEXIT_RESUME;
+	}
+	e->env_guest->timer_pending = true;
+	return VMEXIT_YIELD;
 }
 
 /*

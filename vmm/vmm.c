@@ -26,6 +26,7 @@
 #include <kern/cpu.h>
 #include <kern/sched.h>
 #include <kern/spinlock.h>
+#include <kern/console.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 
@@ -64,8 +65,10 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 	e->env_tf.tf_rsp = 0;
 	e->env_tf.tf_eflags = RFLAGS_RESERVED_ONE;
 	e->env_status = ENV_NOT_RUNNABLE;
-	cprintf("vmm: guest %08x created: %lu MiB, %s, starts at 0x%lx\n",
-		e->env_id, gphysz >> 20, vmm_ops->name, rip);
+	/* The TSC lets benchmarks time the guest's boot (Bochs: instructions). */
+	cprintf("vmm: guest %08x created: %lu MiB, %s, starts at 0x%lx, "
+		"TSC %lu\n",
+		e->env_id, gphysz >> 20, vmm_ops->name, rip, read_tsc());
 	return e->env_id;
 }
 
@@ -121,6 +124,61 @@ void vmm_env_run(struct Env *e)
 	__builtin_unreachable();
 }
 
+/*
+ * A host env sends guest e a page (ipc_deliver): it replaces whatever
+ * page e had at gpa (checked by the IPC_RECV hypercall). No INVEPT is
+ * needed here: e waits, so its VMCS is clear, and whichever CPU loads it
+ * next executes INVEPT before entering it (vmx.c, vmcs_load), dropping
+ * any translation cached for the old page.
+ */
+int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
+		unsigned perm)
+{
+	return ept_page_insert(e->env_guest->ept_root, pp, (void *)gpa,
+			       EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
+}
+
+/* The results of IPC_RECV, in the registers inc/vmx.h names. */
+void vmm_ipc_received(struct Env *e)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	r->reg_rax = 0;
+	r->reg_rdx = e->env_ipc_value;
+	r->reg_rcx = e->env_ipc_from;
+	r->reg_rbx = e->env_ipc_perm;
+}
+
+/*
+ * After console input arrived (an IRQ on the host or during a guest):
+ * VMM_ESCAPE_CHAR typed on the host console ends every guest, even one
+ * that never reads the console or waits for IPC. A guest running on
+ * another CPU is marked dying and freed at its next exit; the current
+ * guest (called from its exit handler) does not come back here.
+ */
+static bool live_guest(struct Env *e)
+{
+	return e->env_type == ENV_TYPE_GUEST && e->env_status != ENV_FREE &&
+	       e->env_status != ENV_DYING;
+}
+
+void vmm_console_escape(void)
+{
+	int i;
+
+	/* Without a guest the byte is ordinary input for the host. */
+	for (i = 0; i < NENV && !live_guest(&envs[i]); i++)
+		;
+	if (i == NENV || !cons_take(VMM_ESCAPE_CHAR))
+		return;
+	for (i = 0; i < NENV; i++) {
+		if (!live_guest(&envs[i]))
+			continue;
+		vmm_guest_stop(&envs[i], "ended from the host console (Ctrl-])");
+		env_destroy(&envs[i]);
+	}
+}
+
 /* This CPU runs something else from now on. */
 void vmm_guest_leave(struct Env *e)
 {
@@ -135,8 +193,9 @@ void vmm_guest_free(struct Env *e)
 
 	if (!g)
 		return;
-	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations\n",
-		e->env_id, g->nexits, g->nmigrations);
+	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
+		"%lu timer interrupts\n",
+		e->env_id, g->nexits, g->nmigrations, g->ntimer);
 	vmm_ops->guest_free(e);
 	ept_guest_free(e);
 }

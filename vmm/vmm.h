@@ -51,5 +51,9 @@ void vmm_env_run(struct Env *e) __attribute__((noreturn));
 void vmm_guest_leave(struct Env *e);
 void vmm_guest_free(struct Env *e);
 void vmm_guest_stop(struct Env *e, const char *fmt, ...);
+int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
+		unsigned perm);
+void vmm_ipc_received(struct Env *e);
+void vmm_console_escape(void);
 
 #endif /* !JOS_VMM_VMM_H */

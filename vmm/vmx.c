@@ -28,6 +28,7 @@
 #include <kern/env.h>
 #include <kern/cpu.h>
 #include <kern/gdt.h>
+#include <inc/vmx.h>
 #include <vmm/vmx.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
@@ -217,13 +218,17 @@ static int vmx_check_ept(void)
 				       : MSR_IA32_VMX_PROCBASED_CTLS,
 			     CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING |
 				     CPU_USE_MSR_BITMAPS |
-				     CPU_ACTIVATE_SECONDARY,
+				     CPU_ACTIVATE_SECONDARY |
+				     CPU_INTR_WINDOW_EXITING,
 			     &vmx.cpu) < 0 ||
 	    vmx_fit_controls("secondary processor-based",
 			     MSR_IA32_VMX_PROCBASED_CTLS2,
 			     CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST,
 			     &vmx.cpu2) < 0)
 		return -E_NO_EPT;
+	/* Interrupt-window exiting must be possible (we checked), but is
+	 * turned on only while a timer interrupt waits for the guest. */
+	vmx.cpu &= ~CPU_INTR_WINDOW_EXITING;
 	ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	if ((ept_cap & need_cap) != need_cap) {
 		cprintf("vmx: EPT lacks capabilities 0x%lx\n",
@@ -571,9 +576,71 @@ static void vmx_read_exit(struct Env *e)
 	g->exit.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	g->exit.gla = vmcs_read(GUEST_LINEAR_ADDRESS);
 	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	g->exit.redeliver = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	if (g->exit.redeliver & INTR_INFO_VALID) {
+		g->exit.redeliver_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
+		g->exit.redeliver_len = g->exit.inst_len;
+	}
 	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
 	e->env_tf.tf_rsp = vmcs_read(GUEST_RSP);
 	e->env_tf.tf_eflags = vmcs_read(GUEST_RFLAGS);
+}
+
+static void vmx_set_intr_window(bool on)
+{
+	uint32_t ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+
+	ctl = on ? ctl | CPU_INTR_WINDOW_EXITING
+		 : ctl & ~CPU_INTR_WINDOW_EXITING;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctl);
+}
+
+/*
+ * Event injection before an entry (26.6). First, an event whose delivery
+ * a VM exit interrupted (27.2.4: an EPT violation on the guest's stack
+ * while it took an interrupt, say) is delivered again, with its error
+ * code and, for software interrupts and exceptions, the instruction
+ * length. Otherwise a pending timer tick is injected as an external
+ * interrupt when the guest can take one (RFLAGS.IF, no STI/MOV-SS
+ * blocking); when it cannot, interrupt-window exiting (25.6.2) brings us
+ * back as soon as it can.
+ */
+static void vmx_inject_events(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	uint32_t info = g->exit.redeliver, type = INTR_INFO_TYPE(info);
+	uint64_t blocking;
+
+	if (info & INTR_INFO_VALID) {
+		g->exit.redeliver = 0;
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & INTR_INFO_INJECTABLE);
+		if (info & INTR_INFO_ERROR_VALID)
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				   g->exit.redeliver_err);
+		if (type == INTR_TYPE_SOFT_INTR ||
+		    type == INTR_TYPE_PRIV_SOFT_EXC ||
+		    type == INTR_TYPE_SOFT_EXC)
+			vmcs_write(VM_ENTRY_INSTRUCTION_LEN,
+				   g->exit.redeliver_len);
+		vmx_set_intr_window(g->timer_pending);
+		return;
+	}
+	if (!g->timer_pending) {
+		vmx_set_intr_window(false);
+		return;
+	}
+	blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+	if ((e->env_tf.tf_eflags & FL_IF) && !blocking) {
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, GUEST_TIMER_VECTOR |
+							     INTR_TYPE_EXT_INTR |
+							     INTR_INFO_VALID);
+		g->timer_pending = false;
+		g->ntimer++;
+		vmx_set_intr_window(false);
+	} else {
+		vmx_set_intr_window(true);
+	}
 }
 
 /*
@@ -602,6 +669,7 @@ static int vmx_guest_enter(struct Env *e)
 	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
 	vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
 	vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
+	vmx_inject_events(e);
 
 	write_cr2(g->cr2);
 	r = asm_vmrun(&e->env_tf, g->launched);
@@ -734,6 +802,12 @@ static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
 	return vmexit_guest_memory(e, g->exit.gpa, access);
 }
 
+/* The guest can take the waiting timer interrupt: the entry injects it. */
+static enum vmexit_action vmx_exit_intr_window(struct Env *e)
+{
+	return VMEXIT_RESUME;
+}
+
 /* Exit reason -> handler (vendor-neutral ones from vmm/vmexits.c). */
 static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
 	struct Env *) = {
@@ -747,6 +821,7 @@ static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
 	[EXIT_REASON_MSR_READ] = vmx_exit_msr,
 	[EXIT_REASON_MSR_WRITE] = vmx_exit_msr,
 	[EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
+	[EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_intr_window,
 };
 
 static enum vmexit_action vmx_handle_exit(struct Env *e)

@@ -111,6 +111,7 @@ enum vmcs_field {
 	VM_EXIT_INTR_INFO = 0x4404,
 	VM_EXIT_INTR_ERROR_CODE = 0x4406,
 	IDT_VECTORING_INFO_FIELD = 0x4408,
+	IDT_VECTORING_ERROR_CODE = 0x440A,
 	VM_EXIT_INSTRUCTION_LEN = 0x440C,
 	/* 32-bit guest state (B.3.3) */
 	GUEST_ES_LIMIT = 0x4800,
@@ -186,6 +187,7 @@ enum vmcs_field {
 #define PIN_EXTINT_EXITING (1U << 0)
 #define PIN_NMI_EXITING (1U << 3)
 /* Primary processor-based (25.6.2, Table 25-6) */
+#define CPU_INTR_WINDOW_EXITING (1U << 2)
 #define CPU_HLT_EXITING (1U << 7)
 #define CPU_UNCOND_IO_EXITING (1U << 24)
 #define CPU_USE_MSR_BITMAPS (1U << 28)
@@ -235,6 +237,18 @@ enum vmcs_field {
 #define EXIT_REASON_ENTRY_FAIL (1U << 31)
 #define INTR_INFO_VECTOR(i) ((i) & 0xFF)
 #define INTR_INFO_VALID (1U << 31)
+/* Interruption information (27.2.2, 25.8.3): vector 7:0, type 10:8,
+ * error code valid 11. */
+#define INTR_INFO_TYPE(i) (((i) >> 8) & 0x7)
+#define INTR_INFO_ERROR_VALID (1U << 11)
+#define INTR_INFO_INJECTABLE (0x7FFU | INTR_INFO_VALID)
+#define INTR_TYPE_EXT_INTR (0U << 8)
+#define INTR_TYPE_SOFT_INTR 4
+#define INTR_TYPE_PRIV_SOFT_EXC 5
+#define INTR_TYPE_SOFT_EXC 6
+/* Guest interruptibility state (25.4.2, Table 25-3). */
+#define INTERRUPTIBILITY_STI (1U << 0)
+#define INTERRUPTIBILITY_MOV_SS (1U << 1)
 
 /* Exit qualification for control-register accesses (Table 28-3). */
 #define CRQ_CR(q) ((q) & 0xF)

@@ -1,0 +1,147 @@
+/*
+ * The disk of a guest's file-system server (VMM_GUEST builds only, in
+ * place of ide.c): the file HOST_DISK_PATH of the HOST's file system,
+ * reached through the host's file-system server with the requests of
+ * inc/fs.h, sent by IPC hypercalls (ipc_host_send/ipc_host_recv, see
+ * lib/ipc.c and inc/vmx.h). A guest may do no port I/O: this is its only
+ * way to a disk. host_read and host_write keep ide_read's and
+ * ide_write's contract: whole sectors inside the disk, 0 or an error.
+ *
+ * Invariants:
+ *  - host_open succeeds once, before any other call here; from then on
+ *    hostfd is the host server's Fd page of the open file (shared with
+ *    us: the host mapped it over our page), host_fileid its id and
+ *    host_nsecs its size in sectors. The file stays open on the host for
+ *    as long as we map hostfd, that is for the server's whole life.
+ *  - The host server reads a request's file offset from fd_offset in the
+ *    shared Fd page, so each read or write request stores its offset
+ *    there first; one request is out at a time, and its reply comes
+ *    before the next goes, so nothing else moves the offset in between.
+ *  - A request never reaches past host_nsecs: the file never grows,
+ *    and a reply shorter than asked for is an error, not a partial read.
+ */
+#include <inc/vmx.h>
+#include "fs.h"
+
+/* A request page goes writable: the host server writes its reply in it. */
+#define HOST_REQ_PERM (PTE_P | PTE_U | PTE_W)
+
+/* The request page we send to the host server, and its reply. */
+static union Fsipc hostreq __attribute__((aligned(PGSIZE)));
+
+/* The most bytes one read or one write request moves (inc/fs.h). */
+#define HOST_READ_MAX sizeof(hostreq.readRet.ret_buf)
+#define HOST_WRITE_MAX sizeof(hostreq.write.req_buf)
+
+/* The page the host's Fd page replaces at open (see the invariants). */
+static union {
+	struct Fd fd;
+	char pad[PGSIZE];
+} hostfd_page __attribute__((aligned(PGSIZE)));
+static struct Fd *const hostfd = &hostfd_page.fd;
+
+static int host_fileid;
+static uint64_t host_nsecs;
+
+/*
+ * Send request type (hostreq already filled in) to the host server and
+ * wait for its answer; a page sent back (FSREQ_OPEN's Fd) lands at
+ * dstpg, whose perm goes to *perm. Returns the server's result.
+ */
+static int host_request(int type, void *dstpg, int *perm)
+{
+	ipc_host_send(VMM_HOST_FS, type, &hostreq, HOST_REQ_PERM);
+	return ipc_host_recv(NULL, dstpg, perm);
+}
+
+/* Open HOST_DISK_PATH for reading and writing, and learn its size. */
+int host_open(void)
+{
+	int perm, r;
+
+	strcpy(hostreq.open.req_path, HOST_DISK_PATH);
+	hostreq.open.req_omode = O_RDWR;
+	if ((r = host_request(FSREQ_OPEN, &hostfd_page, &perm)) < 0)
+		return r;
+	if (!(perm & PTE_P) || hostfd->fd_dev_id != DEVID_FILE)
+		return -E_INVAL;
+	host_fileid = hostfd->fd_file.id;
+
+	hostreq.stat.req_fileid = host_fileid;
+	if ((r = host_request(FSREQ_STAT, NULL, NULL)) < 0)
+		return r;
+	if (hostreq.statRet.ret_isdir)
+		return -E_INVAL;
+	host_nsecs = hostreq.statRet.ret_size / SECTSIZE;
+	return 0;
+}
+
+/* The disk's size in sectors: the host file's whole sectors. */
+uint64_t host_nsectors(void)
+{
+	return host_nsecs;
+}
+
+/* Do nsecs sectors from secno lie inside the file? Then their offset. */
+static int host_range(uint32_t secno, size_t nsecs, off_t *offset)
+{
+	if (nsecs == 0 || secno >= host_nsecs || nsecs > host_nsecs - secno)
+		return -E_INVAL;
+	*offset = (off_t)secno * SECTSIZE;
+	return 0;
+}
+
+/* Read nsecs sectors from secno into dst. 0, or a negative error. */
+int host_read(uint32_t secno, void *dst, size_t nsecs)
+{
+	size_t len = nsecs * SECTSIZE, done, n;
+	char *p = dst;
+	off_t offset;
+	int r;
+
+	if ((r = host_range(secno, nsecs, &offset)) < 0)
+		return r;
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, HOST_READ_MAX);
+		hostfd->fd_offset = offset + done;
+		hostreq.read.req_fileid = host_fileid;
+		hostreq.read.req_n = n;
+		if ((r = host_request(FSREQ_READ, NULL, NULL)) < 0)
+			return r;
+		if ((size_t)r != n)
+			return -E_EOF;
+		memmove(p + done, hostreq.readRet.ret_buf, n);
+	}
+	return 0;
+}
+
+/* Write nsecs sectors from src to secno. 0, or a negative error. */
+int host_write(uint32_t secno, const void *src, size_t nsecs)
+{
+	size_t len = nsecs * SECTSIZE, done, n;
+	const char *p = src;
+	off_t offset;
+	int r;
+
+	if ((r = host_range(secno, nsecs, &offset)) < 0)
+		return r;
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, HOST_WRITE_MAX);
+		hostfd->fd_offset = offset + done;
+		hostreq.write.req_fileid = host_fileid;
+		hostreq.write.req_n = n;
+		memmove(hostreq.write.req_buf, p + done, n);
+		if ((r = host_request(FSREQ_WRITE, NULL, NULL)) < 0)
+			return r;
+		/* The file never grows, so only a broken host writes less. */
+		if ((size_t)r != n)
+			return -E_NO_DISK;
+	}
+	return 0;
+}
+
+/* Have the host server write its dirty blocks (ours among them) to disk. */
+int host_sync(void)
+{
+	return host_request(FSREQ_SYNC, NULL, NULL);
+}
