@@ -49,6 +49,7 @@ struct Guest {
 	int vmcs_cpu;                 /* CPU where the VMCS is active, or -1 */
 	bool launched;                /* VMLAUNCH done since the last VMCLEAR */
 	bool vmcs_initialized;        /* controls and first guest state written */
+	bool intr_window;             /* interrupt-window exiting is on */
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
 
 	struct GuestExit exit;

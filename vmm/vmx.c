@@ -461,6 +461,7 @@ static int vmcs_load(struct Env *e)
 	invept_all();
 	if (!g->vmcs_initialized) {
 		vmcs_init_controls(g);
+		g->intr_window = false;
 		vmcs_init_guest_state(e);
 		g->vmcs_initialized = true;
 	}
@@ -586,13 +587,15 @@ static void vmx_read_exit(struct Env *e)
 	e->env_tf.tf_eflags = vmcs_read(GUEST_RFLAGS);
 }
 
-static void vmx_set_intr_window(bool on)
+/* Turn interrupt-window exiting on or off; a VMWRITE only on a change
+ * (this runs before every entry). */
+static void vmx_set_intr_window(struct Guest *g, bool on)
 {
-	uint32_t ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
-
-	ctl = on ? ctl | CPU_INTR_WINDOW_EXITING
-		 : ctl & ~CPU_INTR_WINDOW_EXITING;
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctl);
+	if (g->intr_window == on)
+		return;
+	g->intr_window = on;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+		   on ? vmx.cpu | CPU_INTR_WINDOW_EXITING : vmx.cpu);
 }
 
 /*
@@ -622,11 +625,11 @@ static void vmx_inject_events(struct Env *e)
 		    type == INTR_TYPE_SOFT_EXC)
 			vmcs_write(VM_ENTRY_INSTRUCTION_LEN,
 				   g->exit.redeliver_len);
-		vmx_set_intr_window(g->timer_pending);
+		vmx_set_intr_window(g, g->timer_pending);
 		return;
 	}
 	if (!g->timer_pending) {
-		vmx_set_intr_window(false);
+		vmx_set_intr_window(g, false);
 		return;
 	}
 	blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
@@ -637,9 +640,9 @@ static void vmx_inject_events(struct Env *e)
 							     INTR_INFO_VALID);
 		g->timer_pending = false;
 		g->ntimer++;
-		vmx_set_intr_window(false);
+		vmx_set_intr_window(g, false);
 	} else {
-		vmx_set_intr_window(true);
+		vmx_set_intr_window(g, true);
 	}
 }
 
