@@ -28,8 +28,6 @@ struct GuestExit {
 	uint32_t reason;      /* vendor exit reason (basic part) */
 	uint64_t qual;        /* exit qualification */
 	uint32_t inst_len;    /* length of the exiting instruction */
-	uint64_t gpa;         /* guest-physical address (EPT exits) */
-	uint64_t gla;         /* guest-linear address, when valid */
 	uint32_t intr_info;   /* VM-exit interruption information */
 	/* An event whose delivery the exit interrupted (IDT-vectoring
 	 * information, valid bit 31), to deliver again at the next entry. */

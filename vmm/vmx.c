@@ -574,8 +574,6 @@ static void vmx_read_exit(struct Env *e)
 	g->exit.reason = reason;
 	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
 	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	g->exit.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
-	g->exit.gla = vmcs_read(GUEST_LINEAR_ADDRESS);
 	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 	g->exit.redeliver = vmcs_read(IDT_VECTORING_INFO_FIELD);
 	if (g->exit.redeliver & INTR_INFO_VALID) {
@@ -802,7 +800,9 @@ static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
 			     : (q & EPTQ_WRITE) ? "write"
 						: "read";
 
-	return vmexit_guest_memory(e, g->exit.gpa, access);
+	/* Valid only for EPT exits (27.2.1): read here, not on every exit. */
+	return vmexit_guest_memory(e, vmcs_read(GUEST_PHYSICAL_ADDRESS),
+				   access);
 }
 
 /* The guest can take the waiting timer interrupt: the entry injects it. */
