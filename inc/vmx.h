@@ -5,8 +5,12 @@
  * the host kernel's vmm/ and by user/vmm.c.
  *
  * Hypercalls
- *   The guest executes VMCALL (VT-x). Any guest privilege level may issue
- *   one: the host treats the whole guest as untrusted, whatever its CPL.
+ *   The guest executes VMCALL on VT-x and VMMCALL on AMD-V (each is an
+ *   invalid opcode on the other vendor's CPUs). It chooses once, from the
+ *   CPUID vendor string: the guest kernel at boot, each guest user
+ *   program in libmain (vmm_use_vmmcall). Any guest privilege level may
+ *   issue one: the host treats the whole guest as untrusted, whatever
+ *   its CPL.
  *   Registers are those of JOS system calls: the number in %rax, up to
  *   five arguments in %rdx, %rcx, %rbx, %rdi, %rsi; the result comes back
  *   in %rax (>= 0 success, -E_* failure). Every other register is
@@ -21,8 +25,9 @@
 
 #include <inc/types.h>
 
-/* VMCALL_VERSION returns this; a guest refuses to run on another. */
-#define VMM_ABI_VERSION 1
+/* VMCALL_VERSION returns this; a guest refuses to run on another.
+ * Version 2: VMMCALL on AMD-V (registers and numbers as in version 1). */
+#define VMM_ABI_VERSION 2
 
 enum {
 	VMCALL_VERSION = 0, /* () -> VMM_ABI_VERSION */
@@ -105,16 +110,33 @@ enum {
 #define __EPTE_FULL (__EPTE_READ | __EPTE_WRITE | __EPTE_EXEC)
 
 #ifndef __ASSEMBLER__
-/* Issue hypercall `num` (guest side). */
+/*
+ * Guest side. vmm_use_vmmcall is true on AMD-V (cpu_vendor_is_amd(),
+ * inc/x86.h); the guest kernel (kern/init.c) and the user library
+ * (lib/libmain.c) each define it and set it before their first
+ * hypercall. HYPERCALL_INSN is the instruction for inline asm that
+ * passes HYPERCALL_VENDOR among its inputs.
+ */
+extern bool vmm_use_vmmcall;
+#define HYPERCALL_INSN                                                     \
+	"cmpb $0, %[use_vmmcall]\n\t"                                       \
+	"jne 1f\n\t"                                                        \
+	"vmcall\n\t"                                                        \
+	"jmp 2f\n"                                                           \
+	"1:\tvmmcall\n"                                                     \
+	"2:"
+#define HYPERCALL_VENDOR [use_vmmcall] "m"(vmm_use_vmmcall)
+
+/* Issue hypercall `num`. */
 static inline int64_t vmcall(int num, uint64_t a1, uint64_t a2, uint64_t a3,
 			     uint64_t a4, uint64_t a5)
 {
 	int64_t ret;
 
-	asm volatile("vmcall"
+	asm volatile(HYPERCALL_INSN
 		     : "=a"(ret)
 		     : "a"((uint64_t)num), "d"(a1), "c"(a2), "b"(a3), "D"(a4),
-		       "S"(a5)
+		       "S"(a5), HYPERCALL_VENDOR
 		     : "cc", "memory");
 	return ret;
 }

@@ -214,6 +214,21 @@ X86_INLINE void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
 		*edxp = edx;
 }
 
+/* CPUID leaf 0's vendor string "AuthenticAMD", as ebx, edx, ecx. */
+#define CPUID_VENDOR_AMD_EBX 0x68747541 /* "Auth" */
+#define CPUID_VENDOR_AMD_EDX 0x69746E65 /* "enti" */
+#define CPUID_VENDOR_AMD_ECX 0x444D4163 /* "cAMD" */
+
+/* Is this an AMD CPU (AMD-V rather than VT-x)? */
+X86_INLINE bool cpu_vendor_is_amd(void)
+{
+	uint32_t ebx, ecx, edx;
+
+	cpuid(0, 0, NULL, &ebx, &ecx, &edx);
+	return ebx == CPUID_VENDOR_AMD_EBX && edx == CPUID_VENDOR_AMD_EDX &&
+	       ecx == CPUID_VENDOR_AMD_ECX;
+}
+
 X86_INLINE uint64_t read_tsc(void)
 {
 	uint32_t lo, hi;

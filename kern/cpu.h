@@ -17,6 +17,9 @@ struct CpuInfo {
 	volatile unsigned cpu_status; /* CPU_* */
 	struct Env *cpu_env;          /* the env running on this CPU, or NULL */
 	struct Taskstate cpu_ts;      /* rsp0 for traps from user mode */
+	/* trap_irq_window(): interrupts taken in it, as IRQ-line bits. */
+	volatile bool cpu_irq_window;
+	volatile uint32_t cpu_window_irqs;
 };
 
 extern struct CpuInfo cpus[NCPU];

@@ -8,7 +8,10 @@
  * curenv->env_tf; the env resumes from there. The only traps expected in
  * kernel mode are interrupts that wake a CPU halted in sched_halt; any
  * other kernel-mode trap is a kernel bug: trap() prints the frame and
- * panics.
+ * panics. The one exception is trap_irq_window(): the VMM opens interrupts
+ * for one instruction to take the host interrupts a guest exit left
+ * pending (AMD-V has no "acknowledge interrupt on exit"); trap() notes
+ * their vectors and returns to it.
  */
 #include <inc/mmu.h>
 #include <inc/x86.h>
@@ -204,6 +207,35 @@ bool trap_guest_irq(uint32_t vector)
 	}
 }
 
+/*
+ * Take the host interrupts that are pending on this CPU, with interrupts
+ * on for exactly one instruction, and return them as a bit mask of IRQ
+ * lines (bit n: vector IRQ_OFFSET + n). Nothing is serviced: the caller
+ * passes each to trap_guest_irq(). For vmm/svm.c, after a guest exit for
+ * a physical interrupt.
+ */
+uint32_t trap_irq_window(void)
+{
+	uint32_t irqs;
+
+	thiscpu->cpu_irq_window = true;
+	thiscpu->cpu_window_irqs = 0;
+	/* STI takes effect after the next instruction (its shadow). */
+	asm volatile("sti; nop; cli" ::: "memory");
+	thiscpu->cpu_irq_window = false;
+	irqs = thiscpu->cpu_window_irqs;
+	return irqs;
+}
+
+/* An interrupt inside trap_irq_window(): remember it, return at once. */
+static void trap_in_irq_window(struct Trapframe *tf)
+{
+	uint64_t v = tf->tf_trapno;
+
+	if (v >= IRQ_OFFSET && v < IRQ_OFFSET + NIRQS)
+		thiscpu->cpu_window_irqs |= 1U << (v - IRQ_OFFSET);
+}
+
 /* Handle one trap; returns if the current env (if any) may continue. */
 static void trap_dispatch(struct Trapframe *tf)
 {
@@ -250,6 +282,12 @@ void trap(struct Trapframe *tf)
 {
 	/* The interrupted code may have had the direction flag set. */
 	asm volatile("cld" ::: "cc");
+
+	/* The VMM's interrupt window: the only trap() that returns. */
+	if ((tf->tf_cs & 3) == 0 && thiscpu->cpu_irq_window) {
+		trap_in_irq_window(tf);
+		return;
+	}
 
 	/* After a panic, other CPUs stop here. */
 	if (panicstr)

@@ -13,8 +13,12 @@ void trap_init_percpu(void);
 void print_regs(struct PushRegs *regs);
 void print_trapframe(struct Trapframe *tf);
 bool trap_guest_irq(uint32_t vector);
+/* IRQ lines trap_irq_window() reports (one bit each). */
+#define NIRQS 32
+uint32_t trap_irq_window(void);
 const char *trapname(int trapno);
-void trap(struct Trapframe *tf) __attribute__((noreturn));
+/* Returns only inside trap_irq_window(); otherwise resumes an env. */
+void trap(struct Trapframe *tf);
 extern const char *panicstr;
 void trapframe_pop(struct Trapframe *tf) __attribute__((noreturn));
 

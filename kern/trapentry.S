@@ -75,9 +75,29 @@ _alltraps:
 	/* Frame pointer 0: backtraces stop at the trap boundary. */
 	xorq	%rbp, %rbp
 	call	trap
-	/* trap() does not return; it resumes an env with env_pop_tf. */
-1:	hlt
-	jmp	1b
+	/*
+	 * trap() returns only for an interrupt taken in the VMM's window
+	 * (trap_irq_window, kernel mode): back to the interrupted kernel
+	 * code. Otherwise it resumes an env with trapframe_pop.
+	 */
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rsi
+	popq	%rdi
+	popq	%rbp
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	/* tf_es, tf_ds (kernel values, unchanged), tf_trapno, tf_err. */
+	addq	$32, %rsp
+	iretq
 
 /*
  * void trapframe_pop(struct Trapframe *tf): restore every register from tf

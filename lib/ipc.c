@@ -116,9 +116,9 @@ static int64_t vmcall_ipc_recv(uint64_t gpa, uint64_t *value,
 {
 	uint64_t rax = VMCALL_IPC_RECV, rdx = gpa, rcx = 0, rbx = 0;
 
-	asm volatile("vmcall"
+	asm volatile(HYPERCALL_INSN
 		     : "+a"(rax), "+d"(rdx), "+c"(rcx), "+b"(rbx)
-		     :
+		     : HYPERCALL_VENDOR
 		     : "cc", "memory");
 	*value = rdx;
 	*from = rcx;

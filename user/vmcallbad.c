@@ -56,7 +56,10 @@ static int64_t vmcall_num64(uint64_t num)
 {
 	int64_t ret;
 
-	asm volatile("vmcall" : "=a"(ret) : "a"(num) : "cc", "memory");
+	asm volatile(HYPERCALL_INSN
+		     : "=a"(ret)
+		     : "a"(num), HYPERCALL_VENDOR
+		     : "cc", "memory");
 	return ret;
 }
 

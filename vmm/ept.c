@@ -1,18 +1,19 @@
 /*
- * Extended page tables: each guest's guest-physical to host-physical map,
- * and the checked helpers through which the host reaches guest memory.
+ * Nested page tables (EPT on VT-x, NPT on AMD-V): each guest's
+ * guest-physical to host-physical map, and the checked helpers through
+ * which the host reaches guest memory. "EPT" in names means either.
  *
  * Invariants:
- * - An EPT is 4 levels deep (SDM Vol. 3C 28.3.2), walked by the host's
- *   pt_walk() with ept_ptfmt. Only 4 KiB leaves are ever made here; an
- *   entry that points to a table has R|W|X, so every access is decided by
- *   the leaf alone.
+ * - The table is 4 levels deep (SDM Vol. 3C 28.3.2; APM Vol. 2 15.25.5),
+ *   walked by the host's pt_walk() with nested_fmt->walk. Only 4 KiB
+ *   leaves are ever made here; an entry that points to a table grants
+ *   everything, so every access is decided by the leaf alone.
  * - A leaf holds one reference to the page it maps (pp_ref); a table page
  *   is referenced once by the entry that points to it; the root once by
  *   its owner (struct Guest). ept_free() drops them all.
  * - A leaf's permission never has W without R (that would be an EPT
- *   misconfiguration, SDM Vol. 3C 28.3.3.1) and its memory type is always
- *   write-back.
+ *   misconfiguration, SDM Vol. 3C 28.3.3.1); an EPT leaf's memory type is
+ *   always write-back. NPT cannot express execute-only: it needs R.
  * - Nothing is mapped outside guest RAM: at or above gphysz, or in the
  *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (vmm/guest.h).
  *   ept_map_from_env() and guest_populate() check it; ept_map_hva2gpa()
@@ -23,7 +24,8 @@
  *
  * Flushing cached translations (SDM Vol. 3C 28.4.3) is the vendor code's
  * job: vmm/vmx.c does INVEPT each time it loads a guest's VMCS on a CPU,
- * which also covers a root page reused after ept_free(). Changing a
+ * vmm/svm.c flushes the guest's ASID each time the guest comes back to a
+ * CPU, which also covers a root page reused after ept_free(). Changing a
  * present leaf (overwrite in ept_map_hva2gpa, ept_page_insert) while the
  * guest runs on another CPU needs a flush there too. Making an absent
  * entry present needs none: nothing is cached from an entry with R/W/X
@@ -59,19 +61,75 @@ static_assert(GUEST_HIGHMEM_START % PGSIZE == 0);
  * bit 7 in a PDPT or PD entry maps a 1 GiB / 2 MiB page. Tables get every
  * access bit so that only the leaf restricts the guest.
  */
-const struct ptfmt ept_ptfmt = {
-	.name = "ept",
-	.present = EPTE_PERM,
-	.table_perm = EPTE_PERM,
-	.large = EPTE_LARGE,
+const struct nested_format ept_format = {
+	.walk = { .name = "ept", .present = EPTE_PERM,
+		  .table_perm = EPTE_PERM, .large = EPTE_LARGE },
+	.read = EPTE_R,
+	.write = EPTE_W,
+	.exec = EPTE_X,
+	.leaf_attr = EPTE_MT_WB,
+	.exec_only = true,
 };
 
-/* Is perm a leaf permission we may install: some of R/W/X, W only with R? */
+/*
+ * APM Vol. 2 15.25.5: nested entries are long-mode entries, and every
+ * guest access counts as a user access, so tables carry P|RW|US and a
+ * readable leaf P|US. NX needs EFER.NXE on the host (vmm/svm.c sets it).
+ */
+const struct nested_format npt_format = {
+	.walk = { .name = "npt", .present = PTE_P,
+		  .table_perm = PTE_P | PTE_W | PTE_U, .large = PTE_PS },
+	.read = PTE_P | PTE_U,
+	.write = PTE_W,
+	.noexec = PTE_NX,
+	.exec_only = false,
+};
+
+/* EPT until vmm_init() finds an AMD-V CPU. */
+const struct nested_format *nested_fmt = &ept_format;
+
+/* Is perm a leaf permission we may install: some of R/W/X, W only with R,
+ * and X without R only where the format can say it? */
 static bool ept_perm_ok(int perm)
 {
 	if (perm == 0 || (perm & ~EPTE_PERM) != 0)
 		return false;
+	if (!(perm & EPTE_R) && !nested_fmt->exec_only)
+		return false;
 	return !(perm & EPTE_W) || (perm & EPTE_R);
+}
+
+/* The leaf bits for perm (EPTE_R/W/X), and back. */
+static epte_t leaf_bits(int perm)
+{
+	const struct nested_format *f = nested_fmt;
+	epte_t e = f->leaf_attr;
+
+	if (perm & EPTE_R)
+		e |= f->read;
+	if (perm & EPTE_W)
+		e |= f->write;
+	e |= (perm & EPTE_X) ? f->exec : f->noexec;
+	return e;
+}
+
+static int leaf_perm(epte_t e)
+{
+	const struct nested_format *f = nested_fmt;
+	int perm = 0;
+
+	if ((e & f->read) == f->read)
+		perm |= EPTE_R;
+	if (e & f->write)
+		perm |= EPTE_W;
+	if (f->exec ? (e & f->exec) : !(e & f->noexec))
+		perm |= EPTE_X;
+	return perm;
+}
+
+static bool present(epte_t e)
+{
+	return e & nested_fmt->walk.present;
 }
 
 /*
@@ -90,7 +148,7 @@ int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out)
 		return -E_INVAL;
 	/* Only 4 KiB leaves are made here, so pt_walk's NULL can only mean a
 	 * missing table or a failed allocation. */
-	e = pt_walk(&ept_ptfmt, eptrt, a, PT_LEVEL_PT, create);
+	e = pt_walk(&nested_fmt->walk, eptrt, a, PT_LEVEL_PT, create);
 	if (!e)
 		return create ? -E_NO_MEM : -E_NOT_FOUND;
 	*epte_out = e;
@@ -98,9 +156,10 @@ int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out)
 }
 
 /*
- * Point leaf *e at pp with perm and the write-back memory type (bits 5:3
- * of a 4 KiB leaf, SDM Vol. 3C 28.3.2, Table 28-6). The new reference is
- * taken before the old one is dropped, so re-installing the page already
+ * Point leaf *e at pp with perm (and, on EPT, the write-back memory type:
+ * bits 5:3 of a 4 KiB leaf, SDM Vol. 3C 28.3.2, Table 28-6). The new
+ * reference is
+ * * taken before the old one is dropped, so re-installing the page already
  * there cannot free it.
  */
 static void ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
@@ -108,8 +167,8 @@ static void ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
 	epte_t old = *e;
 
 	pp->pp_ref++;
-	*e = page2pa(pp) | (epte_t)perm | EPTE_MT_WB;
-	if (old & ept_ptfmt.present)
+	*e = page2pa(pp) | leaf_bits(perm);
+	if (present(old))
 		page_decref(pa2page(EPTE_ADDR(old)));
 }
 
@@ -130,7 +189,7 @@ int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 		return -E_INVAL;
 	if ((r = ept_lookup_gpa(eptrt, gpa, 1, &e)) < 0)
 		return r;
-	if ((*e & ept_ptfmt.present) && !overwrite)
+	if (present(*e) && !overwrite)
 		return -E_INVAL;
 	ept_set_leaf(e, pa2page(PADDR(hva)), perm);
 	return 0;
@@ -154,10 +213,10 @@ struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store)
 	epte_t *e;
 
 	if (ept_lookup_gpa(eptrt, (void *)gpa, 0, &e) < 0 ||
-	    !(*e & ept_ptfmt.present))
+	    !present(*e))
 		return NULL;
 	if (perm_store)
-		*perm_store = (int)(*e & EPTE_PERM);
+		*perm_store = leaf_perm(*e);
 	return pa2page(EPTE_ADDR(*e));
 }
 
@@ -173,7 +232,7 @@ void ept_free(epte_t *eptrt)
 	if (!eptrt)
 		return;
 	for (i = 0; i < NPTENTRIES; i++)
-		pt_free_subtree(&ept_ptfmt, &eptrt[i], PT_LEVEL_PML4);
+		pt_free_subtree(&nested_fmt->walk, &eptrt[i], PT_LEVEL_PML4);
 	page_decref(pa2page(PADDR(eptrt)));
 }
 
@@ -203,7 +262,7 @@ int guest_populate(struct Guest *g, uint64_t gpa)
 		return -E_INVAL;
 	if ((r = ept_lookup_gpa(g->ept_root, (void *)page, 1, &e)) < 0)
 		return r;
-	if (*e & ept_ptfmt.present)
+	if (present(*e))
 		return 0;
 	if (!(pp = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
@@ -268,7 +327,6 @@ int ept_guest_init(struct Env *e, uint64_t gphysz)
 	g->self = gpage;
 	g->gphysz = gphysz;
 	g->ept_root = page2kva(root);
-	g->vmcs_cpu = -1;
 	g->last_cpu = -1;
 	e->env_guest = g;
 	return 0;

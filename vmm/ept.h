@@ -1,7 +1,9 @@
 /*
- * Extended page tables (SDM Vol. 3C 28.3): the guest-physical to
- * host-physical map of one guest. The walk is the host's pt_walk()
- * (kern/pmap.c) with the EPT entry encoding, ept_ptfmt.
+ * The guest-physical to host-physical map of one guest: extended page
+ * tables on VT-x (SDM Vol. 3C 28.3), nested page tables on AMD-V (APM
+ * Vol. 2 15.25). The course's names (ept_*, sys_ept_map, EPTE_R/W/X
+ * permissions) serve both; struct nested_format says how the entries of
+ * each are encoded, and the walk is the host's pt_walk() (kern/pmap.c).
  */
 #ifndef JOS_VMM_EPT_H
 #define JOS_VMM_EPT_H
@@ -23,7 +25,23 @@
 #define EPTE_LARGE 0x80         /* a 2 MiB / 1 GiB leaf */
 #define EPTE_ADDR(e) PTE_ADDR(e)
 
-extern const struct ptfmt ept_ptfmt;
+/*
+ * One nested page-table entry encoding. Callers always speak EPTE_R/W/X;
+ * a leaf gets `read` for R, `write` for W, `exec` for X or `noexec`
+ * without it, and always `leaf_attr`.
+ */
+struct nested_format {
+	struct ptfmt walk;      /* presence, table entries, large-page bit */
+	uint64_t read, write, exec, noexec, leaf_attr;
+	bool exec_only;         /* may a leaf execute without read? */
+};
+/* EPT: R/W/X are bits 2:0 of every entry; leaves are write-back. */
+extern const struct nested_format ept_format;
+/* NPT: ordinary x86-64 entries; the guest's accesses are user accesses,
+ * so every level needs P, RW and US; NX (bit 63) denies execution. */
+extern const struct nested_format npt_format;
+/* The format of this machine's vendor (vmm_init chooses it). */
+extern const struct nested_format *nested_fmt;
 
 struct Env;
 

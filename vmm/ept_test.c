@@ -261,8 +261,9 @@ static void test_lookup(struct fixture *f)
 	r = ept_lookup_gpa(root, (void *)GPA_MAPPED, 0, &e);
 	CHECK(r == 0 && e && EPTE_ADDR(*e) == page2pa(f->rw),
 	      "ept_lookup_gpa(mapped gpa): %e or wrong address", r);
-	CHECK(r == 0 && e && (*e & EPTE_MT_MASK) == EPTE_MT_WB &&
-	      !(*e & EPTE_LARGE),
+	CHECK(r == 0 && e &&
+	      (*e & nested_fmt->leaf_attr) == nested_fmt->leaf_attr &&
+	      !(*e & nested_fmt->walk.large),
 	      "ept_lookup_gpa(mapped gpa): not a write-back 4 KiB leaf");
 }
 

@@ -40,9 +40,17 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 {
 	struct Guest *g = e->env_guest;
 
-	vmm_guest_stop(e, "unhandled exit: %s (exit reason %u), "
-		       "qualification 0x%lx",
-		       what, vmm_ops->exit_reason(e), g->exit.qual);
+	if (vmm_ops->info2_name)
+		vmm_guest_stop(e, "unhandled exit: %s (exit code 0x%x), "
+			       "%s 0x%lx, %s 0x%lx",
+			       what, vmm_ops->exit_reason(e),
+			       vmm_ops->info1_name, g->exit.qual,
+			       vmm_ops->info2_name, g->exit.info2);
+	else
+		vmm_guest_stop(e, "unhandled exit: %s (exit reason %u), "
+			       "%s 0x%lx",
+			       what, vmm_ops->exit_reason(e),
+			       vmm_ops->info1_name, g->exit.qual);
 	return VMEXIT_STOP;
 }
 
@@ -65,7 +73,7 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 	 CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX)
 /* The guest has no local APIC. */
 #define CPUID1_EDX_APIC (1U << 9)
-/* CPUID.80000001H:ECX.SVM: no nested AMD-V either. */
+/* CPUID.80000001H:ECX.SVM: no nested AMD-V either (APM Vol. 3, CPUID). */
 #define CPUID_EXT_FEATURES 0x80000001
 #define CPUIDX_ECX_SVM (1U << 2)
 /* The hypervisor leaf: highest hypervisor leaf, then 12 bytes of name. */
@@ -334,11 +342,11 @@ enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 			       gpa, r);
 		return VMEXIT_STOP;
 	}
-	vmm_guest_stop(e, "EPT violation: %s at guest-physical 0x%lx (%s), "
-		       "qualification 0x%lx",
-		       access, gpa,
+	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (%s), "
+		       "%s 0x%lx",
+		       vmm_ops->npf_name, access, gpa,
 		       guest_ram(g, gpa) ? "not allowed by its mapping"
 					 : "outside guest RAM",
-		       g->exit.qual);
+		       vmm_ops->info1_name, g->exit.qual);
 	return VMEXIT_STOP;
 }

@@ -30,8 +30,45 @@
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 
-/* VT-x only for now; AMD-V will choose by CPUID vendor here. */
+/* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
+
+/*
+ * Choose the vendor once, at boot: AMD-V (SVM + NPT) on an AMD CPU, VT-x
+ * (VMX + EPT) on any other. Whether the chosen one is really there is
+ * check_support()'s business, at the first sys_env_mkguest.
+ */
+void vmm_init(void)
+{
+	if (cpu_vendor_is_amd()) {
+		vmm_ops = &svm_ops;
+		nested_fmt = &npt_format;
+	} else {
+		vmm_ops = &vmx_ops;
+		nested_fmt = &ept_format;
+	}
+}
+
+/*
+ * Can this CPU run guests? The first time it cannot, say what we looked
+ * for and where guests do run; the vendor's check_support() has printed
+ * what exactly is missing.
+ */
+static int vmm_check_support(void)
+{
+	static bool told;
+	int r = vmm_ops->check_support();
+
+	if (r < 0 && !told) {
+		told = true;
+		cprintf("vmm: no guest can run on this CPU: a guest needs VT-x "
+			"with EPT (CPUID.1:ECX.VMX) or AMD-V with nested "
+			"paging (CPUID.80000001h:ECX.SVM, 8000000Ah:EDX.NP). "
+			"QEMU's TCG offers AMD-V (make qemu-nox), Bochs "
+			"offers VT-x (make bochs-nox).\n");
+	}
+	return r;
+}
 
 /* RFLAGS bit 1 always reads as 1. */
 #define RFLAGS_RESERVED_ONE 0x2
@@ -47,7 +84,7 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 	struct Env *e;
 	int r;
 
-	if ((r = vmm_ops->check_support()) < 0)
+	if ((r = vmm_check_support()) < 0)
 		return r;
 	if (gphysz % PGSIZE || gphysz < GUEST_MEM_MIN ||
 	    gphysz > GUEST_MEM_MAX || rip >= REAL_MODE_IP_LIMIT ||

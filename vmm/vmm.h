@@ -20,9 +20,13 @@ enum vmexit_action {
 	VMEXIT_STOP,    /* the guest is finished (the handler reported why) */
 };
 
-/* What each vendor (VT-x, later AMD-V) supplies. */
+/* What each vendor (VT-x in vmx.c, AMD-V in svm.c) supplies. */
 struct vmm_ops {
 	const char *name;
+	/* For reports: what the exit information words are called, and
+	 * what a fault on guest-physical memory is called. */
+	const char *info1_name, *info2_name;
+	const char *npf_name;
 	/* 0, -E_NO_VMX or -E_NO_EPT (and the SVM equivalents). */
 	int (*check_support)(void);
 	/* Set up g's control structure to start at rip in real mode. */
@@ -42,10 +46,11 @@ struct vmm_ops {
 	const char *(*exit_name)(uint32_t reason);
 };
 
-extern const struct vmm_ops vmx_ops;
-/* The vendor's operations for this CPU. */
+extern const struct vmm_ops vmx_ops, svm_ops;
+/* The vendor's operations for this CPU (vmm_init chooses). */
 extern const struct vmm_ops *vmm_ops;
 
+void vmm_init(void);
 int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip);
 void vmm_env_run(struct Env *e) __attribute__((noreturn));
 void vmm_guest_leave(struct Env *e);

@@ -6,13 +6,13 @@
  * - A CPU enters VMX operation (VMXON) the first time it runs a guest and
  *   stays in it; vmx_cpu[cpu].on says so.
  * - A guest's VMCS is current and active on at most one CPU: the one whose
- *   curenv is the guest (g->vmcs_cpu). Whenever that CPU runs something
+ *   curenv is the guest (g->vmx.vmcs_cpu). Whenever that CPU runs something
  *   else or halts, vmx_guest_leave() VMCLEARs it, so the next VMPTRLD may
  *   happen on any CPU (24.11.1: a VMCS must be cleared before it moves).
  * - After every VMPTRLD the host-state area is rewritten for the loading
  *   CPU (its TSS, GDT, stack), and INVEPT drops any translation that CPU
  *   cached for an older EPT living in the same pages.
- * - g->launched is true iff VMLAUNCH succeeded since the last VMCLEAR
+ * - g->vmx.launched is true iff VMLAUNCH succeeded since the last VMCLEAR
  *   (26.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one).
  * - The guest's RIP, RSP and RFLAGS are copied from env_tf into the VMCS
  *   before each entry and back after each exit; asm_vmrun swaps the
@@ -166,8 +166,11 @@ static int vmx_check_vmx(void)
 	uint64_t fc;
 
 	cpuid(1, 0, &eax, &ebx, &ecx, &edx);
-	if (!(ecx & CPUID1_ECX_VMX))
+	if (!(ecx & CPUID1_ECX_VMX)) {
+		cprintf("vmx: CPUID.1:ECX.VMX is clear: this CPU offers no "
+			"VT-x\n");
 		return -E_NO_VMX;
+	}
 	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	if ((fc & FEATURE_CONTROL_LOCK) &&
 	    !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
@@ -346,7 +349,7 @@ static void vmcs_init_controls(struct Guest *g)
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(MSR_BITMAP, page2pa(g->msr_bitmap));
+	vmcs_write(MSR_BITMAP, page2pa(g->vmx.msr_bitmap));
 	/* EPT pointer (25.6.11). */
 	vmcs_write(EPT_POINTER, PADDR(g->ept_root) | EPTP_MT_WB |
 					EPTP_WALK_LENGTH(4));
@@ -454,19 +457,19 @@ static int vmcs_load(struct Env *e)
 	struct Guest *g = e->env_guest;
 	int cpu = cpunum();
 
-	if (vmptrld(page2pa(g->vmcs)) < 0) {
+	if (vmptrld(page2pa(g->vmx.vmcs)) < 0) {
 		vmm_guest_stop(e, "VMPTRLD failed on CPU %d", cpu);
 		return -1;
 	}
 	invept_all();
-	if (!g->vmcs_initialized) {
+	if (!g->vmx.vmcs_initialized) {
 		vmcs_init_controls(g);
-		g->intr_window = false;
+		g->vmx.intr_window = false;
 		vmcs_init_guest_state(e);
-		g->vmcs_initialized = true;
+		g->vmx.vmcs_initialized = true;
 	}
 	vmcs_init_host_state();
-	g->vmcs_cpu = cpu;
+	g->vmx.vmcs_cpu = cpu;
 	if (g->last_cpu >= 0 && g->last_cpu != cpu)
 		g->nmigrations++;
 	g->last_cpu = cpu;
@@ -481,20 +484,21 @@ static int vmx_guest_init(struct Env *e, uint64_t rip)
 	uint8_t *bm;
 	size_t i;
 
-	if (!(g->vmcs = page_alloc(ALLOC_ZERO)))
+	/* First: vmx_guest_free() relies on it if an allocation fails. */
+	g->vmx.vmcs_cpu = -1;
+	if (!(g->vmx.vmcs = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
-	g->vmcs->pp_ref++;
-	*(uint32_t *)page2kva(g->vmcs) = vmx.revision & VMCS_REVISION_MASK;
-	if (!(g->msr_bitmap = page_alloc(0)))
+	g->vmx.vmcs->pp_ref++;
+	*(uint32_t *)page2kva(g->vmx.vmcs) = vmx.revision & VMCS_REVISION_MASK;
+	if (!(g->vmx.msr_bitmap = page_alloc(0)))
 		return -E_NO_MEM; /* vmx_guest_free frees the VMCS */
-	g->msr_bitmap->pp_ref++;
-	bm = page2kva(g->msr_bitmap);
+	g->vmx.msr_bitmap->pp_ref++;
+	bm = page2kva(g->vmx.msr_bitmap);
 	memset(bm, 0xFF, PGSIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
 		msr_bitmap_allow(bm, vmx_passthrough_msrs[i]);
-	g->vmcs_cpu = -1;
-	g->launched = false;
-	g->vmcs_initialized = false;
+	g->vmx.launched = false;
+	g->vmx.vmcs_initialized = false;
 	return 0;
 }
 
@@ -502,17 +506,17 @@ void vmx_guest_leave(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 
-	if (!g || g->vmcs_cpu < 0)
+	if (!g || g->vmx.vmcs_cpu < 0)
 		return;
-	if (g->vmcs_cpu != cpunum()) {
+	if (g->vmx.vmcs_cpu != cpunum()) {
 		warn("vmx: guest %08x's VMCS is active on CPU %d, not %d",
-		     e->env_id, g->vmcs_cpu, cpunum());
+		     e->env_id, g->vmx.vmcs_cpu, cpunum());
 		return;
 	}
-	if (vmclear(page2pa(g->vmcs)) < 0)
+	if (vmclear(page2pa(g->vmx.vmcs)) < 0)
 		warn("vmx: VMCLEAR failed for guest %08x", e->env_id);
-	g->vmcs_cpu = -1;
-	g->launched = false;
+	g->vmx.vmcs_cpu = -1;
+	g->vmx.launched = false;
 }
 
 static void vmx_guest_free(struct Env *e)
@@ -520,11 +524,11 @@ static void vmx_guest_free(struct Env *e)
 	struct Guest *g = e->env_guest;
 
 	vmx_guest_leave(e);
-	if (g->vmcs)
-		page_decref(g->vmcs);
-	if (g->msr_bitmap)
-		page_decref(g->msr_bitmap);
-	g->vmcs = g->msr_bitmap = NULL;
+	if (g->vmx.vmcs)
+		page_decref(g->vmx.vmcs);
+	if (g->vmx.msr_bitmap)
+		page_decref(g->vmx.msr_bitmap);
+	g->vmx.vmcs = g->vmx.msr_bitmap = NULL;
 }
 
 /* VM-instruction error numbers (30.4). */
@@ -589,9 +593,9 @@ static void vmx_read_exit(struct Env *e)
  * (this runs before every entry). */
 static void vmx_set_intr_window(struct Guest *g, bool on)
 {
-	if (g->intr_window == on)
+	if (g->vmx.intr_window == on)
 		return;
-	g->intr_window = on;
+	g->vmx.intr_window = on;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
 		   on ? vmx.cpu | CPU_INTR_WINDOW_EXITING : vmx.cpu);
 }
@@ -658,10 +662,10 @@ static int vmx_guest_enter(struct Env *e)
 			       cpunum(), r);
 		return -1;
 	}
-	if (g->vmcs_cpu != cpunum()) {
-		if (g->vmcs_cpu >= 0) {
+	if (g->vmx.vmcs_cpu != cpunum()) {
+		if (g->vmx.vmcs_cpu >= 0) {
 			vmm_guest_stop(e, "VMCS still active on CPU %d",
-				       g->vmcs_cpu);
+				       g->vmx.vmcs_cpu);
 			return -1;
 		}
 		if (vmcs_load(e) < 0)
@@ -672,9 +676,9 @@ static int vmx_guest_enter(struct Env *e)
 	vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
 	vmx_inject_events(e);
 
-	write_cr2(g->cr2);
-	r = asm_vmrun(&e->env_tf, g->launched);
-	g->cr2 = rcr2();
+	write_cr2(g->vmx.cr2);
+	r = asm_vmrun(&e->env_tf, g->vmx.launched);
+	g->vmx.cr2 = rcr2();
 
 	if (r == VMRUN_FAIL_INVALID) {
 		vmm_guest_stop(e, "VM entry failed: VMfailInvalid");
@@ -686,7 +690,7 @@ static int vmx_guest_enter(struct Env *e)
 			       err, vm_instruction_error_name(err));
 		return -1;
 	}
-	g->launched = true;
+	g->vmx.launched = true;
 	g->nexits++;
 	vmx_read_exit(e);
 	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL) {
@@ -912,6 +916,8 @@ static uint32_t vmx_exit_reason(struct Env *e)
 
 const struct vmm_ops vmx_ops = {
 	.name = "VT-x",
+	.info1_name = "qualification",
+	.npf_name = "EPT violation",
 	.check_support = vmx_check_support,
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,

@@ -338,6 +338,17 @@ enum vmx_exit_reason {
 #include <inc/trap.h>
 int asm_vmrun(struct Trapframe *tf, int launched);
 const char *vmx_exit_name(uint32_t reason);
+
+/* Per-guest VT-x state (the vendor part of struct Guest). */
+struct vmx_state {
+	struct PageInfo *vmcs;        /* the VMCS region */
+	struct PageInfo *msr_bitmap;  /* MSR accesses that exit */
+	int vmcs_cpu;                 /* CPU where the VMCS is active, or -1 */
+	bool launched;                /* VMLAUNCH done since the last VMCLEAR */
+	bool vmcs_initialized;        /* controls and first guest state written */
+	bool intr_window;             /* interrupt-window exiting is on */
+	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
+};
 #endif
 
 #endif /* !JOS_VMM_VMX_H */
