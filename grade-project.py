@@ -9,9 +9,9 @@ import re
 import shutil
 import sys
 
-from gradelib import (FS_IMG, GRADEDIR, KERNEL_IMG, boot, fail, gdb_port,
-                      main, make_target, port_in_use, run_gdb, run_make, test,
-                      wait_listening)
+from gradelib import (DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
+                      current_test, fail, gdb_port, main, make_target,
+                      port_in_use, run_gdb, run_make, test, wait_listening)
 
 # What a good boot prints (banner, self-checks), in any order; a panic fails the test at once.
 SELF_CHECKS = [
@@ -728,11 +728,15 @@ def fs_durability():
     shell_cmd(r, "cat /durable", r"(?m)^durable 31337\r?$")
 
 
-# ---- VMM on VT-x (Bochs, corei7_skylake_x: VMX with EPT) --------------------
+# ---- The VMM on both vendors --------------------------------------------------
 #
 # `vmm` in the host shell (user/vmm.c) builds a guest from /vmm/boot and
 # /vmm/kernel (the tree built with VMM_GUEST) and waits for it. These tests
 # type into the shell of the default boot, so the host keeps running.
+# Each is registered (vmm_test) under its plain name for VT-x (Bochs,
+# corei7_skylake_x: VMX with EPT), with -svm for AMD-V under QEMU's TCG
+# (-cpu max: SVM with NPT, no NRIP save) and, for some, with -ryzen for
+# AMD-V under Bochs (cpu model ryzen: SVM with NPT and NRIP save).
 
 TEST_EPT_IMG = os.path.join("obj", "test-ept", "kern", "kernel.img")
 GUEST_STOPPED = [r"vmm: guest [0-9a-f]{8} stopped"]
@@ -740,14 +744,61 @@ VMM_FREE = (r"vmm: guest ([0-9a-f]{8}) exited; free pages: (\d+) before, "
             r"(\d+) after")
 
 
-@test("ept-selftest", emulator="bochs", timeout=300)
+def vendor():
+    """'vmx', 'svm' (QEMU) or 'ryzen' (Bochs), from the test's name."""
+    name = current_test().name
+    if name.endswith("-ryzen"):
+        return "ryzen"
+    if name.endswith("-svm"):
+        return "svm"
+    return "vmx"
+
+
+def vboot(program=None, **kw):
+    """boot() on the current test's vendor (Bochs' ryzen model for -ryzen)."""
+    if vendor() == "ryzen":
+        kw.setdefault("cpu_model", "ryzen")
+    return boot(program, **kw)
+
+
+def hidden_line():
+    """What the guest kernel prints once its CPUID check passed."""
+    return "%s extension hidden from guest" % (
+        "VMX" if vendor() == "vmx" else "SVM")
+
+
+def cpu_on_line(cpu):
+    """What the host prints the first time CPU runs a guest."""
+    return ("VMXON on CPU %d" if vendor() == "vmx" else "SVM on CPU %d") % cpu
+
+
+def vmm_test(name, cpus=DEFAULT_CPUS, bochs_timeout=400,
+             qemu_timeout=120, ryzen=False):
+    """Register the decorated function as NAME (VT-x under Bochs) and
+    NAME-svm (AMD-V under QEMU); with ryzen=True also as NAME-ryzen."""
+    def register(func):
+        test(name, emulator="bochs", cpus=cpus, timeout=bochs_timeout)(func)
+        test(name + "-svm", emulator="qemu", cpus=cpus,
+             timeout=qemu_timeout)(func)
+        if ryzen:
+            test(name + "-ryzen", emulator="bochs", cpus=cpus,
+                 timeout=bochs_timeout)(func)
+        return func
+    return register
+
+
+@vmm_test("ept-selftest", bochs_timeout=300, qemu_timeout=60)
 def ept_selftest():
-    """The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot:
-    sys_ept_map's checks, ept_lookup_gpa, ept_map_hva2gpa with and without
-    overwrite, the checked guest-address helper, and no page leaked."""
+    """The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot
+    with this vendor's entry format (EPT on VT-x, NPT on AMD-V):
+    sys_ept_map's checks, ept_lookup_gpa, ept_map_hva2gpa with and
+    without overwrite, the checked guest-address helper, and no page
+    leaked."""
     make_target("test-ept-img", restore=False)
-    r = boot(disks=[TEST_EPT_IMG])
-    r.match(r"(?m)^Cheers! sys_ept_map seems to work correctly",
+    r = vboot(disks=[TEST_EPT_IMG])
+    r.match(r"test_ept_map: %s entries" % ("ept" if vendor() == "vmx"
+                                           else "npt"),
+            r"(?m)^Cheers! sys_ept_map seems to work correctly",
             no=PANIC + [r"test_ept_map: FAILED"])
 
 
@@ -766,34 +817,35 @@ def vmm_session(r, command="vmm"):
     return int(m.group(2)), int(m.group(3))
 
 
-@test("vmm-guest", emulator="bochs", timeout=400)
+@vmm_test("vmm-guest", ryzen=True)
 def vmm_guest():
-    """`vmm hello` boots the guest JOS with just `hello` to run: VMXON once
-    per CPU, the guest's memory map from MBMAP, CPUID without VMX, the
-    program, a clean exit; then the host prompt returns. A second run (the file cache now warm) ends with
-    exactly as many free pages as it started with."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-guest")])
+    """`vmm hello` boots the guest JOS with just `hello` to run: VMXON (or
+    SVM on) once per CPU, the guest's memory map from MBMAP, CPUID without
+    VMX and SVM, the program, a clean exit; then the host prompt returns.
+    A second run (the file cache now warm) ends with exactly as many free
+    pages as it started with."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-guest")])
     shell(r)
     vmm_session(r, "vmm hello")
     first = r.text
-    for p in (r"(?m)^VMXON on CPU 0", r"guest: \d+ MiB of memory",
-              r"VMX extension hidden from guest", r"hello, world",
+    for p in (r"(?m)^%s" % cpu_on_line(0), r"guest: \d+ MiB of memory",
+              hidden_line(), r"hello, world",
               r"vmm: guest [0-9a-f]{8} exited with status 0"):
         if not re.search(p, first):
             fail("the guest run did not print %r" % p)
     before, after = vmm_session(r, "vmm hello")
-    if r.text.count("VMXON on CPU 0") != 1:
-        fail("VMXON was printed more than once for CPU 0")
+    if r.text.count(cpu_on_line(0)) != 1:
+        fail("%r was printed more than once" % cpu_on_line(0))
     if before != after:
         fail("a guest run leaked: %d free pages before, %d after"
              % (before, after))
 
 
-@test("vmm-stress", emulator="bochs", timeout=400)
+@vmm_test("vmm-stress")
 def vmm_stress():
-    """A guest program makes 10,000 CPUID and 10,000 VMCALL exits and
+    """A guest program makes 10,000 CPUID and 10,000 hypercall exits and
     checks every result."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-stress")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-stress")])
     shell(r)
     vmm_session(r, "vmm vmstress")
     if not re.search(r"vmstress: all 20000 exits checked", r.text) or \
@@ -801,49 +853,58 @@ def vmm_stress():
         fail("vmstress did not check all its exits")
 
 
-@test("vmm-smp", emulator="bochs", cpus=2, timeout=400)
+@vmm_test("vmm-smp", cpus=2)
 def vmm_smp():
-    """The guest on a 2-CPU host: each CPU enters VMX operation the first
-    time it runs the guest; the VMCS follows the guest between CPUs."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-smp")])
+    """The guest on a 2-CPU host: each CPU turns VMX/SVM on the first time
+    it runs the guest; the guest's state follows it between CPUs."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-smp")])
     shell(r)
     vmm_session(r, "vmm vmstress")
     if not re.search(r"vmstress: all 20000 exits checked", r.text):
         fail("vmstress did not check all its exits")
 
 
-@test("vmm-badcalls", emulator="bochs", timeout=300)
+@vmm_test("vmm-badcalls", bochs_timeout=300, qemu_timeout=60, ryzen=True)
 def vmm_badcalls():
     """Bad sys_env_mkguest and sys_ept_map calls from a user program get
     errors and change no reference count; the guest it made is destroyed
     and the kernel gets every page back."""
-    r = boot("vmmbad")
+    r = vboot("vmmbad")
     r.match(r"vmmbad: all \d+ checks passed", FREE_AFTER,
-            no=PANIC + [r"vmmbad: FAIL"])
+            no=PANIC + [r"vmmbad: FAIL", r"vmmbad: no VMX"])
     check_free_pages(r)
 
 
-@test("vmm-badcalls-novmx", emulator="qemu", timeout=60)
-def vmm_badcalls_novmx():
-    """Without VMX every guest call fails with -E_NO_VMX, and sys_ept_map
-    to a non-guest or bad env fails; nothing leaks."""
-    r = boot("vmmbad")
+# QEMU's -cpu max without SVM: an AMD CPU with no hardware virtualization.
+NO_VIRT_CPU = "max,-svm"
+
+
+@test("vmm-badcalls-novirt", emulator="qemu", timeout=60)
+def vmm_badcalls_novirt():
+    """Without VT-x or AMD-V every guest call fails with -E_NO_VMX, and
+    sys_ept_map to a non-guest or bad env fails; nothing leaks."""
+    r = boot("vmmbad", cpu=NO_VIRT_CPU)
     r.match(r"vmmbad: no VMX", r"vmmbad: all \d+ checks passed", FREE_AFTER,
             no=PANIC + [r"vmmbad: FAIL"])
     check_free_pages(r)
 
 
-@test("vmm-novmx", emulator="qemu", timeout=90)
-def vmm_novmx():
-    """Under QEMU's TCG there is no VMX: vmm says so and the host goes on."""
-    r = boot(disks=[KERNEL_IMG, fs_image_copy("vmm-novmx")])
+@test("vmm-novirt", emulator="qemu", timeout=90)
+def vmm_novirt():
+    """On a CPU with neither VT-x nor AMD-V, vmm says what it looked for,
+    what is missing and where guests run; the host goes on."""
+    r = boot(disks=[KERNEL_IMG, fs_image_copy("vmm-novirt")],
+             cpu=NO_VIRT_CPU)
     shell(r)
     shell_cmd(r, "vmm",
-              r"vmm: sys_env_mkguest: VMX is not supported by this CPU")
+              r"svm: CPUID 8000_0001h:ECX.SVM is clear",
+              r"vmm: no guest can run on this CPU: a guest needs VT-x",
+              r"vmm: sys_env_mkguest: no VT-x or AMD-V on this CPU",
+              r"vmm: guests run under make qemu-nox .* make bochs-nox")
     shell_cmd(r, "echo still alive", r"(?m)^still alive\r?$")
 
 
-# ---- JOS on JOS (issue 6): the guest's shell, disk, console and timer ---------
+# ---- JOS on JOS: the guest's shell, disk, console and timer ------------------
 
 GUEST_PROMPT = r"vm\$ "
 GUEST_MOTD = r"This is the guest JOS, running inside JOS\."
@@ -853,7 +914,7 @@ HOST_PROMPT = r"(?m)^\$ "
 def guest_boot(r, command="vmm"):
     """Type COMMAND at the host shell and wait for the guest's prompt."""
     r.send(command)
-    r.expect(r"VMX extension hidden from guest")
+    r.expect(hidden_line())
     r.expect(GUEST_MOTD)
     r.expect(GUEST_PROMPT)
 
@@ -898,14 +959,14 @@ def guest_problems(r):
             fail("unexpected: %s" % r._line_at(hit.start()))
 
 
-@test("jos-on-jos", emulator="bochs", timeout=600)
+@vmm_test("jos-on-jos", bochs_timeout=600, qemu_timeout=180, ryzen=True)
 def jos_on_jos():
     """The guest JOS boots to `vm$ ` from its own disk (/vmm/fs.img in the
     host file system): ls, cat, a redirection, a pipeline and forktree run
     inside it; `halt` returns to the host shell; a second guest sees the
     file the first wrote, and ends with as many free host pages as it
     started with."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-on-jos")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-on-jos")])
     shell(r)
     guest_boot(r)
     guest_cmd(r, "ls /", r"(?m)^motd\r?$")
@@ -929,19 +990,19 @@ def jos_on_jos():
              % (before, after))
 
 
-@test("jos-on-jos-persist", emulator="bochs", timeout=600)
+@vmm_test("jos-on-jos-persist", bochs_timeout=600, qemu_timeout=180)
 def jos_on_jos_persist():
     """A file written in the guest survives the guest and, after a host
     sync, a host reboot on the same disk."""
     disk = fs_image_copy("jos-on-jos-persist")
-    r = boot(input=True, disks=[KERNEL_IMG, disk])
+    r = vboot(input=True, disks=[KERNEL_IMG, disk])
     shell(r)
     guest_boot(r)
     guest_cmd(r, "echo persist 4711 > /p; sync")
     guest_halt(r)
     shell_cmd(r, "sync")
     r.kill()
-    r = boot(input=True, disks=[KERNEL_IMG, disk], label="reboot")
+    r = vboot(input=True, disks=[KERNEL_IMG, disk], label="reboot")
     shell(r)
     guest_boot(r)
     guest_cmd(r, "cat /p", r"(?m)^persist 4711\r?$")
@@ -949,11 +1010,11 @@ def jos_on_jos_persist():
     guest_problems(r)
 
 
-@test("jos-on-jos-spin", emulator="bochs", timeout=400)
+@vmm_test("jos-on-jos-spin")
 def jos_on_jos_spin():
     """The guest is preemptive: spin's parent runs and kills its spinning
     child (the VMM injects timer interrupts)."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-spin")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-spin")])
     shell(r)
     guest_boot(r)
     guest_cmd(r, "spin", r"I am the child.  Spinning",
@@ -962,11 +1023,11 @@ def jos_on_jos_spin():
     guest_problems(r)
 
 
-@test("jos-on-jos-beside", emulator="bochs", cpus=2, timeout=400)
+@vmm_test("jos-on-jos-beside", cpus=2)
 def jos_on_jos_beside():
     """A host command completes while a guest spins (2 CPUs): host timer
     interrupts leave the guest and the host scheduler runs the shell."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
     shell(r)
     r.send("vmm busy 1500 &")
     r.expect(r"busy: spinning")
@@ -979,11 +1040,11 @@ def jos_on_jos_beside():
     guest_problems(r)
 
 
-@test("jos-on-jos-escape", emulator="bochs", timeout=400)
+@vmm_test("jos-on-jos-escape")
 def jos_on_jos_escape():
     """Ctrl-] on the host console ends the guest; vmm returns and can run
     again at once."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-escape")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-escape")])
     shell(r)
     guest_boot(r)
     r.send("\x1d", newline="")
@@ -994,12 +1055,12 @@ def jos_on_jos_escape():
     guest_halt(r)
 
 
-@test("jos-on-jos-badcalls", emulator="bochs", timeout=400)
+@vmm_test("jos-on-jos-badcalls", ryzen=True)
 def jos_on_jos_badcalls():
     """A guest program's bad hypercalls (unknown numbers, addresses outside
     guest memory, unaligned, huge, bad permissions) get errors; the guest
     and the host go on."""
-    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-badcalls")])
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-badcalls")])
     shell(r)
     guest_boot(r)
     guest_cmd(r, "vmcallbad", r"vmcallbad: all \d+ checks passed")
@@ -1007,6 +1068,28 @@ def jos_on_jos_badcalls():
         fail("vmcallbad reported a failure")
     guest_halt(r)
     shell_cmd(r, "echo host still fine", r"(?m)^host still fine\r?$")
+    guest_problems(r)
+
+
+@test("qemu-nox-vmm", emulator="qemu", timeout=180)
+def qemu_nox_vmm():
+    """The headline workflow: `make qemu-nox`, then `vmm`, and a person
+    types into JOS inside JOS (AMD-V under TCG). A second `vmm` sees the
+    file the first guest wrote. -snapshot keeps the build's fs.img."""
+    r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
+    shell(r)
+    r.send("vmm")
+    r.expect(r"SVM on CPU 0")
+    r.expect(r"SVM extension hidden from guest")
+    r.expect(GUEST_PROMPT)
+    guest_cmd(r, "ls /", r"(?m)^motd\r?$")
+    guest_cmd(r, "cat /motd", GUEST_MOTD)
+    guest_cmd(r, "echo hi > /f; cat /f", r"(?m)^hi\r?$")
+    guest_halt(r)
+    r.send("vmm")
+    r.expect(GUEST_PROMPT)
+    guest_cmd(r, "cat /f", r"(?m)^hi\r?$")
+    guest_halt(r)
     guest_problems(r)
 
 

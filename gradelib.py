@@ -669,10 +669,12 @@ _QEMU_LOG_KEEP = re.compile(r"Triple fault|check_exception|CPU Reset|"
 
 
 def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
-             stopped=False, label=None):
+             stopped=False, label=None, cpu="max", input=True):
     """Boot QEMU (TCG, -cpu max: AMD-V with NPT) headless, its serial
     console on a pipe (typed input works).  EXTRA are more QEMU options.
-    gdb_port opens the gdb stub; stopped=True waits for gdb (-S)."""
+    gdb_port opens the gdb stub; stopped=True waits for gdb (-S); cpu is
+    the -cpu model (e.g. "max,-svm": no hardware virtualization).  input
+    is accepted for boot()'s sake: QEMU's console always takes input."""
     ctx = _context()
     t = ctx.test
     qemu = os.environ.get("QEMU") or make_var("qemu") or "qemu-system-x86_64"
@@ -680,7 +682,7 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
     qlog = os.path.splitext(log)[0] + ".qemu"
     argv = [qemu, "-nographic", "-serial", "mon:stdio",
             "-smp", str(cpus or t.cpus), "-m", str(mem or t.mem),
-            "-no-reboot", "-cpu", "max",
+            "-no-reboot", "-cpu", cpu,
             "-d", "guest_errors,cpu_reset", "-D", qlog]
     for i, d in enumerate(_disks(disks)):
         argv += ["-drive", "file=%s,index=%d,media=disk,format=raw" % (d, i)]

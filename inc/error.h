@@ -26,8 +26,8 @@ enum {
 	E_NOT_SUPP,    /* Operation not supported */
 
 	/* Virtualization */
-	E_NO_VMX, /* The CPU does not offer VMX (or SVM) */
-	E_NO_EPT, /* The CPU offers VMX but no EPT (or SVM but no NPT) */
+	E_NO_VMX, /* The CPU offers neither VT-x (VMX) nor AMD-V (SVM) */
+	E_NO_EPT, /* VMX without EPT, or SVM without NPT */
 
 	MAXERROR
 };

@@ -32,8 +32,8 @@ static const char *const error_name[MAXERROR] = {
 	[E_FILE_EXISTS] = "file already exists",
 	[E_NOT_EXEC] = "file is not a valid executable",
 	[E_NOT_SUPP] = "operation not supported",
-	[E_NO_VMX] = "VMX is not supported by this CPU",
-	[E_NO_EPT] = "EPT is not supported by this CPU",
+	[E_NO_VMX] = "no VT-x or AMD-V on this CPU",
+	[E_NO_EPT] = "no nested paging (EPT or NPT) on this CPU",
 };
 
 /* What sits between the '%' and the verb of one conversion. */

@@ -350,6 +350,9 @@ void umain(int argc, char **argv)
 	before = sys_page_free_count();
 	if ((guest = sys_env_mkguest(gphysz, GUEST_BOOT_PA)) < 0) {
 		complain(guest, "sys_env_mkguest");
+		if (guest == -E_NO_VMX || guest == -E_NO_EPT)
+			printf("vmm: guests run under make qemu-nox (QEMU: "
+			       "AMD-V) and make bochs-nox (Bochs: VT-x)\n");
 		exit();
 	}
 	/* One file open at a time: each helper closes its own. */

@@ -22,6 +22,7 @@
 #include <kern/env.h>
 #include <kern/pmap.h>
 #include <vmm/ept.h>
+#include <vmm/vmm.h>
 
 #ifdef TEST_EPT_MAP
 
@@ -125,7 +126,7 @@ static bool setup(struct fixture *f)
 		return false;
 	f->g = f->guest->env_guest;
 	CHECK(f->g && f->g->ept_root && f->g->gphysz == TEST_GPHYSZ &&
-	      f->g->vmcs_cpu == -1 && f->g->last_cpu == -1 &&
+	      f->g->last_cpu == -1 &&
 	      page2kva(f->g->self) == f->g,
 	      "ept_guest_init left a wrong struct Guest");
 	r = ept_guest_init(f->guest, TEST_GPHYSZ);
@@ -462,6 +463,9 @@ void test_ept_map(void)
 	struct fixture f;
 
 	cprintf("test_ept_map: starting\n");
+	/* vmm_init() chose the format of this CPU's vendor. */
+	cprintf("test_ept_map: %s entries (%s)\n", nested_fmt->walk.name,
+		vmm_ops->name);
 	nchecks = nfailed = 0;
 	if (setup(&f)) {
 		curenv = f.src;

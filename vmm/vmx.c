@@ -506,7 +506,9 @@ void vmx_guest_leave(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 
-	if (!g || g->vmx.vmcs_cpu < 0)
+	/* No VMCS (a guest that never got one, as in the EPT self-test),
+	 * or not active anywhere. */
+	if (!g || !g->vmx.vmcs || g->vmx.vmcs_cpu < 0)
 		return;
 	if (g->vmx.vmcs_cpu != cpunum()) {
 		warn("vmx: guest %08x's VMCS is active on CPU %d, not %d",
