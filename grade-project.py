@@ -1077,6 +1077,7 @@ def qemu_nox_vmm():
     types into JOS inside JOS (AMD-V under TCG). A second `vmm` sees the
     file the first guest wrote. -snapshot keeps the build's fs.img."""
     r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
+    r.expect(r"\*\*\* QEMU accelerator: (TCG|KVM)")
     shell(r)
     r.send("vmm")
     r.expect(r"SVM on CPU 0")

@@ -133,7 +133,7 @@ static int svm_detect(void)
 	uint32_t max_ext, eax, ebx, ecx, edx;
 	uint64_t vm_cr;
 
-	cpuid(CPUID_EXT_FEATURES & ~0xFFU, 0, &max_ext, NULL, NULL, NULL);
+	cpuid(CPUID_EXT_MAX, 0, &max_ext, NULL, NULL, NULL);
 	cpuid(CPUID_EXT_FEATURES, 0, NULL, NULL, &ecx, NULL);
 	if (max_ext < CPUID_SVM_FEATURES || !(ecx & CPUIDX_ECX_SVM)) {
 		cprintf("svm: CPUID 8000_0001h:ECX.SVM is clear: this AMD CPU "

@@ -9,6 +9,7 @@
 #define JOS_VMM_SVM_H
 
 /* ---- Detection (APM 15.4, 15.30) ---------------------------------------- */
+#define CPUID_EXT_MAX 0x80000000         /* EAX: the highest extended leaf */
 #define CPUID_EXT_FEATURES 0x80000001
 #define CPUIDX_ECX_SVM (1U << 2)        /* CPUID Fn8000_0001 ECX[SVM] */
 #define CPUID_SVM_FEATURES 0x8000000A   /* EAX revision, EBX ASIDs, EDX */

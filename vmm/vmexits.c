@@ -73,9 +73,8 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 	 CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX)
 /* The guest has no local APIC. */
 #define CPUID1_EDX_APIC (1U << 9)
-/* CPUID.80000001H:ECX.SVM: no nested AMD-V either (APM Vol. 3, CPUID). */
-#define CPUID_EXT_FEATURES 0x80000001
-#define CPUIDX_ECX_SVM (1U << 2)
+/* No nested AMD-V either: CPUID.80000001H:ECX.SVM and the SVM feature
+ * leaf 8000000AH are hidden (vmm/svm.h names them). */
 /* The hypervisor leaf: highest hypervisor leaf, then 12 bytes of name. */
 #define CPUID_HYPERVISOR 0x40000000
 #define VMM_SIGNATURE "JOSinJOS-VMM"
@@ -93,6 +92,9 @@ enum vmexit_action vmexit_cpuid(struct Env *e)
 		break;
 	case CPUID_EXT_FEATURES:
 		ecx &= ~CPUIDX_ECX_SVM;
+		break;
+	case CPUID_SVM_FEATURES:
+		eax = ebx = ecx = edx = 0;
 		break;
 	case CPUID_HYPERVISOR:
 		static_assert(sizeof(VMM_SIGNATURE) == 13);
