@@ -342,12 +342,12 @@ def faultalloc():
 
 user_test("faultallocbad", *mem_check("deadbeef"),
           no=USER_PANIC + [r"fault deadbeef", r"still alive"])
-user_test("faultnostack", *mem_check("efffff[0-9a-f]{2}"),
+user_test("faultnostack", *mem_check("ef7fff[0-9a-f]{2}"),
           no=USER_PANIC + [r"still alive"])
-user_test("faultbadhandler", *mem_check("(deadbeef|efff[0-9a-f]{4})"),
+user_test("faultbadhandler", *mem_check("(deadbeef|ef7fef[0-9a-f]{2})"),
           no=USER_PANIC + [r"still alive"])
 user_test("faultevilhandler",
-          *mem_check("(ffffffff80100020|efff[0-9a-f]{4})"),
+          *mem_check("(ffffffff80100020|ef7fef[0-9a-f]{2})"),
           no=USER_PANIC + [r"still alive"])
 
 
