@@ -258,7 +258,9 @@ user_test("evilhello", *mem_check("ffffffff80100000"),
           no=USER_PANIC + [r"still alive"])
 
 # Exceptions in user mode destroy the env (with the trap frame printed).
-user_test("divzero", *user_fault(None, 0) + [r"trap 0x00000000 Divide error"],
+user_test("divzero", *user_fault(None, 0) +
+          [r"  trap 0x00000000 Divide error\n", r"  rip  0x008[0-9a-f]{5}\n",
+           r"  ss   0x----0023\n"],
           no=USER_PANIC + [r"1/0 is"])
 user_test("softint", *user_fault(None, 13) +
           [r"trap 0x0000000d General Protection"],
@@ -286,7 +288,7 @@ def breakpoint():
     frame; `continue` resumes the env, which then exits normally."""
     r = run_user("breakpoint", r"TRAP frame at 0x[0-9a-f]+ from CPU \d+",
                  r"  trap 0x00000003 Breakpoint",
-                 r"  rip  0x0000000000800[0-9a-f]{3}\n",
+                 r"  rip  0x00800[0-9a-f]{3}\n",
                  r"  cs   0x----001b", no=USER_PANIC + [FREE_AFTER],
                  leak_check=False)
     in_order(r, r"\[00000000\] new env 00001000",
