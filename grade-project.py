@@ -542,6 +542,10 @@ def stresssched_bochs():
 # rest is done, so there is no leak check: the system ends in the monitor
 # with one env still there.
 
+# The FS server's last start-up line (fs/check.c): it prints no more.
+FS_READY = r"file rewrite is good\n"
+
+
 def fs_image_copy(name):
     """A private copy of the pristine obj/fs/fs.img, for a test that
     changes the disk (other tests must keep seeing the original)."""
@@ -708,9 +712,10 @@ def fs_testshell():
 
 @test("fs-testkbd", emulator="qemu", timeout=60)
 def fs_testkbd():
-    """Console input through the console device."""
+    """Console input through the console device. The typing waits for the
+    FS server's last start-up line: its lines would split the echo."""
     r = boot("fs+testkbd")
-    r.expect(r"Type a line: ")
+    r.match(FS_READY, r"Type a line: ")
     r.send("typed into testkbd")
     r.expect(r"typed into testkbd\r?\n(.*\n)?typed into testkbd")
     r.expect(r"Type a line: ")
