@@ -635,10 +635,11 @@ def fs_primespipe():
 @test("fs-writemotd", emulator="qemu", timeout=60)
 def fs_writemotd():
     disk = fs_image_copy("writemotd")
-    r = run_fs("writemotd", r"NEW MOTD\n===\nThis is /newmotd",
+    r = run_fs("writemotd",
+               r"NEW MOTD\n===\nThis is the NEW message of the day!\n\n===",
                disks=[KERNEL_IMG, disk])
     in_order(r, r"OLD MOTD\n===\nThis is /motd,", r"NEW MOTD",
-             r"This is /newmotd, the NEW message")
+             r"This is the NEW message of the day!")
 
 
 @test("fs-icode", emulator="qemu", timeout=60)
