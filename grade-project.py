@@ -907,6 +907,20 @@ def fs_selfcheck_leftover():
              % (out.returncode, listing))
 
 
+@test("fs-selfcheck-full", emulator="qemu", timeout=60)
+def fs_selfcheck_full():
+    """On a disk with too few free blocks for them, the self-checks step
+    aside and the server still serves."""
+    disk = os.path.join(GRADEDIR, "full.fs.img")
+    os.makedirs(GRADEDIR, exist_ok=True)
+    subprocess.run([FSFORMAT, disk, "8", "/motd=fs/motd"], check=True,
+                   stdin=subprocess.DEVNULL)
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk])
+    r.match(r"FS self-check skipped: 3 free blocks",
+            r"icode: read /motd\nThis is /motd, the message of the day\.",
+            PROMPT, no=PANIC + [r"block cache is good"])
+
+
 NEWMOTD = b"This is the NEW message of the day!\n\n"
 
 
