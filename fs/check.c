@@ -75,12 +75,6 @@ static void raw_write(uint32_t blockno, const void *src)
 		panic("FS self-check: writing block %08x: %e", blockno, r);
 }
 
-/* The block whose cached page holds va. */
-static uint32_t blockno_of(const void *va)
-{
-	return ((uintptr_t)va - DISKMAP) / BLKSIZE;
-}
-
 /* alloc_block_watch while the checks run. A block seen before keeps the
  * contents saved then: those are the ones it had before the checks. */
 static void watch_block(uint32_t blockno)
@@ -144,14 +138,8 @@ static bool free_on_disk(uint32_t blockno)
 /* f's directory entry as the disk holds it (in rawbuf). */
 static const struct File *entry_on_disk(const struct File *f)
 {
-	raw_read(blockno_of(f), rawbuf);
+	raw_read(va2blockno(f, "fs_check"), rawbuf);
 	return (const struct File *)(rawbuf + PGOFF(f));
-}
-
-static bool is_data_block(int b)
-{
-	return b >= (int)(BITMAP_BLOCKNO + NBITMAPBLOCKS(super->s_nblocks)) &&
-	       b < (int)super->s_nblocks;
 }
 
 static bool all_zero(const char *p, size_t n)
@@ -165,7 +153,7 @@ static bool all_zero(const char *p, size_t n)
 static void evict(void *blk)
 {
 	CHECK(va_is_mapped(blk) && !va_is_dirty(blk));
-	bc_discard(blockno_of(blk));
+	bc_discard(va2blockno(blk, "fs_check"));
 	CHECK(!va_is_mapped(blk));
 }
 
@@ -214,7 +202,7 @@ static void check_alloc_block(void)
 	int a, b;
 
 	CHECK((a = alloc_block()) > 0 && (b = alloc_block()) > 0);
-	CHECK(a != b && is_data_block(a) && is_data_block(b));
+	CHECK(a != b && blockno_ok(a) && blockno_ok(b));
 	CHECK(!block_is_free(a) && !block_is_free(b));
 	CHECK(count_free() == nfree - 2);
 	CHECK(all_zero(diskaddr(a), BLKSIZE) && all_zero(diskaddr(b), BLKSIZE));

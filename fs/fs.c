@@ -37,7 +37,7 @@ static uint32_t first_data_block(void)
 }
 
 /* Can b be a file's block (as opposed to garbage on a corrupt disk)? */
-static bool blockno_ok(uint32_t b)
+bool blockno_ok(uint32_t b)
 {
 	return b >= first_data_block() && b < super->s_nblocks;
 }

@@ -92,6 +92,7 @@ static inline int disk_sync(void)
 
 /* bc.c */
 void *diskaddr(uint32_t blockno);
+uint32_t va2blockno(const void *va, const char *who);
 bool va_is_mapped(void *va);
 bool va_is_dirty(void *va);
 void flush_block(void *addr);
@@ -105,6 +106,7 @@ extern struct Super *super;
 extern uint32_t *bitmap;
 extern void (*alloc_block_watch)(uint32_t blockno);
 void fs_init(void);
+bool blockno_ok(uint32_t b);
 bool block_is_free(uint32_t blockno);
 int alloc_block(void);
 void free_block(uint32_t blockno);
