@@ -685,7 +685,14 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
             "-no-reboot", "-cpu", cpu,
             "-d", "guest_errors,cpu_reset", "-D", qlog]
     for i, d in enumerate(_disks(disks)):
-        argv += ["-drive", "file=%s,index=%d,media=disk,format=raw" % (d, i)]
+        drive = "file=%s,index=%d,media=disk,format=raw" % (d, i)
+        # The build's fs.img stays as built: the FS server writes to its
+        # disk at every start (its self-checks, fs/check.c), and a test
+        # that kills QEMU then would leave the writes for later tests to
+        # see. A test whose writes must last boots a copy (fs_image_copy).
+        if os.path.abspath(d) == os.path.abspath(FS_IMG):
+            drive += ",snapshot=on"
+        argv += ["-drive", drive]
     if gdb_port:
         argv += ["-gdb", "tcp::%d" % gdb_port]
     if stopped:

@@ -62,7 +62,7 @@ bool va_is_dirty(void *va)
 }
 
 /* The block whose page holds va, which must lie in the disk map. */
-static uint32_t va2blockno(void *va, const char *who)
+uint32_t va2blockno(const void *va, const char *who)
 {
 	uintptr_t v = (uintptr_t)va;
 

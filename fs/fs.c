@@ -26,6 +26,10 @@ uint32_t *bitmap;
 /* Where alloc_block starts looking: just past the last block it gave. */
 static uint32_t alloc_hint;
 
+/* When set, told of each block alloc_block hands out, before anything can
+ * write the block: the self-checks (check.c) save its old contents. */
+void (*alloc_block_watch)(uint32_t blockno);
+
 /* The first block that may hold file data. */
 static uint32_t first_data_block(void)
 {
@@ -33,7 +37,7 @@ static uint32_t first_data_block(void)
 }
 
 /* Can b be a file's block (as opposed to garbage on a corrupt disk)? */
-static bool blockno_ok(uint32_t b)
+bool blockno_ok(uint32_t b)
 {
 	return b >= first_data_block() && b < super->s_nblocks;
 }
@@ -79,6 +83,8 @@ int alloc_block(void)
 			continue;
 		bitmap[b / WORDBITS] &= ~(1U << (b % WORDBITS));
 		alloc_hint = b + 1;
+		if (alloc_block_watch)
+			alloc_block_watch(b);
 		bc_map_zero(b);
 		return b;
 	}

@@ -92,6 +92,7 @@ static inline int disk_sync(void)
 
 /* bc.c */
 void *diskaddr(uint32_t blockno);
+uint32_t va2blockno(const void *va, const char *who);
 bool va_is_mapped(void *va);
 bool va_is_dirty(void *va);
 void flush_block(void *addr);
@@ -103,7 +104,9 @@ void bc_set_pinned(uint32_t nblocks);
 /* fs.c */
 extern struct Super *super;
 extern uint32_t *bitmap;
+extern void (*alloc_block_watch)(uint32_t blockno);
 void fs_init(void);
+bool blockno_ok(uint32_t b);
 bool block_is_free(uint32_t blockno);
 int alloc_block(void);
 void free_block(uint32_t blockno);
@@ -123,5 +126,11 @@ int file_set_size(struct File *f, off_t newsize);
 void file_flush(struct File *f);
 int file_remove(const char *path);
 void fs_sync(void);
+
+/* check.c: the start-up self-checks. FS_CHECK_PATH is reserved for
+ * their scratch file: one found there at start-up (a crash interrupted
+ * the checks) is removed. */
+#define FS_CHECK_PATH "/.fs-selfcheck"
+void fs_check(void);
 
 #endif /* !JOS_FS_FS_H */

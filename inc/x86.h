@@ -267,4 +267,11 @@ X86_INLINE void pause(void)
 	asm volatile("pause");
 }
 
+/* A breakpoint trap (#BP): from user mode it enters the kernel monitor,
+ * whose `continue` resumes after it. Classic JOS programs call this. */
+X86_INLINE void breakpoint(void)
+{
+	asm volatile("int3");
+}
+
 #endif /* !JOS_INC_X86_H */

@@ -94,23 +94,29 @@ void trap_init_percpu(void)
 	lidt(&idt_pd);
 }
 
+/*
+ * The trap-frame dump keeps the classic JOS format, which programs' graders
+ * match (../shared/jos-api.md): each value in at least 8 hex digits (more
+ * only when it needs them, as a kernel address does), segment selectors
+ * as 0x----%04x.
+ */
 void print_regs(struct PushRegs *regs)
 {
-	cprintf("  r15  0x%016lx\n", regs->reg_r15);
-	cprintf("  r14  0x%016lx\n", regs->reg_r14);
-	cprintf("  r13  0x%016lx\n", regs->reg_r13);
-	cprintf("  r12  0x%016lx\n", regs->reg_r12);
-	cprintf("  r11  0x%016lx\n", regs->reg_r11);
-	cprintf("  r10  0x%016lx\n", regs->reg_r10);
-	cprintf("  r9   0x%016lx\n", regs->reg_r9);
-	cprintf("  r8   0x%016lx\n", regs->reg_r8);
-	cprintf("  rsi  0x%016lx\n", regs->reg_rsi);
-	cprintf("  rdi  0x%016lx\n", regs->reg_rdi);
-	cprintf("  rbp  0x%016lx\n", regs->reg_rbp);
-	cprintf("  rdx  0x%016lx\n", regs->reg_rdx);
-	cprintf("  rcx  0x%016lx\n", regs->reg_rcx);
-	cprintf("  rbx  0x%016lx\n", regs->reg_rbx);
-	cprintf("  rax  0x%016lx\n", regs->reg_rax);
+	cprintf("  r15  0x%08lx\n", regs->reg_r15);
+	cprintf("  r14  0x%08lx\n", regs->reg_r14);
+	cprintf("  r13  0x%08lx\n", regs->reg_r13);
+	cprintf("  r12  0x%08lx\n", regs->reg_r12);
+	cprintf("  r11  0x%08lx\n", regs->reg_r11);
+	cprintf("  r10  0x%08lx\n", regs->reg_r10);
+	cprintf("  r9   0x%08lx\n", regs->reg_r9);
+	cprintf("  r8   0x%08lx\n", regs->reg_r8);
+	cprintf("  rsi  0x%08lx\n", regs->reg_rsi);
+	cprintf("  rdi  0x%08lx\n", regs->reg_rdi);
+	cprintf("  rbp  0x%08lx\n", regs->reg_rbp);
+	cprintf("  rdx  0x%08lx\n", regs->reg_rdx);
+	cprintf("  rcx  0x%08lx\n", regs->reg_rcx);
+	cprintf("  rbx  0x%08lx\n", regs->reg_rbx);
+	cprintf("  rax  0x%08lx\n", regs->reg_rax);
 }
 
 void print_trapframe(struct Trapframe *tf)
@@ -121,7 +127,7 @@ void print_trapframe(struct Trapframe *tf)
 	cprintf("  ds   0x----%04x\n", tf->tf_ds);
 	cprintf("  trap 0x%08lx %s\n", tf->tf_trapno, trapname(tf->tf_trapno));
 	if (tf->tf_trapno == T_PGFLT)
-		cprintf("  cr2  0x%016lx\n", rcr2());
+		cprintf("  cr2  0x%08lx\n", rcr2());
 	cprintf("  err  0x%08lx", tf->tf_err);
 	/* For page faults, decode the error code (SDM Vol. 3A 4.7). */
 	if (tf->tf_trapno == T_PGFLT)
@@ -130,10 +136,10 @@ void print_trapframe(struct Trapframe *tf)
 			tf->tf_err & FEC_PR ? "protection" : "not-present");
 	else
 		cprintf("\n");
-	cprintf("  rip  0x%016lx\n", tf->tf_rip);
+	cprintf("  rip  0x%08lx\n", tf->tf_rip);
 	cprintf("  cs   0x----%04x\n", tf->tf_cs);
-	cprintf("  flag 0x%08lx\n", tf->tf_eflags);
-	cprintf("  rsp  0x%016lx\n", tf->tf_rsp);
+	cprintf("  rflag 0x%08lx\n", tf->tf_eflags);
+	cprintf("  rsp  0x%08lx\n", tf->tf_rsp);
 	cprintf("  ss   0x----%04x\n", tf->tf_ss);
 }
 

@@ -10,6 +10,9 @@
  */
 #include <inc/lib.h>
 
+/* The descriptors and their data lie below the user stack. */
+static_assert(FILEDATA + MAXFD * FDDATASIZE <= USTACKTOP - PGSIZE);
+
 /* Every device a descriptor can belong to. */
 static struct Dev *const devtab[] = { &devfile, &devpipe, &devcons };
 

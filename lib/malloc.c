@@ -18,6 +18,8 @@ struct Block {
 };
 
 static_assert(sizeof(struct Block) == ALIGNMENT);
+/* The heap stays clear of the descriptor table (inc/memlayout.h). */
+static_assert(HEAP_END <= FDTABLE);
 
 static struct Block *freelist; /* sorted by address */
 static uintptr_t brk = HEAP_START;    /* end of the heap handed out */

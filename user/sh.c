@@ -8,7 +8,9 @@
  * by blanks, with "..." or '...' quoting (quotes may sit inside a word),
  * # starting a comment, and the operators
  *	< file	> file	a | b	a ; b	a &
- * -x prints each command, prefixed by "+ ", before running it.
+ * -x echoes each line it runs (every line but a comment), prefixed by
+ * "# ", on standard output, as the classic JOS shell does: scripts'
+ * expected outputs (fs/testshell.key) hold these lines.
  *
  * Each line runs in a child (forked), so that its redirections and pipes
  * never touch the shell's own descriptors; the shell waits for it. Inside
@@ -115,7 +117,6 @@ static void run_simple(int argc, const char **argv, const char *in,
 {
 	char prog[MAXPATHLEN];
 	envid_t child = -1;
-	int i;
 
 	if (argc == 0)
 		goto done;
@@ -123,12 +124,6 @@ static void run_simple(int argc, const char **argv, const char *in,
 	if ((in && redirect(in, O_RDONLY, 0) < 0) ||
 	    (out && redirect(out, O_WRONLY | O_CREAT | O_TRUNC, 1) < 0))
 		goto done;
-	if (trace) {
-		cprintf("+");
-		for (i = 0; i < argc; i++)
-			cprintf(" %s", argv[i]);
-		cprintf("\n");
-	}
 	/* A bare name is a program in /bin. */
 	if (strchr(argv[0], '/'))
 		strlcpy(prog, argv[0], sizeof(prog));
@@ -276,7 +271,11 @@ void umain(int argc, char **argv)
 		line = readline(interactive ? PROMPT : NULL);
 		if (line == NULL)
 			break;
-		if (line[0] == 0 || line[0] == '#')
+		if (line[0] == '#')
+			continue;
+		if (trace)
+			printf("# %s\n", line);
+		if (line[0] == 0)
 			continue;
 		if ((r = fork()) < 0) {
 			cprintf("sh: fork: %e\n", r);
