@@ -89,6 +89,7 @@
 #define CR4_OSFXSR 0x00000200
 #define CR4_OSXMMEXCPT 0x00000400
 #define CR4_VMXE 0x00002000
+#define CR4_OSXSAVE 0x00040000
 
 /* Extended Feature Enable Register (SDM Vol. 3A 2.2.1). */
 #define MSR_EFER 0xC0000080

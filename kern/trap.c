@@ -30,6 +30,7 @@
 #include <kern/console.h>
 #include <kern/lapic.h>
 #include <kern/time.h>
+#include <kern/attack.h>
 
 #define NIDT 256
 
@@ -289,11 +290,16 @@ void trap(struct Trapframe *tf)
 	/* The interrupted code may have had the direction flag set. */
 	asm volatile("cld" ::: "cc");
 
-	/* The VMM's interrupt window: the only trap() that returns. */
+	/* The VMM's interrupt window: a trap() that returns. */
 	if ((tf->tf_cs & 3) == 0 && thiscpu->cpu_irq_window) {
 		trap_in_irq_window(tf);
 		return;
 	}
+#ifdef VMM_GUEST
+	/* So do the exceptions of the hostile-guest harness's storms. */
+	if ((tf->tf_cs & 3) == 0 && attack_trap(tf))
+		return;
+#endif
 
 	/* After a panic, other CPUs stop here. */
 	if (panicstr)

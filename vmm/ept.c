@@ -38,6 +38,7 @@
 
 #include <kern/pmap.h>
 #include <vmm/ept.h>
+#include <vmm/xstate.h>
 
 /* With 4 levels, the EPT translates 48-bit guest-physical addresses
  * (SDM Vol. 3C 28.3.2). */
@@ -328,6 +329,8 @@ int ept_guest_init(struct Env *e, uint64_t gphysz)
 	g->gphysz = gphysz;
 	g->ept_root = page2kva(root);
 	g->last_cpu = -1;
+	g->inject_vector = g->inject_error = -1;
+	xstate_init(g);
 	e->env_guest = g;
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include <inc/memlayout.h>
 #include <vmm/vmx.h>
 #include <vmm/svm.h>
+#include <vmm/xstate.h>
 
 typedef uint64_t epte_t;
 
@@ -56,6 +57,19 @@ struct Guest {
 	struct GuestExit exit;
 	/* A virtual timer interrupt waits for the guest (inc/vmx.h). */
 	bool timer_pending;
+	/* An exception the next entry delivers (vmexit_inject_exception):
+	 * its vector or -1, and its error code or -1 for none. */
+	int inject_vector;
+	int inject_error;
+	/* The guest's task priority (CR8) where the hardware does not keep
+	 * a virtual one (VT-x without a TPR shadow). */
+	uint64_t vtpr;
+	/* Exits handled in a row without the scheduler getting a turn. */
+	uint64_t streak;
+	/* Registers switched by software (vmm/xstate.c) and the CPU that
+	 * holds them now, or -1. */
+	struct xstate xstate;
+	int xstate_cpu;
 	/* Statistics, printed when the guest ends. */
 	uint64_t nexits;
 	uint64_t nmigrations;   /* times the guest moved to another CPU */

@@ -27,6 +27,8 @@
  *   through trap_irq_window(). CR8 writes go to V_TPR, not the host TPR.
  * - The guest's EFER always has SVME (15.5.1: VMRUN fails without it);
  *   the guest reads and writes EFER through an intercept that hides it.
+ * - What CPUID hides (SVM, MONITOR/MWAIT, XSAVE) is intercepted and
+ *   answered with #UD, as a CPU without it would; XCR0 never changes.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -56,6 +58,12 @@ static_assert(offsetof(struct Trapframe, tf_regs.reg_rax) == 112);
 #define GUEST_DR6_INIT 0xFFFF0FF0UL
 #define GUEST_DR7_INIT 0x400UL
 #define PAT_POWER_ON 0x0007040600070406UL
+/* PAT entries (SDM Vol. 3A 11.12.2): 8 one-byte types; 2, 3 and 8+ are
+ * reserved. */
+#define PAT_ENTRIES 8
+#define PAT_TYPE_BITS 8
+#define PAT_TYPE_MASK 0xFFUL
+#define PAT_TYPE_VALID_SET 0xF3U /* types 0, 1, 4, 5, 6, 7 */
 /* EFER bits a guest may set (the rest would be host features). */
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 /* The highest priority, so that V_TPR never holds the VINTR back. */
@@ -85,10 +93,12 @@ static uint8_t svm_msrpm[MSRPM_SIZE] __attribute__((aligned(PGSIZE)));
 
 /*
  * MSRs the guest reads and writes directly: the VMCB holds them and
- * VMRUN/#VMEXIT (G_PAT, 15.25.8) or VMLOAD/VMSAVE (15.5.2) switch them.
+ * VMLOAD/VMSAVE (15.5.2) switch them. PAT is emulated (into G_PAT,
+ * 15.25.8) rather than passed through: QEMU's TCG lets a guest's WRMSR
+ * reach the host's PAT.
  */
 static const uint32_t svm_passthrough_msrs[] = {
-	MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_PAT,
+	MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 	MSR_FS_BASE,     MSR_GS_BASE,
 };
 
@@ -244,7 +254,8 @@ static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
 {
 	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_INIT |
 			     INTERCEPT1_CPUID | INTERCEPT1_INVD |
-			     INTERCEPT1_HLT | INTERCEPT1_IOIO_PROT |
+			     INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
+			     INTERCEPT1_IOIO_PROT |
 			     INTERCEPT1_MSR_PROT | INTERCEPT1_TASK_SWITCH |
 			     INTERCEPT1_FERR_FREEZE | INTERCEPT1_SHUTDOWN;
 	/* VMRUN must be intercepted (15.5.1); the other SVM instructions
@@ -253,7 +264,8 @@ static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
 			     INTERCEPT2_VMLOAD | INTERCEPT2_VMSAVE |
 			     INTERCEPT2_STGI | INTERCEPT2_CLGI |
 			     INTERCEPT2_SKINIT | INTERCEPT2_MONITOR |
-			     INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_ARMED;
+			     INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_ARMED |
+			     INTERCEPT2_XSETBV;
 	c->iopm_base_pa = PADDR(svm_iopm);
 	c->msrpm_base_pa = PADDR(svm_msrpm);
 	c->asid = g->svm.asid;
@@ -357,7 +369,8 @@ static bool svm_redeliverable(uint32_t ev)
 
 /*
  * Event injection before VMRUN (15.20): first an event the last exit
- * interrupted (EXITINTINFO, with its error code); otherwise a pending
+ * interrupted (EXITINTINFO, with its error code), else an exception an
+ * exit handler asked for (#UD, #GP, #DB); otherwise a pending
  * timer tick, when the guest can take an interrupt (RFLAGS.IF, no
  * interrupt shadow); when it cannot, a virtual interrupt request brings
  * us back as soon as it can.
@@ -369,7 +382,19 @@ static void svm_inject_events(struct Env *e, struct vmcb_control *c)
 
 	g->exit.redeliver = 0;
 	c->eventinj = 0;
-	if (svm_redeliverable(ev)) {
+	if (!svm_redeliverable(ev))
+		ev = 0;
+	if (!ev && g->inject_vector >= 0) {
+		/* An exception an exit handler asked for. */
+		ev = (uint32_t)g->inject_vector |
+		     (EVENT_TYPE_EXCEPTION << EVENT_TYPE_SHIFT) | EVENT_VALID;
+		if (g->inject_error >= 0) {
+			ev |= EVENT_ERROR_VALID;
+			g->exit.redeliver_err = g->inject_error;
+		}
+		g->inject_vector = g->inject_error = -1;
+	}
+	if (ev & EVENT_VALID) {
 		c->eventinj = (ev & (0x7FFU | EVENT_ERROR_VALID | EVENT_VALID));
 		if (ev & EVENT_ERROR_VALID)
 			c->eventinj |= (uint64_t)g->exit.redeliver_err
@@ -492,10 +517,41 @@ static enum vmexit_action svm_exit_ioio(struct Env *e)
 	return VMEXIT_STOP;
 }
 
+static bool pat_valid(uint64_t pat)
+{
+	int i;
+
+	for (i = 0; i < PAT_ENTRIES; i++) {
+		uint64_t type = (pat >> (i * PAT_TYPE_BITS)) & PAT_TYPE_MASK;
+		if (type >= PAT_TYPE_BITS || !(PAT_TYPE_VALID_SET & (1U << type)))
+			return false;
+	}
+	return true;
+}
+
+/* The guest's PAT is G_PAT: reads and checked writes of it. */
+static enum vmexit_action svm_exit_pat(struct Env *e, struct vmcb_save *s,
+				       bool write)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	uint64_t val = (r->reg_rdx << 32) | (uint32_t)r->reg_rax;
+
+	if (write) {
+		if (!pat_valid(val))
+			return vmexit_bad_msr(e);
+		s->g_pat = val;
+	} else {
+		r->reg_rax = (uint32_t)s->g_pat;
+		r->reg_rdx = s->g_pat >> 32;
+	}
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
+}
+
 /*
  * RDMSR/WRMSR that the permission map intercepts (15.11). EFER is the
  * guest's, but without SVME (which stays set underneath) and with LMA
- * kept by the CPU; anything else stops the guest, as on VT-x.
+ * kept by the CPU; any other MSR gets #GP, as on VT-x.
  */
 static enum vmexit_action svm_exit_msr(struct Env *e)
 {
@@ -505,11 +561,10 @@ static enum vmexit_action svm_exit_msr(struct Env *e)
 	uint32_t msr = (uint32_t)r->reg_rcx;
 	uint64_t val;
 
-	if (msr != MSR_EFER) {
-		vmm_guest_stop(e, "%s of MSR 0x%x is not virtualised",
-			       write ? "WRMSR" : "RDMSR", msr);
-		return VMEXIT_STOP;
-	}
+	if (msr == MSR_PAT)
+		return svm_exit_pat(e, s, write);
+	if (msr != MSR_EFER)
+		return vmexit_bad_msr(e);
 	if (write) {
 		val = ((r->reg_rdx << 32) | (uint32_t)r->reg_rax);
 		if (val & ~EFER_GUEST_BITS) {
@@ -556,6 +611,19 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_MSR] = { svm_exit_msr, INSN_LEN_MSR },
 	[SVM_EXIT_IOIO] = { svm_exit_ioio, 0 },
 	[SVM_EXIT_SHUTDOWN] = { vmexit_triple_fault, 0 },
+	[SVM_EXIT_INVD] = { vmexit_invd, INSN_LEN_INVD },
+	/* What CPUID hides: SVM, MONITOR/MWAIT, XSAVE. */
+	[SVM_EXIT_VMRUN] = { vmexit_undefined, 0 },
+	[SVM_EXIT_VMLOAD] = { vmexit_undefined, 0 },
+	[SVM_EXIT_VMSAVE] = { vmexit_undefined, 0 },
+	[SVM_EXIT_STGI] = { vmexit_undefined, 0 },
+	[SVM_EXIT_CLGI] = { vmexit_undefined, 0 },
+	[SVM_EXIT_SKINIT] = { vmexit_undefined, 0 },
+	[SVM_EXIT_INVLPGA] = { vmexit_undefined, 0 },
+	[SVM_EXIT_MONITOR] = { vmexit_undefined, 0 },
+	[SVM_EXIT_MWAIT] = { vmexit_undefined, 0 },
+	[SVM_EXIT_MWAIT_CONDITIONAL] = { vmexit_undefined, 0 },
+	[SVM_EXIT_XSETBV] = { vmexit_undefined, 0 },
 };
 
 static enum vmexit_action svm_handle_exit(struct Env *e)
@@ -648,6 +716,23 @@ const char *svm_exit_name(uint32_t code)
 	}
 }
 
+/*
+ * After an emulated instruction (vmexit_skip_instruction): the interrupt
+ * shadow it may have been in is over, and with RFLAGS.TF set the guest
+ * gets the single-step #DB the instruction owed it (DR6.BS).
+ */
+static void svm_skipped(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+
+	v->control.int_state &= ~INT_STATE_SHADOW;
+	if ((e->env_tf.tf_eflags & FL_TF) && g->inject_vector < 0) {
+		v->save.dr6 |= DR6_BS;
+		vmexit_inject_exception(e, T_DEBUG, -1);
+	}
+}
+
 static uint32_t svm_exit_reason(struct Env *e)
 {
 	return e->env_guest->exit.reason;
@@ -658,6 +743,8 @@ const struct vmm_ops svm_ops = {
 	.info1_name = "EXITINFO1",
 	.info2_name = "EXITINFO2",
 	.npf_name = "nested page fault",
+	.switches_kernel_gs = true,
+	.skipped = svm_skipped,
 	.check_support = svm_check_support,
 	.guest_init = svm_guest_init,
 	.guest_enter = svm_guest_enter,

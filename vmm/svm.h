@@ -179,6 +179,7 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define INTERCEPT1_CPUID (1U << 18)
 #define INTERCEPT1_INVD (1U << 22)
 #define INTERCEPT1_HLT (1U << 24)
+#define INTERCEPT1_INVLPGA (1U << 26)
 #define INTERCEPT1_IOIO_PROT (1U << 27)
 #define INTERCEPT1_MSR_PROT (1U << 28)
 #define INTERCEPT1_TASK_SWITCH (1U << 29)
@@ -195,6 +196,7 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define INTERCEPT2_MONITOR (1U << 10)
 #define INTERCEPT2_MWAIT (1U << 11)
 #define INTERCEPT2_MWAIT_ARMED (1U << 12)
+#define INTERCEPT2_XSETBV (1U << 13)
 
 /* TLB_CONTROL (APM 15.16.1). */
 #define TLB_CONTROL_NOTHING 0
@@ -208,6 +210,8 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define V_IGN_TPR (1UL << 20)
 #define V_INTR_MASKING (1UL << 24)
 #define V_INTR_VECTOR_SHIFT 32
+/* DR6.BS: the debug exception was a single step. */
+#define DR6_BS (1UL << 14)
 /* VMCB 0x068: the guest is in an interrupt shadow (STI, MOV SS). */
 #define INT_STATE_SHADOW (1UL << 0)
 /* VMCB 0x090. */
@@ -308,6 +312,7 @@ enum svm_exit_code {
 #define INSN_LEN_VMMCALL 3
 #define INSN_LEN_HLT 1
 #define INSN_LEN_MSR 2
+#define INSN_LEN_INVD 2
 
 /* Per-guest AMD-V state (the vendor part of struct Guest). */
 struct svm_state {

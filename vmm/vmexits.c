@@ -34,6 +34,45 @@
 void vmexit_skip_instruction(struct Env *e)
 {
 	e->env_tf.tf_rip += e->env_guest->exit.inst_len;
+	vmm_ops->skipped(e);
+}
+
+/*
+ * The next entry delivers exception `vector` (with error code `error`,
+ * or none if it is < 0) to the guest; RIP stays at the instruction, as
+ * for any fault. A second one before that entry replaces the first.
+ */
+enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
+					   int error)
+{
+	e->env_guest->inject_vector = vector;
+	e->env_guest->inject_error = error;
+	return VMEXIT_RESUME;
+}
+
+/*
+ * An instruction of a feature the VMM hides from the guest (VMX, SVM,
+ * SMX, MONITOR/MWAIT, XSAVE: CPUID says they are absent) faults as on a
+ * CPU without it: #UD.
+ */
+enum vmexit_action vmexit_undefined(struct Env *e)
+{
+	return vmexit_inject_exception(e, T_ILLOP, -1);
+}
+
+/* RDMSR/WRMSR of an MSR the VMM neither passes through nor emulates:
+ * #GP(0), as for an MSR the CPU does not have. */
+enum vmexit_action vmexit_bad_msr(struct Env *e)
+{
+	return vmexit_inject_exception(e, T_GPFLT, 0);
+}
+
+/* INVD would throw away the host's dirty cache lines: do nothing. The
+ * guest cannot tell (it owns no memory the host does not keep coherent). */
+enum vmexit_action vmexit_invd(struct Env *e)
+{
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
 }
 
 enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)

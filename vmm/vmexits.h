@@ -12,6 +12,11 @@
 struct Env;
 
 void vmexit_skip_instruction(struct Env *e);
+enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
+					   int error);
+enum vmexit_action vmexit_undefined(struct Env *e);
+enum vmexit_action vmexit_bad_msr(struct Env *e);
+enum vmexit_action vmexit_invd(struct Env *e);
 enum vmexit_action vmexit_cpuid(struct Env *e);
 enum vmexit_action vmexit_hypercall(struct Env *e);
 enum vmexit_action vmexit_hlt(struct Env *e);

@@ -29,6 +29,7 @@
 #include <kern/console.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
+#include <vmm/xstate.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
@@ -74,6 +75,13 @@ static int vmm_check_support(void)
 #define RFLAGS_RESERVED_ONE 0x2
 /* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
 #define REAL_MODE_IP_LIMIT 0x10000
+/*
+ * Exits handled back to back without the scheduler running: every host
+ * timer tick makes the guest yield, so a guest only gets near this when
+ * host interrupts cannot reach the host (an entry/exit loop the hardware
+ * never leaves for an interrupt). Stop it rather than wedge the CPU.
+ */
+#define VMM_MAX_STREAK 2000000UL
 
 /*
  * A new guest with gphysz bytes of memory, to start at rip, as a child of
@@ -121,11 +129,25 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...)
 	cprintf("; guest rip 0x%lx\n", e->env_tf.tf_rip);
 }
 
+/* A guest that exceeded VMM_MAX_STREAK: report it; it is stopped. */
+static enum vmexit_action vmm_streak_stop(struct Env *e)
+{
+	vmm_guest_stop(e, "%lu exits in a row without the host getting a "
+		       "turn (the last: %s)",
+		       e->env_guest->streak,
+		       vmm_ops->exit_name(vmm_ops->exit_reason(e)));
+	return VMEXIT_STOP;
+}
+
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
 	int r;
 
+	struct Guest *g = e->env_guest;
+	enum vmexit_action action;
+
 	for (;;) {
+		xstate_load(g);
 		unlock_kernel();
 		r = vmm_ops->guest_enter(e);
 		lock_kernel();
@@ -136,11 +158,15 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		}
 		if (r < 0)
 			env_destroy(e);
-		switch (vmm_ops->handle_exit(e)) {
+		action = vmm_ops->handle_exit(e);
+		if (action == VMEXIT_RESUME && ++g->streak >= VMM_MAX_STREAK)
+			action = vmm_streak_stop(e);
+		switch (action) {
 		case VMEXIT_RESUME:
 			break;
 		case VMEXIT_YIELD:
 		case VMEXIT_BLOCK:
+			g->streak = 0;
 			sched_yield();
 		case VMEXIT_STOP:
 			env_destroy(e);
@@ -219,8 +245,10 @@ void vmm_console_escape(void)
 /* This CPU runs something else from now on. */
 void vmm_guest_leave(struct Env *e)
 {
-	if (e->env_guest)
-		vmm_ops->guest_leave(e);
+	if (!e->env_guest)
+		return;
+	xstate_save(e->env_guest);
+	vmm_ops->guest_leave(e);
 }
 
 /* From env_free: the vendor's structures, then memory and EPT. */
@@ -233,6 +261,7 @@ void vmm_guest_free(struct Env *e)
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
 		"%lu timer interrupts\n",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
+	xstate_save(g);
 	vmm_ops->guest_free(e);
 	ept_guest_free(e);
 }

@@ -27,6 +27,9 @@ struct vmm_ops {
 	 * what a fault on guest-physical memory is called. */
 	const char *info1_name, *info2_name;
 	const char *npf_name;
+	/* Does VM entry/exit switch KERNEL_GS_BASE (AMD-V: VMLOAD/VMSAVE)?
+	 * If not, vmm/xstate.c does. */
+	bool switches_kernel_gs;
 	/* 0, -E_NO_VMX or -E_NO_EPT (and the SVM equivalents). */
 	int (*check_support)(void);
 	/* Set up g's control structure to start at rip in real mode. */
@@ -41,6 +44,10 @@ struct vmm_ops {
 	void (*guest_leave)(struct Env *e);
 	/* Free the vendor's structures (copes with a half-built guest). */
 	void (*guest_free)(struct Env *e);
+	/* The guest's RIP moved past an instruction the VMM emulated: end
+	 * any interrupt shadow, and deliver a single-step trap if RFLAGS.TF
+	 * asks for one. */
+	void (*skipped)(struct Env *e);
 	/* The last exit's reason, and a name for it, for reports. */
 	uint32_t (*exit_reason)(struct Env *e);
 	const char *(*exit_name)(uint32_t reason);

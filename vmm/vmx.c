@@ -222,7 +222,10 @@ static int vmx_check_ept(void)
 			     CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING |
 				     CPU_USE_MSR_BITMAPS |
 				     CPU_ACTIVATE_SECONDARY |
-				     CPU_INTR_WINDOW_EXITING,
+				     CPU_INTR_WINDOW_EXITING |
+				     CPU_CR8_LOAD_EXITING |
+				     CPU_CR8_STORE_EXITING |
+				     CPU_MWAIT_EXITING | CPU_MONITOR_EXITING,
 			     &vmx.cpu) < 0 ||
 	    vmx_fit_controls("secondary processor-based",
 			     MSR_IA32_VMX_PROCBASED_CTLS2,
@@ -618,6 +621,16 @@ static void vmx_inject_events(struct Env *e)
 	uint32_t info = g->exit.redeliver, type = INTR_INFO_TYPE(info);
 	uint64_t blocking;
 
+	if (!(info & INTR_INFO_VALID) && g->inject_vector >= 0) {
+		/* An exception an exit handler asked for (25.8.3). */
+		info = (uint32_t)g->inject_vector | INTR_TYPE_HW_EXC |
+		       INTR_INFO_VALID;
+		if (g->inject_error >= 0) {
+			info |= INTR_INFO_ERROR_VALID;
+			g->exit.redeliver_err = g->inject_error;
+		}
+		g->inject_vector = g->inject_error = -1;
+	}
 	if (info & INTR_INFO_VALID) {
 		g->exit.redeliver = 0;
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & INTR_INFO_INJECTABLE);
@@ -733,6 +746,54 @@ static uint64_t vmx_gpr(struct Env *e, unsigned n)
 	}
 }
 
+static void vmx_set_gpr(struct Env *e, unsigned n, uint64_t v)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	switch (n & 0xF) {
+	case 0: r->reg_rax = v; break;
+	case 1: r->reg_rcx = v; break;
+	case 2: r->reg_rdx = v; break;
+	case 3: r->reg_rbx = v; break;
+	case 4: e->env_tf.tf_rsp = v; break;
+	case 5: r->reg_rbp = v; break;
+	case 6: r->reg_rsi = v; break;
+	case 7: r->reg_rdi = v; break;
+	case 8: r->reg_r8 = v; break;
+	case 9: r->reg_r9 = v; break;
+	case 10: r->reg_r10 = v; break;
+	case 11: r->reg_r11 = v; break;
+	case 12: r->reg_r12 = v; break;
+	case 13: r->reg_r13 = v; break;
+	case 14: r->reg_r14 = v; break;
+	default: r->reg_r15 = v; break;
+	}
+}
+
+/*
+ * MOV to and from CR8 (CR8-load and -store exiting, 25.6.2): the guest's
+ * task priority lives in g->vtpr and never reaches the host's local APIC.
+ * The guest has no APIC to prioritise, so the value only reads back.
+ * Bits above 3 are reserved: #GP (SDM Vol. 3A 10.8.6.1).
+ */
+#define CR8_TPR_MASK 0xFUL
+
+static enum vmexit_action vmx_exit_cr8(struct Env *e, uint64_t q)
+{
+	struct Guest *g = e->env_guest;
+
+	if (CRQ_TYPE(q) == CRQ_TYPE_MOV_FROM_CR) {
+		vmx_set_gpr(e, CRQ_GPR(q), g->vtpr);
+	} else {
+		uint64_t val = vmx_gpr(e, CRQ_GPR(q));
+		if (val & ~CR8_TPR_MASK)
+			return vmexit_inject_exception(e, T_GPFLT, 0);
+		g->vtpr = val;
+	}
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
+}
+
 /*
  * MOV to CR0/CR4 that touched a bit we own (25.6.6): the guest's value
  * goes to the read shadow, the real register keeps NE / VMXE. A change of
@@ -742,6 +803,8 @@ static enum vmexit_action vmx_exit_cr_access(struct Env *e)
 {
 	uint64_t q = e->env_guest->exit.qual, val;
 
+	if (CRQ_CR(q) == 8)
+		return vmx_exit_cr8(e, q);
 	if (CRQ_TYPE(q) != CRQ_TYPE_MOV_TO_CR ||
 	    (CRQ_CR(q) != 0 && CRQ_CR(q) != 4))
 		return vmexit_unhandled(e, "CR access");
@@ -787,17 +850,6 @@ static enum vmexit_action vmx_exit_io(struct Env *e)
 	return VMEXIT_STOP;
 }
 
-static enum vmexit_action vmx_exit_msr(struct Env *e)
-{
-	bool write = EXIT_REASON_BASIC(e->env_guest->exit.reason) ==
-		     EXIT_REASON_MSR_WRITE;
-
-	vmm_guest_stop(e, "%s of MSR 0x%x is not virtualised",
-		       write ? "WRMSR" : "RDMSR",
-		       (uint32_t)e->env_tf.tf_regs.reg_rcx);
-	return VMEXIT_STOP;
-}
-
 static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
@@ -827,8 +879,26 @@ static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
 	[EXIT_REASON_VMCALL] = vmexit_hypercall,
 	[EXIT_REASON_CR_ACCESS] = vmx_exit_cr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = vmx_exit_io,
-	[EXIT_REASON_MSR_READ] = vmx_exit_msr,
-	[EXIT_REASON_MSR_WRITE] = vmx_exit_msr,
+	[EXIT_REASON_MSR_READ] = vmexit_bad_msr,
+	[EXIT_REASON_MSR_WRITE] = vmexit_bad_msr,
+	[EXIT_REASON_INVD] = vmexit_invd,
+	/* What CPUID hides: VMX, SMX, MONITOR/MWAIT, XSAVE. */
+	[EXIT_REASON_VMCLEAR] = vmexit_undefined,
+	[EXIT_REASON_VMLAUNCH] = vmexit_undefined,
+	[EXIT_REASON_VMPTRLD] = vmexit_undefined,
+	[EXIT_REASON_VMPTRST] = vmexit_undefined,
+	[EXIT_REASON_VMREAD] = vmexit_undefined,
+	[EXIT_REASON_VMRESUME] = vmexit_undefined,
+	[EXIT_REASON_VMWRITE] = vmexit_undefined,
+	[EXIT_REASON_VMXOFF] = vmexit_undefined,
+	[EXIT_REASON_VMXON] = vmexit_undefined,
+	[EXIT_REASON_INVEPT] = vmexit_undefined,
+	[EXIT_REASON_INVVPID] = vmexit_undefined,
+	[EXIT_REASON_VMFUNC] = vmexit_undefined,
+	[EXIT_REASON_GETSEC] = vmexit_undefined,
+	[EXIT_REASON_MWAIT] = vmexit_undefined,
+	[EXIT_REASON_MONITOR] = vmexit_undefined,
+	[EXIT_REASON_XSETBV] = vmexit_undefined,
 	[EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
 	[EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_intr_window,
 };
@@ -911,6 +981,24 @@ const char *vmx_exit_name(uint32_t reason)
 	return "unknown exit reason";
 }
 
+/*
+ * After an emulated instruction (vmexit_skip_instruction): it ended any
+ * STI or MOV-SS blocking, and with RFLAGS.TF set the guest owes itself a
+ * single-step trap, which the entry delivers as a pending debug
+ * exception (25.4.2; the entry checks of 26.3.1.5 require BS then).
+ */
+static void vmx_skipped(struct Env *e)
+{
+	uint64_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   intr & ~(INTERRUPTIBILITY_STI |
+				    INTERRUPTIBILITY_MOV_SS));
+	if (e->env_tf.tf_eflags & FL_TF)
+		vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+}
+
 static uint32_t vmx_exit_reason(struct Env *e)
 {
 	return EXIT_REASON_BASIC(e->env_guest->exit.reason);
@@ -920,6 +1008,8 @@ const struct vmm_ops vmx_ops = {
 	.name = "VT-x",
 	.info1_name = "qualification",
 	.npf_name = "EPT violation",
+	.switches_kernel_gs = false,
+	.skipped = vmx_skipped,
 	.check_support = vmx_check_support,
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,

@@ -189,7 +189,11 @@ enum vmcs_field {
 /* Primary processor-based (25.6.2, Table 25-6) */
 #define CPU_INTR_WINDOW_EXITING (1U << 2)
 #define CPU_HLT_EXITING (1U << 7)
+#define CPU_MWAIT_EXITING (1U << 10)
+#define CPU_CR8_LOAD_EXITING (1U << 19)
+#define CPU_CR8_STORE_EXITING (1U << 20)
 #define CPU_UNCOND_IO_EXITING (1U << 24)
+#define CPU_MONITOR_EXITING (1U << 29)
 #define CPU_USE_MSR_BITMAPS (1U << 28)
 #define CPU_ACTIVATE_SECONDARY (1U << 31)
 /* Secondary processor-based (25.6.2, Table 25-7) */
@@ -241,19 +245,23 @@ enum vmcs_field {
  * error code valid 11. */
 #define INTR_INFO_TYPE(i) (((i) >> 8) & 0x7)
 #define INTR_INFO_ERROR_VALID (1U << 11)
-#define INTR_INFO_INJECTABLE (0x7FFU | INTR_INFO_VALID)
+#define INTR_INFO_INJECTABLE (0xFFFU | INTR_INFO_VALID) /* 12: NMI unblocking, exit only */
 #define INTR_TYPE_EXT_INTR (0U << 8)
+#define INTR_TYPE_HW_EXC (3U << 8)
 #define INTR_TYPE_SOFT_INTR 4
 #define INTR_TYPE_PRIV_SOFT_EXC 5
 #define INTR_TYPE_SOFT_EXC 6
 /* Guest interruptibility state (25.4.2, Table 25-3). */
 #define INTERRUPTIBILITY_STI (1U << 0)
 #define INTERRUPTIBILITY_MOV_SS (1U << 1)
+/* Pending debug exceptions (25.4.2, Table 25-4): a single-step trap. */
+#define PENDING_DBG_BS (1UL << 14)
 
 /* Exit qualification for control-register accesses (Table 28-3). */
 #define CRQ_CR(q) ((q) & 0xF)
 #define CRQ_TYPE(q) (((q) >> 4) & 0x3)
 #define CRQ_TYPE_MOV_TO_CR 0
+#define CRQ_TYPE_MOV_FROM_CR 1
 #define CRQ_GPR(q) (((q) >> 8) & 0xF)
 /* For I/O instructions (Table 28-5). */
 #define IOQ_SIZE(q) (((q) & 0x7) + 1)

@@ -1,0 +1,672 @@
+/*
+ * The hostile-guest harness: attacks on the VMM from guest CPL 0. A guest
+ * kernel (VMM_GUEST) whose command line is "attack NAME" runs the one
+ * named attack right after its own set-up, instead of starting any env,
+ * then ends the VM (`vmm attack NAME` in the host shell). `vmm attack
+ * list` prints the names. The guest user program vmattack3 has the CPL 3
+ * ones.
+ *
+ * What an attack may end in, and what the host must show (grade-project's
+ * hostile-* tests check it on every backend):
+ *  - the VMM stops the guest with a report (exit name, qualification or
+ *    EXITINFO1/2, guest RIP);
+ *  - the instruction faults inside the guest: attack_trap() reports
+ *    "attack NAME: guest exception N" and the guest exits with
+ *    ATTACK_FAULT_STATUS;
+ *  - it completes with an architectural result: the attack prints
+ *    "attack NAME: survived: ..." and the guest exits with status 0;
+ *  - it spins for ever (interrupts off): the host must stay responsive
+ *    and Ctrl-] must end it.
+ * In every case the host survives, keeps answering, and gets every page
+ * back.
+ *
+ * Invariants: runs on the guest's only CPU with interrupts off (except
+ * where an attack turns them on), before any env exists; attack_trap() is
+ * consulted first for every kernel-mode trap while an attack runs.
+ */
+#include <inc/x86.h>
+#include <inc/mmu.h>
+#include <inc/string.h>
+#include <inc/stdio.h>
+#include <inc/vmx.h>
+#include <inc/error.h>
+
+#include <kern/attack.h>
+#include <kern/pmap.h>
+#include <kern/trap.h>
+
+#ifdef VMM_GUEST
+
+/* The guest's exit status after an exception inside an attack. */
+#define ATTACK_FAULT_STATUS 2
+/* How many events the storm attacks make. */
+#define STORM_COUNT 20000
+#define TIMER_TICKS 20
+#define HYPERCALL_FLOOD 100000
+#define HYPERCALL_SCAN 4096
+/* Values the leak probes write, and look for in a fresh guest. */
+#define LEAK_MAGIC 0x00005EC4E700BEEFUL /* canonical: bases and DRs need it */
+#define LEAK_PAT 0x0606060606060606UL   /* all write-back */
+
+/* MSRs and bits the attacks use (SDM Vol. 4; APM Vol. 2). */
+#define MSR_APIC_BASE 0x1B
+#define MSR_FEATURE_CONTROL 0x3A
+#define MSR_X2APIC_TPR 0x808
+#define MSR_PAT 0x277
+#define MSR_LSTAR 0xC0000082
+#define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_TSC_AUX 0xC0000103
+#define MSR_VM_HSAVE 0xC0010117
+#define MSR_UNKNOWN 0x12345678
+#define CR4_VMXE_BIT (1UL << 13)
+#define CR4_OSXSAVE_BIT (1UL << 18)
+#define CR4_RESERVED_BIT (1UL << 63)
+#define XCR0_X87_SSE_AVX 0x7
+/* Guest-physical addresses outside guest RAM (the VMM gives 64 MiB by
+ * default and at most GUEST_MEM_MAX). */
+#define GPA_BEYOND_RAM (2UL << 30)
+#define GPA_VGA 0xB8000
+#define GPA_LAPIC 0xFEE00000UL
+#define LAPIC_VERSION_REG 0x30
+/* Ports the host uses: POST, keyboard, COM1, PCI config data, Bochs'
+ * shutdown port, QEMU's isa-debug-exit. */
+#define PORT_POST 0x80
+#define PORT_KBD 0x60
+#define PORT_COM1 0x3F8
+#define PORT_PCI_DATA 0xCFC
+#define PORT_BOCHS_SHUTDOWN 0x8900
+#define PORT_QEMU_EXIT 0xF4
+
+static const struct attack *current;
+static volatile uint64_t events;
+
+/* The attack completed inside the guest; fmt has one %lu or %lx. */
+static void survived(const char *fmt, uint64_t value)
+{
+	cprintf("attack %s: survived: ", current->name);
+	cprintf(fmt, value);
+	cprintf("\n");
+}
+
+/* ---- Privileged instructions the VMM does not offer ---------------------- */
+
+static uint64_t scratch[2] __attribute__((aligned(16)));
+
+static void a_vmxon(void) { asm volatile("vmxon %0" : : "m"(scratch[0])); }
+static void a_vmclear(void) { asm volatile("vmclear %0" : : "m"(scratch[0])); }
+static void a_vmptrld(void) { asm volatile("vmptrld %0" : : "m"(scratch[0])); }
+static void a_vmptrst(void) { asm volatile("vmptrst %0" : "=m"(scratch[0])); }
+static void a_vmlaunch(void) { asm volatile("vmlaunch"); }
+static void a_vmresume(void) { asm volatile("vmresume"); }
+static void a_vmxoff(void) { asm volatile("vmxoff"); }
+static void a_vmfunc(void) { asm volatile("xor %%eax, %%eax; vmfunc" ::: "rax"); }
+
+static void a_vmread(void)
+{
+	uint64_t v = 0;
+
+	asm volatile("vmread %1, %0" : "=r"(v) : "r"(0x6C14UL));
+	survived("vmread gave 0x%lx", v);
+}
+
+static void a_vmwrite(void)
+{
+	asm volatile("vmwrite %0, %1" : : "r"(0UL), "r"(0x6C16UL));
+}
+
+static void a_invept(void)
+{
+	asm volatile("invept %0, %1" : : "m"(scratch), "r"(2UL));
+}
+
+static void a_invvpid(void)
+{
+	asm volatile("invvpid %0, %1" : : "m"(scratch), "r"(2UL));
+}
+
+static void a_vmrun(void) { asm volatile("xor %%eax, %%eax; vmrun" ::: "rax"); }
+static void a_vmload(void) { asm volatile("xor %%eax, %%eax; vmload" ::: "rax"); }
+static void a_vmsave(void) { asm volatile("xor %%eax, %%eax; vmsave" ::: "rax"); }
+static void a_stgi(void) { asm volatile("stgi"); }
+static void a_clgi(void) { asm volatile("clgi"); }
+static void a_skinit(void) { asm volatile("xor %%eax, %%eax; skinit" ::: "rax"); }
+
+static void a_invlpga(void)
+{
+	asm volatile("invlpga %%rax, %%ecx" : : "a"(0UL), "c"(0));
+}
+
+static void a_getsec(void) { asm volatile("xor %%eax, %%eax; getsec" ::: "rax", "rbx", "rcx"); }
+static void a_invd(void)
+{
+	asm volatile("invd");
+	survived("invd returned (%lu)", 0);
+}
+
+static void a_wbinvd(void)
+{
+	asm volatile("wbinvd");
+	survived("wbinvd returned (%lu)", 0);
+}
+
+static void xsetbv(uint64_t xcr0)
+{
+	lcr4(rcr4() | CR4_OSXSAVE_BIT);
+	asm volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0),
+		     "d"((uint32_t)(xcr0 >> 32)));
+}
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void a_xsetbv_bad(void) { xsetbv(0); }
+static void a_xsetbv_avx(void)
+{
+	xsetbv(XCR0_X87_SSE_AVX);
+	survived("XCR0 is now 0x%lx", XCR0_X87_SSE_AVX);
+}
+
+static void a_rdmsr_unknown(void) { survived("read 0x%lx", rdmsr(MSR_UNKNOWN)); }
+static void a_wrmsr_lstar(void) { wrmsr(MSR_LSTAR, LEAK_MAGIC); }
+static void a_rdmsr_x2apic(void) { survived("read 0x%lx", rdmsr(MSR_X2APIC_TPR)); }
+static void a_wrmsr_featctl(void) { wrmsr(MSR_FEATURE_CONTROL, 0); }
+static void a_wrmsr_hsave(void) { wrmsr(MSR_VM_HSAVE, 0); }
+static void a_wrmsr_apicbase(void) { wrmsr(MSR_APIC_BASE, 0); }
+static void a_wrmsr_tsc_aux(void) { wrmsr(MSR_TSC_AUX, LEAK_MAGIC & 0xFFFFFFFF); }
+
+static void a_wrmsr_efer_svme(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	survived("EFER 0x%lx", rdmsr(MSR_EFER));
+}
+
+/* ---- Port I/O on every class of port ------------------------------------ */
+
+static void a_out_post(void) { outb(PORT_POST, 0x55); }
+static void a_in_kbd(void) { survived("read 0x%lx", inb(PORT_KBD)); }
+static void a_out_com1(void) { outb(PORT_COM1, '!'); }
+static void a_in_pci(void) { survived("read 0x%lx", inl(PORT_PCI_DATA)); }
+static void a_out_shutdown(void)
+{
+	static const char word[] = "Shutdown";
+	const char *p;
+
+	for (p = word; *p; p++)
+		outb(PORT_BOCHS_SHUTDOWN, *p);
+}
+static void a_out_qemu_exit(void) { outl(PORT_QEMU_EXIT, 0); }
+
+static void a_outsb(void)
+{
+	static const char msg[] = "string I/O";
+
+	asm volatile("cld; rep outsb"
+		     : : "S"(msg), "c"(sizeof(msg)), "d"(PORT_COM1)
+		     : "memory");
+}
+
+/* ---- Control registers --------------------------------------------------- */
+
+static void a_cr0_pg_no_pe(void) { lcr0((rcr0() | CR0_PG) & ~CR0_PE); }
+static void a_cr4_reserved(void) { lcr4(rcr4() | CR4_RESERVED_BIT); }
+static void a_cr4_vmxe(void)
+{
+	lcr4(rcr4() | CR4_VMXE_BIT);
+	survived("CR4 0x%lx", rcr4());
+}
+static void a_cr3_beyond_ram(void)
+{
+	lcr3(GPA_BEYOND_RAM);
+	survived("CR3 0x%lx", rcr3());
+}
+
+/* CR8 is the task priority: it must reach a virtual TPR, not the host's
+ * local APIC. The guest spins a while with it raised, then lowers it. */
+static void a_cr8(void)
+{
+	uint64_t v;
+	int i;
+
+	asm volatile("movq %0, %%cr8" : : "r"(15UL));
+	asm volatile("movq %%cr8, %0" : "=r"(v));
+	for (i = 0; i < STORM_COUNT * 100; i++)
+		pause();
+	asm volatile("movq %0, %%cr8" : : "r"(0UL));
+	survived("CR8 read back 0x%lx", v);
+}
+
+/* ---- Memory -------------------------------------------------------------- */
+
+static void a_read_beyond_ram(void)
+{
+	volatile uint64_t *p = mmio_map_region(GPA_BEYOND_RAM, PGSIZE);
+
+	survived("read 0x%lx", *p);
+}
+
+static void a_write_vga_hole(void)
+{
+	volatile uint16_t *p = mmio_map_region(GPA_VGA, PGSIZE);
+
+	*p = 0x4F21;
+	survived("wrote the hole, read back 0x%lx", *p);
+}
+
+static void a_lapic_mmio(void)
+{
+	volatile uint32_t *p = mmio_map_region(GPA_LAPIC, PGSIZE);
+
+	survived("LAPIC version 0x%lx", p[LAPIC_VERSION_REG / 4]);
+}
+
+static void a_exec_nonram(void)
+{
+	void (*f)(void) = mmio_map_region(GPA_BEYOND_RAM, PGSIZE);
+
+	f();
+}
+
+/* Point the guest's top-level table at RAM the guest never set up as a
+ * table: whatever it finds, the VMM must only see guest-physical
+ * accesses. */
+static void a_pml4_garbage(void)
+{
+	struct PageInfo *pp = page_alloc(0);
+
+	if (!pp)
+		panic("a_pml4_garbage: no page");
+	memset(page2kva(pp), 0xA5, PGSIZE);
+	lcr3(page2pa(pp));
+	survived("CR3 0x%lx", rcr3());
+}
+
+/* ---- Exceptions ---------------------------------------------------------- */
+
+static struct Pseudodesc no_idt = { 0, 0 };
+static struct Pseudodesc no_gdt = { 0, 0 };
+
+static void a_triple_fault(void)
+{
+	asm volatile("lidt %0; int3" : : "m"(no_idt));
+}
+
+static void a_bad_gdt(void)
+{
+	asm volatile("lgdt %0; movw %1, %%ds" : : "m"(no_gdt), "r"((uint16_t)GD_KD));
+}
+
+static void a_int3_storm(void)
+{
+	int i;
+
+	for (i = 0; i < STORM_COUNT; i++)
+		asm volatile("int3");
+	survived("%lu breakpoints", events);
+}
+
+static void a_tf_storm(void)
+{
+	int i;
+
+	/* attack_trap clears TF after STORM_COUNT single steps. */
+	write_eflags(read_eflags() | FL_TF);
+	for (i = 0; i < 2 * STORM_COUNT; i++)
+		asm volatile("nop");
+	survived("%lu single steps", events);
+}
+
+static void a_soft_nmi(void)
+{
+	asm volatile("int $2");
+	survived("%lu vector-2 interrupts", events);
+}
+
+static void a_ud2(void) { asm volatile("ud2"); }
+
+static void a_divzero(void)
+{
+	asm volatile("xor %%ecx, %%ecx; div %%ecx" ::: "rax", "rcx", "rdx");
+}
+
+/* ---- Interrupts ---------------------------------------------------------- */
+
+static void a_cli_spin(void)
+{
+	cprintf("attack %s: spinning with interrupts off\n", current->name);
+	for (;;)
+		asm volatile("cli");
+}
+
+static void a_cli_hlt(void) { asm volatile("cli; hlt"); }
+
+static void a_mwait_cli(void)
+{
+	cprintf("attack %s: monitor, cli, mwait\n", current->name);
+	for (;;)
+		asm volatile("monitor; cli; mwait"
+			     : : "a"(scratch), "c"(0), "d"(0));
+}
+
+/* A single-stepped hypercall in a MOV-SS shadow. */
+static void a_movss_hypercall(void)
+{
+	uint16_t ss;
+
+	asm volatile("movw %%ss, %0" : "=r"(ss));
+	write_eflags(read_eflags() | FL_TF);
+	asm volatile("movw %0, %%ss\n\t" HYPERCALL_INSN
+		     : : "r"(ss), "a"((uint64_t)VMCALL_VERSION),
+		       HYPERCALL_VENDOR
+		     : "memory", "cc");
+	write_eflags(read_eflags() & ~FL_TF);
+	survived("%lu debug traps", events);
+}
+
+/* The VMM's timer ticks reach a guest that waits with sti; hlt. */
+static void a_sti_hlt(void)
+{
+	while (events < TIMER_TICKS)
+		asm volatile("sti; hlt; cli");
+	survived("%lu timer interrupts", events);
+}
+
+static void a_pause_loop(void)
+{
+	int i;
+
+	for (i = 0; i < STORM_COUNT * 50; i++)
+		pause();
+	survived("%lu", (uint64_t)i);
+}
+
+/* ---- Hypercalls ----------------------------------------------------------- */
+
+/* Every number but EXIT (ends the VM), IPC_RECV (waits for ever) and
+ * MBMAP (rewrites the map at GUEST_MBINFO_PA, RAM the guest kernel has
+ * reused since boot: it would only hurt the guest itself). */
+static void a_hypercall_scan(void)
+{
+	uint64_t n, bad = 0;
+	int64_t r;
+
+	for (n = 0; n < HYPERCALL_SCAN; n++) {
+		if (n == VMCALL_EXIT || n == VMCALL_IPC_RECV ||
+		    n == VMCALL_MBMAP)
+			continue;
+		r = vmcall(n, ~0UL, LEAK_MAGIC, GPA_BEYOND_RAM, ~0UL, n);
+		if (n >= NVMCALLS && r != -E_NO_SYS)
+			bad++;
+	}
+	survived("%lu unknown numbers did not get -E_NO_SYS", bad);
+}
+
+static void a_hypercall_flood(void)
+{
+	uint64_t i, bad = 0;
+
+	for (i = 0; i < HYPERCALL_FLOOD; i++)
+		if (vmcall(VMCALL_VERSION, 0, 0, 0, 0, 0) != VMM_ABI_VERSION)
+			bad++;
+	survived("%lu wrong answers", bad);
+}
+
+static void a_ipc_from_hole(void)
+{
+	int64_t r = vmcall(VMCALL_IPC_SEND, VMM_HOST_FS, 0, GPA_VGA & ~0xFFFUL,
+			   PTE_P | PTE_U | PTE_W, 0);
+
+	survived("IPC_SEND of a hole page: %ld", (uint64_t)r);
+}
+
+/* A request to the host FS server, and never a receive: the server must
+ * not wait for us for ever. */
+static void a_ipc_no_recv(void)
+{
+	int64_t r;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		if ((r = vmcall(VMCALL_IPC_SEND, VMM_HOST_FS, 0, 0x7000,
+				PTE_P | PTE_U | PTE_W, 0)) != -E_IPC_NOT_RECV)
+			break;
+	survived("IPC_SEND without IPC_RECV: %ld", (uint64_t)r);
+}
+
+/* ---- State-leak probes ---------------------------------------------------- */
+
+static void set_debug_regs(uint64_t v)
+{
+	asm volatile("movq %0, %%dr0; movq %0, %%dr1; movq %0, %%dr2; "
+		     "movq %0, %%dr3" : : "r"(v));
+}
+
+static uint64_t read_dr(int n)
+{
+	uint64_t v = 0;
+
+	switch (n) {
+	case 0: asm volatile("movq %%dr0, %0" : "=r"(v)); break;
+	case 1: asm volatile("movq %%dr1, %0" : "=r"(v)); break;
+	case 2: asm volatile("movq %%dr2, %0" : "=r"(v)); break;
+	case 3: asm volatile("movq %%dr3, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+/* xmm0 and x87 st(0) get the magic value (SSE needs CR4.OSFXSR). */
+static void set_fpu(uint64_t v)
+{
+	static uint64_t val[2] __attribute__((aligned(16)));
+
+	val[0] = val[1] = v;
+	lcr4(rcr4() | CR4_OSFXSR);
+	asm volatile("movdqa %0, %%xmm0; movdqa %0, %%xmm15; fildll %1"
+		     : : "m"(val), "m"(val[0]) : "memory");
+}
+
+static void read_fpu(uint64_t *xmm0, uint64_t *xmm15, uint64_t *st0)
+{
+	static uint64_t a[2] __attribute__((aligned(16)));
+	static uint64_t b[2] __attribute__((aligned(16)));
+	static uint8_t fx[512] __attribute__((aligned(16)));
+
+	lcr4(rcr4() | CR4_OSFXSR);
+	asm volatile("movdqa %%xmm0, %0; movdqa %%xmm15, %1; fxsave %2"
+		     : "=m"(a), "=m"(b), "=m"(fx) : : "memory");
+	*xmm0 = a[0];
+	*xmm15 = b[0];
+	/* FXSAVE: ST0/MM0 at byte 32 (SDM Vol. 1 10.5.1). */
+	memcpy(st0, fx + 32, sizeof(*st0));
+}
+
+/* The 64-bit significand of integer v as an x87 extended real. */
+static uint64_t fpu_significand(uint64_t v)
+{
+	while (v && !(v >> 63))
+		v <<= 1;
+	return v;
+}
+
+static void a_leak_write(void)
+{
+	set_debug_regs(LEAK_MAGIC);
+	wrmsr(MSR_GS_BASE, LEAK_MAGIC);
+	asm volatile("swapgs");         /* KERNEL_GS_BASE := LEAK_MAGIC */
+	wrmsr(MSR_GS_BASE, LEAK_MAGIC);
+	wrmsr(MSR_FS_BASE, LEAK_MAGIC);
+	wrmsr(MSR_PAT, LEAK_PAT);
+	set_fpu(LEAK_MAGIC);
+	survived("planted 0x%lx", LEAK_MAGIC);
+}
+
+/* One probe: "LEAKED" when it holds what leak-write planted. */
+static void leak_report(const char *what, uint64_t v, uint64_t planted)
+{
+	cprintf("attack %s: %s = 0x%lx%s\n", current->name, what, v,
+		v == planted ? " LEAKED" : "");
+}
+
+static void a_leak_read(void)
+{
+	uint64_t kgs, xmm0, xmm15, st0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char name[4] = { 'D', 'R', (char)('0' + i), 0 };
+		leak_report(name, read_dr(i), LEAK_MAGIC);
+	}
+	leak_report("FS_BASE", rdmsr(MSR_FS_BASE), LEAK_MAGIC);
+	leak_report("GS_BASE", rdmsr(MSR_GS_BASE), LEAK_MAGIC);
+	asm volatile("swapgs");
+	kgs = rdmsr(MSR_GS_BASE);
+	asm volatile("swapgs");
+	leak_report("KERNEL_GS_BASE", kgs, LEAK_MAGIC);
+	leak_report("PAT", rdmsr(MSR_PAT), LEAK_PAT);
+	read_fpu(&xmm0, &xmm15, &st0);
+	/* XCR0 as xsetbv-avx left it, if the CPU let that guest set it. */
+	lcr4(rcr4() | CR4_OSXSAVE_BIT);
+	leak_report("XCR0", xgetbv0(), XCR0_X87_SSE_AVX);
+	leak_report("XMM0", xmm0, LEAK_MAGIC);
+	leak_report("XMM15", xmm15, LEAK_MAGIC);
+	/* fildll stored LEAK_MAGIC as an 80-bit real: compare its
+	 * significand, the low 64 bits (bit 63 explicit, so the value
+	 * shifted left until its top bit is set). */
+	leak_report("ST0", st0, fpu_significand(LEAK_MAGIC));
+	survived("read %lu probes", 11);
+}
+
+/* ---- The table ------------------------------------------------------------ */
+
+static const struct attack attacks[] = {
+	{ "vmxon", "instr", a_vmxon },
+	{ "vmclear", "instr", a_vmclear },
+	{ "vmptrld", "instr", a_vmptrld },
+	{ "vmptrst", "instr", a_vmptrst },
+	{ "vmread", "instr", a_vmread },
+	{ "vmwrite", "instr", a_vmwrite },
+	{ "vmlaunch", "instr", a_vmlaunch },
+	{ "vmresume", "instr", a_vmresume },
+	{ "vmxoff", "instr", a_vmxoff },
+	{ "invept", "instr", a_invept },
+	{ "invvpid", "instr", a_invvpid },
+	{ "vmfunc", "instr", a_vmfunc },
+	{ "vmrun", "instr", a_vmrun },
+	{ "vmload", "instr", a_vmload },
+	{ "vmsave", "instr", a_vmsave },
+	{ "stgi", "instr", a_stgi },
+	{ "clgi", "instr", a_clgi },
+	{ "skinit", "instr", a_skinit },
+	{ "invlpga", "instr", a_invlpga },
+	{ "getsec", "instr", a_getsec },
+	{ "invd", "instr", a_invd },
+	{ "wbinvd", "instr", a_wbinvd },
+	{ "xsetbv-bad", "instr", a_xsetbv_bad },
+	{ "xsetbv-avx", "instr", a_xsetbv_avx },
+	{ "rdmsr-unknown", "msr", a_rdmsr_unknown },
+	{ "wrmsr-lstar", "msr", a_wrmsr_lstar },
+	{ "rdmsr-x2apic", "msr", a_rdmsr_x2apic },
+	{ "wrmsr-featctl", "msr", a_wrmsr_featctl },
+	{ "wrmsr-hsave", "msr", a_wrmsr_hsave },
+	{ "wrmsr-apicbase", "msr", a_wrmsr_apicbase },
+	{ "wrmsr-tsc-aux", "msr", a_wrmsr_tsc_aux },
+	{ "wrmsr-efer-svme", "msr", a_wrmsr_efer_svme },
+	{ "out-post", "io", a_out_post },
+	{ "in-kbd", "io", a_in_kbd },
+	{ "out-com1", "io", a_out_com1 },
+	{ "in-pci", "io", a_in_pci },
+	{ "out-shutdown", "io", a_out_shutdown },
+	{ "out-qemu-exit", "io", a_out_qemu_exit },
+	{ "outsb", "io", a_outsb },
+	{ "cr0-pg-no-pe", "cr", a_cr0_pg_no_pe },
+	{ "cr4-reserved", "cr", a_cr4_reserved },
+	{ "cr4-vmxe", "cr", a_cr4_vmxe },
+	{ "cr3-beyond-ram", "cr", a_cr3_beyond_ram },
+	{ "cr8", "cr", a_cr8 },
+	{ "read-beyond-ram", "mem", a_read_beyond_ram },
+	{ "write-vga-hole", "mem", a_write_vga_hole },
+	{ "lapic-mmio", "mem", a_lapic_mmio },
+	{ "exec-nonram", "mem", a_exec_nonram },
+	{ "pml4-garbage", "mem", a_pml4_garbage },
+	{ "triple-fault", "exc", a_triple_fault },
+	{ "bad-gdt", "exc", a_bad_gdt },
+	{ "int3-storm", "exc", a_int3_storm },
+	{ "tf-storm", "exc", a_tf_storm },
+	{ "soft-nmi", "exc", a_soft_nmi },
+	{ "ud2", "exc", a_ud2 },
+	{ "divzero", "exc", a_divzero },
+	{ "cli-spin", "irq", a_cli_spin },
+	{ "cli-hlt", "irq", a_cli_hlt },
+	{ "mwait-cli", "irq", a_mwait_cli },
+	{ "movss-hypercall", "irq", a_movss_hypercall },
+	{ "sti-hlt", "irq", a_sti_hlt },
+	{ "pause-loop", "irq", a_pause_loop },
+	{ "hypercall-scan", "hcall", a_hypercall_scan },
+	{ "hypercall-flood", "hcall", a_hypercall_flood },
+	{ "ipc-from-hole", "hcall", a_ipc_from_hole },
+	{ "ipc-no-recv", "hcall", a_ipc_no_recv },
+	{ "leak-write", "leak", a_leak_write },
+	{ "leak-read", "leak", a_leak_read },
+};
+
+/*
+ * An exception or interrupt while an attack runs (kern/trap.c asks first).
+ * The storms count theirs and go on; anything else ends the VM with a
+ * report. Returns true when the trap was handled here.
+ */
+bool attack_trap(struct Trapframe *tf)
+{
+	if (!current)
+		return false;
+	switch (tf->tf_trapno) {
+	case T_BRKPT:
+	case T_NMI:
+		events++;
+		return true;
+	case T_DEBUG:
+		if (++events >= STORM_COUNT)
+			tf->tf_eflags &= ~FL_TF;
+		return true;
+	case IRQ_OFFSET + IRQ_TIMER:
+		events++;
+		return true;
+	}
+	cprintf("attack %s: guest exception %ld (%s) at rip 0x%lx\n",
+		current->name, (long)tf->tf_trapno, trapname(tf->tf_trapno),
+		tf->tf_rip);
+	vmcall(VMCALL_EXIT, ATTACK_FAULT_STATUS, 0, 0, 0, 0);
+	for (;;)
+		asm volatile("hlt");
+}
+
+void attack_run(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(attacks); i++)
+		if (strcmp(attacks[i].name, name) == 0)
+			break;
+	if (i == ARRAY_SIZE(attacks)) {
+		cprintf("attack: %d attacks:", (int)ARRAY_SIZE(attacks));
+		for (i = 0; i < ARRAY_SIZE(attacks); i++)
+			cprintf(" %s", attacks[i].name);
+		cprintf("\n");
+		vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
+	}
+	current = &attacks[i];
+	cprintf("attack %s (%s): starting\n", current->name, current->class);
+	current->run();
+	cprintf("attack %s: returned\n", current->name);
+	current = NULL;
+	vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
+	for (;;)
+		asm volatile("hlt");
+}
+
+#endif /* VMM_GUEST */
