@@ -24,6 +24,7 @@
 #include <inc/memlayout.h>
 #include <vmm/vmx.h>
 #include <vmm/svm.h>
+#include <vmm/vmcons.h>
 
 typedef uint64_t epte_t;
 
@@ -61,6 +62,9 @@ struct Guest {
 	uint64_t nmigrations;   /* times the guest moved to another CPU */
 	uint64_t ntimer;        /* timer interrupts injected */
 	int last_cpu;
+
+	/* Name, disk, console and scheduling state (vmm/vmcons.h). */
+	struct GuestCon con;
 };
 
 #endif /* !JOS_VMM_GUEST_H */
