@@ -36,7 +36,8 @@ uint64_t ide_nsectors(void);
 int ide_read(uint32_t secno, void *dst, size_t nsecs);
 int ide_write(uint32_t secno, const void *src, size_t nsecs);
 
-/* host.c (in a guest: the disk is HOST_DISK_PATH on the host) */
+/* host.c (in a guest: the disk is a file on the host, host_path) */
+extern char host_path[];
 int host_open(void);
 uint64_t host_nsectors(void);
 int host_read(uint32_t secno, void *dst, size_t nsecs);

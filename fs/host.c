@@ -1,6 +1,7 @@
 /*
  * The disk of a guest's file-system server (VMM_GUEST builds only, in
- * place of ide.c): the file HOST_DISK_PATH of the HOST's file system,
+ * place of ide.c): a file of the HOST's file system (the path the VMM
+ * gives with VMCALL_DISK: vmm -d, by default HOST_DISK_PATH),
  * reached through the host's file-system server with the requests of
  * inc/fs.h, sent by IPC hypercalls (ipc_host_send/ipc_host_recv, see
  * lib/ipc.c and inc/vmx.h). A guest may do no port I/O: this is its only
@@ -17,6 +18,9 @@
  *    shared Fd page, so each read or write request stores its offset
  *    there first; one request is out at a time, and its reply comes
  *    before the next goes, so nothing else moves the offset in between.
+ *  - Each request is one IPC_CALL hypercall: we wait for the reply from
+ *    the moment the request is delivered, so the host server never
+ *    waits for us (and other guests never wait behind us).
  *  - A request never reaches past host_nsecs: the file never grows,
  *    and a reply shorter than asked for is an error, not a partial read.
  */
@@ -50,16 +54,24 @@ static uint64_t host_nsecs;
  */
 static int host_request(int type, void *dstpg, int *perm)
 {
-	ipc_host_send(VMM_HOST_FS, type, &hostreq, HOST_REQ_PERM);
-	return ipc_host_recv(NULL, dstpg, perm);
+	return ipc_host_call(VMM_HOST_FS, type, &hostreq, HOST_REQ_PERM,
+			     dstpg, perm);
 }
 
-/* Open HOST_DISK_PATH for reading and writing, and learn its size. */
+/*
+ * Open the disk the host gave this guest (VMCALL_DISK; HOST_DISK_PATH
+ * from a host that names none) for reading and writing, and learn its
+ * size. The path is left in host_path for messages.
+ */
+char host_path[MAXPATHLEN];
+
 int host_open(void)
 {
 	int perm, r;
 
-	strcpy(hostreq.open.req_path, HOST_DISK_PATH);
+	if (host_disk_path(hostreq.open.req_path, MAXPATHLEN) < 0)
+		strcpy(hostreq.open.req_path, HOST_DISK_PATH);
+	strcpy(host_path, hostreq.open.req_path);
 	hostreq.open.req_omode = O_RDWR;
 	if ((r = host_request(FSREQ_OPEN, &hostfd_page, &perm)) < 0)
 		return r;

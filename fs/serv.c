@@ -362,11 +362,11 @@ static bool disk_attach(void)
 
 	if ((r = host_open()) < 0) {
 		cprintf("FS: cannot open the host's %s: %e, exiting\n",
-			HOST_DISK_PATH, r);
+			host_path, r);
 		return false;
 	}
 	cprintf("FS: the disk is the host's %s, %lu sectors\n",
-		HOST_DISK_PATH, host_nsectors());
+		host_path, host_nsectors());
 	return true;
 }
 #else

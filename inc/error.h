@@ -29,6 +29,8 @@ enum {
 	E_NO_VMX, /* The CPU offers neither VT-x (VMX) nor AMD-V (SVM) */
 	E_NO_EPT, /* VMX without EPT, or SVM without NPT */
 
+	E_BUSY, /* In use by someone else (a guest's disk, the console) */
+
 	MAXERROR
 };
 

@@ -65,6 +65,7 @@ int sys_ipc_recv(void *rcv_pg);
 unsigned int sys_time_msec(void);
 int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
+int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm);
 
@@ -88,6 +89,9 @@ envid_t ipc_find_env(enum EnvType type);
 /* In a guest: IPC with host env `to` (VMM_HOST_FS) by hypercalls. */
 void ipc_host_send(envid_t to, uint64_t value, void *pg, int perm);
 int32_t ipc_host_recv(envid_t *from_store, void *pg, int *perm_store);
+int32_t ipc_host_call(envid_t to, uint64_t value, void *pg, int perm,
+		      void *rpg, int *perm_store);
+int host_disk_path(char *buf, size_t len);
 #endif
 
 /* fork.c */

@@ -26,8 +26,10 @@
 #include <inc/types.h>
 
 /* VMCALL_VERSION returns this; a guest refuses to run on another.
- * Version 2: VMMCALL on AMD-V (registers and numbers as in version 1). */
-#define VMM_ABI_VERSION 2
+ * Version 2: VMMCALL on AMD-V (registers and numbers as in version 1).
+ * Version 3: IPC_CALL and DISK added; GETC reads the guest's own input
+ * queue (only a guest in the foreground receives what is typed). */
+#define VMM_ABI_VERSION 3
 
 enum {
 	VMCALL_VERSION = 0, /* () -> VMM_ABI_VERSION */
@@ -36,7 +38,9 @@ enum {
 	VMCALL_EXIT,        /* (status) end the guest; does not return */
 	VMCALL_IPC_SEND,    /* (to, value, gpa, perm) -> 0 or -E_* */
 	VMCALL_IPC_RECV,    /* (gpa) -> 0 or -E_*; see below */
-	VMCALL_GETC,        /* () -> next byte of host console input, 0 if none */
+	VMCALL_GETC,        /* () -> next byte of the guest's input, 0 if none */
+	VMCALL_IPC_CALL,    /* (to, value, gpa, perm, rgpa): SEND then RECV */
+	VMCALL_DISK,        /* (gpa, len) -> length of the disk path; see below */
 	NVMCALLS
 };
 
@@ -57,6 +61,17 @@ enum {
  *     guest had there) unless gpa is VMM_NO_PAGE. On return: rax 0 (or
  *     -E_INVAL for a bad gpa, without waiting), rdx the value, rcx the
  *     sender's env id, rbx the perm of the page received (0 if none).
+ *   IPC_CALL(to, value, gpa, perm, rgpa): IPC_SEND's arguments, and on
+ *     success the guest waits at once as IPC_RECV(rgpa) does, with its
+ *     results. A guest that uses it never keeps the host server waiting
+ *     for it to take a reply (and so never stalls other guests).
+ *     -E_IPC_NOT_RECV (retry) and every IPC_SEND error return without
+ *     waiting, as does -E_INVAL for a bad rgpa.
+ *
+ * Disk (VMCALL_DISK): DISK(gpa, len) writes the path of the guest's disk
+ * image in the host file system, NUL-terminated, at guest-physical gpa
+ * (len bytes there, inside one page) and returns its length;
+ * -E_INVAL if it does not fit, -E_NOT_FOUND if the host gave none.
  */
 #define VMM_HOST_FS 1
 #define VMM_NO_PAGE (~0UL)
@@ -69,8 +84,15 @@ enum {
  */
 #define GUEST_TIMER_VECTOR 32
 
-/* Typed on the host console, this byte (Ctrl-]) ends the guest. */
+/*
+ * Typed on the host console while a guest is in the foreground, this byte
+ * (Ctrl-]) followed by VMM_ESCAPE_DETACH sends the guest to the
+ * background, followed by VMM_ESCAPE_QUIT ends it; followed by anything
+ * else, both bytes go to the guest (vmm/vmcons.c).
+ */
 #define VMM_ESCAPE_CHAR 0x1D
+#define VMM_ESCAPE_DETACH 'd'
+#define VMM_ESCAPE_QUIT 'q'
 
 /*
  * Guest-physical memory at boot.

@@ -14,6 +14,9 @@
 #include <inc/stdio.h>
 #include <inc/vmx.h>
 #include <kern/console.h>
+#ifndef VMM_GUEST
+#include <vmm/vmcons.h>
+#endif
 
 static void cons_putc(int c);
 
@@ -51,11 +54,11 @@ cons_getc(void)
 	return c > 0 ? (int)(c & 0xFF) : 0;
 }
 
-/* A guest runs no guests of its own: no escape key to look for. */
-bool
-cons_take(int c)
+/* A guest runs no guests of its own: nothing is typed ahead for one. */
+int
+cons_take_pending(void)
 {
-	return false;
+	return -1;
 }
 
 /* The VMM prints c on the host console, which adds a CR where needed. */
@@ -70,9 +73,25 @@ cons_putc(int c)
 /* Device registers are reached through the boot direct map. */
 #define PHYS_TO_VIRT(pa) ((void *)(uintptr_t)(KERNBASE + (pa)))
 
-/***** Input ring buffer *****/
+/***** Input: a raw ring, then routing *****/
 
-#define CONSBUFSIZE 512
+/*
+ * Input moves in two steps. Draining (drain_device) copies what a
+ * device holds into the raw ring: it prints nothing and calls nothing
+ * outside this file, so serial_putc can do it between output bytes and
+ * the UART's 16-byte receive FIFO never overruns while we print.
+ * Routing (route_input) then hands each byte to the foreground guest's
+ * own queue (vmcons_input, vmm/vmcons.c) or, with no guest in the
+ * foreground, to the host's ring that cons_getc reads. Routing may
+ * print (a guest's escape keys, an overflow notice), so it is never
+ * re-entered: bytes that arrive meanwhile wait in the raw ring.
+ *
+ * Both rings are large enough for a 4 KiB paste. A byte that does not
+ * fit is dropped, and the console says so once (until the ring that
+ * overflowed has been emptied again).
+ */
+#define CONSBUFSIZE 8192
+#define RAWBUFSIZE 8192
 
 /*
  * rpos and wpos only ever increase (wrapping at 2^32, a multiple of the
@@ -84,28 +103,99 @@ static struct {
 	uint32_t wpos;
 } cons;
 
-/* Appends c to the ring, dropping it if the ring is full. */
+/*
+ * The raw ring has one producer at a time (drain_device, which may run
+ * on a CPU that does not hold the kernel lock: some messages are printed
+ * outside it) and one consumer (route_input, always under the kernel
+ * lock). Each side writes only its own index, after the data.
+ */
+static struct {
+	uint8_t buf[RAWBUFSIZE];
+	volatile uint32_t rpos;
+	volatile uint32_t wpos;
+} raw;
+/* Some CPU is reading a device now: the others leave it to that one. */
+static volatile uint32_t draining;
+
+static bool routing;
+/* Bytes were dropped and not yet reported; the report was made. */
+static bool input_lost, input_loss_said;
+
+static void
+raw_put(int c)
+{
+	if (raw.wpos - raw.rpos == RAWBUFSIZE) {
+		input_lost = true;
+		return;
+	}
+	raw.buf[raw.wpos % RAWBUFSIZE] = c;
+	/* The byte before the index that publishes it (x86 keeps the
+	 * order of stores; the compiler must too). */
+	asm volatile("" ::: "memory");
+	raw.wpos++;
+}
+
+/* Appends c to the host's ring, dropping it if the ring is full. */
 static void
 cons_put_input(int c)
 {
-	if (cons.wpos - cons.rpos == CONSBUFSIZE)
+	if (cons.wpos - cons.rpos == CONSBUFSIZE) {
+		input_lost = true;
 		return;
+	}
 	cons.buf[cons.wpos++ % CONSBUFSIZE] = c;
 }
 
 /*
- * Drains a device into the ring. proc returns a character, 0 for a byte
- * that yields none, or -1 when the device has nothing more. The bound
- * keeps a broken device that always claims data from hanging us.
+ * Copies what a device holds into the raw ring. proc returns a
+ * character, 0 for a byte that yields none, or -1 when the device has
+ * nothing more. The bound keeps a broken device that always claims data
+ * from hanging us.
  */
 static void
-cons_intr(int (*proc)(void))
+drain_device(int (*proc)(void))
 {
 	int c, n;
 
-	for (n = 0; n < CONSBUFSIZE && (c = proc()) != -1; n++)
+	/* Two CPUs must not interleave reads of one device's registers. */
+	if (xchg(&draining, 1))
+		return;
+	for (n = 0; n < RAWBUFSIZE && (c = proc()) != -1; n++)
 		if (c != 0)
+			raw_put(c);
+	asm volatile("" ::: "memory");
+	draining = 0;
+}
+
+static void
+route_input(void)
+{
+	bool say;
+
+	if (routing)
+		return;
+	routing = true;
+	while (raw.rpos != raw.wpos) {
+		int c = raw.buf[raw.rpos % RAWBUFSIZE];
+		asm volatile("" ::: "memory");
+		raw.rpos++;
+		if (!vmcons_input(c))
 			cons_put_input(c);
+	}
+	say = input_lost && !input_loss_said;
+	if (say)
+		input_loss_said = true;
+	if (say)
+		cprintf("\nconsole: input buffer full: input was dropped\n");
+	routing = false;
+}
+
+/* Drains a device, then routes what it gave. */
+static void
+cons_intr(int (*proc)(void))
+{
+	drain_device(proc);
+	route_input();
 }
 
 /***** Serial port: a 16550 UART at COM1 *****/
@@ -179,10 +269,18 @@ serial_putc(int c)
 
 	if (!serial_exists)
 		return;
-	/* Bounded, so a wedged UART slows printing but cannot hang it. */
-	for (i = 0; i < COM_TX_SPINS; i++)
-		if (inb(COM1 + COM_LSR) & COM_LSR_TXRDY)
+	/*
+	 * Bounded, so a wedged UART slows printing but cannot hang it.
+	 * Interrupts are off while the kernel prints: take what arrives
+	 * meanwhile, or the receive FIFO overruns during long output.
+	 */
+	for (i = 0; i < COM_TX_SPINS; i++) {
+		uint8_t lsr = inb(COM1 + COM_LSR);
+		if (lsr & COM_LSR_DATA)
+			drain_device(serial_proc_data);
+		if (lsr & COM_LSR_TXRDY)
 			break;
+	}
 	outb(COM1 + COM_TX, c);
 }
 
@@ -512,30 +610,27 @@ cons_getc(void)
 	/* Poll, so input works even before (or without) interrupts. */
 	serial_intr();
 	kbd_intr();
-	if (cons.rpos == cons.wpos)
+	if (cons.rpos == cons.wpos) {
+		/* Emptied: the next loss is worth a report again. */
+		if (raw.rpos == raw.wpos) {
+			input_lost = false;
+			input_loss_said = false;
+		}
 		return 0;
+	}
 	return cons.buf[cons.rpos++ % CONSBUFSIZE];
 }
 
 /*
- * Take the first c waiting in the input ring out of it, keeping the order
- * of the rest; true if there was one. Lets the VMM see its escape key
- * while a guest, not the host, owns console input.
+ * The next byte waiting in the host's ring without polling the devices,
+ * or -1: a guest coming to the foreground takes what was typed ahead.
  */
-bool
-cons_take(int c)
+int
+cons_take_pending(void)
 {
-	uint32_t i, j;
-
-	for (i = cons.rpos; i != cons.wpos; i++)
-		if (cons.buf[i % CONSBUFSIZE] == c)
-			break;
-	if (i == cons.wpos)
-		return false;
-	for (j = i; j != cons.rpos; j--)
-		cons.buf[j % CONSBUFSIZE] = cons.buf[(j - 1) % CONSBUFSIZE];
-	cons.rpos++;
-	return true;
+	if (cons.rpos == cons.wpos)
+		return -1;
+	return cons.buf[cons.rpos++ % CONSBUFSIZE];
 }
 
 /* The one path all console output takes. */

@@ -5,10 +5,13 @@
  * Invariants:
  *  - Every byte of output goes to both serial and CGA, through one
  *    function, in the order it was printed.
- *  - Input from both devices lands in one ring buffer. serial_intr and
- *    kbd_intr move whatever the hardware holds into it; they may be called
- *    from IRQ handlers or by polling, and never block. When the ring is
- *    full, new characters are dropped.
+ *  - Input from both devices goes to the foreground guest's queue
+ *    (vmm/vmcons.c) or, when no guest is in the foreground, to one host
+ *    ring buffer. serial_intr and kbd_intr move whatever the hardware
+ *    holds; they may be called from IRQ handlers or by polling, and never
+ *    block. Serial input is also taken while output is printed. When a
+ *    buffer is full, new characters are dropped and the console says so
+ *    once.
  *  - cons_getc never blocks: it polls both devices, then returns the next
  *    character from the ring, or 0 if there is none.
  *  - cons_init needs no allocator, interrupts or page tables beyond the
@@ -23,7 +26,7 @@
 
 void cons_init(void);
 int cons_getc(void);
-bool cons_take(int c);
+int cons_take_pending(void);
 
 void serial_intr(void);
 void kbd_intr(void);

@@ -24,6 +24,7 @@
 #include <kern/cpu.h>
 #include <vmm/vmm.h>
 #include <vmm/ept.h>
+#include <vmm/vmcons.h>
 
 /* Is va a page-aligned user address below UTOP? */
 static bool user_page_ok(uintptr_t va)
@@ -408,6 +409,9 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return sys_env_mkguest(a1, a2);
 	case SYS_ept_map:
 		return sys_ept_map(a1, (void *)a2, a3, (void *)a4, a5);
+	case SYS_vmm_ctl:
+		/* Arguments are checked there (vmm/vmctl.c). */
+		return vmm_ctl(a1, a2, (void *)a3, a4);
 	default:
 		return -E_NO_SYS;
 	}

@@ -267,11 +267,9 @@ static void trap_dispatch(struct Trapframe *tf)
 		sched_yield();
 	case IRQ_OFFSET + IRQ_KBD:
 		kbd_intr();
-		vmm_console_escape();
 		return;
 	case IRQ_OFFSET + IRQ_SERIAL:
 		serial_intr();
-		vmm_console_escape();
 		return;
 	case IRQ_OFFSET + IRQ_SPURIOUS:
 		/* The PIC or LAPIC withdrew the interrupt: nothing to do. */

@@ -127,6 +127,65 @@ static int64_t vmcall_ipc_recv(uint64_t gpa, uint64_t *value,
 }
 
 /*
+ * A hypercall that answers in four registers, as VMCALL_IPC_RECV and
+ * VMCALL_IPC_CALL do (inc/vmx.h's vmcall returns only %rax): the result,
+ * the value, the sender, the page's perm.
+ */
+static int64_t vmcall_ipc_call(uint64_t to, uint64_t value_in, uint64_t gpa,
+			       uint64_t perm_in, uint64_t rgpa,
+			       uint64_t *value, uint64_t *from, uint64_t *perm)
+{
+	uint64_t rax = VMCALL_IPC_CALL, rdx = to, rcx = value_in, rbx = gpa;
+
+	asm volatile(HYPERCALL_INSN
+		     : "+a"(rax), "+d"(rdx), "+c"(rcx), "+b"(rbx)
+		     : "D"(perm_in), "S"(rgpa), HYPERCALL_VENDOR
+		     : "cc", "memory");
+	*value = rdx;
+	*from = rcx;
+	*perm = rbx;
+	return (int64_t)rax;
+}
+
+/*
+ * ipc_host_send then ipc_host_recv in one hypercall: the host server's
+ * reply finds us waiting, whatever else the guest does meanwhile. A page
+ * sent back replaces the one at rpg (if not NULL); its perm goes to
+ * *perm_store. Returns the value of the reply, or an error.
+ */
+int32_t ipc_host_call(envid_t to, uint64_t value, void *pg, int perm,
+		      void *rpg, int *perm_store)
+{
+	uint64_t gpa = pg ? guest_pa(pg, perm & PTE_W) : VMM_NO_PAGE;
+	uint64_t rgpa = rpg ? guest_pa(rpg, true) : VMM_NO_PAGE;
+	uint64_t rvalue, from, rperm;
+	int64_t r;
+
+	while ((r = vmcall_ipc_call(to, value, gpa, perm, rgpa, &rvalue,
+				    &from, &rperm)) == -E_IPC_NOT_RECV)
+		sys_yield();
+	if (perm_store)
+		*perm_store = r < 0 ? 0 : (int)rperm;
+	if (r < 0)
+		return r;
+	return (int32_t)rvalue;
+}
+
+/*
+ * The path of this guest's disk in the host file system (VMCALL_DISK),
+ * into buf, which must not cross a page. Its length, or an error.
+ */
+int host_disk_path(char *buf, size_t len)
+{
+	uintptr_t page = ROUNDDOWN((uintptr_t)buf, PGSIZE);
+
+	if (len == 0 || (uintptr_t)buf + len > page + PGSIZE)
+		return -E_INVAL;
+	return vmcall(VMCALL_DISK, guest_pa((void *)page, true) +
+		      ((uintptr_t)buf - page), len, 0, 0, 0);
+}
+
+/*
  * Wait for a message from the host, as ipc_recv does (the whole guest
  * waits meanwhile). If pg is not NULL, a page sent along replaces the
  * one at pg (which must be writable). Stores the sender's host env id

@@ -34,6 +34,7 @@ static const char *const error_name[MAXERROR] = {
 	[E_NOT_SUPP] = "operation not supported",
 	[E_NO_VMX] = "no VT-x or AMD-V on this CPU",
 	[E_NO_EPT] = "no nested paging (EPT or NPT) on this CPU",
+	[E_BUSY] = "in use",
 };
 
 /* What sits between the '%' and the verb of one conversion. */

@@ -6,7 +6,8 @@
 #include <inc/stdio.h>
 #include <inc/error.h>
 
-#define BUFLEN 1024
+/* Room for a pasted 4 KiB line and more (the console buffers 8 KiB). */
+#define BUFLEN 8192
 
 /* The line being read; returned to the caller, so it is not reentrant. */
 static char buf[BUFLEN];

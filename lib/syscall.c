@@ -123,3 +123,8 @@ int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 	return syscall(SYS_ept_map, false, srcenvid, (uint64_t)srcva, guest,
 		       (uint64_t)guest_pa, perm);
 }
+
+int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len)
+{
+	return syscall(SYS_vmm_ctl, false, op, guest, (uint64_t)arg, len, 0);
+}

@@ -28,7 +28,7 @@
 
 /* Words in one command, and bytes of word text in one line. */
 #define MAXARGS 32
-#define WORDBUF 1024
+#define WORDBUF 8192
 
 /* Characters that end a word, and the operators among them. */
 #define BLANKS " \t\r\n"

@@ -1,5 +1,13 @@
 /*
- * vmm [-m MB] [word ...]: run the guest JOS in a virtual machine.
+ * vmm [-b] [-m MB] [-d DISK] [-n NAME] [word ...]: run the guest JOS in a
+ * virtual machine, in the foreground (it owns the console until it ends
+ * or Ctrl-] d detaches it) or, with -b, in the background.
+ * vmm attach|pause|resume|kill ID|NAME: steer a guest that runs already.
+ *
+ * Each guest has a disk, a file of the host file system (-d, default
+ * DEFAULT_DISK). One that does not exist is made as a copy of the
+ * pristine guest disk PRISTINE_DISK; two live guests never share one
+ * (the kernel refuses the second, vmm/vmctl.c).
  *
  * Like spawn, this builds the new machine from the outside before it
  * runs: sys_env_mkguest makes an empty guest, and each page of its
@@ -21,9 +29,14 @@
 #include <inc/lib.h>
 #include <inc/elf.h>
 #include <inc/vmx.h>
+#include <inc/vmmctl.h>
 
 #define GUEST_KERNEL_PATH "/vmm/kernel"
 #define GUEST_BOOT_PATH "/vmm/boot"
+#define DEFAULT_DISK "/vmm/fs.img"
+#define PRISTINE_DISK "/vmm/fs.img.orig"
+/* The host file server caches at most this many blocks (fs/bc.c). */
+#define HOST_FS_CACHE_BLOCKS 8192
 /* The guest boot loader is one disk sector, signature included. */
 #define BOOT_SECTOR_SIZE 512
 
@@ -66,7 +79,8 @@ static void __attribute__((noreturn)) give_up(envid_t guest)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf("usage: vmm [-m MB] [word ...]\n");
+	printf("usage: vmm [-b] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
+	       "       vmm attach|pause|resume|kill ID|NAME\n");
 	exit();
 }
 
@@ -330,22 +344,212 @@ static uint64_t parse_mem(const char *arg)
 	return (uint64_t)mb << MIB_SHIFT;
 }
 
+/* ---- Disks --------------------------------------------------------------- */
+
+/* Is the page-sized chunk all zero bytes? Then the copy leaves a hole. */
+static bool all_zero(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Make path a copy of PRISTINE_DISK. Blocks of zeroes are not written
+ * (the file server reads a hole as zeroes), which keeps a fresh disk
+ * small and quick to make. O_EXCL: a vmm that races us to the same new
+ * disk makes it once.
+ */
+static int copy_disk(const char *path)
+{
+	static char buf[PGSIZE];
+	off_t size, off;
+	ssize_t n;
+	int src, dst, r = 0;
+
+	if ((src = open_sized(PRISTINE_DISK, &size)) < 0)
+		return src;
+	if ((dst = open(path, O_WRONLY | O_CREAT | O_EXCL)) < 0) {
+		close(src);
+		return complain(dst, "creating %s", path);
+	}
+	printf("vmm: creating %s as a copy of %s\n", path, PRISTINE_DISK);
+	for (off = 0; off < size; off += n) {
+		if ((n = readn(src, buf, sizeof(buf))) <= 0) {
+			r = n < 0 ? n : -E_EOF;
+			break;
+		}
+		if (all_zero(buf, n))
+			continue;
+		if ((r = seek(dst, off)) < 0 || (r = write(dst, buf, n)) < 0)
+			break;
+		r = 0;
+	}
+	if (r == 0)
+		r = ftruncate(dst, size);
+	close(src);
+	close(dst);
+	if (r < 0) {
+		remove(path);
+		return complain(r, "copying %s to %s", PRISTINE_DISK, path);
+	}
+	return 0;
+}
+
+/* The disk must exist: make it if it does not. */
+static int prepare_disk(const char *path)
+{
+	struct Stat st;
+	int r;
+
+	if ((r = stat(path, &st)) == 0)
+		return st.st_isdir ? complain(-E_INVAL, "%s is a directory",
+					      path) : 0;
+	if (r != -E_NOT_FOUND)
+		return complain(r, "%s", path);
+	return copy_disk(path);
+}
+
+/* ---- Guests that run --------------------------------------------------- */
+
+static bool guest_alive(envid_t guest)
+{
+	const volatile struct Env *e = &envs[ENVX(guest)];
+
+	return e->env_id == guest && e->env_status != ENV_FREE &&
+	       e->env_status != ENV_DYING;
+}
+
+/*
+ * Wait while guest is in the foreground (it owns the console). Returns
+ * its state when it left the foreground, or 0 when it ended.
+ */
+static int follow(envid_t guest)
+{
+	int st;
+
+	while (guest_alive(guest)) {
+		st = sys_vmm_ctl(VMMCTL_STATE, guest, NULL, 0);
+		if (st < 0)
+			break;
+		if (st != VMM_STATE_FOREGROUND)
+			return st;
+		sys_yield();
+	}
+	return 0;
+}
+
+static void say_left(envid_t guest, const char *name, int st)
+{
+	printf("vmm: guest %08x (%s) %s; `vmm attach %s` brings it back\n",
+	       guest, name,
+	       st == VMM_STATE_PAUSED ? "is paused"
+				       : "runs in the background",
+	       name);
+}
+
+/* A guest by name, else by env id (hex). */
+static envid_t find_guest(const char *arg)
+{
+	char *end;
+	long id;
+	int r;
+
+	if ((r = sys_vmm_ctl(VMMCTL_FIND, 0, (void *)arg, strlen(arg))) > 0)
+		return r;
+	id = strtol(arg, &end, 16);
+	if (*arg && !*end && id > 0 &&
+	    sys_vmm_ctl(VMMCTL_STATE, id, NULL, 0) > 0)
+		return id;
+	printf("vmm: no guest named %s (vms lists them)\n", arg);
+	exit();
+}
+
+/* vmm attach|pause|resume|kill ID|NAME. */
+static void control(const char *verb, const char *who)
+{
+	static const struct {
+		const char *verb;
+		int op;
+	} verbs[] = {
+		{ "attach", VMMCTL_ATTACH }, { "pause", VMMCTL_PAUSE },
+		{ "resume", VMMCTL_RESUME }, { "kill", VMMCTL_KILL },
+	};
+	struct vmm_info info;
+	envid_t guest = find_guest(who);
+	size_t i;
+	int r, st;
+
+	for (i = 0; i < ARRAY_SIZE(verbs) && strcmp(verbs[i].verb, verb); i++)
+		;
+	if (sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info)) < 0)
+		strcpy(info.name, who);
+	if ((r = sys_vmm_ctl(verbs[i].op, guest, NULL, 0)) < 0) {
+		complain(r, "%s %s", verb, who);
+		return;
+	}
+	if (verbs[i].op != VMMCTL_ATTACH) {
+		if (verbs[i].op != VMMCTL_KILL)
+			printf("vmm: guest %08x (%s) %sd\n", guest, info.name,
+			       verb);
+		return;
+	}
+	if ((st = follow(guest)) == 0)
+		printf("vmm: guest %08x (%s) exited\n", guest, info.name);
+	else
+		say_left(guest, info.name, st);
+}
+
+static bool is_verb(const char *s)
+{
+	return !strcmp(s, "attach") || !strcmp(s, "pause") ||
+	       !strcmp(s, "resume") || !strcmp(s, "kill");
+}
+
 void umain(int argc, char **argv)
 {
 	uint64_t gphysz = GUEST_MEM_DEFAULT;
+	struct vmm_setup setup;
+	struct vmm_info info;
 	struct Argstate args;
 	int64_t before, after;
+	bool background = false;
 	envid_t guest;
-	int c, r;
+	int c, r, st;
 
 	binaryname = "vmm";
+	if (argc >= 2 && is_verb(argv[1])) {
+		if (argc != 3)
+			usage();
+		control(argv[1], argv[2]);
+		exit();
+	}
+	memset(&setup, 0, sizeof(setup));
+	strcpy(setup.disk, DEFAULT_DISK);
 	argstart(&argc, argv, &args);
 	while ((c = argnext(&args)) >= 0) {
-		if (c != 'm' || !argvalue(&args))
+		if (c == 'b') {
+			background = true;
+			continue;
+		}
+		if (!argvalue(&args))
 			usage();
-		gphysz = parse_mem(argvalue(&args));
+		if (c == 'm')
+			gphysz = parse_mem(argvalue(&args));
+		else if (c == 'd' && argvalue(&args)[0] == '/' &&
+			 strlen(argvalue(&args)) < VMM_DISK_MAX)
+			strcpy(setup.disk, argvalue(&args));
+		else if (c == 'n' && strlen(argvalue(&args)) < VMM_NAME_MAX)
+			strcpy(setup.name, argvalue(&args));
+		else
+			usage();
 	}
 
+	if (prepare_disk(setup.disk) < 0)
+		exit();
 	warm_up();
 	before = sys_page_free_count();
 	if ((guest = sys_env_mkguest(gphysz, GUEST_BOOT_PA)) < 0) {
@@ -355,18 +559,50 @@ void umain(int argc, char **argv)
 			       "AMD-V) and make bochs-nox (Bochs: VT-x)\n");
 		exit();
 	}
+	if ((r = sys_vmm_ctl(VMMCTL_SETUP, guest, &setup, sizeof(setup))) < 0) {
+		if (r == -E_BUSY)
+			printf("vmm: %s is the disk of another running guest "
+			       "(vms lists them); give another with -d\n",
+			       setup.disk);
+		else if (r == -E_FILE_EXISTS)
+			printf("vmm: a guest named %s runs already\n",
+			       setup.name);
+		else
+			complain(r, "-n %s -d %s", setup.name, setup.disk);
+		give_up(guest);
+	}
+	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
+	printf("vmm: guest %08x is %s, disk %s\n", guest, info.name,
+	       info.disk);
 	/* One file open at a time: each helper closes its own. */
 	if (copy_guest_kern_gpa(guest, GUEST_KERNEL_PATH, gphysz) < 0 ||
 	    copy_guest_boot(guest, GUEST_BOOT_PATH) < 0 ||
 	    copy_guest_cmdline(guest, argc - 1, argv + 1) < 0)
 		give_up(guest);
+	/* In the foreground from its first byte of output on. */
+	if (!background &&
+	    (r = sys_vmm_ctl(VMMCTL_ATTACH, guest, NULL, 0)) < 0) {
+		complain(r, "attach");
+		give_up(guest);
+	}
 	if ((r = sys_env_set_status(guest, ENV_RUNNABLE)) < 0) {
 		complain(r, "sys_env_set_status");
 		give_up(guest);
 	}
-
-	wait(guest);
+	if (background) {
+		say_left(guest, info.name, VMM_STATE_BACKGROUND);
+		exit();
+	}
+	if ((st = follow(guest)) != 0) {
+		say_left(guest, info.name, st);
+		exit();
+	}
 	after = sys_page_free_count();
 	printf("vmm: guest %08x exited; free pages: %ld before, %ld after\n",
 	       guest, before, after);
+	if (after < before)
+		printf("vmm: not a leak: each CPU keeps one page from its "
+		       "first guest on (VMXON region or host save area), and "
+		       "the host file server caches up to %d disk blocks\n",
+		       HOST_FS_CACHE_BLOCKS);
 }

@@ -25,6 +25,7 @@
 #include <vmm/vmx.h>
 #include <vmm/svm.h>
 #include <vmm/xstate.h>
+#include <vmm/vmcons.h>
 
 typedef uint64_t epte_t;
 
@@ -75,6 +76,9 @@ struct Guest {
 	uint64_t nmigrations;   /* times the guest moved to another CPU */
 	uint64_t ntimer;        /* timer interrupts injected */
 	int last_cpu;
+
+	/* Name, disk, console and scheduling state (vmm/vmcons.h). */
+	struct GuestCon con;
 };
 
 #endif /* !JOS_VMM_GUEST_H */

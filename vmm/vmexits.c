@@ -30,6 +30,7 @@
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
+#include <vmm/vmcons.h>
 
 void vmexit_skip_instruction(struct Env *e)
 {
@@ -211,7 +212,7 @@ static enum vmexit_action hc_mbmap(struct Env *e, struct PushRegs *r)
 
 static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
 {
-	cputchar((uint8_t)r->reg_rdx);
+	vmcons_putc(e, (uint8_t)r->reg_rdx);
 	r->reg_rax = 0;
 	return VMEXIT_RESUME;
 }
@@ -290,16 +291,48 @@ static enum vmexit_action hc_ipc_recv(struct Env *e, struct PushRegs *r)
 	return VMEXIT_BLOCK;
 }
 
-/* GETC(): host console input goes to the guest while it runs. */
+/* GETC(): the guest's own console input (vmm/vmcons.c). */
 static enum vmexit_action hc_getc(struct Env *e, struct PushRegs *r)
 {
-	int c = cons_getc();
+	r->reg_rax = vmcons_getc(e);
+	return VMEXIT_RESUME;
+}
 
-	if (c == VMM_ESCAPE_CHAR) {
-		vmm_guest_stop(e, "ended from the host console (Ctrl-])");
-		return VMEXIT_STOP;
+/*
+ * IPC_CALL(to, value, gpa, perm, rgpa): IPC_SEND, then at once IPC_RECV
+ * at rgpa, so the reply never finds the guest busy elsewhere (the server
+ * would have to wait for it, and every other client with it).
+ */
+static enum vmexit_action hc_ipc_call(struct Env *e, struct PushRegs *r)
+{
+	uint64_t rgpa = r->reg_rsi;
+
+	if (rgpa != VMM_NO_PAGE &&
+	    (PGOFF(rgpa) || !guest_ram(e->env_guest, rgpa))) {
+		r->reg_rax = -E_INVAL;
+		return VMEXIT_RESUME;
 	}
-	r->reg_rax = c;
+	hc_ipc_send(e, r);
+	if ((int64_t)r->reg_rax < 0)
+		return VMEXIT_RESUME;
+	r->reg_rdx = rgpa;
+	return hc_ipc_recv(e, r);
+}
+
+/* DISK(gpa, len): the path of the guest's disk in the host FS. */
+static enum vmexit_action hc_disk(struct Env *e, struct PushRegs *r)
+{
+	const char *path = e->env_guest->con.disk;
+	size_t n = strlen(path) + 1;
+	char *dst;
+
+	if (path[0] == '\0' || r->reg_rcx < n ||
+	    !(dst = guest_gpa2kva(e->env_guest, r->reg_rdx, n, EPTE_W))) {
+		r->reg_rax = path[0] == '\0' ? -E_NOT_FOUND : -E_INVAL;
+		return VMEXIT_RESUME;
+	}
+	memcpy(dst, path, n);
+	r->reg_rax = n - 1;
 	return VMEXIT_RESUME;
 }
 
@@ -312,6 +345,8 @@ static enum vmexit_action (*const hypercalls[NVMCALLS])(struct Env *,
 	[VMCALL_IPC_SEND] = hc_ipc_send,
 	[VMCALL_IPC_RECV] = hc_ipc_recv,
 	[VMCALL_GETC] = hc_getc,
+	[VMCALL_IPC_CALL] = hc_ipc_call,
+	[VMCALL_DISK] = hc_disk,
 };
 
 enum vmexit_action vmexit_hypercall(struct Env *e)
@@ -356,11 +391,11 @@ enum vmexit_action vmexit_triple_fault(struct Env *e)
  */
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
-	if (!trap_guest_irq(vector)) {
-		vmm_console_escape();
+	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
-	}
 	e->env_guest->timer_pending = true;
+	/* The tick found it running: its CPU time for `vms`. */
+	e->env_guest->con.cpu_ticks++;
 	return VMEXIT_YIELD;
 }
 

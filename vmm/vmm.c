@@ -29,6 +29,7 @@
 #include <kern/console.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
+#include <vmm/vmcons.h>
 #include <vmm/xstate.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
@@ -101,6 +102,7 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 	if ((r = env_alloc(&e, parent->env_id, ENV_TYPE_GUEST)) < 0)
 		return r;
 	if ((r = ept_guest_init(e, gphysz)) < 0 ||
+	    (r = vmcons_init(e->env_guest)) < 0 ||
 	    (r = vmm_ops->guest_init(e, rip)) < 0) {
 		env_free(e);
 		return r;
@@ -141,12 +143,13 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
-	int r;
-
 	struct Guest *g = e->env_guest;
 	enum vmexit_action action;
+	int r;
 
 	for (;;) {
+		/* Ended from the console, or paused: not entered again. */
+		vmm_guest_hold(e);
 		xstate_load(g);
 		unlock_kernel();
 		r = vmm_ops->guest_enter(e);
@@ -212,36 +215,6 @@ void vmm_ipc_received(struct Env *e)
 	r->reg_rbx = e->env_ipc_perm;
 }
 
-/*
- * After console input arrived (an IRQ on the host or during a guest):
- * VMM_ESCAPE_CHAR typed on the host console ends every guest, even one
- * that never reads the console or waits for IPC. A guest running on
- * another CPU is marked dying and freed at its next exit; the current
- * guest (called from its exit handler) does not come back here.
- */
-static bool live_guest(struct Env *e)
-{
-	return e->env_type == ENV_TYPE_GUEST && e->env_status != ENV_FREE &&
-	       e->env_status != ENV_DYING;
-}
-
-void vmm_console_escape(void)
-{
-	int i;
-
-	/* Without a guest the byte is ordinary input for the host. */
-	for (i = 0; i < NENV && !live_guest(&envs[i]); i++)
-		;
-	if (i == NENV || !cons_take(VMM_ESCAPE_CHAR))
-		return;
-	for (i = 0; i < NENV; i++) {
-		if (!live_guest(&envs[i]))
-			continue;
-		vmm_guest_stop(&envs[i], "ended from the host console (Ctrl-])");
-		env_destroy(&envs[i]);
-	}
-}
-
 /* This CPU runs something else from now on. */
 void vmm_guest_leave(struct Env *e)
 {
@@ -263,5 +236,6 @@ void vmm_guest_free(struct Env *e)
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
 	xstate_save(g);
 	vmm_ops->guest_free(e);
+	vmcons_free(e);
 	ept_guest_free(e);
 }

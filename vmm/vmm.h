@@ -66,6 +66,5 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...);
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm);
 void vmm_ipc_received(struct Env *e);
-void vmm_console_escape(void);
 
 #endif /* !JOS_VMM_VMM_H */

@@ -1,0 +1,57 @@
+/*
+ * sys_vmm_ctl: how host user programs (user/vmm.c, user/vms.c) name,
+ * list and steer guests. The kernel side is vmm/vmctl.c.
+ *
+ * Invariants:
+ * - Every operation names a guest by its env id; VMMCTL_FIND turns a
+ *   name into one. Any host env may steer any guest: the host's users
+ *   own all guests (there is one console and one person at it).
+ * - Names are unique among live guests, 1 to VMM_NAME_MAX - 1 bytes of
+ *   [A-Za-z0-9_-]. Disk paths are unique among live guests too: that is
+ *   how two guests are kept from opening one disk image read-write.
+ * - At most one guest is in the foreground (owns the console) at a time.
+ */
+#ifndef JOS_INC_VMMCTL_H
+#define JOS_INC_VMMCTL_H
+
+#include <inc/types.h>
+
+#define VMM_NAME_MAX 16
+#define VMM_DISK_MAX 128
+#define VMM_VENDOR_MAX 8
+
+enum {
+	VMMCTL_SETUP = 1, /* (guest, struct vmm_setup *) before it runs */
+	VMMCTL_INFO,      /* (guest, struct vmm_info *) */
+	VMMCTL_FIND,      /* (0, name, len) -> env id */
+	VMMCTL_ATTACH,    /* (guest) bring to the foreground (and resume) */
+	VMMCTL_DETACH,    /* (guest) send to the background */
+	VMMCTL_PAUSE,     /* (guest) stop scheduling it */
+	VMMCTL_RESUME,    /* (guest) schedule it again */
+	VMMCTL_KILL,      /* (guest) end it */
+	VMMCTL_STATE,     /* (guest) -> VMM_STATE_* */
+};
+
+/* Where a guest stands (VMMCTL_STATE, vmm_info.state). */
+enum {
+	VMM_STATE_BACKGROUND = 1,
+	VMM_STATE_FOREGROUND,
+	VMM_STATE_PAUSED,
+};
+
+struct vmm_setup {
+	char name[VMM_NAME_MAX];  /* empty: the kernel makes one up */
+	char disk[VMM_DISK_MAX];  /* absolute path in the host FS */
+};
+
+struct vmm_info {
+	char name[VMM_NAME_MAX];
+	char disk[VMM_DISK_MAX];
+	char vendor[VMM_VENDOR_MAX];
+	uint64_t mem_bytes;
+	uint64_t nexits;
+	uint64_t cpu_ms;  /* host timer ticks spent in the guest, in ms */
+	int state;
+};
+
+#endif /* !JOS_INC_VMMCTL_H */

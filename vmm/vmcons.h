@@ -1,0 +1,56 @@
+/*
+ * A guest's console and its place among the host's guests (vmm/vmcons.c,
+ * vmm/vmctl.c): name, disk, foreground/background/paused, an output ring
+ * replayed on attach and an input queue of its own.
+ *
+ * Invariants:
+ * - out_w and in_r/in_w only grow; out_w - out_shown bytes of output
+ *   arrived while the guest was in the background (at most
+ *   VMCONS_OUT_SIZE of them are still in the ring); in_w - in_r bytes of
+ *   input wait for the guest, never more than VMCONS_IN_SIZE.
+ * - The ring pages are allocated with the guest and freed with it; a
+ *   guest with no pages (half-built) has out_pg[0] == NULL.
+ * - All of it is read and written under the big kernel lock.
+ */
+#ifndef JOS_VMM_VMCONS_H
+#define JOS_VMM_VMCONS_H
+
+#include <inc/types.h>
+#include <inc/mmu.h>
+#include <inc/vmmctl.h>
+
+/* Output kept for a background guest, and input waiting for a guest. */
+#define VMCONS_OUT_PAGES 4
+#define VMCONS_IN_PAGES 2
+#define VMCONS_OUT_SIZE (VMCONS_OUT_PAGES * PGSIZE)
+#define VMCONS_IN_SIZE (VMCONS_IN_PAGES * PGSIZE)
+
+struct Env;
+struct Guest;
+
+struct GuestCon {
+	char name[VMM_NAME_MAX];
+	char disk[VMM_DISK_MAX];
+	bool paused;          /* not scheduled until resumed */
+	bool kill_requested;  /* end it at its next exit (Ctrl-] q) */
+	bool in_overflowed;   /* input was dropped; said so once */
+	uint64_t cpu_ticks;   /* host timer ticks that found it running */
+	char *out_pg[VMCONS_OUT_PAGES];
+	uint64_t out_w, out_shown;
+	char *in_pg[VMCONS_IN_PAGES];
+	uint64_t in_r, in_w;
+};
+
+int vmcons_init(struct Guest *g);
+void vmcons_free(struct Env *e);
+void vmcons_putc(struct Env *e, int c);
+int vmcons_getc(struct Env *e);
+bool vmcons_input(int c);
+int vmcons_attach(struct Env *e);
+int vmcons_detach(struct Env *e);
+bool vmcons_is_foreground(struct Env *e);
+void vmm_guest_hold(struct Env *e);
+
+int vmm_ctl(int op, int64_t envid, void *arg, size_t len);
+
+#endif /* !JOS_VMM_VMCONS_H */
