@@ -1667,8 +1667,8 @@ def hostile_spin_check(r):
               r"vmm: guest [0-9a-f]{8} \(attacker\) runs in the background")
     shell_cmd(r, "echo during", r"(?m)^during\r?$")
     r.send("vmm attach attacker")
+    r.expect(r"Ctrl-\] q ends it")
     r.expect(r"attack cli-spin: spinning with interrupts off")
-    r.expect(r"Ctrl-\] q")
     r.send("\x1dq", newline="")
     r.expect(r"ended from the host console",
              timeout=5 if vendor() != "svm" else 2)

@@ -163,7 +163,11 @@ bool vmcons_input(int c)
 {
 	struct Env *e = fg;
 
-	if (!e)
+	/* A guest on its way out (Ctrl-] q, or destroyed while it runs on
+	 * another CPU) keeps the foreground until it is freed, but what is
+	 * typed after that is already the host's. */
+	if (!e || e->env_status == ENV_DYING ||
+	    e->env_guest->con.kill_requested)
 		return false;
 	if (!esc_pending && c == VMM_ESCAPE_CHAR) {
 		esc_pending = true;
