@@ -65,6 +65,7 @@ int sys_ipc_recv(void *rcv_pg);
 unsigned int sys_time_msec(void);
 int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
+int sys_guest_debug(envid_t guest);
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm);
 

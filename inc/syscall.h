@@ -25,6 +25,7 @@ enum {
 	SYS_page_free_count,
 	SYS_env_mkguest,
 	SYS_ept_map,
+	SYS_guest_debug,
 	NSYSCALLS
 };
 

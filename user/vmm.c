@@ -1,5 +1,7 @@
 /*
- * vmm [-m MB] [word ...]: run the guest JOS in a virtual machine.
+ * vmm [-g] [-m MB] [word ...]: run the guest JOS in a virtual machine.
+ * -g: the guest stops before its first instruction and waits for gdb on
+ * COM2 (`make gdb-guest`; docs/guest-debugging.md).
  *
  * Like spawn, this builds the new machine from the outside before it
  * runs: sys_env_mkguest makes an empty guest, and each page of its
@@ -66,7 +68,7 @@ static void __attribute__((noreturn)) give_up(envid_t guest)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf("usage: vmm [-m MB] [word ...]\n");
+	printf("usage: vmm [-g] [-m MB] [word ...]\n");
 	exit();
 }
 
@@ -336,11 +338,16 @@ void umain(int argc, char **argv)
 	struct Argstate args;
 	int64_t before, after;
 	envid_t guest;
+	bool debug = false;
 	int c, r;
 
 	binaryname = "vmm";
 	argstart(&argc, argv, &args);
 	while ((c = argnext(&args)) >= 0) {
+		if (c == 'g') {
+			debug = true;
+			continue;
+		}
 		if (c != 'm' || !argvalue(&args))
 			usage();
 		gphysz = parse_mem(argvalue(&args));
@@ -360,6 +367,14 @@ void umain(int argc, char **argv)
 	    copy_guest_boot(guest, GUEST_BOOT_PATH) < 0 ||
 	    copy_guest_cmdline(guest, argc - 1, argv + 1) < 0)
 		give_up(guest);
+	if (debug) {
+		if ((r = sys_guest_debug(guest)) < 0) {
+			complain(r, "sys_guest_debug (is there a COM2 port?)");
+			give_up(guest);
+		}
+		printf("vmm: guest %08x waits for gdb on COM2 (make "
+		       "gdb-guest)\n", guest);
+	}
 	if ((r = sys_env_set_status(guest, ENV_RUNNABLE)) < 0) {
 		complain(r, "sys_env_set_status");
 		give_up(guest);

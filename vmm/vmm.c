@@ -29,6 +29,7 @@
 #include <kern/console.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
+#include <vmm/gdbstub.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
@@ -123,11 +124,15 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...)
 
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
+	uint64_t tsc_exit;
 	int r;
 
 	for (;;) {
+		if (e->env_guest->dbg.active)
+			gdbstub_before_entry(e);
 		unlock_kernel();
 		r = vmm_ops->guest_enter(e);
+		tsc_exit = read_tsc();
 		lock_kernel();
 		if (e->env_status == ENV_DYING) {
 			env_free(e);
@@ -136,7 +141,7 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		}
 		if (r < 0)
 			env_destroy(e);
-		switch (vmm_ops->handle_exit(e)) {
+		switch (vmm_exit_account(e, vmm_ops->handle_exit(e), tsc_exit)) {
 		case VMEXIT_RESUME:
 			break;
 		case VMEXIT_YIELD:
@@ -233,6 +238,27 @@ void vmm_guest_free(struct Env *e)
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
 		"%lu timer interrupts\n",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
+	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
 	ept_guest_free(e);
+}
+
+/*
+ * After each exit: count it under its reason, with the host TSC from the
+ * exit to now (the monitor's exits command). Returns a, for the run loop.
+ */
+enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
+				    uint64_t tsc_exit)
+{
+	struct GuestExitStat *st = e->env_guest->exitstat;
+	uint32_t reason = vmm_ops->exit_reason(e);
+	int i;
+
+	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
+		if (st[i].count == 0 || st[i].reason == reason)
+			break;
+	st[i].reason = reason;
+	st[i].count++;
+	st[i].tsc += read_tsc() - tsc_exit;
+	return a;
 }
