@@ -8,11 +8,13 @@ import os
 import re
 import shutil
 import subprocess
+import signal
 import sys
+import time
 
 from gradelib import (DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
-                      port_in_use, run_gdb, run_make, test, wait_listening)
+                      make_var, port_in_use, run_gdb, run_make, test, wait_listening)
 
 # What a good boot prints (banner, self-checks), in any order; a panic fails the test at once.
 SELF_CHECKS = [
@@ -1701,6 +1703,98 @@ def hostile_cpl3():
     guest_halt(r)
     shell_cmd(r, "echo host alive", r"(?m)^host alive\r?$")
     guest_problems(r)
+
+
+# ---- Debugging a guest: the VMM's gdb stub on COM2 ----------------------------
+
+GUEST_KERNEL_ELF = os.path.join("obj", "guest", "kern", "kernel")
+# A guest-virtual address no guest page table maps.
+UNMAPPED_GVA = "0x500000000000"
+
+
+def guest_gdb_port():
+    port = make_var("guestgdbport")
+    if not port or not port.isdigit():
+        fail("`make print-guestgdbport` gave no port")
+    return int(port)
+
+
+@vmm_test("vmm-gdb", bochs_timeout=420, qemu_timeout=180)
+def vmm_gdb():
+    """`vmm -g` stops the guest at its first instruction; gdb (batch mode,
+    the guest kernel's symbols) breaks in test_backtrace, shows guest
+    frames with file:line, prints a guest global, writes the argument
+    (the guest prints the new value), steps twice, gets errors for an
+    unmapped address, a bad packet and a wild breakpoint, continues to
+    `vm$ `, then Ctrl-C stops a spinning guest program and its registers
+    are read; detaching lets the guest finish."""
+    port = guest_gdb_port()
+    if port_in_use(port):
+        fail("port %d is in use (another make qemu / bochs?)" % port)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-gdb")],
+              com2_port=port)
+    wait_listening(port, r)
+    g = run_gdb("break test_backtrace", "continue", "bt", "print npages",
+                "set var x = 2", "print/x $pc", "stepi", "stepi",
+                "print/x $pc", "x/2gx " + UNMAPPED_GVA,
+                "maint packet m0,zz", "delete",
+                "break *" + UNMAPPED_GVA, "continue", "delete", "continue",
+                "info registers rip", "detach",
+                port=port, elf=GUEST_KERNEL_ELF,
+                setup=["set remotetimeout 300"])
+    shell(r)
+    start = len(r.text)
+    r.send("vmm -g")
+    r.expect(r"waits for gdb on COM2")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "spin")
+    r.expect(r"I am the child.  Spinning")
+    # The guest runs only after gdb's last `continue` (gdb's own output
+    # is buffered: the guest console is the sign).
+    time.sleep(0.5)
+    os.kill(g.proc.pid, signal.SIGINT)
+    g.wait()
+    g.match(r"Breakpoint 1, (0x[0-9a-f]+ in )?test_backtrace \(x=5\) at "
+            r"kern/init\.c:\d+",
+            r"(?m)^#0\s+(0x[0-9a-f]+ in )?test_backtrace \(x=5\) at "
+            r"kern/init\.c:\d+",
+            r"(?m)^#1\s+0x[0-9a-f]+ in i386_init \(.*\) at kern/init\.c:\d+",
+            r"(?m)^\$1 = [1-9]\d*$",
+            r"Cannot access memory at address " + UNMAPPED_GVA,
+            r'received: "E02"',
+            r"Cannot insert breakpoint",
+            r"received signal SIGINT",
+            r"(?m)^rip\s+0x[0-9a-f]+",
+            r"detached\]")
+    pcs = re.findall(r"(?m)^\$\d+ = (0x[0-9a-f]+)$", g.text)
+    if len(pcs) < 2 or pcs[0] == pcs[1]:
+        fail("two stepi did not move the guest's pc: %s" % pcs)
+    guest_out = r.text[start:]
+    if "entering test_backtrace 5" in guest_out or \
+            "entering test_backtrace 2" not in guest_out:
+        fail("the guest did not act on x = 2 written by gdb")
+    r.expect(r"I am the parent.  Killing the child")
+    r.expect(GUEST_PROMPT)
+    guest_halt(r)
+    guest_problems(r)
+
+
+@test("vmm-monitor", emulator="qemu", timeout=30)
+def vmm_monitor():
+    """The VMM's monitor commands exist and check their arguments: vms with
+    no guest, a bad id and a missing address are reported, not obeyed."""
+    r = boot("monitor")
+    r.expect(PROMPT)
+    r.send("vms")
+    r.expect(r"ID\s+vendor\s+state\s+exits")
+    r.expect(r"\(no guests\)")
+    r.send("vmstate 1000")
+    r.expect(r"vmstate: no guest 1000 \(vms lists them\)")
+    r.send("gva 1000")
+    r.expect(r"usage: gva ID ADDR")
+    r.send("help")
+    for cmd in ("vms", "vmstate", "gpa", "gva", "exits"):
+        r.expect(r"(?m)^%s - " % cmd)
 
 
 if __name__ == "__main__":

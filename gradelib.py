@@ -669,7 +669,8 @@ _QEMU_LOG_KEEP = re.compile(r"Triple fault|check_exception|CPU Reset|"
 
 
 def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
-             stopped=False, label=None, cpu="max", input=True):
+             stopped=False, label=None, cpu="max", input=True,
+             com2_port=None):
     """Boot QEMU (TCG, -cpu max: AMD-V with NPT) headless, its serial
     console on a pipe (typed input works).  EXTRA are more QEMU options.
     gdb_port opens the gdb stub; stopped=True waits for gdb (-S); cpu is
@@ -695,6 +696,9 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
         argv += ["-drive", drive]
     if gdb_port:
         argv += ["-gdb", "tcp::%d" % gdb_port]
+    if com2_port:
+        # COM2, the VMM's gdb stub for guests, as a TCP server.
+        argv += ["-serial", "tcp::%d,server,nowait" % com2_port]
     if stopped:
         argv.append("-S")
     argv += list(extra)
@@ -706,7 +710,9 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
 
 
 class _BochsRun(Run):
-    def __init__(self, cfg_args, cfg_path, rc_path, disks, **kw):
+    def __init__(self, cfg_args, cfg_path, rc_path, disks, com2_port=None,
+                 **kw):
+        self._com2_port = com2_port
         self._cfg_args = cfg_args
         self._cfg_path = cfg_path
         self._disks = disks
@@ -736,9 +742,14 @@ class _BochsRun(Run):
             args = ["pty"] + self._cfg_args + [self.serial_path]
         else:
             args = ["file"] + self._cfg_args + [self.log_path]
+        cfg_env = dict(os.environ)
+        cfg_env.pop("COM2_PORT", None)
+        if self._com2_port:
+            cfg_env["COM2_PORT"] = str(self._com2_port)
         out = subprocess.run(["sh", "conf/mkbochsrc.sh"] + args,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, timeout=30)
+                             stdin=subprocess.DEVNULL, timeout=30,
+                             env=cfg_env)
         if out.returncode != 0:
             fail("conf/mkbochsrc.sh failed: %s"
                  % out.stderr.decode(errors="replace").strip())
@@ -758,7 +769,7 @@ class _BochsRun(Run):
 
 
 def run_bochs(cpus=None, mem=None, disks=None, cpu_model=DEFAULT_BOCHS_CPU,
-              input=False, label=None):
+              input=False, label=None, com2_port=None):
     """Boot Bochs (VT-x with EPT on corei7_skylake_x; 'ryzen' for SVM)
     headless.  Its serial console goes to the log file (output only), or,
     with input=True, to a pty so the test can type into it too.  Bochs'
@@ -777,7 +788,7 @@ def run_bochs(cpus=None, mem=None, disks=None, cpu_model=DEFAULT_BOCHS_CPU,
     cfg_args = [disks[0], str(cpus or t.cpus), str(mem or t.mem),
                 cpu_model, OBJDIR]
     return _BochsRun(cfg_args, base + ".bochsrc", rc, disks,
-                     log_path=log, kind="bochs", pty_console=True,
+                     com2_port=com2_port, log_path=log, kind="bochs", pty_console=True,
                      serial_file=None if input else log, serial_pty=input,
                      extra_logs=[("bochs log", BOCHS_LOG)])
 
@@ -842,12 +853,14 @@ def wait_listening(port, run=None, timeout=None):
 
 
 def run_gdb(*commands, port=None, gdbinit=None, elf=KERNEL_ELF,
-            label="gdb"):
+            label="gdb", setup=()):
     """Run gdb in batch mode against the gdb stub on PORT with the kernel's
     symbols (or with GDBINIT, e.g. the .gdbinit that make writes), then
-    COMMANDS.  Returns the Run: use .wait() and .match()."""
+    COMMANDS.  SETUP commands run before connecting.  Returns the Run: use .wait() and .match()."""
     gdb = os.environ.get("GDB") or "gdb"
     argv = [gdb, "-q", "-batch", "-nx"]
+    for c in setup:
+        argv += ["-ex", c]
     if gdbinit:
         argv += ["-x", gdbinit]
     else:

@@ -53,6 +53,11 @@ echo "debug: action=ignore"
 echo "magic_break: enabled=1"
 echo "log: $objdir/bochs.log"
 echo "port_e9_hack: enabled=1"
+# COM2_PORT set: COM2 is a TCP server there, for the VMM's gdb stub (vmm
+# -g). Bochs waits at start-up until a client (gdb) connects.
+if [ -n "${COM2_PORT:-}" ]; then
+	echo "com2: enabled=1, mode=socket-server, dev=localhost:$COM2_PORT"
+fi
 # Headless modes show the VGA screen over VNC (rfb, localhost:5900, not
 # waiting for a viewer). Bochs' `term` display would do without a port, but
 # it draws into a pty of its own that nobody reads and stalls the whole

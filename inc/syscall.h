@@ -26,6 +26,7 @@ enum {
 	SYS_env_mkguest,
 	SYS_ept_map,
 	SYS_vmm_ctl,
+	SYS_guest_debug,
 	NSYSCALLS
 };
 

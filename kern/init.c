@@ -22,6 +22,7 @@
 #include <inc/multiboot.h>
 #include <inc/x86.h>
 #include <inc/vmx.h>
+#include <vmm/gdbstub.h>
 
 /* From kern/kernel.ld: the bss, which nothing has cleared yet. */
 extern char edata[], __bss_end[];
@@ -217,6 +218,9 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 
 	cons_init();
 	cprintf("JOS-in-JOS: x86-64 kernel booting\n");
+#ifndef VMM_GUEST
+	gdbstub_init();
+#endif
 	if (cmdline[0])
 		cprintf("kernel command line: %s\n", cmdline);
 

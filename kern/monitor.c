@@ -32,6 +32,15 @@ static const struct Command commands[] = {
 	  mon_continue },
 	{ "si", "Run one instruction of that environment, then come back",
 	  mon_si },
+	{ "vms", "List the guests: id, vendor, state, exits", mon_vms },
+	{ "vmstate", "vmstate ID: a guest's registers, control state, events",
+	  mon_vmstate },
+	{ "gpa", "gpa ID ADDR: walk the nested tables for a guest-physical "
+	  "address", mon_gpa },
+	{ "gva", "gva ID ADDR: the guest's page-table walk, then the gpa walk",
+	  mon_gva },
+	{ "exits", "exits ID: a guest's exits per reason, average host TSC",
+	  mon_exits },
 };
 
 /* ---- help and kerninfo ---------------------------------------------------- */

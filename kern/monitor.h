@@ -19,5 +19,11 @@ int mon_kerninfo(int argc, char **argv, struct Trapframe *tf);
 int mon_backtrace(int argc, char **argv, struct Trapframe *tf);
 int mon_continue(int argc, char **argv, struct Trapframe *tf);
 int mon_si(int argc, char **argv, struct Trapframe *tf);
+/* What the VMM sees (vmm/vmmon.c). */
+int mon_vms(int argc, char **argv, struct Trapframe *tf);
+int mon_vmstate(int argc, char **argv, struct Trapframe *tf);
+int mon_gpa(int argc, char **argv, struct Trapframe *tf);
+int mon_gva(int argc, char **argv, struct Trapframe *tf);
+int mon_exits(int argc, char **argv, struct Trapframe *tf);
 
 #endif /* !JOS_KERN_MONITOR_H */

@@ -25,6 +25,7 @@
 #include <vmm/vmm.h>
 #include <vmm/ept.h>
 #include <vmm/vmcons.h>
+#include <vmm/gdbstub.h>
 
 /* Is va a page-aligned user address below UTOP? */
 static bool user_page_ok(uintptr_t va)
@@ -341,6 +342,21 @@ static envid_t sys_env_mkguest(uint64_t gphysz, uint64_t rip)
 }
 
 /*
+ * `vmm -g`: guest (a child of the caller) stops before its first
+ * instruction and waits for gdb on COM2 (vmm/gdbstub.c). -E_NOT_SUPP
+ * without a COM2 port, -E_INVAL for an env that is not a guest.
+ */
+static int sys_guest_debug(envid_t guest)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(guest, &e, true)) < 0)
+		return r;
+	return gdbstub_debug_guest(e);
+}
+
+/*
  * Map the page at srcva in env srcenvid at guest-physical address guest_pa
  * of guest `guest`, with EPT permission perm (__EPTE_*). Both envs must be
  * the caller or its children. The page gains a reference; nothing changes
@@ -412,6 +428,8 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 	case SYS_vmm_ctl:
 		/* Arguments are checked there (vmm/vmctl.c). */
 		return vmm_ctl(a1, a2, (void *)a3, a4);
+	case SYS_guest_debug:
+		return sys_guest_debug(a1);
 	default:
 		return -E_NO_SYS;
 	}

@@ -5,13 +5,17 @@
  */
 #include <kern/time.h>
 #include <kern/cpu.h>
+#include <vmm/gdbstub.h>
 
 static volatile uint64_t ticks;
 
 void time_tick(void)
 {
-	if (thiscpu == bootcpu)
-		ticks++;
+	if (thiscpu != bootcpu)
+		return;
+	ticks++;
+	/* gdb's packets for the VMM's stub (nothing in a guest kernel). */
+	gdbstub_poll();
 }
 
 uint64_t time_msec(void)

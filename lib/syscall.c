@@ -117,6 +117,11 @@ int sys_env_mkguest(uint64_t gphysz, uint64_t grip)
 	return syscall(SYS_env_mkguest, false, gphysz, grip, 0, 0, 0);
 }
 
+int sys_guest_debug(envid_t guest)
+{
+	return syscall(SYS_guest_debug, true, guest, 0, 0, 0, 0);
+}
+
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm)
 {

@@ -1,7 +1,9 @@
 /*
- * vmm [-b] [-m MB] [-d DISK] [-n NAME] [word ...]: run the guest JOS in a
- * virtual machine, in the foreground (it owns the console until it ends
- * or Ctrl-] d detaches it) or, with -b, in the background.
+ * vmm [-b] [-g] [-m MB] [-d DISK] [-n NAME] [word ...]: run the guest
+ * JOS in a virtual machine, in the foreground (it owns the console until
+ * it ends or Ctrl-] d detaches it) or, with -b, in the background.
+ * -g: the guest stops before its first instruction and waits for gdb on
+ * COM2 (`make gdb-guest`; docs/guest-debugging.md).
  * vmm attach|pause|resume|kill ID|NAME: steer a guest that runs already.
  *
  * Each guest has a disk, a file of the host file system (-d, default
@@ -79,7 +81,7 @@ static void __attribute__((noreturn)) give_up(envid_t guest)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	printf("usage: vmm [-b] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
+	printf("usage: vmm [-b] [-g] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
 	       "       vmm attach|pause|resume|kill ID|NAME\n");
 	exit();
 }
@@ -518,6 +520,7 @@ void umain(int argc, char **argv)
 	int64_t before, after;
 	bool background = false;
 	envid_t guest;
+	bool debug = false;
 	int c, r, st;
 
 	binaryname = "vmm";
@@ -531,8 +534,9 @@ void umain(int argc, char **argv)
 	strcpy(setup.disk, DEFAULT_DISK);
 	argstart(&argc, argv, &args);
 	while ((c = argnext(&args)) >= 0) {
-		if (c == 'b') {
-			background = true;
+		if (c == 'b' || c == 'g') {
+			background |= c == 'b';
+			debug |= c == 'g';
 			continue;
 		}
 		if (!argvalue(&args))
@@ -579,6 +583,14 @@ void umain(int argc, char **argv)
 	    copy_guest_boot(guest, GUEST_BOOT_PATH) < 0 ||
 	    copy_guest_cmdline(guest, argc - 1, argv + 1) < 0)
 		give_up(guest);
+	if (debug) {
+		if ((r = sys_guest_debug(guest)) < 0) {
+			complain(r, "sys_guest_debug (is there a COM2 port?)");
+			give_up(guest);
+		}
+		printf("vmm: guest %08x waits for gdb on COM2 (make "
+		       "gdb-guest)\n", guest);
+	}
 	/* In the foreground from its first byte of output on. */
 	if (!background &&
 	    (r = sys_vmm_ctl(VMMCTL_ATTACH, guest, NULL, 0)) < 0) {

@@ -44,6 +44,25 @@ struct GuestExit {
 	uint32_t redeliver_len;
 };
 
+/* The gdb stub's business with one guest (vmm/gdbstub.c). */
+struct GuestDebug {
+	bool active;    /* the run loop calls gdbstub_before_entry() */
+	bool stop_req;  /* stop before the next entry */
+	bool stopped;   /* held by the debugger: the env is not runnable */
+	bool bp;        /* intercept #BP (breakpoints are in guest memory) */
+	bool step;      /* run one instruction, then stop */
+	bool tf_added;  /* the stub set RFLAGS.TF for the step: clear it */
+	int signal;     /* why it stopped, as a gdb signal number */
+};
+
+/* Exits of one reason: how many, and host TSC spent handling them. */
+struct GuestExitStat {
+	uint32_t reason;
+	uint64_t count, tsc;
+};
+/* Distinct exit reasons counted per guest; later ones share the last. */
+#define GUEST_EXIT_KINDS 24
+
 struct Guest {
 	uint64_t gphysz;        /* bytes of guest-physical memory */
 	epte_t *ept_root;       /* kernel address of the EPT PML4 */
@@ -79,6 +98,8 @@ struct Guest {
 
 	/* Name, disk, console and scheduling state (vmm/vmcons.h). */
 	struct GuestCon con;
+	struct GuestDebug dbg;
+	struct GuestExitStat exitstat[GUEST_EXIT_KINDS];
 };
 
 #endif /* !JOS_VMM_GUEST_H */

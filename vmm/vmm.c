@@ -31,6 +31,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
 #include <vmm/xstate.h>
+#include <vmm/gdbstub.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
@@ -145,14 +146,18 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	enum vmexit_action action;
+	uint64_t tsc_exit;
 	int r;
 
 	for (;;) {
 		/* Ended from the console, or paused: not entered again. */
 		vmm_guest_hold(e);
+		if (g->dbg.active)
+			gdbstub_before_entry(e);
 		xstate_load(g);
 		unlock_kernel();
 		r = vmm_ops->guest_enter(e);
+		tsc_exit = read_tsc();
 		lock_kernel();
 		if (e->env_status == ENV_DYING) {
 			env_free(e);
@@ -161,7 +166,7 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		}
 		if (r < 0)
 			env_destroy(e);
-		action = vmm_ops->handle_exit(e);
+		action = vmm_exit_account(e, vmm_ops->handle_exit(e), tsc_exit);
 		if (action == VMEXIT_RESUME && ++g->streak >= VMM_MAX_STREAK)
 			action = vmm_streak_stop(e);
 		switch (action) {
@@ -235,7 +240,28 @@ void vmm_guest_free(struct Env *e)
 		"%lu timer interrupts\n",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
 	xstate_save(g);
+	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
 	vmcons_free(e);
 	ept_guest_free(e);
+}
+
+/*
+ * After each exit: count it under its reason, with the host TSC from the
+ * exit to now (the monitor's exits command). Returns a, for the run loop.
+ */
+enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
+				    uint64_t tsc_exit)
+{
+	struct GuestExitStat *st = e->env_guest->exitstat;
+	uint32_t reason = vmm_ops->exit_reason(e);
+	int i;
+
+	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
+		if (st[i].count == 0 || st[i].reason == reason)
+			break;
+	st[i].reason = reason;
+	st[i].count++;
+	st[i].tsc += read_tsc() - tsc_exit;
+	return a;
 }

@@ -20,6 +20,16 @@ enum vmexit_action {
 	VMEXIT_STOP,    /* the guest is finished (the handler reported why) */
 };
 
+/*
+ * What a debugger sees of a guest beyond env_tf (vmm/gdbstub.c, the
+ * monitor's vmstate): segment selectors, control registers, EFER.
+ */
+struct guest_dbgstate {
+	uint16_t cs, ss, ds, es, fs, gs;
+	uint64_t fs_base, gs_base;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+};
+
 /* What each vendor (VT-x in vmx.c, AMD-V in svm.c) supplies. */
 struct vmm_ops {
 	const char *name;
@@ -51,6 +61,14 @@ struct vmm_ops {
 	/* The last exit's reason, and a name for it, for reports. */
 	uint32_t (*exit_reason)(struct Env *e);
 	const char *(*exit_name)(uint32_t reason);
+	/* Debugging (vmm/gdbstub.c): read e's state above; < 0 when it
+	 * cannot be read now (its control structure is active on another
+	 * CPU). */
+	int (*dbg_read)(struct Env *e, struct guest_dbgstate *s);
+	/* On the CPU about to enter e: intercept #BP when bp is set, #DB
+	 * when step is (single-stepping by RFLAGS.TF, which the caller
+	 * sets). < 0 when the control structure cannot be loaded here. */
+	int (*dbg_intercepts)(struct Env *e, bool bp, bool step);
 };
 
 extern const struct vmm_ops vmx_ops, svm_ops;
@@ -66,5 +84,7 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...);
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm);
 void vmm_ipc_received(struct Env *e);
+enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
+				    uint64_t tsc_exit);
 
 #endif /* !JOS_VMM_VMM_H */
