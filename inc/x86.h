@@ -214,6 +214,34 @@ X86_INLINE void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
 		*edxp = edx;
 }
 
+/* Debug register n: 0-3 (breakpoint addresses), 6 (status), 7 (control). */
+X86_INLINE uint64_t read_dr(int n)
+{
+	uint64_t v = 0;
+
+	switch (n) {
+	case 0: asm volatile("movq %%dr0, %0" : "=r"(v)); break;
+	case 1: asm volatile("movq %%dr1, %0" : "=r"(v)); break;
+	case 2: asm volatile("movq %%dr2, %0" : "=r"(v)); break;
+	case 3: asm volatile("movq %%dr3, %0" : "=r"(v)); break;
+	case 6: asm volatile("movq %%dr6, %0" : "=r"(v)); break;
+	case 7: asm volatile("movq %%dr7, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+X86_INLINE void write_dr(int n, uint64_t v)
+{
+	switch (n) {
+	case 0: asm volatile("movq %0, %%dr0" : : "r"(v)); break;
+	case 1: asm volatile("movq %0, %%dr1" : : "r"(v)); break;
+	case 2: asm volatile("movq %0, %%dr2" : : "r"(v)); break;
+	case 3: asm volatile("movq %0, %%dr3" : : "r"(v)); break;
+	case 6: asm volatile("movq %0, %%dr6" : : "r"(v)); break;
+	case 7: asm volatile("movq %0, %%dr7" : : "r"(v)); break;
+	}
+}
+
 /* CPUID leaf 0's vendor string "AuthenticAMD", as ebx, edx, ecx. */
 #define CPUID_VENDOR_AMD_EBX 0x68747541 /* "Auth" */
 #define CPUID_VENDOR_AMD_EDX 0x69746E65 /* "enti" */

@@ -443,21 +443,10 @@ static void a_ipc_no_recv(void)
 
 static void set_debug_regs(uint64_t v)
 {
-	asm volatile("movq %0, %%dr0; movq %0, %%dr1; movq %0, %%dr2; "
-		     "movq %0, %%dr3" : : "r"(v));
-}
+	int i;
 
-static uint64_t read_dr(int n)
-{
-	uint64_t v = 0;
-
-	switch (n) {
-	case 0: asm volatile("movq %%dr0, %0" : "=r"(v)); break;
-	case 1: asm volatile("movq %%dr1, %0" : "=r"(v)); break;
-	case 2: asm volatile("movq %%dr2, %0" : "=r"(v)); break;
-	case 3: asm volatile("movq %%dr3, %0" : "=r"(v)); break;
-	}
-	return v;
+	for (i = 0; i < 4; i++)
+		write_dr(i, v);
 }
 
 /* xmm0 and x87 st(0) get the magic value (SSE needs CR4.OSFXSR). */

@@ -49,29 +49,10 @@ struct host_xstate {
 } __attribute__((aligned(XSTATE_ALIGN)));
 static struct host_xstate xstate_host[NCPU];
 
-static uint64_t get_dr(int n)
+/* The debug register behind xstate.dr[i]: DR0-DR3, then DR6. */
+static int dr_number(int i)
 {
-	uint64_t v = 0;
-
-	switch (n) {
-	case 0: asm volatile("movq %%dr0, %0" : "=r"(v)); break;
-	case 1: asm volatile("movq %%dr1, %0" : "=r"(v)); break;
-	case 2: asm volatile("movq %%dr2, %0" : "=r"(v)); break;
-	case 3: asm volatile("movq %%dr3, %0" : "=r"(v)); break;
-	default: asm volatile("movq %%dr6, %0" : "=r"(v)); break;
-	}
-	return v;
-}
-
-static void set_dr(int n, uint64_t v)
-{
-	switch (n) {
-	case 0: asm volatile("movq %0, %%dr0" : : "r"(v)); break;
-	case 1: asm volatile("movq %0, %%dr1" : : "r"(v)); break;
-	case 2: asm volatile("movq %0, %%dr2" : : "r"(v)); break;
-	case 3: asm volatile("movq %0, %%dr3" : : "r"(v)); break;
-	default: asm volatile("movq %0, %%dr6" : : "r"(v)); break;
-	}
+	return i == XSTATE_DR6 ? 6 : i;
 }
 
 static bool cpu_has_xsave(void)
@@ -102,7 +83,7 @@ static void xstate_store(struct xstate *x, bool kernel_gs)
 	int i;
 
 	for (i = 0; i < XSTATE_NDR; i++)
-		x->dr[i] = get_dr(i);
+		x->dr[i] = read_dr(dr_number(i));
 	if (kernel_gs)
 		x->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	asm volatile("fxsave64 %0" : "=m"(x->fx));
@@ -120,7 +101,7 @@ static void xstate_restore(const struct xstate *x, bool kernel_gs)
 	int i;
 
 	for (i = 0; i < XSTATE_NDR; i++)
-		set_dr(i, x->dr[i]);
+		write_dr(dr_number(i), x->dr[i]);
 	if (kernel_gs)
 		wrmsr(MSR_KERNEL_GS_BASE, x->kernel_gs_base);
 	if (rcr4() & CR4_OSXSAVE)
