@@ -16,3 +16,5 @@
 # Optimisation level of the kernel. -O0 keeps every argument in its stack
 # frame, which is what lets `backtrace` print argument values.
 # KERN_OPT=-O0
+# ... and of the VM-exit path (vmm/, kern/cpu.c, kern/spinlock.c).
+# EXIT_PATH_OPT=-O2
