@@ -440,20 +440,16 @@ static void svm_read_exit(struct Env *e, struct vmcb *v)
 }
 
 /*
- * One VMRUN and the #VMEXIT after it. < 0 (with a report) if the guest
- * cannot continue: SVM could not be turned on, or VMRUN found the guest
+ * One VMRUN and the #VMEXIT after it (SVM is on: vmm_ops.cpu_enable). < 0
+ * (with a report) if the guest cannot continue: VMRUN found the guest
  * state invalid (VMEXIT_INVALID, 15.5.1).
  */
 static int svm_guest_enter(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	struct vmcb *v = vmcb_of(g);
-	int cpu = cpunum(), r;
+	int cpu = cpunum();
 
-	if ((r = svm_cpu_enable()) < 0) {
-		vmm_guest_stop(e, "cannot turn SVM on on CPU %d: %e", cpu, r);
-		return -1;
-	}
 	if (g->svm.cpu != cpu) {
 		v->control.tlb_control = svm.flush_by_asid
 						 ? TLB_CONTROL_FLUSH_ASID
@@ -758,6 +754,7 @@ const struct vmm_ops svm_ops = {
 	.switches_kernel_gs = true,
 	.skipped = svm_skipped,
 	.check_support = svm_check_support,
+	.cpu_enable = svm_cpu_enable,
 	.guest_init = svm_guest_init,
 	.guest_enter = svm_guest_enter,
 	.handle_exit = svm_handle_exit,

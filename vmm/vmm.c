@@ -154,6 +154,11 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		vmm_guest_hold(e);
 		if (g->dbg.active)
 			gdbstub_before_entry(e);
+		if ((r = vmm_ops->cpu_enable()) < 0) {
+			vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
+				       vmm_ops->name, cpunum(), r);
+			env_destroy(e);
+		}
 		xstate_load(g);
 		unlock_kernel();
 		r = vmm_ops->guest_enter(e);

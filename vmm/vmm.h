@@ -42,6 +42,9 @@ struct vmm_ops {
 	bool switches_kernel_gs;
 	/* 0, -E_NO_VMX or -E_NO_EPT (and the SVM equivalents). */
 	int (*check_support)(void);
+	/* Turn VMX/SVM on on this CPU if it is not yet (once per CPU; the
+	 * run loop calls it with the kernel lock held, before each entry). */
+	int (*cpu_enable)(void);
 	/* Set up g's control structure to start at rip in real mode. */
 	int (*guest_init)(struct Env *e, uint64_t rip);
 	/* Enter the guest and return after the next VM exit, with

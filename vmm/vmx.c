@@ -673,11 +673,6 @@ static int vmx_guest_enter(struct Env *e)
 	struct Guest *g = e->env_guest;
 	int r;
 
-	if ((r = vmx_cpu_enable()) < 0) {
-		vmm_guest_stop(e, "cannot enter VMX operation on CPU %d: %e",
-			       cpunum(), r);
-		return -1;
-	}
 	if (g->vmx.vmcs_cpu != cpunum()) {
 		if (g->vmx.vmcs_cpu >= 0) {
 			vmm_guest_stop(e, "VMCS still active on CPU %d",
@@ -1018,6 +1013,7 @@ const struct vmm_ops vmx_ops = {
 	.switches_kernel_gs = false,
 	.skipped = vmx_skipped,
 	.check_support = vmx_check_support,
+	.cpu_enable = vmx_cpu_enable,
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,
 	.handle_exit = vmx_handle_exit,
