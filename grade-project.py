@@ -1798,5 +1798,109 @@ def vmm_monitor():
         r.expect(r"(?m)^%s - " % cmd)
 
 
+# Bits the monitor's vmstate shows set once a guest runs in long mode.
+CR0_PE, CR0_PG = 1 << 0, 1 << 31
+EFER_LMA = 1 << 10
+# The guest kernel's global the kmon test translates with gva, and the
+# link address that maps guest-physical 0 (inc/memlayout.h KERNLINK).
+KMON_GVA_SYMBOL = "npages"
+KERNLINK = 0xFFFFFFFF80000000
+# The guest kernel's first byte: guest RAM that the NPT/EPT maps.
+GUEST_KERNEL_PA = 0x100000
+
+
+def elf_symbol(elf, name):
+    """The address of NAME in ELF (nm), or fail."""
+    out = subprocess.run(["nm", elf], capture_output=True, text=True).stdout
+    m = re.search(r"(?m)^([0-9a-f]+) \w %s$" % re.escape(name), out)
+    if not m:
+        fail("no symbol %s in %s" % (name, elf))
+    return int(m.group(1), 16)
+
+
+def kmon_cmd(r, line):
+    """`kmon LINE` at the host prompt; returns its output (up to the next
+    prompt)."""
+    start = len(r.text)
+    shell_cmd(r, "kmon " + line)
+    return r.text[start:]
+
+
+def kmon_expect(out, what, *patterns):
+    """Fail unless every pattern is in OUT (the output of kmon WHAT)."""
+    for p in patterns:
+        if not re.search(p, out):
+            fail("kmon %s did not print %r:\n%s" % (what, p, out[-800:]))
+
+
+def kmon_vmstate_check(r, gid):
+    """vmstate: RIP, and a long-mode CR0/EFER with a CR3."""
+    out = kmon_cmd(r, "vmstate " + gid)
+    kmon_expect(out, "vmstate", r"rip [0-9a-f]{16}", r"cr3 [0-9a-f]{16}")
+    cr0 = re.search(r"cr0 ([0-9a-f]{16})", out)
+    efer = re.search(r"efer ([0-9a-f]{16})", out)
+    if not cr0 or not efer:
+        fail("kmon vmstate showed no CR0/EFER:\n%s" % out)
+    if int(cr0.group(1), 16) & (CR0_PE | CR0_PG) != CR0_PE | CR0_PG or \
+            not int(efer.group(1), 16) & EFER_LMA:
+        fail("the running guest is not in long mode per vmstate:\n%s" % out)
+
+
+def kmon_exits_check(r, gid):
+    """exits: the total, and counts per reason that add up to it."""
+    out = kmon_cmd(r, "exits " + gid)
+    total = re.search(r"guest %s: (\d+) exits" % gid, out)
+    counts = [int(c) for c in
+              re.findall(r"(?m)^  \d+ +\S.*? +(\d+) +\d+\r?$", out)]
+    if not total or not counts:
+        fail("kmon exits showed no total or no reasons:\n%s" % out)
+    if sum(counts) != int(total.group(1)):
+        fail("kmon exits: reasons add up to %d, not %s:\n%s"
+             % (sum(counts), total.group(1), out))
+
+
+@vmm_test("kmon", bochs_timeout=300, qemu_timeout=90)
+def kmon():
+    """`kmon` runs the read-only monitor commands from the host shell on a
+    live background guest: vms lists it with the vendor, vmstate shows
+    long mode, gpa walks the nested tables to a host page, gva walks the
+    guest's table to the right guest-physical address, exits counts add
+    up; a command that is not read-only and a bad id are refused; after
+    `vmm kill` the guest is gone."""
+    vend = "VT-x" if vendor() == "vmx" else "AMD-V"
+    gva = elf_symbol(GUEST_KERNEL_ELF, KMON_GVA_SYMBOL)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("kmon")])
+    shell(r)
+    shell_cmd(r, "kmon continue",
+              r"kmon: 'continue' is not a read-only monitor command")
+    # A guest kernel that spins forever (kern/attack.c), paging on.
+    r.send("vmm -b -n g1 attack cli-spin")
+    gid = r.expect(r"vmm: guest ([0-9a-f]{8}) \(g1\) runs in the "
+                   r"background").group(1)
+    r.expect(HOST_PROMPT)
+    # Attached, the guest's output shows it is in its spin loop.
+    attach(r, "g1")
+    r.expect(r"attack cli-spin: spinning with interrupts off")
+    detach(r, "g1")
+    kmon_expect(kmon_cmd(r, "vms"), "vms",
+                r"(?m)^%s\s+%s\s+(runnable|running)\s+[1-9]\d*\s"
+                % (gid, vend))
+    kmon_vmstate_check(r, gid)
+    kmon_expect(kmon_cmd(r, "gpa %s %x" % (gid, GUEST_KERNEL_PA)), "gpa",
+                r"gpa 0x%x: \w+.*, guest RAM: yes" % GUEST_KERNEL_PA,
+                # The leaf (level 0): the walk got to the end.
+                r"level 0 \[\s*\d+\]: 0x[0-9a-f]{16}",
+                r"host page: pa 0x[0-9a-f]+, kva 0x")
+    kmon_expect(kmon_cmd(r, "gva %s %x" % (gid, gva)), "gva",
+                r"pml4e \[\s*\d+\] at gpa",
+                r"gva 0x%x -> gpa 0x%x" % (gva, gva - KERNLINK),
+                r"host page: pa 0x[0-9a-f]+")
+    kmon_exits_check(r, gid)
+    kmon_expect(kmon_cmd(r, "vmstate 1000"), "vmstate 1000",
+                r"vmstate: no guest 1000")
+    shell_cmd(r, "vmm kill g1", r"\(g1\) killed")
+    kmon_expect(kmon_cmd(r, "vms"), "vms", r"\(no guests\)")
+
+
 if __name__ == "__main__":
     sys.exit(main())

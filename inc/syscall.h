@@ -27,7 +27,17 @@ enum {
 	SYS_ept_map,
 	SYS_vmm_ctl,
 	SYS_guest_debug,
+	SYS_kmon,
 	NSYSCALLS
 };
+
+/*
+ * SYS_kmon(line, len) runs one kernel monitor command line, as typed at
+ * `K> `, and prints its output on the console. Only the read-only VMM
+ * commands (vms, vmstate, gpa, gva, exits) are allowed: -E_INVAL for
+ * any other, for an empty line, or for len >= KMON_LINE_MAX; -E_FAULT
+ * if the line is not readable user memory.
+ */
+#define KMON_LINE_MAX 256
 
 #endif /* !JOS_INC_SYSCALL_H */

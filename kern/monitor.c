@@ -1,10 +1,16 @@
 /*
  * The kernel monitor: reads a line at the "K> " prompt, splits it into
  * words and runs the command the first word names.
+ *
+ * monitor_query() runs one line for a user program (SYS_kmon, the host's
+ * `kmon` command) while the host keeps running. Invariant: it runs only
+ * commands marked QUERY, which read and print and never resume, step or
+ * otherwise change what they look at; it never gets a trap frame.
  */
 #include <inc/stdio.h>
 #include <inc/string.h>
 #include <inc/memlayout.h>
+#include <inc/error.h>
 
 #include <kern/monitor.h>
 #include <kern/kdebug.h>
@@ -20,27 +26,31 @@ struct Command {
 	const char *desc;
 	/* Returns < 0 to make the monitor return to its caller. */
 	int (*func)(int argc, char **argv, struct Trapframe *tf);
+	/* QUERY: read-only, so a user program may run it (monitor_query). */
+	int flags;
 };
 
+#define QUERY 1
+
 static const struct Command commands[] = {
-	{ "help", "List the monitor's commands", mon_help },
+	{ "help", "List the monitor's commands", mon_help, 0 },
 	{ "kerninfo", "Show where the kernel lies and how big it is",
-	  mon_kerninfo },
+	  mon_kerninfo, 0 },
 	{ "backtrace", "Show the call stack: frames, arguments, source lines",
-	  mon_backtrace },
+	  mon_backtrace, 0 },
 	{ "continue", "Resume the user environment that trapped here",
-	  mon_continue },
+	  mon_continue, 0 },
 	{ "si", "Run one instruction of that environment, then come back",
-	  mon_si },
-	{ "vms", "List the guests: id, vendor, state, exits", mon_vms },
+	  mon_si, 0 },
+	{ "vms", "List the guests: id, vendor, state, exits", mon_vms, QUERY },
 	{ "vmstate", "vmstate ID: a guest's registers, control state, events",
-	  mon_vmstate },
+	  mon_vmstate, QUERY },
 	{ "gpa", "gpa ID ADDR: walk the nested tables for a guest-physical "
-	  "address", mon_gpa },
+	  "address", mon_gpa, QUERY },
 	{ "gva", "gva ID ADDR: the guest's page-table walk, then the gpa walk",
-	  mon_gva },
+	  mon_gva, QUERY },
 	{ "exits", "exits ID: a guest's exits per reason, average host TSC",
-	  mon_exits },
+	  mon_exits, QUERY },
 };
 
 /* ---- help and kerninfo ---------------------------------------------------- */
@@ -261,12 +271,22 @@ static int split_words(char *line, char **argv)
 	return argc;
 }
 
+static const struct Command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 /* Runs one command line; returns what the command returned (0 if none). */
 static int run_line(char *line, struct Trapframe *tf)
 {
 	char *argv[MAXARGS + 1];
 	int argc = split_words(line, argv);
-	size_t i;
+	const struct Command *cmd;
 
 	if (argc < 0) {
 		cprintf("Too many arguments (at most %d)\n", MAXARGS);
@@ -274,10 +294,32 @@ static int run_line(char *line, struct Trapframe *tf)
 	}
 	if (argc == 0)
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].func(argc, argv, tf);
-	cprintf("Unknown command '%s'\n", argv[0]);
+	if (!(cmd = find_command(argv[0]))) {
+		cprintf("Unknown command '%s'\n", argv[0]);
+		return 0;
+	}
+	return cmd->func(argc, argv, tf);
+}
+
+/*
+ * Runs line (a kernel copy, split in place) if it names a QUERY command:
+ * 0 once it ran (its own argument errors are printed, as at K>),
+ * -E_INVAL for an empty line, too many words, or a command that is
+ * unknown or not read-only (nothing runs).
+ */
+int monitor_query(char *line)
+{
+	char *argv[MAXARGS + 1];
+	int argc = split_words(line, argv);
+	const struct Command *cmd;
+
+	if (argc <= 0)
+		return -E_INVAL;
+	cmd = find_command(argv[0]);
+	if (!cmd || !(cmd->flags & QUERY))
+		return -E_INVAL;
+	/* No trap frame: a query has nothing to resume. */
+	cmd->func(argc, argv, NULL);
 	return 0;
 }
 

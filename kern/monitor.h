@@ -13,6 +13,13 @@ struct Trapframe;
  */
 void monitor(struct Trapframe *tf);
 
+/*
+ * Runs one read-only command line (vms, vmstate, gpa, gva, exits) for
+ * SYS_kmon while the host runs; splits line in place. 0 if it ran,
+ * -E_INVAL if the line names no read-only command.
+ */
+int monitor_query(char *line);
+
 /* The commands; each gets its words as argv (argv[0] is the name). */
 int mon_help(int argc, char **argv, struct Trapframe *tf);
 int mon_kerninfo(int argc, char **argv, struct Trapframe *tf);

@@ -22,6 +22,7 @@
 #include <kern/sched.h>
 #include <kern/time.h>
 #include <kern/cpu.h>
+#include <kern/monitor.h>
 #include <vmm/vmm.h>
 #include <vmm/ept.h>
 #include <vmm/vmcons.h>
@@ -357,6 +358,25 @@ static int sys_guest_debug(envid_t guest)
 }
 
 /*
+ * `kmon CMD ARGS`: run one read-only monitor command (monitor_query) on
+ * the len bytes at line; its output goes to the console. The line is
+ * copied first, so the caller cannot change it while it is parsed. A bad
+ * range is -E_FAULT (not the end of the caller: sysfuzz calls this).
+ */
+static int sys_kmon(const char *line, size_t len)
+{
+	char buf[KMON_LINE_MAX];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -E_INVAL;
+	if (user_mem_check(curenv, line, len, PTE_U) < 0)
+		return -E_FAULT;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	return monitor_query(buf);
+}
+
+/*
  * Map the page at srcva in env srcenvid at guest-physical address guest_pa
  * of guest `guest`, with EPT permission perm (__EPTE_*). Both envs must be
  * the caller or its children. The page gains a reference; nothing changes
@@ -430,6 +450,8 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return vmm_ctl(a1, a2, (void *)a3, a4);
 	case SYS_guest_debug:
 		return sys_guest_debug(a1);
+	case SYS_kmon:
+		return sys_kmon((const char *)a1, a2);
 	default:
 		return -E_NO_SYS;
 	}
