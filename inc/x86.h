@@ -215,6 +215,8 @@ X86_INLINE void cpuid(uint32_t info, uint32_t subleaf, uint32_t *eaxp,
 }
 
 /* Debug register n: 0-3 (breakpoint addresses), 6 (status), 7 (control). */
+#define DR_STATUS 6
+#define DR_CONTROL 7
 X86_INLINE uint64_t read_dr(int n)
 {
 	uint64_t v = 0;

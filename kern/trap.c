@@ -298,6 +298,15 @@ void trap(struct Trapframe *tf)
 	if ((tf->tf_cs & 3) == 0 && attack_trap(tf))
 		return;
 #endif
+	/* And a debug trap in kernel mode: the kernel never single-steps
+	 * itself or sets a breakpoint, so this is one a guest left pending
+	 * across its exit (seen with Bochs' AMD-V after a single-stepped
+	 * MOV SS; hypercall). Drop it rather than stop in the monitor. */
+	if ((tf->tf_cs & 3) == 0 && tf->tf_trapno == T_DEBUG) {
+		write_dr(DR_STATUS, 0);
+		tf->tf_eflags &= ~FL_TF;
+		return;
+	}
 
 	/* After a panic, other CPUs stop here. */
 	if (panicstr)
