@@ -1334,13 +1334,15 @@ def expect_line(r, text):
 def jos_on_jos_burst():
     """Input typed at full speed loses nothing: a 4 KiB line into the host
     shell, a command typed ahead while the guest boots (it reaches the
-    guest's shell), a 4 KiB line into the guest's shell."""
+    guest's shell), a 4 KiB line into the guest's shell. Ctrl-C ends the
+    foreground command, in the host shell and in the guest's."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-burst")])
     shell(r)
     line, out = long_line()
     r.send(line)
     expect_line(r, out)
     r.expect(HOST_PROMPT)
+    ctrl_c(r, HOST_PROMPT)
     r.send("vmm\necho typed ahead while the guest booted")
     r.expect(GUEST_MOTD)
     expect_line(r, "typed ahead while the guest booted")
@@ -1348,10 +1350,38 @@ def jos_on_jos_burst():
     r.send(line)
     expect_line(r, out)
     r.expect(GUEST_PROMPT)
+    ctrl_c(r, GUEST_PROMPT)
     guest_halt(r)
     if re.search(r"input buffer full|input queue full", r.text):
         fail("the console dropped input")
     guest_problems(r)
+
+
+CTRL_C_BUSY = "100000"   # busy's millions of TSC ticks: far past the test
+
+
+def ctrl_c(r, prompt):
+    """Ctrl-C ends the foreground command, its children and the rest of
+    its line: a pipe of two busy loops, then an echo that must never
+    run. The shell prints ^C and prompts again; nothing of the line
+    runs on, and the shell still works."""
+    r.send("busy %s | busy %s; echo after the busy loops"
+           % (CTRL_C_BUSY, CTRL_C_BUSY), delay=GUEST_TYPING_DELAY)
+    r.expect(r"busy: spinning")
+    r.expect(r"busy: spinning")
+    start = len(r.text)
+    r.send("\x03", newline="")
+    r.expect(r"destroying [0-9a-f]{8} and its descendants")
+    r.expect(r"(?m)^\^C\r?$")
+    r.expect(prompt)
+    r.send("echo still here", delay=GUEST_TYPING_DELAY)
+    r.expect(r"(?m)^still here\r?$")
+    r.expect(prompt)
+    # Two seconds more for anything that survived to show itself.
+    time.sleep(2)
+    late = r.text[start:]
+    if re.search(r"(?m)^after the busy loops|busy: done", late):
+        fail("Ctrl-C left part of the command running:\n%s" % late)
 
 
 def host_cmd(r, line, *patterns):

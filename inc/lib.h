@@ -67,6 +67,8 @@ int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
 int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);
 int sys_guest_debug(envid_t guest);
+unsigned int sys_cons_interrupts(void);
+int sys_env_destroy_tree(envid_t envid);
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm);
 

@@ -27,6 +27,8 @@ enum {
 	SYS_ept_map,
 	SYS_vmm_ctl,
 	SYS_guest_debug,
+	SYS_cons_interrupts,
+	SYS_env_destroy_tree,
 	NSYSCALLS
 };
 

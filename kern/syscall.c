@@ -90,6 +90,23 @@ static int sys_env_destroy(envid_t envid)
 	return 0;
 }
 
+/*
+ * Destroy envid (the caller or its child) and all its descendants: a
+ * shell's Ctrl-C ends a command and whatever the command started.
+ */
+static int sys_env_destroy_tree(envid_t envid)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	cprintf("[%08x] destroying %08x and its descendants\n",
+		curenv->env_id, e->env_id);
+	env_destroy_tree(e);
+	return 0;
+}
+
 static __attribute__((noreturn)) void sys_yield(void)
 {
 	sched_yield();
@@ -430,6 +447,10 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return vmm_ctl(a1, a2, (void *)a3, a4);
 	case SYS_guest_debug:
 		return sys_guest_debug(a1);
+	case SYS_cons_interrupts:
+		return cons_interrupts();
+	case SYS_env_destroy_tree:
+		return sys_env_destroy_tree(a1);
 	default:
 		return -E_NO_SYS;
 	}

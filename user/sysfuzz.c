@@ -283,6 +283,7 @@ static void rand_args(struct call *c)
 		c->a[1] = below(4) ? 0 : rand_value();
 		break;
 	case SYS_env_destroy:
+	case SYS_env_destroy_tree:
 		c->a[0] = rand_env();
 		break;
 	case SYS_page_alloc:
@@ -339,6 +340,7 @@ static bool disruptive(const struct call *c)
 	case SYS_cputs: /* prints, or kills us if the range is bad */
 		return c->a[1] != 0;
 	case SYS_env_destroy:
+	case SYS_env_destroy_tree:
 		return is_self(c->a[0]);
 	case SYS_env_set_status:
 		return is_self(c->a[0]) && c->a[1] == ENV_NOT_RUNNABLE;
