@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from gradelib import (DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
+from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
                       make_var, port_in_use, run_gdb, run_make, test, wait_listening)
 
@@ -737,6 +737,45 @@ def fs_durability():
     r = boot("fs+icode", disks=[KERNEL_IMG, disk], label="reboot")
     shell(r)
     shell_cmd(r, "cat /durable", r"(?m)^durable 31337\r?$")
+
+
+# isa-debug-exit ends QEMU with (value << 1) | 1 (kern/syscall.c).
+QEMU_POWEROFF_STATUS = 99
+
+
+@test("poweroff", emulator="qemu", timeout=60)
+def poweroff():
+    """poweroff syncs the file system and ends QEMU through isa-debug-exit
+    (exit status 99); the file written before it is there at the next
+    boot on the same disk."""
+    disk = fs_image_copy("poweroff")
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk])
+    shell(r)
+    shell_cmd(r, "echo powered 2718 > /powered")
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    status = r.wait(timeout=20)
+    if status != QEMU_POWEROFF_STATUS:
+        fail("QEMU exited with status %s after poweroff, not %d"
+             % (status, QEMU_POWEROFF_STATUS))
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    shell_cmd(r, "cat /powered", r"(?m)^powered 2718\r?$")
+
+
+@test("poweroff-bochs", emulator="bochs", timeout=120)
+def poweroff_bochs():
+    """poweroff ends Bochs (its shutdown port 0x8900)."""
+    r = boot("fs+icode", disks=[KERNEL_IMG, fs_image_copy("poweroff-bochs")],
+             input=True)
+    shell(r)
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    r.wait(timeout=30)
+    with open(BOCHS_LOG, errors="replace") as f:
+        log = f.read()
+    if "Shutdown port: shutdown requested" not in log:
+        fail("Bochs did not end through its shutdown port")
 
 
 # ---- Classic JOS programs and graders (issue 15) ---------------------------

@@ -29,6 +29,7 @@ enum {
 	SYS_guest_debug,
 	SYS_cons_interrupts,
 	SYS_env_destroy_tree,
+	SYS_poweroff,
 	NSYSCALLS
 };
 

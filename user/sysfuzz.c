@@ -32,6 +32,7 @@
  *    an env, aims random calls at it, and destroys it. That env is never
  *    made runnable, because with an empty or random address space it
  *    would run random bytes as code.
+ *  - sys_poweroff: it ends the emulator, and the test with it.
  *  - Entry points in our own memory: a self-aimed sys_env_set_pgfault_upcall
  *    or sys_env_set_trapframe only gets addresses at or above UTOP (never
  *    mappable by us; the kernel must refuse or fault them). Jumping into
@@ -369,7 +370,8 @@ static struct call rand_call(void)
 		else
 			c.num = rand_value() | (below(2) ? 0 : 1UL << 32);
 		/* Left out: see the top of the file. */
-		if (c.num == SYS_exofork || c.num == SYS_env_mkguest)
+		if (c.num == SYS_exofork || c.num == SYS_env_mkguest ||
+		    c.num == SYS_poweroff)
 			continue;
 		rand_args(&c);
 		if (!disruptive(&c) || below(DISRUPT_ODDS) == 0)
