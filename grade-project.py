@@ -1308,17 +1308,25 @@ def jos_on_jos_spin():
 @vmm_test("jos-on-jos-beside", cpus=2)
 def jos_on_jos_beside():
     """A host command completes while a guest spins (2 CPUs): host timer
-    interrupts leave the guest and the host scheduler runs the shell."""
+    interrupts leave the guest and the host scheduler runs the shell. The
+    guest runs in the background (a foreground guest takes the console's
+    input), and is attached afterwards: its output so far, then the
+    rest."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
     shell(r)
-    r.send("vmm busy 1500 &")
+    r.send("vmm -b -n spinner busy 1500", delay=GUEST_TYPING_DELAY)
+    r.expect(r"\(spinner\) runs in the background")
+    r.expect(HOST_PROMPT)
+    shell_cmd(r, "echo host is alive", r"(?m)^host is alive\r?$")
+    out = host_cmd(r, "vms")
+    if not re.search(r"(?m)^[0-9a-f]{8} spinner .*background", out):
+        fail("the guest finished before the host command ran: no overlap"
+             "\n%s" % out)
+    attach(r, "spinner")
     r.expect(r"busy: spinning")
-    r.send("echo host is alive")
-    r.expect(r"(?m)^host is alive\r?$")
-    if "busy: done" in r.text:
-        fail("the guest finished before the host command ran: no overlap")
     r.expect(r"busy: done")
-    r.expect(VMM_FREE)
+    r.expect(r"guest [0-9a-f]{8} \(spinner\) exited")
+    r.expect(HOST_PROMPT)
     guest_problems(r)
 
 
