@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from gradelib import (DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
+from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
                       make_var, port_in_use, run_gdb, run_make, test, wait_listening)
 
@@ -739,6 +739,45 @@ def fs_durability():
     shell_cmd(r, "cat /durable", r"(?m)^durable 31337\r?$")
 
 
+# isa-debug-exit ends QEMU with (value << 1) | 1 (kern/syscall.c).
+QEMU_POWEROFF_STATUS = 99
+
+
+@test("poweroff", emulator="qemu", timeout=60)
+def poweroff():
+    """poweroff syncs the file system and ends QEMU through isa-debug-exit
+    (exit status 99); the file written before it is there at the next
+    boot on the same disk."""
+    disk = fs_image_copy("poweroff")
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk])
+    shell(r)
+    shell_cmd(r, "echo powered 2718 > /powered")
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    status = r.wait(timeout=20)
+    if status != QEMU_POWEROFF_STATUS:
+        fail("QEMU exited with status %s after poweroff, not %d"
+             % (status, QEMU_POWEROFF_STATUS))
+    r = boot("fs+icode", disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    shell_cmd(r, "cat /powered", r"(?m)^powered 2718\r?$")
+
+
+@test("poweroff-bochs", emulator="bochs", timeout=120)
+def poweroff_bochs():
+    """poweroff ends Bochs (its shutdown port 0x8900)."""
+    r = boot("fs+icode", disks=[KERNEL_IMG, fs_image_copy("poweroff-bochs")],
+             input=True)
+    shell(r)
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    r.wait(timeout=30)
+    with open(BOCHS_LOG, errors="replace") as f:
+        log = f.read()
+    if "Shutdown port: shutdown requested" not in log:
+        fail("Bochs did not end through its shutdown port")
+
+
 # ---- Classic JOS programs and graders (issue 15) ---------------------------
 #
 # Programs written for the classic 64-bit JOS labs build here unchanged and
@@ -1269,17 +1308,24 @@ def jos_on_jos_spin():
 @vmm_test("jos-on-jos-beside", cpus=2)
 def jos_on_jos_beside():
     """A host command completes while a guest spins (2 CPUs): host timer
-    interrupts leave the guest and the host scheduler runs the shell."""
+    interrupts leave the guest and the host scheduler runs the shell. The
+    guest runs in the background (a foreground guest takes the console's
+    input), and is attached afterwards: its output so far, then the
+    rest."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
     shell(r)
-    shell_cmd(r, "vmm -b -n busy busy 1500",
-              r"\(busy\) runs in the background")
+    r.send("vmm -b -n spinner busy 1500", delay=GUEST_TYPING_DELAY)
+    r.expect(r"\(spinner\) runs in the background")
+    r.expect(HOST_PROMPT)
     shell_cmd(r, "echo host is alive", r"(?m)^host is alive\r?$")
-    # Still running when the host command is done: an overlap.
-    shell_cmd(r, "vms", r"(?m)^[0-9a-f]{8} busy ", r"vms: 1 guest;")
-    r.send("vmm attach busy")
+    out = host_cmd(r, "vms")
+    if not re.search(r"(?m)^[0-9a-f]{8} spinner .*background", out):
+        fail("the guest finished before the host command ran: no overlap"
+             "\n%s" % out)
+    attach(r, "spinner")
     r.expect(r"busy: spinning")
     r.expect(r"busy: done")
+    r.expect(r"guest [0-9a-f]{8} \(spinner\) exited")
     r.expect(HOST_PROMPT)
     guest_problems(r)
 
@@ -1335,13 +1381,15 @@ def expect_line(r, text):
 def jos_on_jos_burst():
     """Input typed at full speed loses nothing: a 4 KiB line into the host
     shell, a command typed ahead while the guest boots (it reaches the
-    guest's shell), a 4 KiB line into the guest's shell."""
+    guest's shell), a 4 KiB line into the guest's shell. Ctrl-C ends the
+    foreground command, in the host shell and in the guest's."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-burst")])
     shell(r)
     line, out = long_line()
     r.send(line)
     expect_line(r, out)
     r.expect(HOST_PROMPT)
+    ctrl_c(r, HOST_PROMPT)
     r.send("vmm\necho typed ahead while the guest booted")
     r.expect(GUEST_MOTD)
     expect_line(r, "typed ahead while the guest booted")
@@ -1349,10 +1397,38 @@ def jos_on_jos_burst():
     r.send(line)
     expect_line(r, out)
     r.expect(GUEST_PROMPT)
+    ctrl_c(r, GUEST_PROMPT)
     guest_halt(r)
     if re.search(r"input buffer full|input queue full", r.text):
         fail("the console dropped input")
     guest_problems(r)
+
+
+CTRL_C_BUSY = "100000"   # busy's millions of TSC ticks: far past the test
+
+
+def ctrl_c(r, prompt):
+    """Ctrl-C ends the foreground command, its children and the rest of
+    its line: a pipe of two busy loops, then an echo that must never
+    run. The shell prints ^C and prompts again; nothing of the line
+    runs on, and the shell still works."""
+    r.send("busy %s | busy %s; echo after the busy loops"
+           % (CTRL_C_BUSY, CTRL_C_BUSY), delay=GUEST_TYPING_DELAY)
+    r.expect(r"busy: spinning")
+    r.expect(r"busy: spinning")
+    start = len(r.text)
+    r.send("\x03", newline="")
+    r.expect(r"destroying [0-9a-f]{8} and its descendants")
+    r.expect(r"(?m)^\^C\r?$")
+    r.expect(prompt)
+    r.send("echo still here", delay=GUEST_TYPING_DELAY)
+    r.expect(r"(?m)^still here\r?$")
+    r.expect(prompt)
+    # Two seconds more for anything that survived to show itself.
+    time.sleep(2)
+    late = r.text[start:]
+    if re.search(r"(?m)^after the busy loops|busy: done", late):
+        fail("Ctrl-C left part of the command running:\n%s" % late)
 
 
 def host_cmd(r, line, *patterns):

@@ -684,6 +684,8 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
     argv = [qemu, "-nographic", "-serial", "mon:stdio",
             "-smp", str(cpus or t.cpus), "-m", str(mem or t.mem),
             "-no-reboot", "-cpu", cpu,
+            # JOS's poweroff ends QEMU through it (GNUmakefile).
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-d", "guest_errors,cpu_reset", "-D", qlog]
     for i, d in enumerate(_disks(disks)):
         drive = "file=%s,index=%d,media=disk,format=raw" % (d, i)

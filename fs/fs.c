@@ -565,6 +565,36 @@ int file_set_size(struct File *f, off_t newsize)
 	return 0;
 }
 
+/*
+ * Make dst a copy of src (see FSREQ_COPY in inc/fs.h): the same size,
+ * each block src has copied, each hole of src left a hole. On an error
+ * (the disk is full) dst is left empty rather than half a copy.
+ */
+int file_copy(struct File *dst, struct File *src)
+{
+	uint64_t nblocks = ROUNDUP((uint64_t)src->f_size, BLKSIZE) / BLKSIZE;
+	uint64_t i;
+	char *from, *to;
+	int r;
+
+	/* Empty first, then grow: dst's size covers each block we add. */
+	if ((r = file_set_size(dst, 0)) < 0 ||
+	    (r = file_set_size(dst, src->f_size)) < 0)
+		return r;
+	for (i = 0; i < nblocks; i++) {
+		if ((r = file_peek_block(src, i, &from)) < 0)
+			break;
+		if (from == NULL)
+			continue;
+		if ((r = file_get_block(dst, i, &to)) < 0)
+			break;
+		memmove(to, from, BLKSIZE);
+	}
+	if (r < 0)
+		file_set_size(dst, 0);
+	return r < 0 ? r : 0;
+}
+
 /* Write f's dirty blocks, its directory entry and the bitmap to disk. */
 void file_flush(struct File *f)
 {

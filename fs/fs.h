@@ -125,6 +125,7 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
 		   off_t offset);
 int file_set_size(struct File *f, off_t newsize);
 void file_flush(struct File *f);
+int file_copy(struct File *dst, struct File *src);
 int file_remove(const char *path);
 void fs_sync(void);
 

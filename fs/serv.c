@@ -296,6 +296,22 @@ static int serve_sync(void **pg, int *perm)
 	return 0;
 }
 
+static int serve_copy(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->copy.req_fileid);
+	int src_fileid = READ_ONCE(fsreq->copy.req_src_fileid), r;
+	struct OpenFile *dst, *src;
+
+	if ((r = openfile_lookup(fileid, &dst)) < 0 ||
+	    (r = openfile_lookup(src_fileid, &src)) < 0)
+		return r;
+	/* Copying a file onto itself would empty it first. */
+	if (!can_write(dst) || !can_read(src) || dst->o_file == src->o_file ||
+	    src->o_file->f_type != FTYPE_REG)
+		return -E_INVAL;
+	return file_copy(dst->o_file, src->o_file);
+}
+
 /* A request's handler: returns the reply value, and may set a page. */
 typedef int (*fshandler)(void **pg, int *perm);
 
@@ -304,6 +320,7 @@ static const fshandler handlers[FSREQ_NREQ] = {
 	[FSREQ_READ] = serve_read,     [FSREQ_WRITE] = serve_write,
 	[FSREQ_STAT] = serve_stat,     [FSREQ_FLUSH] = serve_flush,
 	[FSREQ_REMOVE] = serve_remove, [FSREQ_SYNC] = serve_sync,
+	[FSREQ_COPY] = serve_copy,
 };
 
 /*

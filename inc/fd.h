@@ -93,6 +93,7 @@ int ftruncate(int fd, off_t size);
 int open(const char *path, int mode);
 int remove(const char *path);
 int sync(void);
+int fcopy(int dstfd, int srcfd);
 
 /* pageref.c */
 int pageref(void *addr);

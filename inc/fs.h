@@ -181,6 +181,14 @@ struct Super {
  *   Returns 0.
  *
  * FSREQ_SYNC: no fields. Writes every dirty block to disk. Returns 0.
+ *
+ * FSREQ_COPY: in copy.req_fileid (open for writing, regular) and
+ *   copy.req_src_fileid (open for reading, regular, another file; else
+ *   -E_INVAL). Makes the first file a copy of the second, all in the
+ *   server: the same size and bytes, the source's holes left holes, so
+ *   copying a sparse file costs only its blocks in use (and one request,
+ *   not two per page). -E_NO_DISK when the disk fills: the copy is then
+ *   left empty. Returns 0.
  */
 enum {
 	FSREQ_OPEN = 1,
@@ -191,6 +199,7 @@ enum {
 	FSREQ_FLUSH,
 	FSREQ_REMOVE,
 	FSREQ_SYNC,
+	FSREQ_COPY,
 	FSREQ_NREQ /* one past the last request number */
 };
 
@@ -233,6 +242,10 @@ union Fsipc {
 	struct Fsreq_remove {
 		char req_path[MAXPATHLEN];
 	} remove;
+	struct Fsreq_copy {
+		int req_fileid;
+		int req_src_fileid;
+	} copy;
 	/* Pad out to a whole page. */
 	char _pad[PGSIZE];
 };

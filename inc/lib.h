@@ -69,6 +69,9 @@ int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);
 int sys_guest_debug(envid_t guest);
 /* One read-only kernel monitor command line; output on the console. */
 int sys_kmon(const char *line, size_t len);
+unsigned int sys_cons_interrupts(void);
+int sys_env_destroy_tree(envid_t envid);
+int sys_poweroff(void);
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm);
 

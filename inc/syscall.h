@@ -28,6 +28,9 @@ enum {
 	SYS_vmm_ctl,
 	SYS_guest_debug,
 	SYS_kmon,
+	SYS_cons_interrupts,
+	SYS_env_destroy_tree,
+	SYS_poweroff,
 	NSYSCALLS
 };
 

@@ -38,7 +38,8 @@ enum {
 	VMCALL_EXIT,        /* (status) end the guest; does not return */
 	VMCALL_IPC_SEND,    /* (to, value, gpa, perm) -> 0 or -E_* */
 	VMCALL_IPC_RECV,    /* (gpa) -> 0 or -E_*; see below */
-	VMCALL_GETC,        /* () -> next byte of the guest's input, 0 if none */
+	VMCALL_GETC,        /* () -> next byte of the guest's input, 0 if none
+			     * (then the host runs its other envs first) */
 	VMCALL_IPC_CALL,    /* (to, value, gpa, perm, rgpa): SEND then RECV */
 	VMCALL_DISK,        /* (gpa, len) -> length of the disk path; see below */
 	NVMCALLS

@@ -20,6 +20,22 @@
 
 static void cons_putc(int c);
 
+/* Ctrl-C: counted, never input (kern/console.h). */
+#define CTRL_C 0x03
+static volatile unsigned int interrupts;
+#ifdef VMM_GUEST
+static void guest_look_ahead(void);
+#endif
+
+unsigned int
+cons_interrupts(void)
+{
+#ifdef VMM_GUEST
+	guest_look_ahead();
+#endif
+	return interrupts;
+}
+
 #ifdef VMM_GUEST
 
 /***** The guest console: hypercalls *****/
@@ -42,16 +58,55 @@ cons_init(void)
 }
 
 /*
- * The next byte typed on the host console, or 0 if there is none. The
- * VMM buffers the input for us, so there is no ring here; a VMM that
- * does not know VMCALL_GETC (an error) reads as nothing typed.
+ * The VMM buffers our input, and we take it one byte at a time. Only to
+ * see a Ctrl-C behind bytes no one has read yet do we take input early
+ * (guest_look_ahead): those bytes wait here, in order, for cons_getc.
+ * When this ring is full we take no more, and the VMM keeps the rest.
  */
+#define AHEADSIZE 256
+static struct {
+	uint8_t buf[AHEADSIZE];
+	uint32_t rpos, wpos; /* only grow; wpos - rpos bytes wait */
+} ahead;
+
+/*
+ * The next byte typed on the host console for us, a Ctrl-C counted
+ * instead; or -1 if there is none. A VMM that does not know VMCALL_GETC
+ * (an error) reads as nothing typed.
+ */
+static int
+guest_fetch(void)
+{
+	int64_t c;
+
+	for (;;) {
+		c = vmcall(VMCALL_GETC, 0, 0, 0, 0, 0);
+		if (c <= 0)
+			return -1;
+		if ((c & 0xFF) != CTRL_C)
+			return c & 0xFF;
+		interrupts++;
+	}
+}
+
+static void
+guest_look_ahead(void)
+{
+	int c;
+
+	while (ahead.wpos - ahead.rpos < AHEADSIZE && (c = guest_fetch()) >= 0)
+		ahead.buf[ahead.wpos++ % AHEADSIZE] = c;
+}
+
+/* The next byte typed for us, or 0 if there is none. */
 int
 cons_getc(void)
 {
-	int64_t c = vmcall(VMCALL_GETC, 0, 0, 0, 0, 0);
+	int c;
 
-	return c > 0 ? (int)(c & 0xFF) : 0;
+	if (ahead.rpos != ahead.wpos)
+		return ahead.buf[ahead.rpos++ % AHEADSIZE];
+	return (c = guest_fetch()) < 0 ? 0 : c;
 }
 
 /* A guest runs no guests of its own: nothing is typed ahead for one. */
@@ -179,7 +234,11 @@ route_input(void)
 		int c = raw.buf[raw.rpos % RAWBUFSIZE];
 		asm volatile("" ::: "memory");
 		raw.rpos++;
-		if (!vmcons_input(c))
+		if (vmcons_input(c))
+			continue;
+		if (c == CTRL_C)
+			interrupts++;
+		else
 			cons_put_input(c);
 	}
 	say = input_lost && !input_loss_said;

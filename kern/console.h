@@ -14,6 +14,10 @@
  *    once.
  *  - cons_getc never blocks: it polls both devices, then returns the next
  *    character from the ring, or 0 if there is none.
+ *  - Ctrl-C typed for this system (not for a foreground guest) is never
+ *    input: it only counts, and cons_interrupts returns the count so
+ *    far, which only grows. A shell that waits for its foreground
+ *    command ends the command when the count moves (user/sh.c).
  *  - cons_init needs no allocator, interrupts or page tables beyond the
  *    boot direct map, but must run after .bss is cleared. It prints
  *    nothing, and an absent serial port or screen is simply skipped.
@@ -27,6 +31,7 @@
 void cons_init(void);
 int cons_getc(void);
 int cons_take_pending(void);
+unsigned int cons_interrupts(void);
 
 void serial_intr(void);
 void kbd_intr(void);

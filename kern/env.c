@@ -289,6 +289,51 @@ void env_destroy(struct Env *e)
 	}
 }
 
+/* Is e alive, with a live parent that in_tree marks? */
+static bool env_child_of_tree(const struct Env *e, const bool *in_tree)
+{
+	const struct Env *parent = &envs[ENVX(e->env_parent_id)];
+
+	return e->env_status != ENV_FREE && e->env_parent_id != 0 &&
+	       parent->env_id == e->env_parent_id &&
+	       parent->env_status != ENV_FREE && in_tree[ENVX(parent->env_id)];
+}
+
+/*
+ * Destroy root and every live env descended from it (by env_parent_id;
+ * an env whose parent has already exited is no one's descendant any
+ * more). The descendants go first, so that root, which may be curenv
+ * and then never returns here, goes last.
+ */
+void env_destroy_tree(struct Env *root)
+{
+	/* Under the kernel lock: one user at a time. */
+	static bool in_tree[NENV];
+	bool grew = true;
+	size_t i;
+
+	memset(in_tree, 0, sizeof(in_tree));
+	in_tree[ENVX(root->env_id)] = true;
+	/* Each pass adds the children of what is in; a tree is at most
+	 * NENV deep, and usually a few. */
+	while (grew) {
+		grew = false;
+		for (i = 0; i < NENV; i++)
+			if (!in_tree[i] && env_child_of_tree(&envs[i], in_tree)) {
+				in_tree[i] = true;
+				grew = true;
+			}
+	}
+	/* The caller is root or root's parent (sys_env_destroy_tree), so
+	 * curenv is in the tree only as root. */
+	for (i = 0; i < NENV; i++)
+		if (in_tree[i] && &envs[i] != root &&
+		    envs[i].env_status != ENV_DYING)
+			env_destroy(&envs[i]);
+	if (root->env_status != ENV_DYING)
+		env_destroy(root);
+}
+
 /* Number of envs that are not free (for leak checks and the monitor). */
 size_t env_count_live(void)
 {

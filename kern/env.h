@@ -13,6 +13,7 @@ int env_alloc(struct Env **e, envid_t parent_id, enum EnvType type);
 void env_free(struct Env *e);
 void env_create(const uint8_t *binary, size_t size, enum EnvType type);
 void env_destroy(struct Env *e);
+void env_destroy_tree(struct Env *root);
 
 int envid2env(envid_t envid, struct Env **env_store, bool checkperm);
 void env_run(struct Env *e) __attribute__((noreturn));

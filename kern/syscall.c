@@ -91,6 +91,57 @@ static int sys_env_destroy(envid_t envid)
 	return 0;
 }
 
+/*
+ * Destroy envid (the caller or its child) and all its descendants: a
+ * shell's Ctrl-C ends a command and whatever the command started.
+ */
+static int sys_env_destroy_tree(envid_t envid)
+{
+	struct Env *e;
+	int r;
+
+	if ((r = envid2env(envid, &e, true)) < 0)
+		return r;
+	cprintf("[%08x] destroying %08x and its descendants\n",
+		curenv->env_id, e->env_id);
+	env_destroy_tree(e);
+	return 0;
+}
+
+/*
+ * The emulators' "power off" devices. QEMU's isa-debug-exit (the
+ * Makefile and the grader add -device isa-debug-exit,iobase=0xf4) ends
+ * QEMU with status (value << 1) | 1: POWEROFF_VALUE makes that 99
+ * (QEMU_POWEROFF_STATUS in GNUmakefile), which no QEMU error gives.
+ * Bochs ends when "Shutdown" is written to its port 0x8900, one byte at
+ * a time. Elsewhere both writes go nowhere.
+ */
+#define PORT_QEMU_EXIT 0xF4
+#define POWEROFF_VALUE 49
+#define PORT_BOCHS_SHUTDOWN 0x8900
+#define BOCHS_SHUTDOWN_WORD "Shutdown"
+
+/*
+ * Turn the machine off: it never returns under QEMU or Bochs. The caller
+ * syncs its file system first (user/poweroff.c). A guest kernel has no
+ * ports (the VMM stops a guest at its first port access): `halt` ends a
+ * guest.
+ */
+static int sys_poweroff(void)
+{
+#ifdef VMM_GUEST
+	return -E_NOT_SUPP;
+#else
+	const char *p;
+
+	cprintf("poweroff: turning the machine off\n");
+	outb(PORT_QEMU_EXIT, POWEROFF_VALUE);
+	for (p = BOCHS_SHUTDOWN_WORD; *p; p++)
+		outb(PORT_BOCHS_SHUTDOWN, *p);
+	return -E_NOT_SUPP;
+#endif
+}
+
 static __attribute__((noreturn)) void sys_yield(void)
 {
 	sched_yield();
@@ -452,6 +503,12 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return sys_guest_debug(a1);
 	case SYS_kmon:
 		return sys_kmon((const char *)a1, a2);
+	case SYS_cons_interrupts:
+		return cons_interrupts();
+	case SYS_env_destroy_tree:
+		return sys_env_destroy_tree(a1);
+	case SYS_poweroff:
+		return sys_poweroff();
 	default:
 		return -E_NO_SYS;
 	}

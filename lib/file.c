@@ -193,3 +193,23 @@ int sync(void)
 {
 	return fsipc(FSREQ_SYNC, NULL);
 }
+
+/*
+ * Make the file open as dstfd (for writing) a copy of the one open as
+ * srcfd, inside the server (FSREQ_COPY): one request however large the
+ * file, and a sparse file's holes stay holes.
+ */
+int fcopy(int dstfd, int srcfd)
+{
+	struct Fd *dst, *src;
+	int r;
+
+	if ((r = fd_lookup(dstfd, &dst)) < 0 ||
+	    (r = fd_lookup(srcfd, &src)) < 0)
+		return r;
+	if (dst->fd_dev_id != devfile.dev_id || src->fd_dev_id != devfile.dev_id)
+		return -E_INVAL;
+	fsipcbuf.copy.req_fileid = dst->fd_file.id;
+	fsipcbuf.copy.req_src_fileid = src->fd_file.id;
+	return fsipc(FSREQ_COPY, NULL);
+}

@@ -122,6 +122,24 @@ int sys_guest_debug(envid_t guest)
 	return syscall(SYS_guest_debug, true, guest, 0, 0, 0, 0);
 }
 
+/* How many Ctrl-C were typed at this system's console since it booted. */
+unsigned int sys_cons_interrupts(void)
+{
+	return syscall(SYS_cons_interrupts, false, 0, 0, 0, 0, 0);
+}
+
+/* Destroy envid (ourselves or a child) and every env descended from it. */
+int sys_env_destroy_tree(envid_t envid)
+{
+	return syscall(SYS_env_destroy_tree, true, envid, 0, 0, 0, 0);
+}
+
+/* End the emulator the host runs in; returns only where none answered. */
+int sys_poweroff(void)
+{
+	return syscall(SYS_poweroff, false, 0, 0, 0, 0, 0);
+}
+
 int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest, void *guest_pa,
 		int perm)
 {

@@ -16,6 +16,13 @@
  * never touch the shell's own descriptors; the shell waits for it. Inside
  * the child, each ';' or '&' forks again for the command before it, each
  * '|' forks for the command after it.
+ *
+ * Ctrl-C: the console counts it (sys_cons_interrupts) instead of passing
+ * it on. An interactive shell, while it waits for a line's child, ends
+ * that child and all it started (sys_env_destroy_tree) when the count
+ * moves, and prompts again. A '&' job whose starter has already ended is
+ * no one's descendant any more, so it survives, as a background job
+ * should.
  */
 #include <inc/lib.h>
 
@@ -40,6 +47,7 @@
 #define TOK_ERROR -1
 
 static bool trace; /* -x */
+static bool interactive; /* prompts; Ctrl-C ends the command it waits for */
 
 /* The unquoted text of the words of the line being run. */
 static char wordbuf[WORDBUF];
@@ -141,6 +149,34 @@ done:
 	exit();
 }
 
+/*
+ * Wait for the child that runs a line. Interactive, end it and its
+ * descendants if Ctrl-C is typed after ctrl_c (the count before the
+ * child was made) and before it ends.
+ */
+static void wait_line(envid_t child, unsigned int ctrl_c)
+{
+	const volatile struct Env *e = &envs[ENVX(child)];
+	int r;
+
+	if (!interactive) {
+		wait(child);
+		return;
+	}
+	while (e->env_id == child && e->env_status != ENV_FREE &&
+	       e->env_status != ENV_DYING) {
+		if (sys_cons_interrupts() != ctrl_c) {
+			r = sys_env_destroy_tree(child);
+			/* It may have ended on its own meanwhile: no error. */
+			if (r < 0 && r != -E_BAD_ENV)
+				cprintf("sh: ending the command: %e\n", r);
+			cprintf("^C\n");
+			return;
+		}
+		sys_yield();
+	}
+}
+
 /* Parse and run the line s; runs in a child of the shell. */
 static void runcmd(char *s)
 {
@@ -236,7 +272,8 @@ static void usage(void)
 void umain(int argc, char **argv)
 {
 	struct Argstate args;
-	bool interactive = false, force_interactive = false;
+	bool force_interactive = false;
+	unsigned int ctrl_c;
 	char *line;
 	envid_t r;
 	int fd, c;
@@ -277,6 +314,7 @@ void umain(int argc, char **argv)
 			printf("# %s\n", line);
 		if (line[0] == 0)
 			continue;
+		ctrl_c = sys_cons_interrupts();
 		if ((r = fork()) < 0) {
 			cprintf("sh: fork: %e\n", r);
 			continue;
@@ -285,6 +323,6 @@ void umain(int argc, char **argv)
 			runcmd(line);
 			exit();
 		}
-		wait(r);
+		wait_line(r, ctrl_c);
 	}
 }

@@ -32,6 +32,7 @@
  *    an env, aims random calls at it, and destroys it. That env is never
  *    made runnable, because with an empty or random address space it
  *    would run random bytes as code.
+ *  - sys_poweroff: it ends the emulator, and the test with it.
  *  - Entry points in our own memory: a self-aimed sys_env_set_pgfault_upcall
  *    or sys_env_set_trapframe only gets addresses at or above UTOP (never
  *    mappable by us; the kernel must refuse or fault them). Jumping into
@@ -283,6 +284,7 @@ static void rand_args(struct call *c)
 		c->a[1] = below(4) ? 0 : rand_value();
 		break;
 	case SYS_env_destroy:
+	case SYS_env_destroy_tree:
 		c->a[0] = rand_env();
 		break;
 	case SYS_page_alloc:
@@ -339,6 +341,7 @@ static bool disruptive(const struct call *c)
 	case SYS_cputs: /* prints, or kills us if the range is bad */
 		return c->a[1] != 0;
 	case SYS_env_destroy:
+	case SYS_env_destroy_tree:
 		return is_self(c->a[0]);
 	case SYS_env_set_status:
 		return is_self(c->a[0]) && c->a[1] == ENV_NOT_RUNNABLE;
@@ -367,7 +370,8 @@ static struct call rand_call(void)
 		else
 			c.num = rand_value() | (below(2) ? 0 : 1UL << 32);
 		/* Left out: see the top of the file. */
-		if (c.num == SYS_exofork || c.num == SYS_env_mkguest)
+		if (c.num == SYS_exofork || c.num == SYS_env_mkguest ||
+		    c.num == SYS_poweroff)
 			continue;
 		rand_args(&c);
 		if (!disruptive(&c) || below(DISRUPT_ODDS) == 0)

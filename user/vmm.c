@@ -348,50 +348,24 @@ static uint64_t parse_mem(const char *arg)
 
 /* ---- Disks --------------------------------------------------------------- */
 
-/* Is the page-sized chunk all zero bytes? Then the copy leaves a hole. */
-static bool all_zero(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /*
- * Make path a copy of PRISTINE_DISK. Blocks of zeroes are not written
- * (the file server reads a hole as zeroes), which keeps a fresh disk
- * small and quick to make. O_EXCL: a vmm that races us to the same new
- * disk makes it once.
+ * Make path a copy of PRISTINE_DISK. The host file server copies it
+ * itself (fcopy): one request rather than two per page, and only the
+ * blocks the sparse original holds (about 750 of its 4096) are copied.
+ * O_EXCL: a vmm that races us to the same new disk makes it once.
  */
 static int copy_disk(const char *path)
 {
-	static char buf[PGSIZE];
-	off_t size, off;
-	ssize_t n;
-	int src, dst, r = 0;
+	int src, dst, r;
 
-	if ((src = open_sized(PRISTINE_DISK, &size)) < 0)
-		return src;
+	if ((src = open(PRISTINE_DISK, O_RDONLY)) < 0)
+		return complain(src, "%s", PRISTINE_DISK);
 	if ((dst = open(path, O_WRONLY | O_CREAT | O_EXCL)) < 0) {
 		close(src);
 		return complain(dst, "creating %s", path);
 	}
 	printf("vmm: creating %s as a copy of %s\n", path, PRISTINE_DISK);
-	for (off = 0; off < size; off += n) {
-		if ((n = readn(src, buf, sizeof(buf))) <= 0) {
-			r = n < 0 ? n : -E_EOF;
-			break;
-		}
-		if (all_zero(buf, n))
-			continue;
-		if ((r = seek(dst, off)) < 0 || (r = write(dst, buf, n)) < 0)
-			break;
-		r = 0;
-	}
-	if (r == 0)
-		r = ftruncate(dst, size);
+	r = fcopy(dst, src);
 	close(src);
 	close(dst);
 	if (r < 0) {

@@ -291,11 +291,18 @@ static enum vmexit_action hc_ipc_recv(struct Env *e, struct PushRegs *r)
 	return VMEXIT_BLOCK;
 }
 
-/* GETC(): the guest's own console input (vmm/vmcons.c). */
+/*
+ * GETC(): the guest's own console input (vmm/vmcons.c). A guest polls
+ * for its input (a guest shell at its prompt does nothing else), so an
+ * empty poll lets the host run its other envs before the guest polls
+ * again: otherwise each idle guest takes whole time slices, and every
+ * host IPC round trip (the VMM's file reads, other guests' disks) waits
+ * behind them.
+ */
 static enum vmexit_action hc_getc(struct Env *e, struct PushRegs *r)
 {
 	r->reg_rax = vmcons_getc(e);
-	return VMEXIT_RESUME;
+	return r->reg_rax == 0 ? VMEXIT_YIELD : VMEXIT_RESUME;
 }
 
 /*
