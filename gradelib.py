@@ -280,6 +280,7 @@ class Run:
             # while the emulator is starting.
             self._fds += [serial_master, sslave]
             self._input_fd = serial_master
+            self._serial_pty = sslave
 
         try:
             self._prepare(child_env)
@@ -457,6 +458,12 @@ class Run:
         if self._input_fd is None:
             fail("%s has no console input (start it with input)" % self.kind)
         data = (line + newline).encode()
+        # Bochs' `term` serial mode sets the pty up again when it opens it,
+        # with ISIG on: a typed Ctrl-C would then never reach the machine.
+        # Raw mode again before control characters go out.
+        if getattr(self, "_serial_pty", None) is not None and \
+                any(b < 0x20 and b not in b"\r\n\t" for b in data):
+            tty.setraw(self._serial_pty)
         try:
             if delay:
                 for i in range(len(data)):
