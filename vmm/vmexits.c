@@ -217,6 +217,23 @@ static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
 	return VMEXIT_RESUME;
 }
 
+/* PUTS(gpa, len): as len PUTCs, in one exit (inc/vmx.h). */
+static enum vmexit_action hc_puts(struct Env *e, struct PushRegs *r)
+{
+	size_t len = r->reg_rcx, i;
+	const uint8_t *s = guest_gpa2kva(e->env_guest, r->reg_rdx, len,
+					 EPTE_R);
+
+	if (!s) {
+		r->reg_rax = -E_INVAL;
+		return VMEXIT_RESUME;
+	}
+	for (i = 0; i < len; i++)
+		vmcons_putc(e, s[i]);
+	r->reg_rax = len;
+	return VMEXIT_RESUME;
+}
+
 static enum vmexit_action hc_exit(struct Env *e, struct PushRegs *r)
 {
 	struct Guest *g = e->env_guest;
@@ -354,6 +371,7 @@ static enum vmexit_action (*const hypercalls[NVMCALLS])(struct Env *,
 	[VMCALL_GETC] = hc_getc,
 	[VMCALL_IPC_CALL] = hc_ipc_call,
 	[VMCALL_DISK] = hc_disk,
+	[VMCALL_PUTS] = hc_puts,
 };
 
 enum vmexit_action vmexit_hypercall(struct Env *e)
