@@ -62,6 +62,8 @@ struct GuestExitStat {
 };
 /* Distinct exit reasons counted per guest; later ones share the last. */
 #define GUEST_EXIT_KINDS 24
+/* Hints from exit reason (modulo this) to its slot (vmm_exit_account). */
+#define GUEST_EXIT_HINTS 32
 
 struct Guest {
 	uint64_t gphysz;        /* bytes of guest-physical memory */
@@ -100,6 +102,7 @@ struct Guest {
 	struct GuestCon con;
 	struct GuestDebug dbg;
 	struct GuestExitStat exitstat[GUEST_EXIT_KINDS];
+	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
 };
 
 #endif /* !JOS_VMM_GUEST_H */

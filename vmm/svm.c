@@ -634,10 +634,21 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_SWINT] = { svm_exit_intn, 0 },
 };
 
-static enum vmexit_action svm_handle_exit(struct Env *e)
+/* The length of the instruction that exited, for handlers that emulate
+ * one: from NRIP save where the CPU has it (15.7.1), else the table's. */
+static void svm_set_inst_len(struct Env *e, const struct svm_exit_handler *h)
 {
 	struct Guest *g = e->env_guest;
-	uint32_t code = g->exit.reason;
+
+	if (h->insn_len)
+		g->exit.inst_len = svm.nrips ? vmcb_of(g)->control.next_rip -
+						       e->env_tf.tf_rip
+					     : h->insn_len;
+}
+
+static enum vmexit_action svm_handle_exit(struct Env *e)
+{
+	uint32_t code = e->env_guest->exit.reason;
 	const struct svm_exit_handler *h;
 
 	if (code == SVM_EXIT_NPF)
@@ -645,11 +656,27 @@ static enum vmexit_action svm_handle_exit(struct Env *e)
 	if (code >= SVM_NEXIT_TABLE || !svm_exit_handlers[code].handle)
 		return vmexit_unhandled(e, svm_exit_name(code));
 	h = &svm_exit_handlers[code];
-	if (h->insn_len)
-		g->exit.inst_len = svm.nrips ? vmcb_of(g)->control.next_rip -
-						       e->env_tf.tf_rip
-					     : h->insn_len;
+	svm_set_inst_len(e, h);
 	return h->handle(e);
+}
+
+/* The fast path's exits (vmm/vmm.c): CPUID, and lock-free hypercalls. */
+static bool svm_handle_fast(struct Env *e)
+{
+	uint32_t code = e->env_guest->exit.reason;
+
+	/* inst_len may be set for an exit left to handle_exit: it sets it
+	 * again. */
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		svm_set_inst_len(e, &svm_exit_handlers[code]);
+		return vmexit_cpuid(e) == VMEXIT_RESUME;
+	case SVM_EXIT_VMMCALL:
+		svm_set_inst_len(e, &svm_exit_handlers[code]);
+		return vmexit_hypercall_fast(e);
+	default:
+		return false;
+	}
 }
 
 /* Names for reports (Appendix C). */
@@ -758,6 +785,7 @@ const struct vmm_ops svm_ops = {
 	.guest_init = svm_guest_init,
 	.guest_enter = svm_guest_enter,
 	.handle_exit = svm_handle_exit,
+	.handle_fast = svm_handle_fast,
 	.guest_leave = svm_guest_leave,
 	.guest_free = svm_guest_free,
 	.exit_reason = svm_exit_reason,

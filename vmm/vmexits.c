@@ -370,6 +370,21 @@ enum vmexit_action vmexit_hypercall(struct Env *e)
 	return hypercalls[num](e, r);
 }
 
+/*
+ * The hypercalls of the fast path (vmm/vmm.c, no big kernel lock): those
+ * that read and write only the caller's registers, VERSION and every
+ * number without a handler (-E_NO_SYS). True if this is one: handled,
+ * and the guest resumes. Anything else is left for vmexit_hypercall.
+ */
+bool vmexit_hypercall_fast(struct Env *e)
+{
+	uint64_t num = e->env_tf.tf_regs.reg_rax;
+
+	if (num < NVMCALLS && hypercalls[num] && num != VMCALL_VERSION)
+		return false;
+	return vmexit_hypercall(e) == VMEXIT_RESUME;
+}
+
 /* ---- HLT, interrupts, faults -------------------------------------------------- */
 
 /* The guest waits for an interrupt: let the host run something else. */

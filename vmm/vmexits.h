@@ -19,6 +19,7 @@ enum vmexit_action vmexit_bad_msr(struct Env *e);
 enum vmexit_action vmexit_invd(struct Env *e);
 enum vmexit_action vmexit_cpuid(struct Env *e);
 enum vmexit_action vmexit_hypercall(struct Env *e);
+bool vmexit_hypercall_fast(struct Env *e);
 enum vmexit_action vmexit_hlt(struct Env *e);
 enum vmexit_action vmexit_triple_fault(struct Env *e);
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector);

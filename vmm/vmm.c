@@ -6,11 +6,35 @@
  * - A guest env's status follows the usual env rules: the scheduler runs
  *   it when ENV_RUNNABLE; env_run() hands it to vmm_env_run() instead of
  *   returning to user mode.
- * - The big kernel lock is released exactly while the guest runs (between
- *   entry and exit), like a user env in ring 3. Host interrupts stay off
- *   in the host; while the guest runs they cause VM exits.
+ * - The big kernel lock is released while the guest runs (between entry
+ *   and exit), like a user env in ring 3, and while the run loop handles
+ *   the exits of the fast path (vmm_run_unlocked). Host interrupts stay
+ *   off in the host; while the guest runs they cause VM exits.
  * - Another CPU may destroy a running guest: it becomes ENV_DYING, and
  *   the CPU running it frees it at the next exit (as trap() does).
+ *
+ * The fast path (the lock-free part of the loop). After an exit, the CPU
+ * running guest e may handle it and enter e again without taking the big
+ * kernel lock, but only when all of this holds:
+ * - the exit is of a lock-free kind (vmm_ops->handle_fast: CPUID, and
+ *   hypercalls that read and write only the caller's registers, see
+ *   vmexit_hypercall_fast): its handler touches nothing but e's own
+ *   registers, its control structure (current on this CPU alone) and its
+ *   exit statistics, none of which another CPU writes while e runs
+ *   (readers, such as the monitor's `exits`, see a count one exit old);
+ * - nothing asks the loop to look at e (vmm_fast_allowed): e is still
+ *   ENV_RUNNING (not ENV_DYING), not paused nor ended from the console,
+ *   the gdb stub is not active on it, and the exit streak stays below
+ *   VMM_MAX_STREAK. These flags are written by other CPUs under the lock
+ *   and read here without it: one set just after the read is seen at the
+ *   next exit, exactly as if it had been set while e ran. That next exit
+ *   comes: host interrupts (the timer first) always exit the guest, and
+ *   such exits always take the slow path (the lock, the scheduler);
+ * - everything the slow path does before an entry is still in place:
+ *   VMX/SVM stays on, e's software-switched registers (xstate) stay
+ *   loaded, e's VMCS stays current here, since this CPU runs nothing
+ *   else in between.
+ * Every other exit takes the lock, as before, before it is handled.
  * - The run loop starts on a fresh kernel stack each time env_run() picks
  *   the guest, so neither yields nor exits pile up frames.
  */
@@ -142,6 +166,60 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 	return VMEXIT_STOP;
 }
 
+/* A word another CPU may write under the lock, read here without it. */
+#define PEEK(x) (*(volatile __typeof__(x) *)&(x))
+
+/*
+ * May the exit just taken be handled on the fast path? Only while no
+ * other CPU asks the run loop to look at e (see the top of this file).
+ */
+static bool vmm_fast_allowed(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	return PEEK(e->env_status) == ENV_RUNNING &&
+	       !PEEK(g->con.kill_requested) && !PEEK(g->con.paused) &&
+	       !PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK;
+}
+
+/*
+ * Enter e, and handle the exits of the fast path without the big kernel
+ * lock, until an exit needs the lock (the caller handles that one).
+ * Returns guest_enter's result for it; *tsc_exit is when it came.
+ */
+static int vmm_run_unlocked(struct Env *e, uint64_t *tsc_exit)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	for (;;) {
+		r = vmm_ops->guest_enter(e);
+		*tsc_exit = read_tsc();
+		if (r < 0 || !vmm_fast_allowed(e) || !vmm_ops->handle_fast(e))
+			return r;
+		vmm_exit_account(e, VMEXIT_RESUME, *tsc_exit);
+		g->streak++;
+	}
+}
+
+/* With the lock, before entering e: whatever may have changed. */
+static void vmm_before_entry(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	/* Ended from the console, or paused: not entered again. */
+	vmm_guest_hold(e);
+	if (g->dbg.active)
+		gdbstub_before_entry(e);
+	if ((r = vmm_ops->cpu_enable()) < 0) {
+		vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
+			       vmm_ops->name, cpunum(), r);
+		env_destroy(e);
+	}
+	xstate_load(g);
+}
+
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
@@ -150,19 +228,9 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 	int r;
 
 	for (;;) {
-		/* Ended from the console, or paused: not entered again. */
-		vmm_guest_hold(e);
-		if (g->dbg.active)
-			gdbstub_before_entry(e);
-		if ((r = vmm_ops->cpu_enable()) < 0) {
-			vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
-				       vmm_ops->name, cpunum(), r);
-			env_destroy(e);
-		}
-		xstate_load(g);
+		vmm_before_entry(e);
 		unlock_kernel();
-		r = vmm_ops->guest_enter(e);
-		tsc_exit = read_tsc();
+		r = vmm_run_unlocked(e, &tsc_exit);
 		lock_kernel();
 		if (e->env_status == ENV_DYING) {
 			env_free(e);
@@ -252,21 +320,39 @@ void vmm_guest_free(struct Env *e)
 }
 
 /*
+ * The statistics slot of exit reason `reason`: the slot its hint names
+ * when that slot holds it (one probe for every exit after the first of
+ * its kind), else the first free or matching slot, which the hint then
+ * names. Slots fill in order of first appearance; once they are full,
+ * later reasons share the last one.
+ */
+static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
+{
+	struct GuestExitStat *st = g->exitstat;
+	uint8_t *hint = &g->exitstat_hint[reason % GUEST_EXIT_HINTS];
+	int i = *hint;
+
+	if (st[i].reason == reason && st[i].count)
+		return &st[i];
+	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
+		if (st[i].count == 0 || st[i].reason == reason)
+			break;
+	*hint = i;
+	st[i].reason = reason;
+	return &st[i];
+}
+
+/*
  * After each exit: count it under its reason, with the host TSC from the
  * exit to now (the monitor's exits command). Returns a, for the run loop.
  */
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit)
 {
-	struct GuestExitStat *st = e->env_guest->exitstat;
-	uint32_t reason = vmm_ops->exit_reason(e);
-	int i;
+	struct GuestExitStat *st =
+		exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e));
 
-	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
-		if (st[i].count == 0 || st[i].reason == reason)
-			break;
-	st[i].reason = reason;
-	st[i].count++;
-	st[i].tsc += read_tsc() - tsc_exit;
+	st->count++;
+	st->tsc += read_tsc() - tsc_exit;
 	return a;
 }

@@ -53,6 +53,10 @@ struct vmm_ops {
 	int (*guest_enter)(struct Env *e);
 	/* Dispatch the exit in g->exit to a handler. */
 	enum vmexit_action (*handle_exit)(struct Env *e);
+	/* The fast path (vmm/vmm.c, without the big kernel lock): handle the
+	 * exit in g->exit if it is of a lock-free kind and true (the guest
+	 * resumes); else false, with nothing changed: handle_exit will. */
+	bool (*handle_fast)(struct Env *e);
 	/* This CPU stops running e: make its state loadable elsewhere. */
 	void (*guest_leave)(struct Env *e);
 	/* Free the vendor's structures (copes with a half-built guest). */

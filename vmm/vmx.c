@@ -14,9 +14,12 @@
  *   cached for an older EPT living in the same pages.
  * - g->vmx.launched is true iff VMLAUNCH succeeded since the last VMCLEAR
  *   (26.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one).
- * - The guest's RIP, RSP and RFLAGS are copied from env_tf into the VMCS
- *   before each entry and back after each exit; asm_vmrun swaps the
- *   other general registers.
+ * - The guest's RIP, RSP and RFLAGS are copied from the VMCS into env_tf
+ *   after each exit and back before each entry (RSP and RFLAGS only when
+ *   they changed: g->vmx.rsp and .rflags are the VMCS's copies while
+ *   launched); asm_vmrun swaps the other general registers.
+ * - g->exit.qual and .intr_info are read only on the slow path
+ *   (vmx_handle_exit, failed entries); the fast path never reads them.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -575,24 +578,51 @@ static const char *vm_instruction_error_name(uint64_t err)
 	return "unknown VM-instruction error";
 }
 
-/* Copy what the exit left in the VMCS into g->exit and env_tf (27.2). */
+/*
+ * Copy what the exit left in the VMCS into g->exit and env_tf (27.2):
+ * what every exit needs. The rest, which only some handlers read, waits
+ * for vmx_read_exit_details: a VMREAD is not free, and the fast path
+ * (CPUID, hypercalls) never needs it.
+ */
 static void vmx_read_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
-	uint32_t reason = vmcs_read(VM_EXIT_REASON);
 
-	g->exit.reason = reason;
-	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	g->exit.reason = vmcs_read(VM_EXIT_REASON);
 	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 	g->exit.redeliver = vmcs_read(IDT_VECTORING_INFO_FIELD);
 	if (g->exit.redeliver & INTR_INFO_VALID) {
 		g->exit.redeliver_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		g->exit.redeliver_len = g->exit.inst_len;
 	}
 	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
-	e->env_tf.tf_rsp = vmcs_read(GUEST_RSP);
-	e->env_tf.tf_eflags = vmcs_read(GUEST_RFLAGS);
+	e->env_tf.tf_rsp = g->vmx.rsp = vmcs_read(GUEST_RSP);
+	e->env_tf.tf_eflags = g->vmx.rflags = vmcs_read(GUEST_RFLAGS);
+}
+
+/* The exit qualification and interruption information (27.2.1, 27.2.2),
+ * for the handlers and reports that read them (the slow path). */
+static void vmx_read_exit_details(struct Guest *g)
+{
+	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+}
+
+/*
+ * Before an entry: RIP, RSP and RFLAGS from env_tf into the VMCS. RSP
+ * and RFLAGS only when a handler changed them (or the VMCS was cleared
+ * since: then everything), RIP always (most handlers move it).
+ */
+static void vmx_write_guest_regs(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	bool all = !g->vmx.launched;
+
+	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
+	if (all || e->env_tf.tf_rsp != g->vmx.rsp)
+		vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
+	if (all || e->env_tf.tf_eflags != g->vmx.rflags)
+		vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
 }
 
 /* Turn interrupt-window exiting on or off; a VMWRITE only on a change
@@ -682,9 +712,7 @@ static int vmx_guest_enter(struct Env *e)
 		if (vmcs_load(e) < 0)
 			return -1;
 	}
-	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
-	vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
-	vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
+	vmx_write_guest_regs(e);
 	vmx_inject_events(e);
 
 	write_cr2(g->vmx.cr2);
@@ -706,6 +734,7 @@ static int vmx_guest_enter(struct Env *e)
 	vmx_read_exit(e);
 	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL) {
 		uint32_t basic = EXIT_REASON_BASIC(g->exit.reason);
+		vmx_read_exit_details(g);
 		vmm_guest_stop(e,
 			       "VM entry failed: exit reason %u (%s), "
 			       "qualification 0x%lx",
@@ -909,9 +938,23 @@ static enum vmexit_action vmx_handle_exit(struct Env *e)
 {
 	uint32_t reason = EXIT_REASON_BASIC(e->env_guest->exit.reason);
 
+	vmx_read_exit_details(e->env_guest);
 	if (reason < VMX_NEXIT_REASONS && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](e);
 	return vmexit_unhandled(e, vmx_exit_name(reason));
+}
+
+/* The fast path's exits (vmm/vmm.c): CPUID, and lock-free hypercalls. */
+static bool vmx_handle_fast(struct Env *e)
+{
+	switch (EXIT_REASON_BASIC(e->env_guest->exit.reason)) {
+	case EXIT_REASON_CPUID:
+		return vmexit_cpuid(e) == VMEXIT_RESUME;
+	case EXIT_REASON_VMCALL:
+		return vmexit_hypercall_fast(e);
+	default:
+		return false;
+	}
 }
 
 /* Names for reports (Appendix C). */
@@ -1017,6 +1060,7 @@ const struct vmm_ops vmx_ops = {
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,
 	.handle_exit = vmx_handle_exit,
+	.handle_fast = vmx_handle_fast,
 	.guest_leave = vmx_guest_leave,
 	.guest_free = vmx_guest_free,
 	.exit_reason = vmx_exit_reason,
