@@ -46,6 +46,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/gdbstub.h>
+#include <vmm/fastpath.h>
 #include <vmm/gva.h>
 
 /* asm_svm_run's register offsets must match struct PushRegs. */
@@ -444,6 +445,9 @@ static void svm_read_exit(struct Env *e, struct vmcb *v)
  * (with a report) if the guest cannot continue: VMRUN found the guest
  * state invalid (VMEXIT_INVALID, 15.5.1).
  */
+static int svm_enter_here(struct Env *e, int cpu);
+static void svm_skipped(struct Env *e);
+
 static int svm_guest_enter(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
@@ -459,6 +463,16 @@ static int svm_guest_enter(struct Env *e)
 		g->last_cpu = cpu;
 		g->svm.cpu = cpu;
 	}
+	return svm_enter_here(e, cpu);
+}
+
+/* The VMRUN itself, on CPU cpu (g->svm.cpu); then the exit's information
+ * into g->exit and env_tf. */
+static int svm_enter_here(struct Env *e, int cpu)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+
 	v->save.rip = e->env_tf.tf_rip;
 	v->save.rsp = e->env_tf.tf_rsp;
 	v->save.rflags = e->env_tf.tf_eflags;
@@ -660,22 +674,51 @@ static enum vmexit_action svm_handle_exit(struct Env *e)
 	return h->handle(e);
 }
 
-/* The fast path's exits (vmm/vmm.c): CPUID, and lock-free hypercalls. */
-static bool svm_handle_fast(struct Env *e)
+/*
+ * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
+ * touch the caller's registers. True if the exit was one: handled, RIP
+ * past the instruction. False, with nothing changed but g->exit.inst_len
+ * (handle_exit sets it again), for any other exit and for one that
+ * interrupted an event's delivery (EXITINTINFO; never so for these
+ * intercepted instructions, 15.7.2).
+ */
+static bool svm_fast_exit(struct Env *e)
 {
-	uint32_t code = e->env_guest->exit.reason;
+	struct Guest *g = e->env_guest;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	uint32_t code = g->exit.reason;
 
-	/* inst_len may be set for an exit left to handle_exit: it sets it
-	 * again. */
+	if (g->exit.redeliver & EVENT_VALID)
+		return false;
 	switch (code) {
 	case SVM_EXIT_CPUID:
-		svm_set_inst_len(e, &svm_exit_handlers[code]);
-		return vmexit_cpuid(e) == VMEXIT_RESUME;
+		vmexit_cpuid_regs(r);
+		break;
 	case SVM_EXIT_VMMCALL:
-		svm_set_inst_len(e, &svm_exit_handlers[code]);
-		return vmexit_hypercall_fast(e);
+		if (!vmexit_hypercall_fast(r))
+			return false;
+		break;
 	default:
 		return false;
+	}
+	svm_set_inst_len(e, &svm_exit_handlers[code]);
+	e->env_tf.tf_rip += g->exit.inst_len;
+	svm_skipped(e);
+	return true;
+}
+
+/* vmm_ops.guest_run: the VMRUN, then the fast path's exits (vmm/vmm.c);
+ * the guest stays on this CPU throughout, its TLB entries with it. */
+static int svm_guest_run(struct Env *e, uint64_t *tsc_exit)
+{
+	int r = svm_guest_enter(e);
+
+	for (;;) {
+		*tsc_exit = read_tsc();
+		if (r < 0 || !vmm_fast_allowed(e) || !svm_fast_exit(e))
+			return r;
+		vmm_fast_account(e, e->env_guest->exit.reason, *tsc_exit);
+		r = svm_enter_here(e, e->env_guest->svm.cpu);
 	}
 }
 
@@ -785,7 +828,7 @@ const struct vmm_ops svm_ops = {
 	.guest_init = svm_guest_init,
 	.guest_enter = svm_guest_enter,
 	.handle_exit = svm_handle_exit,
-	.handle_fast = svm_handle_fast,
+	.guest_run = svm_guest_run,
 	.guest_leave = svm_guest_leave,
 	.guest_free = svm_guest_free,
 	.exit_reason = svm_exit_reason,

@@ -119,9 +119,10 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 #define CPUID_HYPERVISOR 0x40000000
 #define VMM_SIGNATURE "JOSinJOS-VMM"
 
-enum vmexit_action vmexit_cpuid(struct Env *e)
+/* CPUID as the guest sees it, into its registers r (the instruction is
+ * not skipped: the caller does that). Lock-free (the fast path). */
+void vmexit_cpuid_regs(struct PushRegs *r)
 {
-	struct PushRegs *r = &e->env_tf.tf_regs;
 	uint32_t leaf = r->reg_rax, eax, ebx, ecx, edx;
 
 	cpuid(leaf, r->reg_rcx, &eax, &ebx, &ecx, &edx);
@@ -148,6 +149,11 @@ enum vmexit_action vmexit_cpuid(struct Env *e)
 	r->reg_rbx = ebx;
 	r->reg_rcx = ecx;
 	r->reg_rdx = edx;
+}
+
+enum vmexit_action vmexit_cpuid(struct Env *e)
+{
+	vmexit_cpuid_regs(&e->env_tf.tf_regs);
 	vmexit_skip_instruction(e);
 	return VMEXIT_RESUME;
 }
@@ -372,17 +378,23 @@ enum vmexit_action vmexit_hypercall(struct Env *e)
 
 /*
  * The hypercalls of the fast path (vmm/vmm.c, no big kernel lock): those
- * that read and write only the caller's registers, VERSION and every
- * number without a handler (-E_NO_SYS). True if this is one: handled,
- * and the guest resumes. Anything else is left for vmexit_hypercall.
+ * that read and write only the caller's registers r, VERSION and every
+ * number without a handler (-E_NO_SYS). True if this is one: answered
+ * (the caller skips the instruction). Anything else is left untouched,
+ * for vmexit_hypercall.
  */
-bool vmexit_hypercall_fast(struct Env *e)
+bool vmexit_hypercall_fast(struct PushRegs *r)
 {
-	uint64_t num = e->env_tf.tf_regs.reg_rax;
+	uint64_t num = r->reg_rax;
 
-	if (num < NVMCALLS && hypercalls[num] && num != VMCALL_VERSION)
+	if (num == VMCALL_VERSION) {
+		r->reg_rax = VMM_ABI_VERSION;
+		return true;
+	}
+	if (num < NVMCALLS && hypercalls[num])
 		return false;
-	return vmexit_hypercall(e) == VMEXIT_RESUME;
+	r->reg_rax = -E_NO_SYS;
+	return true;
 }
 
 /* ---- HLT, interrupts, faults -------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <vmm/vmm.h>
 
 struct Env;
+struct PushRegs;
 
 void vmexit_skip_instruction(struct Env *e);
 enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
@@ -19,7 +20,8 @@ enum vmexit_action vmexit_bad_msr(struct Env *e);
 enum vmexit_action vmexit_invd(struct Env *e);
 enum vmexit_action vmexit_cpuid(struct Env *e);
 enum vmexit_action vmexit_hypercall(struct Env *e);
-bool vmexit_hypercall_fast(struct Env *e);
+bool vmexit_hypercall_fast(struct PushRegs *r);
+void vmexit_cpuid_regs(struct PushRegs *r);
 enum vmexit_action vmexit_hlt(struct Env *e);
 enum vmexit_action vmexit_triple_fault(struct Env *e);
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector);

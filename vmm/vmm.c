@@ -7,36 +7,38 @@
  *   it when ENV_RUNNABLE; env_run() hands it to vmm_env_run() instead of
  *   returning to user mode.
  * - The big kernel lock is released while the guest runs (between entry
- *   and exit), like a user env in ring 3, and while the run loop handles
- *   the exits of the fast path (vmm_run_unlocked). Host interrupts stay
- *   off in the host; while the guest runs they cause VM exits.
+ *   and exit), like a user env in ring 3, and while the vendor's
+ *   guest_run handles the exits of the fast path (below). Host
+ *   interrupts stay off in the host; while the guest runs they cause VM
+ *   exits.
  * - Another CPU may destroy a running guest: it becomes ENV_DYING, and
  *   the CPU running it frees it at the next exit (as trap() does).
- *
- * The fast path (the lock-free part of the loop). After an exit, the CPU
- * running guest e may handle it and enter e again without taking the big
- * kernel lock, but only when all of this holds:
- * - the exit is of a lock-free kind (vmm_ops->handle_fast: CPUID, and
- *   hypercalls that read and write only the caller's registers, see
- *   vmexit_hypercall_fast): its handler touches nothing but e's own
- *   registers, its control structure (current on this CPU alone) and its
- *   exit statistics, none of which another CPU writes while e runs
- *   (readers, such as the monitor's `exits`, see a count one exit old);
- * - nothing asks the loop to look at e (vmm_fast_allowed): e is still
- *   ENV_RUNNING (not ENV_DYING), not paused nor ended from the console,
- *   the gdb stub is not active on it, and the exit streak stays below
- *   VMM_MAX_STREAK. These flags are written by other CPUs under the lock
- *   and read here without it: one set just after the read is seen at the
- *   next exit, exactly as if it had been set while e ran. That next exit
- *   comes: host interrupts (the timer first) always exit the guest, and
- *   such exits always take the slow path (the lock, the scheduler);
- * - everything the slow path does before an entry is still in place:
- *   VMX/SVM stays on, e's software-switched registers (xstate) stay
- *   loaded, e's VMCS stays current here, since this CPU runs nothing
- *   else in between.
- * Every other exit takes the lock, as before, before it is handled.
  * - The run loop starts on a fresh kernel stack each time env_run() picks
  *   the guest, so neither yields nor exits pile up frames.
+ *
+ * The fast path. After an exit, the CPU running guest e may handle it
+ * and enter e again without taking the big kernel lock, only when all of
+ * this holds:
+ * - the exit is of a lock-free kind: CPUID, and the hypercalls that read
+ *   and write only the caller's registers (vmexit_cpuid_regs,
+ *   vmexit_hypercall_fast in vmexits.c). Their handling touches nothing
+ *   but e's registers, its control structure (current on this CPU
+ *   alone) and its exit statistics, which no other CPU writes while e
+ *   runs (readers, such as the monitor's `exits`, may see a count one
+ *   exit old);
+ * - nothing asks the run loop to look at e (vmm_fast_allowed in
+ *   fastpath.h): e is still ENV_RUNNING (not ENV_DYING), not paused nor
+ *   ended from the console, the gdb stub is not active on it, and the
+ *   exit streak stays below VMM_MAX_STREAK. Other CPUs write these under
+ *   the lock; the fast path reads them without it. One set just after
+ *   the read is seen at the next exit, exactly as if it had been set
+ *   while e ran, and that next exit comes: host interrupts (the timer
+ *   first) always exit the guest, and those exits always take the slow
+ *   path (the lock, then the scheduler);
+ * - what the slow path sets up before an entry still holds: VMX/SVM on,
+ *   e's software-switched registers (xstate) loaded, e's VMCS current on
+ *   this CPU, since the CPU runs nothing else in between.
+ * Every other exit is handled with the lock, by vmm_ops->handle_exit.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -101,13 +103,6 @@ static int vmm_check_support(void)
 #define RFLAGS_RESERVED_ONE 0x2
 /* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
 #define REAL_MODE_IP_LIMIT 0x10000
-/*
- * Exits handled back to back without the scheduler running: every host
- * timer tick makes the guest yield, so a guest only gets near this when
- * host interrupts cannot reach the host (an entry/exit loop the hardware
- * never leaves for an interrupt). Stop it rather than wedge the CPU.
- */
-#define VMM_MAX_STREAK 2000000UL
 
 /*
  * A new guest with gphysz bytes of memory, to start at rip, as a child of
@@ -166,42 +161,6 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 	return VMEXIT_STOP;
 }
 
-/* A word another CPU may write under the lock, read here without it. */
-#define PEEK(x) (*(volatile __typeof__(x) *)&(x))
-
-/*
- * May the exit just taken be handled on the fast path? Only while no
- * other CPU asks the run loop to look at e (see the top of this file).
- */
-static bool vmm_fast_allowed(struct Env *e)
-{
-	struct Guest *g = e->env_guest;
-
-	return PEEK(e->env_status) == ENV_RUNNING &&
-	       !PEEK(g->con.kill_requested) && !PEEK(g->con.paused) &&
-	       !PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK;
-}
-
-/*
- * Enter e, and handle the exits of the fast path without the big kernel
- * lock, until an exit needs the lock (the caller handles that one).
- * Returns guest_enter's result for it; *tsc_exit is when it came.
- */
-static int vmm_run_unlocked(struct Env *e, uint64_t *tsc_exit)
-{
-	struct Guest *g = e->env_guest;
-	int r;
-
-	for (;;) {
-		r = vmm_ops->guest_enter(e);
-		*tsc_exit = read_tsc();
-		if (r < 0 || !vmm_fast_allowed(e) || !vmm_ops->handle_fast(e))
-			return r;
-		vmm_exit_account(e, VMEXIT_RESUME, *tsc_exit);
-		g->streak++;
-	}
-}
-
 /* With the lock, before entering e: whatever may have changed. */
 static void vmm_before_entry(struct Env *e)
 {
@@ -230,7 +189,7 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 	for (;;) {
 		vmm_before_entry(e);
 		unlock_kernel();
-		r = vmm_run_unlocked(e, &tsc_exit);
+		r = vmm_ops->guest_run(e, &tsc_exit);
 		lock_kernel();
 		if (e->env_status == ENV_DYING) {
 			env_free(e);

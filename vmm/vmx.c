@@ -37,6 +37,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/gdbstub.h>
+#include <vmm/fastpath.h>
 
 /* asm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -694,6 +695,9 @@ static void vmx_inject_events(struct Env *e)
 	}
 }
 
+static int vmx_enter_here(struct Env *e);
+static void vmx_skipped(struct Env *e);
+
 /*
  * One VM entry and the exit after it. < 0 (with a report) if the entry
  * failed; the guest then cannot continue.
@@ -701,7 +705,6 @@ static void vmx_inject_events(struct Env *e)
 static int vmx_guest_enter(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
-	int r;
 
 	if (g->vmx.vmcs_cpu != cpunum()) {
 		if (g->vmx.vmcs_cpu >= 0) {
@@ -712,6 +715,64 @@ static int vmx_guest_enter(struct Env *e)
 		if (vmcs_load(e) < 0)
 			return -1;
 	}
+	return vmx_enter_here(e);
+}
+
+/*
+ * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
+ * touch the caller's registers. True if the exit was one: handled, RIP
+ * past the instruction. False, with nothing changed, for any other exit
+ * and for one that interrupted an event's delivery (never so for these
+ * instruction exits, 27.2.4; the slow path would redeliver it).
+ */
+static bool vmx_fast_exit(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	if (g->exit.redeliver & INTR_INFO_VALID)
+		return false;
+	switch (EXIT_REASON_BASIC(g->exit.reason)) {
+	case EXIT_REASON_CPUID:
+		vmexit_cpuid_regs(r);
+		break;
+	case EXIT_REASON_VMCALL:
+		if (!vmexit_hypercall_fast(r))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	e->env_tf.tf_rip += g->exit.inst_len;
+	vmx_skipped(e);
+	return true;
+}
+
+/* vmm_ops.guest_run: the entry, then the fast path's exits (vmm/vmm.c);
+ * the VMCS stays current on this CPU throughout. */
+static int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
+{
+	int r = vmx_guest_enter(e);
+
+	for (;;) {
+		*tsc_exit = read_tsc();
+		if (r < 0 || !vmm_fast_allowed(e) || !vmx_fast_exit(e))
+			return r;
+		vmm_fast_account(e, EXIT_REASON_BASIC(e->env_guest->exit.reason),
+				 *tsc_exit);
+		r = vmx_enter_here(e);
+	}
+}
+
+/*
+ * The entry itself, on the CPU where e's VMCS is current; then the exit's
+ * information into g->exit and env_tf.
+ */
+static int vmx_enter_here(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
 	vmx_write_guest_regs(e);
 	vmx_inject_events(e);
 
@@ -944,19 +1005,6 @@ static enum vmexit_action vmx_handle_exit(struct Env *e)
 	return vmexit_unhandled(e, vmx_exit_name(reason));
 }
 
-/* The fast path's exits (vmm/vmm.c): CPUID, and lock-free hypercalls. */
-static bool vmx_handle_fast(struct Env *e)
-{
-	switch (EXIT_REASON_BASIC(e->env_guest->exit.reason)) {
-	case EXIT_REASON_CPUID:
-		return vmexit_cpuid(e) == VMEXIT_RESUME;
-	case EXIT_REASON_VMCALL:
-		return vmexit_hypercall_fast(e);
-	default:
-		return false;
-	}
-}
-
 /* Names for reports (Appendix C). */
 static const char *const vmx_exit_names[VMX_NEXIT_REASONS] = {
 	[EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
@@ -1060,7 +1108,7 @@ const struct vmm_ops vmx_ops = {
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,
 	.handle_exit = vmx_handle_exit,
-	.handle_fast = vmx_handle_fast,
+	.guest_run = vmx_guest_run,
 	.guest_leave = vmx_guest_leave,
 	.guest_free = vmx_guest_free,
 	.exit_reason = vmx_exit_reason,
