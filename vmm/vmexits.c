@@ -119,6 +119,18 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 #define CPUID_HYPERVISOR 0x40000000
 #define VMM_SIGNATURE "JOSinJOS-VMM"
 
+/* Bytes i..i+3 of the signature as CPUID returns them (little-endian);
+ * a constant at compile time, where memcpy into a register's variable
+ * would keep all four in memory on every CPUID exit. */
+static inline uint32_t signature_word(int i)
+{
+	const char *s = VMM_SIGNATURE;
+
+	return (uint32_t)(uint8_t)s[i] | (uint32_t)(uint8_t)s[i + 1] << 8 |
+	       (uint32_t)(uint8_t)s[i + 2] << 16 |
+	       (uint32_t)(uint8_t)s[i + 3] << 24;
+}
+
 /* CPUID as the guest sees it, into its registers r (the instruction is
  * not skipped: the caller does that). Lock-free (the fast path). */
 void vmexit_cpuid_regs(struct PushRegs *r)
@@ -140,9 +152,9 @@ void vmexit_cpuid_regs(struct PushRegs *r)
 	case CPUID_HYPERVISOR:
 		static_assert(sizeof(VMM_SIGNATURE) == 13);
 		eax = CPUID_HYPERVISOR;
-		memcpy(&ebx, VMM_SIGNATURE, 4);
-		memcpy(&ecx, VMM_SIGNATURE + 4, 4);
-		memcpy(&edx, VMM_SIGNATURE + 8, 4);
+		ebx = signature_word(0);
+		ecx = signature_word(4);
+		edx = signature_word(8);
 		break;
 	}
 	r->reg_rax = eax;
