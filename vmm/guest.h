@@ -69,6 +69,11 @@ struct Guest {
 	uint64_t gphysz;        /* bytes of guest-physical memory */
 	epte_t *ept_root;       /* kernel address of the EPT PML4 */
 	struct PageInfo *self;  /* the page holding this struct */
+	/* Host pages this guest holds beyond its RAM: this struct's page,
+	 * the nested tables, the VMCS/VMCB and MSR bitmap, the console
+	 * rings. Counted where each is allocated; freed only with the
+	 * guest (vmm_print_overhead reports it). */
+	uint64_t overhead_pages;
 
 	/* The vendor's part: vmx on VT-x, svm on AMD-V. */
 	union {

@@ -314,6 +314,7 @@ static int svm_guest_init(struct Env *e, uint64_t rip)
 	g->svm.cpu = -1;
 	if (!(g->svm.vmcb = svm_page()))
 		return -E_NO_MEM;
+	g->overhead_pages++;
 	g->svm.asid = asid_get();
 	v = vmcb_of(g);
 	vmcb_init_control(g, &v->control);

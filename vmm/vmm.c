@@ -101,6 +101,8 @@ static int vmm_check_support(void)
 
 /* RFLAGS bit 1 always reads as 1. */
 #define RFLAGS_RESERVED_ONE 0x2
+/* 100% in hundredths of a percent (vmm_print_overhead). */
+#define PERCENT_HUNDREDTHS 10000
 /* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
 #define REAL_MODE_IP_LIMIT 0x10000
 
@@ -122,8 +124,13 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 	if ((r = env_alloc(&e, parent->env_id, ENV_TYPE_GUEST)) < 0)
 		return r;
 	if ((r = ept_guest_init(e, gphysz)) < 0 ||
-	    (r = vmcons_init(e->env_guest)) < 0 ||
-	    (r = vmm_ops->guest_init(e, rip)) < 0) {
+	    (r = vmcons_init(e->env_guest)) < 0) {
+		env_free(e);
+		return r;
+	}
+	/* vmcons_init allocated every page of both rings (or failed). */
+	e->env_guest->overhead_pages += VMCONS_OUT_PAGES + VMCONS_IN_PAGES;
+	if ((r = vmm_ops->guest_init(e, rip)) < 0) {
 		env_free(e);
 		return r;
 	}
@@ -228,6 +235,21 @@ void vmm_env_run(struct Env *e)
 }
 
 /*
+ * "overhead N KiB (x.xx% of guest RAM)": the host memory guest g costs
+ * beyond its RAM (g->overhead_pages), with the share in hundredths of a
+ * percent, rounded down (integer arithmetic: no floating point in the
+ * kernel).
+ */
+void vmm_print_overhead(const struct Guest *g)
+{
+	uint64_t bytes = g->overhead_pages * PGSIZE;
+	uint64_t hundredths = bytes * PERCENT_HUNDREDTHS / g->gphysz;
+
+	cprintf("overhead %lu KiB (%lu.%02lu%% of guest RAM)", bytes / 1024,
+		hundredths / 100, hundredths % 100);
+}
+
+/*
  * A host env sends guest e a page (ipc_deliver): it replaces whatever
  * page e had at gpa (checked by the IPC_RECV hypercall). No INVEPT is
  * needed here: e waits, so its VMCS is clear, and whichever CPU loads it
@@ -237,8 +259,8 @@ void vmm_env_run(struct Env *e)
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm)
 {
-	return ept_page_insert(e->env_guest->ept_root, pp, (void *)gpa,
-			       EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
+	return guest_page_insert(e->env_guest, pp, gpa,
+				 EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
 }
 
 /* The results of IPC_RECV, in the registers inc/vmx.h names. */
@@ -269,8 +291,10 @@ void vmm_guest_free(struct Env *e)
 	if (!g)
 		return;
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
-		"%lu timer interrupts\n",
+		"%lu timer interrupts, ",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
+	vmm_print_overhead(g);
+	cprintf("\n");
 	xstate_save(g);
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);

@@ -101,6 +101,7 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...);
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm);
 void vmm_ipc_received(struct Env *e);
+void vmm_print_overhead(const struct Guest *g);
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit);
 

@@ -497,10 +497,12 @@ static int vmx_guest_init(struct Env *e, uint64_t rip)
 	if (!(g->vmx.vmcs = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
 	g->vmx.vmcs->pp_ref++;
+	g->overhead_pages++;
 	*(uint32_t *)page2kva(g->vmx.vmcs) = vmx.revision & VMCS_REVISION_MASK;
 	if (!(g->vmx.msr_bitmap = page_alloc(0)))
 		return -E_NO_MEM; /* vmx_guest_free frees the VMCS */
 	g->vmx.msr_bitmap->pp_ref++;
+	g->overhead_pages++;
 	bm = page2kva(g->vmx.msr_bitmap);
 	memset(bm, 0xFF, PGSIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
