@@ -444,15 +444,15 @@ static bool svm_events_pending(const struct Guest *g)
 	       g->timer_pending || g->svm.vintr;
 }
 
-/* Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6). */
+/* Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6):
+ * what every exit needs. EXITINFO1/2 wait for svm_handle_exit (the slow
+ * path): the fast path never reads them. */
 static void svm_read_exit(struct Env *e, struct vmcb *v)
 {
 	struct Guest *g = e->env_guest;
 	uint64_t ei = v->control.exitintinfo;
 
 	g->exit.reason = (uint32_t)v->control.exitcode;
-	g->exit.qual = v->control.exitinfo1;
-	g->exit.info2 = v->control.exitinfo2;
 	g->exit.inst_len = 0;
 	g->exit.redeliver = (uint32_t)ei;
 	g->exit.redeliver_err = (uint32_t)(ei >> EVENT_ERROR_SHIFT);
@@ -468,7 +468,7 @@ static void svm_read_exit(struct Env *e, struct vmcb *v)
  * state invalid (VMEXIT_INVALID, 15.5.1).
  */
 static int svm_vmrun_once(struct Env *e);
-static void svm_skipped(struct Env *e);
+static inline void svm_skipped(struct Env *e);
 
 /* This CPU is about to run e: flush e's ASID here if e ran elsewhere (or
  * anything else ran here) since. Returns the CPU. */
@@ -707,9 +707,12 @@ static void svm_set_inst_len(struct Env *e, const struct svm_exit_handler *h)
 
 static enum vmexit_action svm_handle_exit(struct Env *e)
 {
-	uint32_t code = e->env_guest->exit.reason;
+	struct Guest *g = e->env_guest;
+	uint32_t code = g->exit.reason;
 	const struct svm_exit_handler *h;
 
+	g->exit.qual = vmcb_of(g)->control.exitinfo1;
+	g->exit.info2 = vmcb_of(g)->control.exitinfo2;
 	if (code == SVM_EXIT_NPF)
 		return svm_exit_npf(e);
 	if (code >= SVM_NEXIT_TABLE || !svm_exit_handlers[code].handle)
@@ -855,7 +858,7 @@ const char *svm_exit_name(uint32_t code)
  * shadow it may have been in is over, and with RFLAGS.TF set the guest
  * gets the single-step #DB the instruction owed it (DR6.BS).
  */
-static void svm_skipped(struct Env *e)
+static inline void svm_skipped(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	struct vmcb *v = vmcb_of(g);

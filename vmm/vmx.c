@@ -698,7 +698,7 @@ static void vmx_inject_events(struct Env *e)
 }
 
 static int vmx_enter_here(struct Env *e);
-static void vmx_skipped(struct Env *e);
+static inline void vmx_skipped(struct Env *e);
 
 /*
  * One VM entry and the exit after it. < 0 (with a report) if the entry
@@ -1082,7 +1082,7 @@ const char *vmx_exit_name(uint32_t reason)
  * single-step trap, which the entry delivers as a pending debug
  * exception (25.4.2; the entry checks of 26.3.1.5 require BS then).
  */
-static void vmx_skipped(struct Env *e)
+static inline void vmx_skipped(struct Env *e)
 {
 	uint64_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 
