@@ -21,7 +21,7 @@
  * this holds:
  * - the exit is of a lock-free kind: CPUID, and the hypercalls that read
  *   and write only the caller's registers (vmexit_cpuid_regs,
- *   vmexit_hypercall_fast in vmexits.c). Their handling touches nothing
+ *   vmexit_hypercall_fast in vmexits.h). Their handling touches nothing
  *   but e's registers, its control structure (current on this CPU
  *   alone) and its exit statistics, which no other CPU writes while e
  *   runs (readers, such as the monitor's `exits`, may see a count one

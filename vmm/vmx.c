@@ -755,15 +755,18 @@ static bool vmx_fast_exit(struct Env *e)
 static int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
 {
 	int r = vmx_guest_enter(e);
+	uint64_t tsc;
 
 	for (;;) {
-		*tsc_exit = read_tsc();
+		tsc = read_tsc();
 		if (r < 0 || !vmm_fast_allowed(e) || !vmx_fast_exit(e))
-			return r;
+			break;
 		vmm_fast_account(e, EXIT_REASON_BASIC(e->env_guest->exit.reason),
-				 *tsc_exit);
+				 tsc);
 		r = vmx_enter_here(e);
 	}
+	*tsc_exit = tsc;
+	return r;
 }
 
 /*
