@@ -1148,8 +1148,7 @@ GUEST_DEFAULT_MIB = 64
 
 @vmm_test("vmm-overhead")
 def vmm_overhead():
-    """`vmm memtouch`: the guest takes all its free RAM; the guest-freed
-    line reports the VMM's own host memory for it at <= 1% of guest RAM."""
+    """A 64 MiB guest that touched its RAM costs the VMM <= 1% more."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-overhead")])
     shell(r)
     start = len(r.text)
@@ -1160,7 +1159,8 @@ def vmm_overhead():
         fail("memtouch did not say how much memory it touched")
     kib = int(touched.group(2))
     if kib < MEMTOUCH_MIN_SHARE * GUEST_DEFAULT_MIB * 1024:
-        fail("memtouch touched only %d KiB of %d MiB" % (kib, GUEST_DEFAULT_MIB))
+        fail("memtouch touched only %d KiB of %d MiB"
+             % (kib, GUEST_DEFAULT_MIB))
     m = re.search(r"vmm: guest [0-9a-f]{8} freed: .*overhead (\d+) KiB "
                   r"\((\d+)\.(\d\d)% of guest RAM\)", out)
     if not m:
