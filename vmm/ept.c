@@ -360,6 +360,7 @@ int ept_guest_init(struct Env *e, uint64_t gphysz)
 	g->ept_root = page2kva(root);
 	g->last_cpu = -1;
 	g->inject_vector = g->inject_error = -1;
+	g->exitstat_last = g->exitstat;
 	/* This page and the root table: host memory beyond guest RAM. */
 	g->overhead_pages = 2;
 	xstate_init(g);

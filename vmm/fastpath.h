@@ -31,16 +31,16 @@ static inline bool vmm_fast_allowed(struct Env *e)
 }
 
 /*
- * A fast exit of reason `reason` was handled: count it (one probe of its
- * hinted slot; vmm_exit_account finds the slot otherwise) and its host
- * TSC since tsc_exit, and lengthen the streak.
+ * A fast exit of reason `reason` was handled: count it (in the slot the
+ * last exit used, when it is this reason's; vmm_exit_account finds the
+ * slot otherwise) and its host TSC since tsc_exit, and lengthen the
+ * streak.
  */
 static inline void vmm_fast_account(struct Env *e, uint32_t reason,
 				    uint64_t tsc_exit)
 {
 	struct Guest *g = e->env_guest;
-	struct GuestExitStat *st =
-		&g->exitstat[g->exitstat_hint[reason % GUEST_EXIT_HINTS]];
+	struct GuestExitStat *st = g->exitstat_last;
 
 	g->streak++;
 	if (st->reason != reason || !st->count) {

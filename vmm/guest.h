@@ -108,6 +108,8 @@ struct Guest {
 	struct GuestDebug dbg;
 	struct GuestExitStat exitstat[GUEST_EXIT_KINDS];
 	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
+	/* The slot the last lookup found: the fast path tries it first. */
+	struct GuestExitStat *exitstat_last;
 };
 
 #endif /* !JOS_VMM_GUEST_H */

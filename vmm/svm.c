@@ -725,8 +725,8 @@ static enum vmexit_action svm_handle_exit(struct Env *e)
 /*
  * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
  * touch the caller's registers. True if the exit was one: handled, RIP
- * past the instruction. False, with nothing changed but g->exit.inst_len
- * (handle_exit sets it again), for any other exit and for one that
+ * past the instruction. False, with nothing changed, for any other exit
+ * and for one that
  * interrupted an event's delivery (EXITINTINFO; never so for these
  * intercepted instructions, 15.7.2).
  */
@@ -734,23 +734,28 @@ static bool svm_fast_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	struct PushRegs *r = &e->env_tf.tf_regs;
-	uint32_t code = g->exit.reason;
+	uint32_t len;
 
 	if (g->exit.redeliver & EVENT_VALID)
 		return false;
-	switch (code) {
+	switch (g->exit.reason) {
 	case SVM_EXIT_CPUID:
 		vmexit_cpuid_regs(r);
+		len = INSN_LEN_CPUID;
 		break;
 	case SVM_EXIT_VMMCALL:
 		if (!vmexit_hypercall_fast(r))
 			return false;
+		len = INSN_LEN_VMMCALL;
 		break;
 	default:
 		return false;
 	}
-	svm_set_inst_len(e, &svm_exit_handlers[code]);
-	e->env_tf.tf_rip += g->exit.inst_len;
+	/* As svm_set_inst_len, with the table's length known here. */
+	if (svm.nrips)
+		len = vmcb_of(g)->control.next_rip - e->env_tf.tf_rip;
+	g->exit.inst_len = len;
+	e->env_tf.tf_rip += len;
 	svm_skipped(e);
 	return true;
 }

@@ -307,7 +307,8 @@ void vmm_guest_free(struct Env *e)
  * when that slot holds it (one probe for every exit after the first of
  * its kind), else the first free or matching slot, which the hint then
  * names. Slots fill in order of first appearance; once they are full,
- * later reasons share the last one.
+ * later reasons share the last one. The slot found is also
+ * g->exitstat_last, which the fast path tries first.
  */
 static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
 {
@@ -315,13 +316,14 @@ static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
 	uint8_t *hint = &g->exitstat_hint[reason % GUEST_EXIT_HINTS];
 	int i = *hint;
 
-	if (st[i].reason == reason && st[i].count)
-		return &st[i];
-	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
-		if (st[i].count == 0 || st[i].reason == reason)
-			break;
-	*hint = i;
-	st[i].reason = reason;
+	if (st[i].reason != reason || !st[i].count) {
+		for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
+			if (st[i].count == 0 || st[i].reason == reason)
+				break;
+		*hint = i;
+		st[i].reason = reason;
+	}
+	g->exitstat_last = &st[i];
 	return &st[i];
 }
 
