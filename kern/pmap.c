@@ -194,6 +194,17 @@ static void *boot_alloc(size_t n)
 pte_t *pt_walk(const struct ptfmt *f, pte_t *root, uintptr_t va, int level,
 	       bool create)
 {
+	return pt_walk_count(f, root, va, level, create, NULL);
+}
+
+/*
+ * pt_walk, adding to *nalloc (unless nalloc is NULL) the table pages it
+ * allocates: for owners that account for their tables (a guest's nested
+ * tables, vmm/ept.c).
+ */
+pte_t *pt_walk_count(const struct ptfmt *f, pte_t *root, uintptr_t va,
+		     int level, bool create, uint64_t *nalloc)
+{
 	pte_t *table = root;
 	int lvl;
 
@@ -205,6 +216,8 @@ pte_t *pt_walk(const struct ptfmt *f, pte_t *root, uintptr_t va, int level,
 			if (!create || !(pp = page_alloc(ALLOC_ZERO)))
 				return NULL;
 			pp->pp_ref++;
+			if (nalloc)
+				(*nalloc)++;
 			*e = page2pa(pp) | f->table_perm;
 		} else if (lvl < PT_LEVEL_PML4 && (*e & f->large)) {
 			return NULL;
