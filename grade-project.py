@@ -1361,6 +1361,59 @@ def jos_on_jos_badcalls():
     guest_problems(r)
 
 
+# Copies of /lorem (1190 bytes) in the multi-block file of
+# jos-on-jos-bulksync: 14 KiB, four blocks, written by the guest's server
+# to the host in one bulk request.
+BULK_COPIES = 12
+
+
+@vmm_test("jos-on-jos-bulksync", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_bulksync():
+    """A multi-block file written in the guest and synced there is on the
+    host's disk when the guest's sync returns: the host is killed at once
+    (no halt, no host sync), rebooted, and a new guest reads it whole."""
+    disk = fs_image_copy("jos-bulksync")
+    r = vboot(input=True, disks=[KERNEL_IMG, disk])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "cat %s > /big; sync; echo synced"
+              % " ".join(["/lorem"] * BULK_COPIES), r"(?m)^synced\r?$")
+    guest_cmd(r, "wc /lorem", r"(?m)^\s*(\d+)\s+(\d+)\s+1190")
+    lines, words = re.findall(r"(?m)^\s*(\d+)\s+(\d+)\s+1190",
+                              r.text)[-1]
+    r.kill()
+    r = vboot(input=True, disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "wc /big", r"(?m)^\s*%d\s+%d\s+%d"
+              % (int(lines) * BULK_COPIES, int(words) * BULK_COPIES,
+                 1190 * BULK_COPIES))
+    guest_halt(r)
+    guest_problems(r)
+
+
+@vmm_test("jos-on-jos-bulkbad", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_bulkbad():
+    """Hostile bulk requests from a guest program to the host file server
+    (window pages out of range, lengths 0 and huge, offsets outside the
+    disk image, bad file ids, writes through a read-only open, a window
+    not mapped) get errors; the server, the guest's own disk and the host
+    go on."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-bulkbad")])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "vmbulkbad", r"vmbulkbad: all \d+ checks passed")
+    if re.search(r"vmbulkbad: FAIL", r.text):
+        fail("vmbulkbad reported a failure")
+    # The guest's server finds its window ended by vmbulkbad's sync and
+    # maps it again.
+    guest_cmd(r, "cat /lorem /lorem /lorem > /x; wc /x; sync",
+              r"(?m)^\s*\d+\s+\d+\s+3570")
+    guest_halt(r)
+    shell_cmd(r, "echo host still fine", r"(?m)^host still fine\r?$")
+    guest_problems(r)
+
+
 # ---- Several guests; a console that loses nothing ---------------------------
 
 def long_line():

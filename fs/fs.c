@@ -307,6 +307,21 @@ static void flush_tree(uint32_t blk, int depth)
 	flush_block(diskaddr(blk));
 }
 
+/* Write back, then drop from the cache, the tree at blk (see flush_tree). */
+static void drop_tree(uint32_t blk, int depth)
+{
+	uint32_t *tab, i;
+
+	if (blk == 0 || !blockno_ok(blk))
+		return;
+	if (depth > 0) {
+		tab = diskaddr(blk);
+		for (i = 0; i < NINDIRECT; i++)
+			drop_tree(tab[i], depth - 1);
+	}
+	bc_drop(blk);
+}
+
 /* ---- Directories and paths ---------------------------------------------- */
 
 /* May name be a directory entry? */
@@ -609,6 +624,21 @@ void file_flush(struct File *f)
 }
 
 /* Remove the file at path: a directory only if it is empty. */
+/*
+ * Write f's blocks back and drop them from the cache (its entry stays):
+ * its next read comes from the disk. Only the benchmarks need this.
+ */
+void file_drop(struct File *f)
+{
+	int i;
+
+	file_flush(f);
+	for (i = 0; i < NDIRECT; i++)
+		drop_tree(f->f_direct[i], 0);
+	drop_tree(f->f_indirect, 1);
+	drop_tree(f->f_dindirect, 2);
+}
+
 int file_remove(const char *path)
 {
 	struct File *f;

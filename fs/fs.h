@@ -43,6 +43,7 @@ uint64_t host_nsectors(void);
 int host_read(uint32_t secno, void *dst, size_t nsecs);
 int host_write(uint32_t secno, const void *src, size_t nsecs);
 int host_sync(void);
+int host_drop(void);
 
 /*
  * The disk under the block cache: IDE disk FS_DISKNO on a PC; in a guest,
@@ -99,6 +100,7 @@ bool va_is_dirty(void *va);
 void flush_block(void *addr);
 void bc_map_zero(uint32_t blockno);
 void bc_discard(uint32_t blockno);
+void bc_drop(uint32_t blockno);
 void bc_init(void);
 void bc_set_pinned(uint32_t nblocks);
 
@@ -126,6 +128,7 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
 int file_set_size(struct File *f, off_t newsize);
 void file_flush(struct File *f);
 int file_copy(struct File *dst, struct File *src);
+void file_drop(struct File *f);
 int file_remove(const char *path);
 void fs_sync(void);
 

@@ -213,3 +213,21 @@ int fcopy(int dstfd, int srcfd)
 	fsipcbuf.copy.req_src_fileid = src->fd_file.id;
 	return fsipc(FSREQ_COPY, NULL);
 }
+
+/*
+ * Write the file open as fd to disk and drop it from the server's block
+ * cache (FSREQ_DROP), so that its next read comes from the disk: for
+ * timing a cold read (user/fsbench.c).
+ */
+int fdrop(int fdnum)
+{
+	struct Fd *fd;
+	int r;
+
+	if ((r = fd_lookup(fdnum, &fd)) < 0)
+		return r;
+	if (fd->fd_dev_id != devfile.dev_id)
+		return -E_INVAL;
+	fsipcbuf.drop.req_fileid = fd->fd_file.id;
+	return fsipc(FSREQ_DROP, NULL);
+}
