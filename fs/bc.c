@@ -105,21 +105,23 @@ static bool block_is_dirty(uint32_t blockno)
  * Write the block at addr back to disk if it is cached and dirty, with
  * the dirty blocks that follow it (up to BC_RUN_MAX in all): their pages
  * are contiguous in the disk map, so one disk write takes them all.
+ * Returns how many blocks it wrote (0: none was dirty).
  */
-void flush_block(void *addr)
+uint32_t flush_block(void *addr)
 {
 	uint32_t blockno = va2blockno(addr, "flush_block"), n, i;
 	int r;
 
 	addr = ROUNDDOWN(addr, BLKSIZE);
 	if (!va_is_mapped(addr) || !va_is_dirty(addr))
-		return;
+		return 0;
 	for (n = 1; n < BC_RUN_MAX && block_is_dirty(blockno + n); n++)
 		;
 	if ((r = disk_write(blockno * BLKSECTS, addr, n * BLKSECTS)) < 0)
 		panic("writing blocks %08x+%u: %e", blockno, n, r);
 	for (i = 0; i < n; i++)
 		clear_dirty((char *)addr + i * BLKSIZE);
+	return n;
 }
 
 /* Write back and unmap up to n unpinned cached blocks, in clock order. */

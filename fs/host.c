@@ -262,8 +262,15 @@ int host_write(uint32_t secno, const void *src, size_t nsecs)
  */
 int host_sync(void)
 {
+	int r = 0;
+
 	bulk_mapped = bulk_refused = false;
-	return host_request(FSREQ_SYNC, NULL, NULL);
+	/* In steps (FSREQ_SYNCSTEP): other guests' requests go in between. */
+	do {
+		hostreq.sync.req_from = r;
+		r = host_request(FSREQ_SYNCSTEP, NULL, NULL);
+	} while (r > 0);
+	return r;
 }
 
 /* Have the host server drop its cache of our disk (FSREQ_DROP). */

@@ -358,20 +358,37 @@ static int serve_remove(void **pg, int *perm)
 	return 0;
 }
 
-static int serve_sync(void **pg, int *perm)
+/* The requester synced to the end: its bulk window ends (inc/fs.h). */
+static void sync_done(void)
 {
 	int w;
 
-	fs_sync();
 	if ((w = bulk_find(requester)) >= 0)
 		bulk_end(w);
+}
+
+static int serve_sync(void **pg, int *perm)
+{
+	fs_sync();
+	sync_done();
 	return 0;
+}
+
+static int serve_syncstep(void **pg, int *perm)
+{
+	uint32_t next = fs_sync_step(READ_ONCE(fsreq->sync.req_from));
+
+	if (next == 0)
+		sync_done();
+	/* Block numbers are below DISKSIZE / BLKSIZE: they fit an int. */
+	return (int)next;
 }
 
 static int serve_copy(void **pg, int *perm)
 {
 	int fileid = READ_ONCE(fsreq->copy.req_fileid);
 	int src_fileid = READ_ONCE(fsreq->copy.req_src_fileid), r;
+	uint32_t from = READ_ONCE(fsreq->copy.req_from);
 	struct OpenFile *dst, *src;
 
 	if ((r = openfile_lookup(fileid, &dst)) < 0 ||
@@ -381,7 +398,7 @@ static int serve_copy(void **pg, int *perm)
 	if (!can_write(dst) || !can_read(src) || dst->o_file == src->o_file ||
 	    src->o_file->f_type != FTYPE_REG)
 		return -E_INVAL;
-	return file_copy(dst->o_file, src->o_file);
+	return file_copy(dst->o_file, src->o_file, from);
 }
 
 static int serve_bulkmap(void **pg, int *perm)
@@ -500,7 +517,7 @@ static const fshandler handlers[FSREQ_NREQ] = {
 	[FSREQ_COPY] = serve_copy,     [FSREQ_BULKMAP] = serve_bulkmap,
 	[FSREQ_BULKREAD] = serve_bulkread,
 	[FSREQ_BULKWRITE] = serve_bulkwrite,
-	[FSREQ_DROP] = serve_drop,
+	[FSREQ_DROP] = serve_drop,     [FSREQ_SYNCSTEP] = serve_syncstep,
 };
 
 /*

@@ -184,13 +184,26 @@ struct Super {
  *   caller's bulk window (below): a client that syncs before it exits
  *   leaves no page behind in the server. Returns 0.
  *
- * FSREQ_COPY: in copy.req_fileid (open for writing, regular) and
+ * FSREQ_SYNCSTEP: in sync.req_from (a block number). FSREQ_SYNC in
+ *   bounded steps, so that other clients' requests interleave with a
+ *   long sync: writes the dirty blocks from req_from on, stopping after
+ *   FSSYNC_STEP_WRITES disk writes; returns the block to continue from
+ *   (> req_from), or 0 when it got to the end (then it is FSREQ_SYNC's
+ *   end: the disk keeps the blocks, and the caller's bulk window ends).
+ *   A client syncs with req_from 0, then each returned value, until 0.
+ *
+ * FSREQ_COPY: in copy.req_fileid (open for writing, regular),
  *   copy.req_src_fileid (open for reading, regular, another file; else
- *   -E_INVAL). Makes the first file a copy of the second, all in the
- *   server: the same size and bytes, the source's holes left holes, so
- *   copying a sparse file costs only its blocks in use (and one request,
- *   not two per page). -E_NO_DISK when the disk fills: the copy is then
- *   left empty. Returns 0.
+ *   -E_INVAL) and copy.req_from (a block index). Makes the first file a
+ *   copy of the second, all in the server: the same size and bytes, the
+ *   source's holes left holes, so copying a sparse file costs only its
+ *   blocks in use. In bounded steps, so that other clients' requests
+ *   interleave with a long copy: req_from 0 empties the copy and gives
+ *   it the source's size; each request copies at most FSCOPY_STEP_BLOCKS
+ *   blocks (and looks at most FSCOPY_STEP_SCAN block indexes) from
+ *   req_from on, within the smaller of the two sizes, and returns the
+ *   index to continue from (> req_from), or 0 when the copy is done.
+ *   -E_NO_DISK when the disk fills: the copy is then left empty.
  *
  * Bulk I/O, for a client that treats a file as a disk (a guest's disk
  * image, fs/host.c): many blocks per request, through a bulk window of
@@ -233,12 +246,18 @@ enum {
 	FSREQ_BULKREAD,
 	FSREQ_BULKWRITE,
 	FSREQ_DROP,
+	FSREQ_SYNCSTEP,
 	FSREQ_NREQ /* one past the last request number */
 };
 
 /* The header of a write request; the data fills the rest of the page. */
 #define FSWRITE_HDRSIZE 16
 #define FSWRITE_MAXBUF (PGSIZE - FSWRITE_HDRSIZE)
+
+/* The most work one FSREQ_SYNCSTEP or FSREQ_COPY request does. */
+#define FSSYNC_STEP_WRITES 8
+#define FSCOPY_STEP_BLOCKS 64
+#define FSCOPY_STEP_SCAN 4096
 
 /* A bulk window: pages, and the most bytes one bulk request moves. */
 #define FSBULK_PAGES 32
@@ -284,7 +303,11 @@ union Fsipc {
 	struct Fsreq_copy {
 		int req_fileid;
 		int req_src_fileid;
+		uint32_t req_from;
 	} copy;
+	struct Fsreq_sync {
+		uint32_t req_from;
+	} sync;
 	struct Fsreq_bulkmap {
 		int req_page;
 	} bulkmap;
