@@ -14,7 +14,9 @@ difference:
   - boot to the shell prompt: the host from reset to init starting sh,
     the guest from sys_env_mkguest to its init starting sh;
   - fsbench (user/fsbench.c) in the host shell and in the guest shell:
-    writing + syncing and reading a 4 MiB file through the fd layer;
+    writing + syncing and reading a 4 MiB file through the fd layer,
+    warm (from the server's cache) and cold (its blocks dropped from the
+    cache first; in a guest, from the host's cache too);
   - vmipcbench in the guest: one IPC round trip to the host FS server
     through the IPC hypercalls (the host figure: plain IPC, not measured
     here);
@@ -42,7 +44,8 @@ GOALS = {"CPUID round trip": "<= 220",
          "hypercall round trip": "<= 200",
          "boot to shell prompt": "guest <= 60 M",
          "4 MiB write + sync": "ratio <= 1.3",
-         "4 MiB read": "ratio <= 1.3"}
+         "4 MiB read": "ratio <= 1.3",
+         "4 MiB cold read": "ratio <= 1.3"}
 
 
 def number(text, pattern, what):
@@ -53,11 +56,11 @@ def number(text, pattern, what):
 
 
 def fs_figures(text, who):
-    m = re.search(r"fsbench: TSC ticks: write \+ sync (\d+), read (\d+)",
-                  text)
+    m = re.search(r"fsbench: TSC ticks: write \+ sync (\d+), read (\d+), "
+                  r"cold read (\d+)", text)
     if not m:
         fail("fsbench in the %s printed no TSC figures" % who)
-    return int(m.group(1)), int(m.group(2))
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
 def measure():
@@ -94,12 +97,13 @@ def measure():
     vmcall = number(r.text, r"vmstress: \d+ vmcall exits, (\d+) TSC",
                     "hypercall")
 
-    hw, hr = fs_figures(host_fs, "host")
-    gw, gr = fs_figures(guest_fs, "guest")
+    hw, hr, hc = fs_figures(host_fs, "host")
+    gw, gr, gc = fs_figures(guest_fs, "guest")
     RESULTS[G.current_test().name] = {
         "boot to shell prompt": (host_boot, guest_boot),
         "4 MiB write + sync": (hw, gw),
         "4 MiB read": (hr, gr),
+        "4 MiB cold read": (hc, gc),
         "guest -> host FS IPC round trip": (None, ipc),
         "CPUID round trip": (None, cpuid),
         "hypercall round trip": (None, vmcall),
@@ -130,7 +134,11 @@ def print_table():
 
 
 if __name__ == "__main__":
-    # grade-project's tests are registered too (by the import): run ours.
-    status = main(sys.argv[1:] + ["--tests", "bench-vmm*"])
+    # grade-project's tests are registered too (by the import): run ours,
+    # or only those named (--tests bench-vmm-svm: the QEMU run alone).
+    argv = sys.argv[1:]
+    if "--tests" not in argv:
+        argv += ["--tests", "bench-vmm*"]
+    status = main(argv)
     print_table()
     sys.exit(status)

@@ -1397,6 +1397,59 @@ def jos_on_jos_badcalls():
     guest_problems(r)
 
 
+# Copies of /lorem (1190 bytes) in the multi-block file of
+# jos-on-jos-bulksync: 14 KiB, four blocks, written by the guest's server
+# to the host in one bulk request.
+BULK_COPIES = 12
+
+
+@vmm_test("jos-on-jos-bulksync", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_bulksync():
+    """A multi-block file written in the guest and synced there is on the
+    host's disk when the guest's sync returns: the host is killed at once
+    (no halt, no host sync), rebooted, and a new guest reads it whole."""
+    disk = fs_image_copy("jos-bulksync")
+    r = vboot(input=True, disks=[KERNEL_IMG, disk])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "cat %s > /big; sync; echo synced"
+              % " ".join(["/lorem"] * BULK_COPIES), r"(?m)^synced\r?$")
+    guest_cmd(r, "wc /lorem", r"(?m)^\s*(\d+)\s+(\d+)\s+1190")
+    lines, words = re.findall(r"(?m)^\s*(\d+)\s+(\d+)\s+1190",
+                              r.text)[-1]
+    r.kill()
+    r = vboot(input=True, disks=[KERNEL_IMG, disk], label="reboot")
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "wc /big", r"(?m)^\s*%d\s+%d\s+%d"
+              % (int(lines) * BULK_COPIES, int(words) * BULK_COPIES,
+                 1190 * BULK_COPIES))
+    guest_halt(r)
+    guest_problems(r)
+
+
+@vmm_test("jos-on-jos-bulkbad", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_bulkbad():
+    """Hostile bulk requests from a guest program to the host file server
+    (window pages out of range, lengths 0 and huge, offsets outside the
+    disk image, bad file ids, writes through a read-only open, a window
+    not mapped) get errors; the server, the guest's own disk and the host
+    go on."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-bulkbad")])
+    shell(r)
+    guest_boot(r)
+    guest_cmd(r, "vmbulkbad", r"vmbulkbad: all \d+ checks passed")
+    if re.search(r"vmbulkbad: FAIL", r.text):
+        fail("vmbulkbad reported a failure")
+    # The guest's server finds its window ended by vmbulkbad's sync and
+    # maps it again.
+    guest_cmd(r, "cat /lorem /lorem /lorem > /x; wc /x; sync",
+              r"(?m)^\s*\d+\s+\d+\s+3570")
+    guest_halt(r)
+    shell_cmd(r, "echo host still fine", r"(?m)^host still fine\r?$")
+    guest_problems(r)
+
+
 # ---- Several guests; a console that loses nothing ---------------------------
 
 def long_line():
@@ -1603,18 +1656,46 @@ def jos_on_jos_disks():
     shell_cmd(r, "vms", r"vms: 0 guests")
 
 
-@test("jos-on-jos-fsconc-svm", emulator="qemu", cpus=2, timeout=120)
+# fsbench runs of the busy guest in jos-on-jos-fsconc: long enough (each
+# writes, syncs and reads 4 MiB) to outlast the quick guest's whole life.
+FSCONC_BUSY_RUNS = 12
+
+
+@test("jos-on-jos-fsconc-svm", emulator="qemu", cpus=2, timeout=300)
 def jos_on_jos_fsconc():
-    """The host file server serves several guests: with one guest paused
-    in the middle of disk work, another still reads and writes its own
-    disk; the first finishes once resumed."""
+    """The host file server serves several guests at once: while one guest
+    writes, syncs and reads its disk without pause, another guest gets its
+    new disk copied (FSREQ_COPY, in steps), boots from it, writes, reads
+    and halts, and the first is still busy when it is done (so their
+    requests interleaved); then, with one guest paused in the middle of
+    disk work, another still reads and writes its own disk, and the first
+    finishes once resumed. (The first busy guest is killed rather than
+    waited for: its disk work would take minutes more.)"""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-fsconc")])
     shell(r)
     shell_cmd(r, "vmm -b -n busy -d /vmm/busy.img",
               r"\(busy\) runs in the background")
     attach(r, "busy")
     r.expect(GUEST_PROMPT)
-    guest_send(r, "cat /lorem > /a; cat /a > /b; cat /b > /c; echo copies done")
+    guest_send(r, "; ".join(["fsbench"] * FSCONC_BUSY_RUNS + ["halt"]))
+    detach(r, "busy")
+    r.send("vmm -n quick -d /vmm/quick.img")
+    r.expect(GUEST_PROMPT)
+    guest_cmd(r, "echo quick > /q; cat /q", r"(?m)^quick\r?$")
+    guest_halt(r)
+    out = host_cmd(r, "vms", r"vms: \d+ guests?;")
+    if not re.search(r"(?m)^[0-9a-f]{8} busy ", out):
+        fail("the busy guest had finished before the quick one was done: "
+             "nothing shows that their requests interleaved (raise "
+             "FSCONC_BUSY_RUNS)")
+    # Killed in the middle of its disk work: its bulk window goes with it.
+    shell_cmd(r, "vmm kill busy", r"\(busy\) killed")
+    shell_cmd(r, "vmm -b -n busy -d /vmm/busy2.img",
+              r"\(busy\) runs in the background")
+    attach(r, "busy")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "cat /lorem > /a; cat /a > /b; cat /b > /c; fsbench; "
+               "echo copies done")
     detach(r, "busy")
     shell_cmd(r, "vmm pause busy", r"\(busy\) paused")
     r.send("vmm -n quick -d /vmm/quick.img")
@@ -1623,7 +1704,7 @@ def jos_on_jos_fsconc():
     guest_halt(r)
     shell_cmd(r, "vmm resume busy", r"\(busy\) resumed")
     attach(r, "busy")
-    r.expect(r"(?m)^copies done\r?$")
+    r.expect(r"(?m)^copies done\r?$", timeout=120)
     guest_send(r, "halt")
     r.expect(r"\(busy\) exited")
     r.expect(HOST_PROMPT)

@@ -16,6 +16,13 @@
  *    reads) are never evicted.
  *  - ncached counts the mapped pages of the disk map, and stays at most
  *    BC_MAXCACHED: the cache never takes all of memory.
+ *  - Disk transfers move runs of up to BC_RUN_MAX contiguous blocks in
+ *    one disk_read or disk_write (in a guest, one host request): a write
+ *    of a dirty block takes the dirty blocks right after it along, and
+ *    a read miss reads ahead the in-use, uncached blocks after it. Only
+ *    blocks the bitmap marks in use are read ahead (a free block is
+ *    never read), and read-ahead never evicts: it stops where the cache
+ *    is full.
  */
 #include "fs.h"
 
@@ -25,6 +32,10 @@
 #endif
 /* Blocks evicted at a time when the cache is full. */
 #define BC_EVICT_BATCH 64
+/* The most blocks one disk transfer moves: a host bulk request's worth
+ * (inc/fs.h), and within one IDE command (256 sectors). */
+#define BC_RUN_MAX (FSBULK_MAX / BLKSIZE)
+static_assert(BC_RUN_MAX * BLKSECTS <= 256);
 
 static uint32_t ncached;
 static uint32_t npinned = BITMAP_BLOCKNO;
@@ -81,18 +92,36 @@ static void clear_dirty(void *addr)
 		panic("clearing the dirty bit of %p: %e", addr, r);
 }
 
-/* Write the block at addr back to disk if it is cached and dirty. */
-void flush_block(void *addr)
+/* Is block blockno cached and dirty? */
+static bool block_is_dirty(uint32_t blockno)
 {
-	uint32_t blockno = va2blockno(addr, "flush_block");
+	void *addr = (char *)DISKMAP + (uintptr_t)blockno * BLKSIZE;
+
+	return blockno < disk_nblocks() && va_is_mapped(addr) &&
+	       va_is_dirty(addr);
+}
+
+/*
+ * Write the block at addr back to disk if it is cached and dirty, with
+ * the dirty blocks that follow it (up to BC_RUN_MAX in all): their pages
+ * are contiguous in the disk map, so one disk write takes them all.
+ * Returns how many blocks it wrote (0: none was dirty).
+ */
+uint32_t flush_block(void *addr)
+{
+	uint32_t blockno = va2blockno(addr, "flush_block"), n, i;
 	int r;
 
 	addr = ROUNDDOWN(addr, BLKSIZE);
 	if (!va_is_mapped(addr) || !va_is_dirty(addr))
-		return;
-	if ((r = disk_write(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
-		panic("writing block %08x: %e", blockno, r);
-	clear_dirty(addr);
+		return 0;
+	for (n = 1; n < BC_RUN_MAX && block_is_dirty(blockno + n); n++)
+		;
+	if ((r = disk_write(blockno * BLKSECTS, addr, n * BLKSECTS)) < 0)
+		panic("writing blocks %08x+%u: %e", blockno, n, r);
+	for (i = 0; i < n; i++)
+		clear_dirty((char *)addr + i * BLKSIZE);
+	return n;
 }
 
 /* Write back and unmap up to n unpinned cached blocks, in clock order. */
@@ -133,12 +162,37 @@ static void bc_alloc_page(void *addr)
 	ncached++;
 }
 
-/* Fault handler: read in the block the server touched. */
+/*
+ * Map fresh pages for the blocks after blockno (whose page is mapped
+ * already) worth reading ahead: in use, not cached, while the cache has
+ * room without evicting. Returns how many blocks the read takes in all,
+ * blockno included.
+ */
+static uint32_t bc_readahead(uint32_t blockno)
+{
+	uint32_t n, b;
+	void *addr;
+
+	if (!bitmap)
+		return 1;
+	for (n = 1; n < BC_RUN_MAX; n++) {
+		b = blockno + n;
+		addr = (char *)DISKMAP + (uintptr_t)b * BLKSIZE;
+		if (b >= disk_nblocks() || block_is_free(b) ||
+		    va_is_mapped(addr) || ncached >= BC_MAXCACHED ||
+		    sys_page_alloc(0, addr, PTE_P | PTE_U | PTE_W) < 0)
+			break;
+		ncached++;
+	}
+	return n;
+}
+
+/* Fault handler: read in the block the server touched, and some after. */
 static void bc_pgfault(struct UTrapframe *utf)
 {
 	void *addr = (void *)utf->utf_fault_va;
 	uintptr_t v = (uintptr_t)addr;
-	uint32_t blockno;
+	uint32_t blockno, n, i;
 	int r;
 
 	if (v < DISKMAP || v >= DISKMAP + DISKSIZE || (utf->utf_err & PTE_P))
@@ -149,9 +203,11 @@ static void bc_pgfault(struct UTrapframe *utf)
 		panic("reading non-existent block %08x", blockno);
 	addr = ROUNDDOWN(addr, BLKSIZE);
 	bc_alloc_page(addr);
-	if ((r = disk_read(blockno * BLKSECTS, addr, BLKSECTS)) < 0)
-		panic("reading block %08x: %e", blockno, r);
-	clear_dirty(addr);
+	n = bc_readahead(blockno);
+	if ((r = disk_read(blockno * BLKSECTS, addr, n * BLKSECTS)) < 0)
+		panic("reading blocks %08x+%u: %e", blockno, n, r);
+	for (i = 0; i < n; i++)
+		clear_dirty((char *)addr + i * BLKSIZE);
 	/* Nothing may read a free block: that would be a server bug. */
 	if (bitmap && block_is_free(blockno))
 		panic("reading free block %08x", blockno);
@@ -180,6 +236,17 @@ void bc_discard(uint32_t blockno)
 	if (sys_page_unmap(0, addr) < 0)
 		panic("bc_discard: unmap %p", addr);
 	ncached--;
+}
+
+/* Write block blockno back if dirty, then drop it from the cache. */
+void bc_drop(uint32_t blockno)
+{
+	char *addr = diskaddr(blockno);
+
+	if (blockno < npinned)
+		return;
+	flush_block(addr);
+	bc_discard(blockno);
 }
 
 /* Blocks [0, n) stay cached for good (see the invariants). */

@@ -307,6 +307,21 @@ static void flush_tree(uint32_t blk, int depth)
 	flush_block(diskaddr(blk));
 }
 
+/* Write back, then drop from the cache, the tree at blk (see flush_tree). */
+static void drop_tree(uint32_t blk, int depth)
+{
+	uint32_t *tab, i;
+
+	if (blk == 0 || !blockno_ok(blk))
+		return;
+	if (depth > 0) {
+		tab = diskaddr(blk);
+		for (i = 0; i < NINDIRECT; i++)
+			drop_tree(tab[i], depth - 1);
+	}
+	bc_drop(blk);
+}
+
 /* ---- Directories and paths ---------------------------------------------- */
 
 /* May name be a directory entry? */
@@ -566,22 +581,28 @@ int file_set_size(struct File *f, off_t newsize)
 }
 
 /*
- * Make dst a copy of src (see FSREQ_COPY in inc/fs.h): the same size,
- * each block src has copied, each hole of src left a hole. On an error
- * (the disk is full) dst is left empty rather than half a copy.
+ * One step of making dst a copy of src (see FSREQ_COPY in inc/fs.h):
+ * from block index first on, each block src has copied, each hole of
+ * src left a hole, at most FSCOPY_STEP_BLOCKS copied and
+ * FSCOPY_STEP_SCAN indexes looked at. Step 0 first gives dst src's size.
+ * Returns the index to continue from, or 0 when done. On an error (the
+ * disk is full) dst is left empty rather than half a copy.
  */
-int file_copy(struct File *dst, struct File *src)
+int file_copy(struct File *dst, struct File *src, uint32_t first)
 {
-	uint64_t nblocks = ROUNDUP((uint64_t)src->f_size, BLKSIZE) / BLKSIZE;
-	uint64_t i;
+	uint64_t nblocks, i, end, ncopied = 0;
 	char *from, *to;
-	int r;
+	int r = 0;
 
 	/* Empty first, then grow: dst's size covers each block we add. */
-	if ((r = file_set_size(dst, 0)) < 0 ||
-	    (r = file_set_size(dst, src->f_size)) < 0)
+	if (first == 0 && ((r = file_set_size(dst, 0)) < 0 ||
+			   (r = file_set_size(dst, src->f_size)) < 0))
 		return r;
-	for (i = 0; i < nblocks; i++) {
+	/* Either size may have changed since step 0: stay inside both. */
+	nblocks = ROUNDUP((uint64_t)MIN(src->f_size, dst->f_size), BLKSIZE) /
+		  BLKSIZE;
+	end = MIN(nblocks, (uint64_t)first + FSCOPY_STEP_SCAN);
+	for (i = first; i < end && ncopied < FSCOPY_STEP_BLOCKS; i++) {
 		if ((r = file_peek_block(src, i, &from)) < 0)
 			break;
 		if (from == NULL)
@@ -589,10 +610,14 @@ int file_copy(struct File *dst, struct File *src)
 		if ((r = file_get_block(dst, i, &to)) < 0)
 			break;
 		memmove(to, from, BLKSIZE);
+		ncopied++;
 	}
-	if (r < 0)
+	if (r < 0) {
 		file_set_size(dst, 0);
-	return r < 0 ? r : 0;
+		return r;
+	}
+	/* Block indexes stay below MAXFILEBLOCKS, far below INT_MAX. */
+	return i < nblocks ? (int)i : 0;
 }
 
 /* Write f's dirty blocks, its directory entry and the bitmap to disk. */
@@ -609,6 +634,21 @@ void file_flush(struct File *f)
 }
 
 /* Remove the file at path: a directory only if it is empty. */
+/*
+ * Write f's blocks back and drop them from the cache (its entry stays):
+ * its next read comes from the disk. Only the benchmarks need this.
+ */
+void file_drop(struct File *f)
+{
+	int i;
+
+	file_flush(f);
+	for (i = 0; i < NDIRECT; i++)
+		drop_tree(f->f_direct[i], 0);
+	drop_tree(f->f_indirect, 1);
+	drop_tree(f->f_dindirect, 2);
+}
+
 int file_remove(const char *path)
 {
 	struct File *f;
@@ -627,14 +667,33 @@ int file_remove(const char *path)
 	return 0;
 }
 
+/*
+ * One step of fs_sync: write the dirty cached blocks from block first
+ * on, stopping after FSSYNC_STEP_WRITES disk writes. Returns the block
+ * to continue from, or 0 when it got to the end: then every block dirty
+ * when the first step began is written, and the disk is made to keep
+ * them.
+ */
+uint32_t fs_sync_step(uint32_t first)
+{
+	uint32_t b, nwrites = 0;
+	int r;
+
+	for (b = MAX(first, 1U); b < super->s_nblocks; b++) {
+		if (nwrites == FSSYNC_STEP_WRITES)
+			return b;
+		nwrites += flush_block(diskaddr(b)) > 0;
+	}
+	if ((r = disk_sync()) < 0)
+		warn("fs_sync: the disk did not sync: %e", r);
+	return 0;
+}
+
 /* Write every dirty cached block to disk, and make the disk keep it. */
 void fs_sync(void)
 {
-	uint32_t b;
-	int r;
+	uint32_t b = 0;
 
-	for (b = 1; b < super->s_nblocks; b++)
-		flush_block(diskaddr(b));
-	if ((r = disk_sync()) < 0)
-		warn("fs_sync: the disk did not sync: %e", r);
+	while ((b = fs_sync_step(b)) > 0)
+		;
 }

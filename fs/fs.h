@@ -43,6 +43,7 @@ uint64_t host_nsectors(void);
 int host_read(uint32_t secno, void *dst, size_t nsecs);
 int host_write(uint32_t secno, const void *src, size_t nsecs);
 int host_sync(void);
+int host_drop(void);
 
 /*
  * The disk under the block cache: IDE disk FS_DISKNO on a PC; in a guest,
@@ -96,9 +97,10 @@ void *diskaddr(uint32_t blockno);
 uint32_t va2blockno(const void *va, const char *who);
 bool va_is_mapped(void *va);
 bool va_is_dirty(void *va);
-void flush_block(void *addr);
+uint32_t flush_block(void *addr);
 void bc_map_zero(uint32_t blockno);
 void bc_discard(uint32_t blockno);
+void bc_drop(uint32_t blockno);
 void bc_init(void);
 void bc_set_pinned(uint32_t nblocks);
 
@@ -125,9 +127,11 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
 		   off_t offset);
 int file_set_size(struct File *f, off_t newsize);
 void file_flush(struct File *f);
-int file_copy(struct File *dst, struct File *src);
+int file_copy(struct File *dst, struct File *src, uint32_t first);
+void file_drop(struct File *f);
 int file_remove(const char *path);
 void fs_sync(void);
+uint32_t fs_sync_step(uint32_t first);
 
 /* check.c: the start-up self-checks. FS_CHECK_PATH is reserved for
  * their scratch file: one found there at start-up (a crash interrupted

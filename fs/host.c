@@ -23,6 +23,13 @@
  *    waits for us (and other guests never wait behind us).
  *  - A request never reaches past host_nsecs: the file never grows,
  *    and a reply shorter than asked for is an error, not a partial read.
+ *  - Bulk I/O (inc/fs.h): while bulk_mapped, the pages of bulkwin are
+ *    the host server's bulk window for us, and a read or write moves up
+ *    to FSBULK_MAX bytes in one request through it. The host ends the
+ *    window at our FSREQ_SYNC, so bulk_mapped goes false there and the
+ *    next transfer maps it again (FSBULK_PAGES requests, once per sync).
+ *    When the host refuses a window (all in use), transfers fall back to
+ *    FSREQ_READ / FSREQ_WRITE, a page or less per request.
  */
 #include <inc/vmx.h>
 #include "fs.h"
@@ -46,6 +53,12 @@ static struct Fd *const hostfd = &hostfd_page.fd;
 
 static int host_fileid;
 static uint64_t host_nsecs;
+
+/* The bulk window's pages (see the invariants). */
+static char bulkwin[FSBULK_MAX] __attribute__((aligned(PGSIZE)));
+static bool bulk_mapped;
+/* The host refused us a window: page-sized requests until our next sync. */
+static bool bulk_refused;
 
 /*
  * Send request type (hostreq already filled in) to the host server and
@@ -103,6 +116,89 @@ static int host_range(uint32_t secno, size_t nsecs, off_t *offset)
 	return 0;
 }
 
+/*
+ * Have the host map its bulk window over bulkwin, page by page. False
+ * if it will not (then we use the page-sized requests).
+ */
+static bool bulk_map(void)
+{
+	int i, perm;
+
+	if (bulk_mapped || bulk_refused)
+		return bulk_mapped;
+	for (i = 0; i < FSBULK_PAGES; i++) {
+		hostreq.bulkmap.req_page = i;
+		if (host_request(FSREQ_BULKMAP, bulkwin + i * PGSIZE,
+				 &perm) < 0 || !(perm & PTE_P)) {
+			bulk_refused = true;
+			return false;
+		}
+	}
+	bulk_mapped = true;
+	return true;
+}
+
+/*
+ * After a bulk request failed with -E_INVAL: if we thought the window
+ * mapped, another env of this guest may have ended it (its FSREQ_SYNC
+ * ends the guest's window: the host sees the guest as one env), so map
+ * it again. True if it is mapped anew.
+ */
+static bool bulk_remap(void)
+{
+	if (!bulk_mapped)
+		return false;
+	bulk_mapped = false;
+	return bulk_map();
+}
+
+/*
+ * One bulk request: type (FSREQ_BULKREAD or FSREQ_BULKWRITE) of n bytes
+ * (at most FSBULK_MAX) at offset, through bulkwin. 0, or an error.
+ */
+static int bulk_request(int type, off_t offset, size_t n)
+{
+	int r;
+
+	hostfd->fd_offset = offset;
+	hostreq.bulk.req_fileid = host_fileid;
+	hostreq.bulk.req_n = n;
+	if ((r = host_request(type, NULL, NULL)) < 0)
+		return r;
+	/* The file never grows, so only a broken host moves less. */
+	return (size_t)r == n ? 0 : -E_NO_DISK;
+}
+
+/* Read len bytes at offset into dst through the bulk window. */
+static int bulk_read(off_t offset, char *dst, size_t len)
+{
+	size_t done, n;
+	int r;
+
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, FSBULK_MAX);
+		if ((r = bulk_request(FSREQ_BULKREAD, offset + done, n)) < 0)
+			return r;
+		memmove(dst + done, bulkwin, n);
+	}
+	return 0;
+}
+
+/* Write len bytes from src at offset through the bulk window. */
+static int bulk_write(off_t offset, const char *src, size_t len)
+{
+	size_t done, n;
+	int r;
+
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, FSBULK_MAX);
+		memmove(bulkwin, src + done, n);
+		if ((r = bulk_request(FSREQ_BULKWRITE, offset + done, n)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Read nsecs sectors from secno into dst. 0, or a negative error. */
 int host_read(uint32_t secno, void *dst, size_t nsecs)
 {
@@ -113,6 +209,10 @@ int host_read(uint32_t secno, void *dst, size_t nsecs)
 
 	if ((r = host_range(secno, nsecs, &offset)) < 0)
 		return r;
+	if (bulk_map() && (r = bulk_read(offset, p, len)) != -E_INVAL)
+		return r;
+	if (bulk_remap())
+		return bulk_read(offset, p, len);
 	for (done = 0; done < len; done += n) {
 		n = MIN(len - done, HOST_READ_MAX);
 		hostfd->fd_offset = offset + done;
@@ -137,6 +237,10 @@ int host_write(uint32_t secno, const void *src, size_t nsecs)
 
 	if ((r = host_range(secno, nsecs, &offset)) < 0)
 		return r;
+	if (bulk_map() && (r = bulk_write(offset, p, len)) != -E_INVAL)
+		return r;
+	if (bulk_remap())
+		return bulk_write(offset, p, len);
 	for (done = 0; done < len; done += n) {
 		n = MIN(len - done, HOST_WRITE_MAX);
 		hostfd->fd_offset = offset + done;
@@ -152,8 +256,26 @@ int host_write(uint32_t secno, const void *src, size_t nsecs)
 	return 0;
 }
 
-/* Have the host server write its dirty blocks (ours among them) to disk. */
+/*
+ * Have the host server write its dirty blocks (ours among them) to disk.
+ * That ends our bulk window too (see the invariants).
+ */
 int host_sync(void)
 {
-	return host_request(FSREQ_SYNC, NULL, NULL);
+	int r = 0;
+
+	bulk_mapped = bulk_refused = false;
+	/* In steps (FSREQ_SYNCSTEP): other guests' requests go in between. */
+	do {
+		hostreq.sync.req_from = r;
+		r = host_request(FSREQ_SYNCSTEP, NULL, NULL);
+	} while (r > 0);
+	return r;
+}
+
+/* Have the host server drop its cache of our disk (FSREQ_DROP). */
+int host_drop(void)
+{
+	hostreq.drop.req_fileid = host_fileid;
+	return host_request(FSREQ_DROP, NULL, NULL);
 }

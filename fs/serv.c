@@ -14,6 +14,16 @@
  *    read once (READ_ONCE: the client may rewrite the shared page while
  *    the server works) and checked before use, and a reply to a client
  *    that does not wait for it is dropped.
+ *  - Bulk window w (inc/fs.h) owns the FSBULK_PAGES pages at
+ *    bulk_va(w, 0 ..). It is in use exactly while w_owner is not 0; its
+ *    pages are mapped here only then (each on the owner's FSREQ_BULKMAP).
+ *    An env owns at most one window. A window ends (its pages unmapped
+ *    here) at its owner's FSREQ_SYNC, or at the first request after the
+ *    owner died: a window never outlives its owner by more than one
+ *    request, and a client gets at most FSBULK_PAGES pages of ours.
+ *  - A bulk request moves at most FSBULK_MAX bytes, inside the file's
+ *    size: each request's work is bounded, and a client never reaches
+ *    past the end of the file it treats as a disk.
  */
 #include <inc/x86.h>
 #include <inc/fd.h>
@@ -34,7 +44,11 @@
 /* Every open mode bit the server knows. */
 #define OPEN_MODES (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_MKDIR)
 
+/* Where the bulk windows' pages live, in this env only. */
+#define BULK_VA (OPENFD_VA + MAXOPEN * PGSIZE)
+
 static_assert(OPENFD_VA >= DISKMAP + DISKSIZE);
+static_assert(BULK_VA + FSBULK_WINDOWS * FSBULK_MAX <= USTACKTOP - PGSIZE);
 static_assert(OPENFD_VA >= FILEDATA + MAXFD * FDDATASIZE);
 static_assert(OPENFD_VA + MAXOPEN * PGSIZE <= USTACKTOP - PGSIZE);
 
@@ -49,6 +63,9 @@ struct OpenFile {
 };
 
 static struct OpenFile opentab[MAXOPEN];
+
+/* The owner of each bulk window (0: free). */
+static envid_t bulk_owner[FSBULK_WINDOWS];
 
 /* The request page: the client's union Fsipc. */
 static union Fsipc *const fsreq = (union Fsipc *)REQVA;
@@ -136,6 +153,57 @@ static int copy_path(char *dst, const char *src)
 			return 0;
 	return -E_BAD_PATH;
 }
+
+/* ---- Bulk windows ------------------------------------------------------- */
+
+/* The address of page i of bulk window w. */
+static char *bulk_va(int w, int i)
+{
+	return (char *)(BULK_VA + (uintptr_t)w * FSBULK_MAX +
+			(uintptr_t)i * PGSIZE);
+}
+
+/* Is env id alive (not yet freed)? */
+static bool env_alive(envid_t id)
+{
+	const volatile struct Env *e = &envs[ENVX(id)];
+
+	return e->env_id == id && e->env_status != ENV_FREE;
+}
+
+/* End window w: unmap its pages here (the owner keeps its mappings). */
+static void bulk_end(int w)
+{
+	int i;
+
+	for (i = 0; i < FSBULK_PAGES; i++)
+		sys_page_unmap(0, bulk_va(w, i));
+	bulk_owner[w] = 0;
+}
+
+/* End the windows of owners that died. Runs before each request. */
+static void bulk_reap(void)
+{
+	int w;
+
+	for (w = 0; w < FSBULK_WINDOWS; w++)
+		if (bulk_owner[w] && !env_alive(bulk_owner[w]))
+			bulk_end(w);
+}
+
+/* The window of env who, or -1. */
+static int bulk_find(envid_t who)
+{
+	int w;
+
+	for (w = 0; w < FSBULK_WINDOWS; w++)
+		if (bulk_owner[w] == who)
+			return w;
+	return -1;
+}
+
+/* Set by serve() before each handler runs: who sent the request. */
+static envid_t requester;
 
 static bool can_read(struct OpenFile *o)
 {
@@ -290,16 +358,37 @@ static int serve_remove(void **pg, int *perm)
 	return 0;
 }
 
+/* The requester synced to the end: its bulk window ends (inc/fs.h). */
+static void sync_done(void)
+{
+	int w;
+
+	if ((w = bulk_find(requester)) >= 0)
+		bulk_end(w);
+}
+
 static int serve_sync(void **pg, int *perm)
 {
 	fs_sync();
+	sync_done();
 	return 0;
+}
+
+static int serve_syncstep(void **pg, int *perm)
+{
+	uint32_t next = fs_sync_step(READ_ONCE(fsreq->sync.req_from));
+
+	if (next == 0)
+		sync_done();
+	/* Block numbers are below DISKSIZE / BLKSIZE: they fit an int. */
+	return (int)next;
 }
 
 static int serve_copy(void **pg, int *perm)
 {
 	int fileid = READ_ONCE(fsreq->copy.req_fileid);
 	int src_fileid = READ_ONCE(fsreq->copy.req_src_fileid), r;
+	uint32_t from = READ_ONCE(fsreq->copy.req_from);
 	struct OpenFile *dst, *src;
 
 	if ((r = openfile_lookup(fileid, &dst)) < 0 ||
@@ -309,7 +398,112 @@ static int serve_copy(void **pg, int *perm)
 	if (!can_write(dst) || !can_read(src) || dst->o_file == src->o_file ||
 	    src->o_file->f_type != FTYPE_REG)
 		return -E_INVAL;
-	return file_copy(dst->o_file, src->o_file);
+	return file_copy(dst->o_file, src->o_file, from);
+}
+
+static int serve_bulkmap(void **pg, int *perm)
+{
+	int page = READ_ONCE(fsreq->bulkmap.req_page), w, r;
+	char *va;
+
+	if (page < 0 || page >= FSBULK_PAGES)
+		return -E_INVAL;
+	if ((w = bulk_find(requester)) < 0) {
+		if ((w = bulk_find(0)) < 0)
+			return -E_MAX_OPEN;
+		bulk_owner[w] = requester;
+	}
+	va = bulk_va(w, page);
+	if (!va_is_mapped(va) &&
+	    (r = sys_page_alloc(0, va, PTE_P | PTE_U | PTE_W)) < 0)
+		return r;
+	*pg = va;
+	*perm = PTE_P | PTE_U | PTE_W | PTE_SHARE;
+	return 0;
+}
+
+/*
+ * Check a bulk request of the requester (see inc/fs.h): its open file,
+ * its window, and the byte range [offset, offset + n). Then return the
+ * window's first byte.
+ */
+static int bulk_check(bool write, struct OpenFile **po, size_t *pn,
+		      off_t *poffset, char **pbuf)
+{
+	int fileid = READ_ONCE(fsreq->bulk.req_fileid), w, i, r;
+	size_t n = READ_ONCE(fsreq->bulk.req_n);
+	struct OpenFile *o;
+	off_t offset, size;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	if (o->o_file->f_type != FTYPE_REG ||
+	    !(write ? can_write(o) : can_read(o)))
+		return -E_INVAL;
+	if ((w = bulk_find(requester)) < 0 || n == 0 || n > FSBULK_MAX)
+		return -E_INVAL;
+	for (i = 0; i < (int)(ROUNDUP(n, PGSIZE) / PGSIZE); i++)
+		if (!va_is_mapped(bulk_va(w, i)))
+			return -E_INVAL;
+	offset = READ_ONCE(o->o_fd->fd_offset);
+	size = o->o_file->f_size;
+	if (offset < 0 || offset > size || (off_t)n > size - offset)
+		return -E_INVAL;
+	*po = o;
+	*pn = n;
+	*poffset = offset;
+	*pbuf = bulk_va(w, 0);
+	return 0;
+}
+
+static int serve_bulkread(void **pg, int *perm)
+{
+	struct OpenFile *o;
+	off_t offset;
+	char *buf;
+	size_t n;
+	int r;
+
+	if ((r = bulk_check(false, &o, &n, &offset, &buf)) < 0)
+		return r;
+	r = file_read(o->o_file, buf, n, offset);
+	if (r > 0)
+		o->o_fd->fd_offset = offset + r;
+	return r;
+}
+
+static int serve_bulkwrite(void **pg, int *perm)
+{
+	struct OpenFile *o;
+	off_t offset;
+	char *buf;
+	size_t n;
+	int r;
+
+	if ((r = bulk_check(true, &o, &n, &offset, &buf)) < 0)
+		return r;
+	r = file_write(o->o_file, buf, n, offset);
+	if (r > 0)
+		o->o_fd->fd_offset = offset + r;
+	return r;
+}
+
+static int serve_drop(void **pg, int *perm)
+{
+	int fileid = READ_ONCE(fsreq->drop.req_fileid), r;
+	struct OpenFile *o;
+
+	if ((r = openfile_lookup(fileid, &o)) < 0)
+		return r;
+	if (o->o_file->f_type != FTYPE_REG)
+		return -E_INVAL;
+	file_drop(o->o_file);
+#ifdef VMM_GUEST
+	/* Cold means cold on the host too: its cache of our disk goes. */
+	if ((r = host_drop()) < 0)
+		return r;
+#endif
+	return 0;
 }
 
 /* A request's handler: returns the reply value, and may set a page. */
@@ -320,7 +514,10 @@ static const fshandler handlers[FSREQ_NREQ] = {
 	[FSREQ_READ] = serve_read,     [FSREQ_WRITE] = serve_write,
 	[FSREQ_STAT] = serve_stat,     [FSREQ_FLUSH] = serve_flush,
 	[FSREQ_REMOVE] = serve_remove, [FSREQ_SYNC] = serve_sync,
-	[FSREQ_COPY] = serve_copy,
+	[FSREQ_COPY] = serve_copy,     [FSREQ_BULKMAP] = serve_bulkmap,
+	[FSREQ_BULKREAD] = serve_bulkread,
+	[FSREQ_BULKWRITE] = serve_bulkwrite,
+	[FSREQ_DROP] = serve_drop,     [FSREQ_SYNCSTEP] = serve_syncstep,
 };
 
 /*
@@ -356,6 +553,8 @@ static void serve(void)
 		perm = thisenv->env_ipc_perm;
 		pg = NULL;
 		pgperm = 0;
+		requester = whom;
+		bulk_reap();
 		if (!(perm & PTE_P) || !(perm & PTE_W))
 			r = -E_INVAL;
 		else if (req >= FSREQ_NREQ || !handlers[req])

@@ -94,6 +94,7 @@ int open(const char *path, int mode);
 int remove(const char *path);
 int sync(void);
 int fcopy(int dstfd, int srcfd);
+int fdrop(int fd);
 
 /* pageref.c */
 int pageref(void *addr);

@@ -180,15 +180,57 @@ struct Super {
  *   A directory must be empty (else -E_NOT_SUPP); "/" -> -E_INVAL.
  *   Returns 0.
  *
- * FSREQ_SYNC: no fields. Writes every dirty block to disk. Returns 0.
+ * FSREQ_SYNC: no fields. Writes every dirty block to disk, and ends the
+ *   caller's bulk window (below): a client that syncs before it exits
+ *   leaves no page behind in the server. Returns 0.
  *
- * FSREQ_COPY: in copy.req_fileid (open for writing, regular) and
+ * FSREQ_SYNCSTEP: in sync.req_from (a block number). FSREQ_SYNC in
+ *   bounded steps, so that other clients' requests interleave with a
+ *   long sync: writes the dirty blocks from req_from on, stopping after
+ *   FSSYNC_STEP_WRITES disk writes; returns the block to continue from
+ *   (> req_from), or 0 when it got to the end (then it is FSREQ_SYNC's
+ *   end: the disk keeps the blocks, and the caller's bulk window ends).
+ *   A client syncs with req_from 0, then each returned value, until 0.
+ *
+ * FSREQ_COPY: in copy.req_fileid (open for writing, regular),
  *   copy.req_src_fileid (open for reading, regular, another file; else
- *   -E_INVAL). Makes the first file a copy of the second, all in the
- *   server: the same size and bytes, the source's holes left holes, so
- *   copying a sparse file costs only its blocks in use (and one request,
- *   not two per page). -E_NO_DISK when the disk fills: the copy is then
- *   left empty. Returns 0.
+ *   -E_INVAL) and copy.req_from (a block index). Makes the first file a
+ *   copy of the second, all in the server: the same size and bytes, the
+ *   source's holes left holes, so copying a sparse file costs only its
+ *   blocks in use. In bounded steps, so that other clients' requests
+ *   interleave with a long copy: req_from 0 empties the copy and gives
+ *   it the source's size; each request copies at most FSCOPY_STEP_BLOCKS
+ *   blocks (and looks at most FSCOPY_STEP_SCAN block indexes) from
+ *   req_from on, within the smaller of the two sizes, and returns the
+ *   index to continue from (> req_from), or 0 when the copy is done.
+ *   -E_NO_DISK when the disk fills: the copy is then left empty.
+ *
+ * Bulk I/O, for a client that treats a file as a disk (a guest's disk
+ * image, fs/host.c): many blocks per request, through a bulk window of
+ * FSBULK_PAGES pages that the server shares with the client.
+ *
+ * FSREQ_BULKMAP: in bulkmap.req_page (0 .. FSBULK_PAGES - 1, else
+ *   -E_INVAL). Out: the reply page is page req_page of the caller's
+ *   window (mapped shared and writable); returns 0. Each env has at most
+ *   one window; -E_MAX_OPEN when FSBULK_WINDOWS other live envs hold
+ *   one (the client then falls back to FSREQ_READ / FSREQ_WRITE). A
+ *   window ends with the caller's FSREQ_SYNC or its death; after that
+ *   the client's pages are its own again, no longer the server's, and
+ *   it maps the window again before its next bulk request.
+ *
+ * FSREQ_BULKREAD, FSREQ_BULKWRITE: in bulk.req_fileid, bulk.req_n (1 ..
+ *   FSBULK_MAX bytes). The file must be regular and open for reading
+ *   (writing); the bytes [fd_offset, fd_offset + req_n) must lie inside
+ *   the file as it is (a disk never grows: else -E_INVAL), and every
+ *   window page they span must be mapped (else -E_INVAL). Reads them
+ *   into the window (writes them from it), from the window's first byte
+ *   on, and advances fd_offset. Returns req_n, or for a write fewer (or
+ *   -E_NO_DISK) when the disk fills while filling holes.
+ *
+ * FSREQ_DROP: in drop.req_fileid (a regular file). Writes the file's
+ *   dirty blocks, then drops its blocks from the cache, so that its next
+ *   read comes from the disk: the "cold" read of user/fsbench.c. Returns
+ *   0.
  */
 enum {
 	FSREQ_OPEN = 1,
@@ -200,12 +242,28 @@ enum {
 	FSREQ_REMOVE,
 	FSREQ_SYNC,
 	FSREQ_COPY,
+	FSREQ_BULKMAP,
+	FSREQ_BULKREAD,
+	FSREQ_BULKWRITE,
+	FSREQ_DROP,
+	FSREQ_SYNCSTEP,
 	FSREQ_NREQ /* one past the last request number */
 };
 
 /* The header of a write request; the data fills the rest of the page. */
 #define FSWRITE_HDRSIZE 16
 #define FSWRITE_MAXBUF (PGSIZE - FSWRITE_HDRSIZE)
+
+/* The most work one FSREQ_SYNCSTEP or FSREQ_COPY request does. */
+#define FSSYNC_STEP_WRITES 8
+#define FSCOPY_STEP_BLOCKS 64
+#define FSCOPY_STEP_SCAN 4096
+
+/* A bulk window: pages, and the most bytes one bulk request moves. */
+#define FSBULK_PAGES 32
+#define FSBULK_MAX ((size_t)FSBULK_PAGES * PGSIZE)
+/* Bulk windows the server keeps at once, over all clients. */
+#define FSBULK_WINDOWS 16
 
 union Fsipc {
 	struct Fsreq_open {
@@ -245,7 +303,21 @@ union Fsipc {
 	struct Fsreq_copy {
 		int req_fileid;
 		int req_src_fileid;
+		uint32_t req_from;
 	} copy;
+	struct Fsreq_sync {
+		uint32_t req_from;
+	} sync;
+	struct Fsreq_bulkmap {
+		int req_page;
+	} bulkmap;
+	struct Fsreq_bulk {
+		int req_fileid;
+		size_t req_n;
+	} bulk;
+	struct Fsreq_drop {
+		int req_fileid;
+	} drop;
 	/* Pad out to a whole page. */
 	char _pad[PGSIZE];
 };

@@ -189,15 +189,27 @@ int remove(const char *path)
 	return fsipc(FSREQ_REMOVE, NULL);
 }
 
+/*
+ * Write every dirty block of the server to disk: FSREQ_SYNCSTEP from
+ * block 0 on, until the server says it got to the end. In steps, so that
+ * other clients' requests go in between.
+ */
 int sync(void)
 {
-	return fsipc(FSREQ_SYNC, NULL);
+	int r = 0;
+
+	do {
+		fsipcbuf.sync.req_from = r;
+		r = fsipc(FSREQ_SYNCSTEP, NULL);
+	} while (r > 0);
+	return r;
 }
 
 /*
  * Make the file open as dstfd (for writing) a copy of the one open as
- * srcfd, inside the server (FSREQ_COPY): one request however large the
- * file, and a sparse file's holes stay holes.
+ * srcfd, inside the server (FSREQ_COPY): a sparse file's holes stay
+ * holes, and the data never leaves the server. In steps of a bounded
+ * number of blocks, so that other clients' requests go in between.
  */
 int fcopy(int dstfd, int srcfd)
 {
@@ -209,7 +221,30 @@ int fcopy(int dstfd, int srcfd)
 		return r;
 	if (dst->fd_dev_id != devfile.dev_id || src->fd_dev_id != devfile.dev_id)
 		return -E_INVAL;
-	fsipcbuf.copy.req_fileid = dst->fd_file.id;
-	fsipcbuf.copy.req_src_fileid = src->fd_file.id;
-	return fsipc(FSREQ_COPY, NULL);
+	r = 0;
+	do {
+		fsipcbuf.copy.req_fileid = dst->fd_file.id;
+		fsipcbuf.copy.req_src_fileid = src->fd_file.id;
+		fsipcbuf.copy.req_from = r;
+		r = fsipc(FSREQ_COPY, NULL);
+	} while (r > 0);
+	return r;
+}
+
+/*
+ * Write the file open as fd to disk and drop it from the server's block
+ * cache (FSREQ_DROP), so that its next read comes from the disk: for
+ * timing a cold read (user/fsbench.c).
+ */
+int fdrop(int fdnum)
+{
+	struct Fd *fd;
+	int r;
+
+	if ((r = fd_lookup(fdnum, &fd)) < 0)
+		return r;
+	if (fd->fd_dev_id != devfile.dev_id)
+		return -E_INVAL;
+	fsipcbuf.drop.req_fileid = fd->fd_file.id;
+	return fsipc(FSREQ_DROP, NULL);
 }
