@@ -58,8 +58,14 @@
 /* An absent channel's bus floats high. */
 #define IDE_FLOATING 0xFF
 
-/* How long a command may take before we call the disk broken. */
-#define IDE_TIMEOUT_MS 5000
+/*
+ * How long a command may take before we call the disk broken: ATA allows
+ * a drive up to 30 s to spin up, and an emulator on a loaded machine can
+ * stall its disk for seconds while this server's clock keeps running.
+ */
+#define IDE_TIMEOUT_MS 30000
+/* Times a failed read or write is issued again before it is an error. */
+#define IDE_RETRIES 2
 /* Status polls between looks at the clock (a look is a system call). */
 #define IDE_SPINS_PER_CLOCK 1024
 /* Reading the alternate status this often takes the 400 ns that a drive
@@ -174,8 +180,8 @@ static int ide_start(uint32_t secno, size_t nsecs, uint8_t cmd)
 	return 0;
 }
 
-/* Read nsecs sectors from secno into dst. 0, or a negative error. */
-int ide_read(uint32_t secno, void *dst, size_t nsecs)
+/* One read command of nsecs sectors at secno into dst. */
+static int ide_read_once(uint32_t secno, void *dst, size_t nsecs)
 {
 	char *p = dst;
 	int r;
@@ -190,8 +196,8 @@ int ide_read(uint32_t secno, void *dst, size_t nsecs)
 	return 0;
 }
 
-/* Write nsecs sectors from src to secno. 0, or a negative error. */
-int ide_write(uint32_t secno, const void *src, size_t nsecs)
+/* One write command of nsecs sectors from src to secno. */
+static int ide_write_once(uint32_t secno, const void *src, size_t nsecs)
 {
 	const char *p = src;
 	int r;
@@ -209,4 +215,43 @@ int ide_write(uint32_t secno, const void *src, size_t nsecs)
 	if (ide_wait(IDE_BSY | IDE_DRQ, IDE_DRDY, true) < 0)
 		return -E_UNSPECIFIED;
 	return 0;
+}
+
+/*
+ * A failed command is worth one more try before the caller (the block
+ * cache, which panics) sees it: say what the drive reported, so a flaky
+ * disk leaves a trace even when the retry succeeds.
+ */
+static int ide_retry(const char *what, uint32_t secno, size_t nsecs, int r,
+		     int attempt)
+{
+	if (r >= 0 || r == -E_INVAL || attempt >= IDE_RETRIES)
+		return 0;
+	cprintf("ide: %s of %lu sectors at %u failed (status %02x, error "
+		"%02x); trying again\n",
+		what, (unsigned long)nsecs, secno, inb(IDE_STATUS),
+		inb(IDE_ERROR));
+	return 1;
+}
+
+/* Read nsecs sectors from secno into dst. 0, or a negative error. */
+int ide_read(uint32_t secno, void *dst, size_t nsecs)
+{
+	int r, attempt = 0;
+
+	do
+		r = ide_read_once(secno, dst, nsecs);
+	while (ide_retry("read", secno, nsecs, r, attempt++));
+	return r;
+}
+
+/* Write nsecs sectors from src to secno. 0, or a negative error. */
+int ide_write(uint32_t secno, const void *src, size_t nsecs)
+{
+	int r, attempt = 0;
+
+	do
+		r = ide_write_once(secno, src, nsecs);
+	while (ide_retry("write", secno, nsecs, r, attempt++));
+	return r;
 }

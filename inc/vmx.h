@@ -28,8 +28,9 @@
 /* VMCALL_VERSION returns this; a guest refuses to run on another.
  * Version 2: VMMCALL on AMD-V (registers and numbers as in version 1).
  * Version 3: IPC_CALL and DISK added; GETC reads the guest's own input
- * queue (only a guest in the foreground receives what is typed). */
-#define VMM_ABI_VERSION 3
+ * queue (only a guest in the foreground receives what is typed).
+ * Version 4: PUTS added. */
+#define VMM_ABI_VERSION 4
 
 enum {
 	VMCALL_VERSION = 0, /* () -> VMM_ABI_VERSION */
@@ -42,6 +43,7 @@ enum {
 			     * (then the host runs its other envs first) */
 	VMCALL_IPC_CALL,    /* (to, value, gpa, perm, rgpa): SEND then RECV */
 	VMCALL_DISK,        /* (gpa, len) -> length of the disk path; see below */
+	VMCALL_PUTS,        /* (gpa, len) print len bytes at gpa -> len; below */
 	NVMCALLS
 };
 
@@ -68,6 +70,12 @@ enum {
  *     for it to take a reply (and so never stalls other guests).
  *     -E_IPC_NOT_RECV (retry) and every IPC_SEND error return without
  *     waiting, as does -E_INVAL for a bad rgpa.
+ *
+ * Console output (VMCALL_PUTS): PUTS(gpa, len) prints the len bytes at
+ * guest-physical gpa (1 <= len, all inside one page) on the host console,
+ * in order, exactly as len PUTCs of them would; returns len, or -E_INVAL
+ * for a bad range, having printed nothing. One exit for a whole line or
+ * more: the guest kernel's cprintf sends its output this way.
  *
  * Disk (VMCALL_DISK): DISK(gpa, len) writes the path of the guest's disk
  * image in the host file system, NUL-terminated, at guest-physical gpa

@@ -4,8 +4,9 @@
  * ring buffer. See kern/console.h for the rules callers rely on.
  *
  * A guest kernel (VMM_GUEST) has none of these devices: the VMM stops a
- * guest at its first port access. Its console is two hypercalls, one
- * byte at a time: VMCALL_PUTC out, and VMCALL_GETC in, polled.
+ * guest at its first port access. Its console is hypercalls: VMCALL_PUTS
+ * out (a buffer at a time; VMCALL_PUTC for single bytes), and
+ * VMCALL_GETC in, one byte at a time, polled.
  */
 #include <inc/types.h>
 #include <inc/x86.h>
@@ -16,6 +17,8 @@
 #include <kern/console.h>
 #ifndef VMM_GUEST
 #include <vmm/vmcons.h>
+#else
+#include <kern/pmap.h>
 #endif
 
 static void cons_putc(int c);
@@ -121,6 +124,33 @@ static void
 cons_putc(int c)
 {
 	vmcall(VMCALL_PUTC, c & 0xFF, 0, 0, 0, 0);
+}
+
+/*
+ * Output for VMCALL_PUTS, which takes a guest-physical address: bytes go
+ * through this buffer in the kernel image, whose address PADDR knows
+ * from the first instruction on. Aligned to its size, it lies inside one
+ * page, as PUTS needs. A guest has one CPU and its kernel runs with
+ * interrupts off, so one buffer does.
+ */
+#define PUTS_CHUNK 256
+static char puts_buf[PUTS_CHUNK] __attribute__((aligned(PUTS_CHUNK)));
+
+/* Print s[0 .. n): a hypercall per PUTS_CHUNK bytes, not per byte. */
+void
+cons_write(const char *s, size_t n)
+{
+	size_t chunk, i;
+
+	while (n > 0) {
+		chunk = MIN(n, sizeof(puts_buf));
+		memcpy(puts_buf, s, chunk);
+		if (vmcall(VMCALL_PUTS, PADDR(puts_buf), chunk, 0, 0, 0) < 0)
+			for (i = 0; i < chunk; i++) /* lose nothing */
+				cons_putc(puts_buf[i]);
+		s += chunk;
+		n -= chunk;
+	}
 }
 
 #else /* !VMM_GUEST */
@@ -703,6 +733,18 @@ cons_putc(int c)
 #endif /* !VMM_GUEST */
 
 /***** The inc/stdio.h interface, kernel side *****/
+
+#ifndef VMM_GUEST
+/* One byte at a time, each through serial and CGA (the invariants). */
+void
+cons_write(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cons_putc(s[i]);
+}
+#endif
 
 void
 cputchar(int c)

@@ -29,6 +29,8 @@
 #endif
 
 void cons_init(void);
+/* Print s[0 .. n) in order, as n cputchar calls would (vcprintf). */
+void cons_write(const char *s, size_t n);
 int cons_getc(void);
 int cons_take_pending(void);
 unsigned int cons_interrupts(void);

@@ -30,6 +30,8 @@
 
 struct Env *envs;
 static struct Env *env_free_list;
+/* One past the highest envs[] slot ever allocated (kern/env.h). */
+int env_slots_used;
 
 /* The generation count occupies the bits above the env index. */
 #define ENVGENSHIFT 12
@@ -135,6 +137,7 @@ int env_alloc(struct Env **newenv_store, envid_t parent_id, enum EnvType type)
 
 	env_free_list = e->env_link;
 	e->env_link = NULL;
+	env_slots_used = MAX(env_slots_used, (int)(e - envs) + 1);
 	*newenv_store = e;
 
 	cprintf("[%08x] new env %08x\n", curenv ? curenv->env_id : 0, e->env_id);

@@ -6,6 +6,12 @@
 #include <kern/cpu.h>
 
 extern struct Env *envs;          /* All environments */
+/*
+ * envs[i] for i >= env_slots_used has never been allocated, so is
+ * ENV_FREE: a scan for live envs may stop there. Slots are handed out
+ * lowest first (env_init), so this stays near the number of envs.
+ */
+extern int env_slots_used;
 #define curenv (thiscpu->cpu_env) /* Current environment */
 
 void env_init(void);

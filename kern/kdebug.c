@@ -80,14 +80,17 @@ extern const char kdebug_symstr_start[], kdebug_symstr_end[];
 
 #define DW_TAG_formal_parameter 0x05
 #define DW_TAG_subprogram 0x2e
+#define DW_TAG_compile_unit 0x11
 #define DW_CHILDREN_yes 1
 
+#define DW_AT_sibling 0x01
 #define DW_AT_location 0x02
 #define DW_AT_byte_size 0x0b
 #define DW_AT_low_pc 0x11
 #define DW_AT_high_pc 0x12
 #define DW_AT_frame_base 0x40
 #define DW_AT_type 0x49
+#define DW_AT_ranges 0x55
 
 #define DW_FORM_addr 0x01
 #define DW_FORM_block2 0x03
@@ -728,6 +731,9 @@ struct Cu {
 	int offsize;       /* 4 or 8: 32- or 64-bit DWARF */
 	int addrsize;
 	uint64_t abbrev_off;
+	/* Whether abbrev_index is filled: only for a unit we search, as
+	 * filling it reads the unit's whole abbreviation table. */
+	bool indexed;
 	/* code -> 1 + position of its declaration; 0: no such code */
 	uint32_t abbrev_index[ABBREV_INDEX_SIZE];
 };
@@ -743,13 +749,14 @@ static void index_abbrevs(struct Cu *cu)
 	for (pos = r.pos; read_abbrev(&r, &ab); pos = r.pos)
 		if (ab.code < ABBREV_INDEX_SIZE && !cu->abbrev_index[ab.code])
 			cu->abbrev_index[ab.code] = pos + 1;
+	cu->indexed = true;
 }
 
 static bool find_abbrev(const struct Cu *cu, uint64_t code, struct Abbrev *ab)
 {
 	struct Reader r = abbrev_reader();
 
-	if (code < ABBREV_INDEX_SIZE) {
+	if (cu->indexed && code < ABBREV_INDEX_SIZE) {
 		if (!cu->abbrev_index[code])
 			return false;
 		reader_seek(&r, cu->abbrev_index[code] - 1);
@@ -791,10 +798,10 @@ static enum CuStatus read_cu_header(struct Reader *sec, struct Cu *cu)
 		cu->addrsize = read_u8(&unit);
 	}
 	cu->dies = unit.pos;
+	cu->indexed = false;
 	if (unit.bad || (unit_type != DW_UT_compile && unit_type != DW_UT_partial) ||
 	    (cu->addrsize != ADDR_SIZE_32 && cu->addrsize != ADDR_SIZE_64))
 		return CU_SKIP;
-	index_abbrevs(cu);
 	return CU_USABLE;
 }
 
@@ -934,6 +941,9 @@ struct Die {
 	size_t type_off;
 	bool has_byte_size;
 	uint64_t byte_size;
+	bool has_ranges;     /* code in several ranges (.debug_ranges) */
+	bool has_sibling;    /* where the next sibling starts */
+	size_t sibling_off;
 };
 
 /* Keeps the attributes of interest from a DIE being read. */
@@ -966,6 +976,12 @@ static void note_attr(const struct Cu *cu, struct Die *d, uint64_t name,
 	case DW_AT_byte_size:
 		d->has_byte_size = form_is_constant(v->form);
 		d->byte_size = v->num;
+		break;
+	case DW_AT_ranges:
+		d->has_ranges = true;
+		break;
+	case DW_AT_sibling:
+		d->has_sibling = form_reference(cu, v, &d->sibling_off);
 		break;
 	}
 }
@@ -1130,6 +1146,38 @@ unknown:
 	info->rip_fn_narg = -1;
 }
 
+/*
+ * Whether the unit may hold code at rip, from its first DIE (the unit's
+ * own): a [low_pc, high_pc) range says; several ranges (DW_AT_ranges,
+ * whose section we do not carry) may; no range at all means no code.
+ * Most units are ruled out here without reading their other DIEs.
+ */
+static bool cu_may_cover(const struct Cu *cu, uintptr_t rip)
+{
+	struct Reader r = reader_of(kdebug_info_start, kdebug_info_end);
+	struct Die d;
+
+	r.size = MIN(r.size, cu->end);
+	reader_seek(&r, cu->dies);
+	if (!read_die(&r, cu, &d) || d.ab.code == 0)
+		return false;
+	if (d.has_low_pc && d.has_high_pc)
+		return die_covers(&d, rip);
+	return d.has_ranges;
+}
+
+/*
+ * Moves r past the children of d (r is just past d's attributes) when d
+ * names its next sibling, which must lie ahead, inside the unit. With no
+ * usable sibling, r stays: the children are read one by one instead.
+ */
+static void skip_children(struct Reader *r, const struct Die *d)
+{
+	if (d->ab.has_children && d->has_sibling && d->sibling_off > r->pos &&
+	    d->sibling_off < r->size)
+		reader_seek(r, d->sibling_off);
+}
+
 /* Looks through one unit's DIEs for the subprogram holding rip. */
 static bool find_subprogram(const struct Cu *cu, uintptr_t rip,
 			    struct Ripdebuginfo *info)
@@ -1142,11 +1190,15 @@ static bool find_subprogram(const struct Cu *cu, uintptr_t rip,
 	while (!reader_done(&r)) {
 		if (!read_die(&r, cu, &d))
 			return false;
-		if (d.ab.code != 0 && d.ab.tag == DW_TAG_subprogram &&
-		    die_covers(&d, rip)) {
+		if (d.ab.code == 0)
+			continue;
+		if (d.ab.tag == DW_TAG_subprogram && die_covers(&d, rip)) {
 			read_args(cu, &r, &d, info);
 			return true;
 		}
+		/* The unit's own DIE holds everything: never skip it. */
+		if (d.ab.tag != DW_TAG_compile_unit)
+			skip_children(&r, &d);
 	}
 	return false;
 }
@@ -1163,6 +1215,9 @@ static void find_args(uintptr_t rip, struct Ripdebuginfo *info)
 		case CU_SKIP:
 			break;
 		case CU_USABLE:
+			if (!cu_may_cover(&cu, rip))
+				break;
+			index_abbrevs(&cu);
 			if (find_subprogram(&cu, rip, info))
 				return;
 			break;

@@ -194,6 +194,17 @@ static void *boot_alloc(size_t n)
 pte_t *pt_walk(const struct ptfmt *f, pte_t *root, uintptr_t va, int level,
 	       bool create)
 {
+	return pt_walk_count(f, root, va, level, create, NULL);
+}
+
+/*
+ * pt_walk, adding to *nalloc (unless nalloc is NULL) the table pages it
+ * allocates: for owners that account for their tables (a guest's nested
+ * tables, vmm/ept.c).
+ */
+pte_t *pt_walk_count(const struct ptfmt *f, pte_t *root, uintptr_t va,
+		     int level, bool create, uint64_t *nalloc)
+{
 	pte_t *table = root;
 	int lvl;
 
@@ -205,6 +216,8 @@ pte_t *pt_walk(const struct ptfmt *f, pte_t *root, uintptr_t va, int level,
 			if (!create || !(pp = page_alloc(ALLOC_ZERO)))
 				return NULL;
 			pp->pp_ref++;
+			if (nalloc)
+				(*nalloc)++;
 			*e = page2pa(pp) | f->table_perm;
 		} else if (lvl < PT_LEVEL_PML4 && (*e & f->large)) {
 			return NULL;
@@ -678,9 +691,11 @@ static void check_page(void)
 
 /*
  * Translate va through pml4, large pages included; ~0 if unmapped.
- * *perm receives the leaf entry's flags.
+ * *perm receives the leaf entry's flags, *leaf_span (if not NULL) the
+ * size of the page the leaf maps.
  */
-static physaddr_t check_va2pa(pml4e_t *pml4, uintptr_t va, uint64_t *perm)
+static physaddr_t check_walk(pml4e_t *pml4, uintptr_t va, uint64_t *perm,
+			     uint64_t *leaf_span)
 {
 	pte_t *table = pml4;
 	int lvl;
@@ -695,6 +710,8 @@ static physaddr_t check_va2pa(pml4e_t *pml4, uintptr_t va, uint64_t *perm)
 		    (lvl < PT_LEVEL_PML4 && (e & PTE_PS))) {
 			if (perm)
 				*perm = PTE_FLAGS(e);
+			if (leaf_span)
+				*leaf_span = span;
 			return PTE_ADDR(e) + (va & (span - 1) & ~(PGSIZE - 1UL));
 		}
 		table = KADDR(PTE_ADDR(e));
@@ -702,20 +719,32 @@ static physaddr_t check_va2pa(pml4e_t *pml4, uintptr_t va, uint64_t *perm)
 	return ~(physaddr_t)0;
 }
 
+static physaddr_t check_va2pa(pml4e_t *pml4, uintptr_t va, uint64_t *perm)
+{
+	return check_walk(pml4, va, perm, NULL);
+}
+
 /* The kernel's own page tables match inc/memlayout.h. */
 static void check_boot_pml4e(void)
 {
-	uint64_t perm;
+	uint64_t perm, span, span_left;
 	uintptr_t va;
 	size_t i, n;
 	int cpu;
 
-	/* The direct map covers all of memory, kernel-only, writable. */
-	for (i = 0; i < npages; i++) {
+	/*
+	 * The direct map covers all of memory, kernel-only, writable. One
+	 * translation per leaf: inside a leaf, va and pa advance together,
+	 * so the rest of it maps right if its first page checked here does.
+	 * (Page by page, one walk per 4 KiB, cost a 64 MiB guest's boot
+	 * 4.5 M instructions.)
+	 */
+	for (i = 0; i < npages; i += span_left >> PGSHIFT) {
 		va = KERNBASE + ((uintptr_t)i << PGSHIFT);
-		assert(check_va2pa(kern_pml4, va, &perm) ==
+		assert(check_walk(kern_pml4, va, &perm, &span) ==
 		       (physaddr_t)i << PGSHIFT);
 		assert((perm & (PTE_W | PTE_U)) == PTE_W);
+		span_left = span - (va & (span - 1));
 	}
 
 	/* The kernel image: text read-only, data writable. */

@@ -74,6 +74,8 @@ size_t page_free_count(void);
 
 pte_t *pt_walk(const struct ptfmt *f, pte_t *root, uintptr_t va, int level,
 	       bool create);
+pte_t *pt_walk_count(const struct ptfmt *f, pte_t *root, uintptr_t va,
+		     int level, bool create, uint64_t *nalloc);
 void pt_free_subtree(const struct ptfmt *f, pte_t *entry, int level);
 pte_t *pml4e_walk(pml4e_t *pml4, const void *va, int create);
 int page_insert(pml4e_t *pml4, struct PageInfo *pp, void *va, int perm);

@@ -1,26 +1,50 @@
 /*
  * cprintf for the kernel: the shared formatter (lib/printfmt.c) writing
- * to the console one character at a time.
+ * into a buffer that goes to the console (cons_write) when full and at
+ * the end: in a guest, one hypercall a buffer rather than one a byte.
  */
 #include <inc/types.h>
 #include <inc/stdarg.h>
 #include <inc/stdio.h>
+#include <kern/console.h>
 
-/* Counts each character as it goes to the console. */
+/* A line or two: most cprintf calls fit in one buffer. */
+#define PRINTBUF_SIZE 256
+
+struct printbuf {
+	int count; /* characters printed so far */
+	int len;   /* characters waiting in buf */
+	char buf[PRINTBUF_SIZE];
+};
+
 static void
-putch(int c, void *count)
+flush(struct printbuf *b)
 {
-	cputchar(c);
-	(*(int *)count)++;
+	cons_write(b->buf, b->len);
+	b->len = 0;
+}
+
+static void
+putch(int c, void *data)
+{
+	struct printbuf *b = data;
+
+	b->buf[b->len++] = c;
+	if (b->len == PRINTBUF_SIZE)
+		flush(b);
+	b->count++;
 }
 
 int
 vcprintf(const char *fmt, va_list ap)
 {
-	int count = 0;
+	struct printbuf b;
 
-	vprintfmt(putch, &count, fmt, ap);
-	return count;
+	b.count = 0;
+	b.len = 0;
+	vprintfmt(putch, &b, fmt, ap);
+	flush(&b);
+	return b.count;
 }
 
 int

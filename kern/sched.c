@@ -44,13 +44,17 @@ static void sched_handoff(void)
 
 void sched_yield(void)
 {
+	/* Only slots ever used can hold a runnable env (kern/env.h): the
+	 * round-robin order is that of all of envs[], without the cost of
+	 * scanning the never-used slots on every switch. */
+	int nslots = env_slots_used;
 	int start = curenv ? ENVX(curenv->env_id) + 1 : 0;
 	int i;
 
 	sched_handoff();
 
-	for (i = 0; i < NENV; i++) {
-		struct Env *e = &envs[(start + i) % NENV];
+	for (i = 0; i < nslots; i++) {
+		struct Env *e = &envs[(start + i) % nslots];
 		if (e->env_status == ENV_RUNNABLE)
 			env_run(e);
 	}

@@ -131,6 +131,22 @@ static void check_bad_recv_pages(void)
 	       vmcall(VMCALL_IPC_RECV, HOLE_GPA, 0, 0, 0, 0), -E_INVAL);
 }
 
+/* PUTS prints nothing from outside guest RAM or across a page. */
+static void check_bad_puts(void)
+{
+	expect("PUTS from page 2^40",
+	       vmcall(VMCALL_PUTS, FAR_GPA, 1, 0, 0, 0), -E_INVAL);
+	expect("PUTS from a page in the hole",
+	       vmcall(VMCALL_PUTS, HOLE_GPA, 1, 0, 0, 0), -E_INVAL);
+	expect("PUTS across a page end",
+	       vmcall(VMCALL_PUTS, page_gpa + PGSIZE - 1, 2, 0, 0, 0),
+	       -E_INVAL);
+	expect("PUTS of 0 bytes", vmcall(VMCALL_PUTS, page_gpa, 0, 0, 0, 0),
+	       -E_INVAL);
+	expect("PUTS of -1 bytes",
+	       vmcall(VMCALL_PUTS, page_gpa, ~0UL, 0, 0, 0), -E_INVAL);
+}
+
 /* After all that, the VMM and the host's server still answer. */
 static void check_still_working(void)
 {
@@ -155,6 +171,7 @@ static void run_checks(void)
 	check_bad_destinations();
 	check_bad_send_pages();
 	check_bad_recv_pages();
+	check_bad_puts();
 	check_still_working();
 	if (nfailed == 0)
 		printf("vmcallbad: all %d checks passed\n", nchecks);

@@ -100,6 +100,8 @@ static void __attribute__((noreturn)) usage(void)
  * Fill guest-physical [gpa, gpa + memsz) with fresh pages: its first
  * filesz bytes from src, the rest (a bss) zero. gpa need not be
  * page-aligned; the bytes of its first page below gpa are zero too.
+ * Pages of bss alone are not mapped: the VMM's zero fill on first touch
+ * gives the same, and the guest may never touch them.
  * sys_ept_map refuses a guest page that is mapped already, so two calls
  * must not share a page.
  */
@@ -114,22 +116,27 @@ static int map_in_guest(envid_t guest, uintptr_t gpa, size_t memsz,
 	int r;
 
 	for (off = 0; off < end; off += PGSIZE) {
-		/* sys_page_alloc hands out zeroed pages. */
-		if ((r = sys_page_alloc(0, SCRATCH, PERM_RW)) < 0)
-			return complain(r, "sys_page_alloc");
 		/* The file's bytes that land in this page. */
 		lo = MAX(off, start);
 		hi = MIN(off + PGSIZE, fileend);
-		if (lo < hi)
-			memmove(SCRATCH + (lo - off), src + (lo - start),
-				hi - lo);
-		r = sys_ept_map(0, SCRATCH, guest, (void *)(first + off),
-				__EPTE_FULL);
-		sys_page_unmap(0, SCRATCH);
-		if (r < 0)
+		/* No byte from the file (bss): the VMM fills the page with
+		 * zeroes when the guest first touches it, if it ever does. */
+		if (lo >= hi)
+			continue;
+		/* sys_page_alloc hands out zeroed pages; it replaces the page
+		 * the last round left at SCRATCH (now the guest's too), so
+		 * one unmap at the end does. */
+		if ((r = sys_page_alloc(0, SCRATCH, PERM_RW)) < 0)
+			return complain(r, "sys_page_alloc");
+		memmove(SCRATCH + (lo - off), src + (lo - start), hi - lo);
+		if ((r = sys_ept_map(0, SCRATCH, guest, (void *)(first + off),
+				     __EPTE_FULL)) < 0) {
+			sys_page_unmap(0, SCRATCH);
 			return complain(r, "sys_ept_map at guest address %lx",
 					first + off);
+		}
 	}
+	sys_page_unmap(0, SCRATCH);
 	return 0;
 }
 

@@ -133,6 +133,11 @@ static bool present(epte_t e)
 	return e & nested_fmt->walk.present;
 }
 
+static int ept_lookup(epte_t *eptrt, void *gpa, int create,
+		      epte_t **epte_out, uint64_t *ntables);
+static int ept_map(epte_t *eptrt, void *hva, void *gpa, int perm,
+		   int overwrite, uint64_t *ntables);
+
 /*
  * Find the 4 KiB leaf entry for gpa in the EPT rooted at eptrt, creating
  * missing tables when `create` is set. Returns 0 with *epte_out set (the
@@ -142,6 +147,14 @@ static bool present(epte_t e)
  */
 int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out)
 {
+	return ept_lookup(eptrt, gpa, create, epte_out, NULL);
+}
+
+/* ept_lookup_gpa, adding the table pages it allocates to *ntables (a
+ * guest's overhead_pages) unless ntables is NULL. */
+static int ept_lookup(epte_t *eptrt, void *gpa, int create,
+		      epte_t **epte_out, uint64_t *ntables)
+{
 	uintptr_t a = (uintptr_t)gpa;
 	epte_t *e;
 
@@ -149,7 +162,8 @@ int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out)
 		return -E_INVAL;
 	/* Only 4 KiB leaves are made here, so pt_walk's NULL can only mean a
 	 * missing table or a failed allocation. */
-	e = pt_walk(&nested_fmt->walk, eptrt, a, PT_LEVEL_PT, create);
+	e = pt_walk_count(&nested_fmt->walk, eptrt, a, PT_LEVEL_PT, create,
+			  ntables);
 	if (!e)
 		return create ? -E_NO_MEM : -E_NOT_FOUND;
 	*epte_out = e;
@@ -183,12 +197,19 @@ static void ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
 int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 		    int overwrite)
 {
+	return ept_map(eptrt, hva, gpa, perm, overwrite, NULL);
+}
+
+/* ept_map_hva2gpa, counting the tables it makes in *ntables (if given). */
+static int ept_map(epte_t *eptrt, void *hva, void *gpa, int perm,
+		   int overwrite, uint64_t *ntables)
+{
 	epte_t *e;
 	int r;
 
 	if (PGOFF(hva) || PGOFF(gpa) || !ept_perm_ok(perm))
 		return -E_INVAL;
-	if ((r = ept_lookup_gpa(eptrt, gpa, 1, &e)) < 0)
+	if ((r = ept_lookup(eptrt, gpa, 1, &e, ntables)) < 0)
 		return r;
 	if (present(*e) && !overwrite)
 		return -E_INVAL;
@@ -203,6 +224,14 @@ int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm)
 {
 	return ept_map_hva2gpa(eptrt, page2kva(pp), gpa, perm, 1);
+}
+
+/* ept_page_insert into guest g's tables, counting the tables it makes. */
+int guest_page_insert(struct Guest *g, struct PageInfo *pp, uint64_t gpa,
+		      int perm)
+{
+	return ept_map(g->ept_root, page2kva(pp), (void *)gpa, perm, 1,
+		       &g->overhead_pages);
 }
 
 /*
@@ -261,7 +290,8 @@ int guest_populate(struct Guest *g, uint64_t gpa)
 
 	if (!guest_ram(g, gpa))
 		return -E_INVAL;
-	if ((r = ept_lookup_gpa(g->ept_root, (void *)page, 1, &e)) < 0)
+	if ((r = ept_lookup(g->ept_root, (void *)page, 1, &e,
+			    &g->overhead_pages)) < 0)
 		return r;
 	if (present(*e))
 		return 0;
@@ -330,6 +360,9 @@ int ept_guest_init(struct Env *e, uint64_t gphysz)
 	g->ept_root = page2kva(root);
 	g->last_cpu = -1;
 	g->inject_vector = g->inject_error = -1;
+	g->exitstat_last = g->exitstat;
+	/* This page and the root table: host memory beyond guest RAM. */
+	g->overhead_pages = 2;
 	xstate_init(g);
 	e->env_guest = g;
 	return 0;
@@ -394,6 +427,6 @@ int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		return -E_INVAL;
 	if (ept_page_lookup(g->ept_root, gpa, NULL))
 		return -E_INVAL;
-	return ept_map_hva2gpa(g->ept_root, page2kva(pp), (void *)gpa, perm,
-			       0);
+	return ept_map(g->ept_root, page2kva(pp), (void *)gpa, perm, 0,
+		       &g->overhead_pages);
 }

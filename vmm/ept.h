@@ -49,6 +49,8 @@ int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out);
 int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 		    int overwrite);
 int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm);
+int guest_page_insert(struct Guest *g, struct PageInfo *pp, uint64_t gpa,
+		      int perm);
 struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store);
 void ept_free(epte_t *eptrt);
 

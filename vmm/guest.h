@@ -62,11 +62,18 @@ struct GuestExitStat {
 };
 /* Distinct exit reasons counted per guest; later ones share the last. */
 #define GUEST_EXIT_KINDS 24
+/* Hints from exit reason (modulo this) to its slot (vmm_exit_account). */
+#define GUEST_EXIT_HINTS 32
 
 struct Guest {
 	uint64_t gphysz;        /* bytes of guest-physical memory */
 	epte_t *ept_root;       /* kernel address of the EPT PML4 */
 	struct PageInfo *self;  /* the page holding this struct */
+	/* Host pages this guest holds beyond its RAM: this struct's page,
+	 * the nested tables, the VMCS/VMCB and MSR bitmap, the console
+	 * rings. Counted where each is allocated; freed only with the
+	 * guest (vmm_print_overhead reports it). */
+	uint64_t overhead_pages;
 
 	/* The vendor's part: vmx on VT-x, svm on AMD-V. */
 	union {
@@ -100,6 +107,9 @@ struct Guest {
 	struct GuestCon con;
 	struct GuestDebug dbg;
 	struct GuestExitStat exitstat[GUEST_EXIT_KINDS];
+	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
+	/* The slot the last lookup found: the fast path tries it first. */
+	struct GuestExitStat *exitstat_last;
 };
 
 #endif /* !JOS_VMM_GUEST_H */

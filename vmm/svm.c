@@ -17,9 +17,12 @@
  *   shared ASID, a guest that moved, and an NPT leaf changed while the
  *   guest waited never leave stale translations behind.
  * - RIP, RSP, RFLAGS and RAX of the guest are copied from env_tf into the
- *   VMCB before each VMRUN and back after each #VMEXIT; asm_svm_run swaps
- *   the other general registers, and VMLOAD/VMSAVE the hidden state
- *   (FS, GS, TR, LDTR, KernelGSBase, STAR/LSTAR/CSTAR/SFMASK, SYSENTER).
+ *   VMCB before each VMRUN and back after each #VMEXIT; asm_svm_vmrun
+ *   swaps the other general registers. VMLOAD/VMSAVE switch the hidden
+ *   state (FS, GS, TR, LDTR, KernelGSBase, STAR/LSTAR/CSTAR/SFMASK,
+ *   SYSENTER) once around a run of VMRUNs (svm_guest_run: the first
+ *   entry and the fast path's exits), with GIF clear all along; the host
+ *   has its own back (asm_svm_leave) before any other code runs.
  * - Host interrupts: VMRUN runs with GIF clear, RFLAGS.IF set and
  *   V_INTR_MASKING set (15.21.1), so a physical interrupt exits the guest
  *   whatever the guest's own IF. After #VMEXIT (GIF still clear) the host
@@ -46,9 +49,10 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/gdbstub.h>
+#include <vmm/fastpath.h>
 #include <vmm/gva.h>
 
-/* asm_svm_run's register offsets must match struct PushRegs. */
+/* asm_svm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
 static_assert(offsetof(struct Trapframe, tf_regs.reg_rdi) == 72);
 static_assert(offsetof(struct Trapframe, tf_regs.reg_rax) == 112);
@@ -75,6 +79,7 @@ struct svm_cpu {
 	bool on;                    /* EFER.SVME set, VM_HSAVE_PA written */
 	struct PageInfo *hsave;     /* host state VMRUN saves (15.30.4) */
 	struct PageInfo *host_vmcb; /* host's hidden state (VMSAVE/VMLOAD) */
+	physaddr_t host_vmcb_pa;    /* its address, for every VMRUN */
 };
 static struct svm_cpu svm_cpu[NCPU];
 
@@ -208,6 +213,7 @@ static int svm_cpu_enable(void)
 		return -E_NO_MEM;
 	if (!c->host_vmcb && !(c->host_vmcb = svm_page()))
 		return -E_NO_MEM;
+	c->host_vmcb_pa = page2pa(c->host_vmcb);
 	/* NXE too: NPT leaves use NX (vmm/ept.c), which needs it. */
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME | EFER_NXE);
 	wrmsr(MSR_VM_HSAVE_PA, page2pa(c->hsave));
@@ -240,7 +246,7 @@ static void asid_put(uint32_t asid)
 
 static struct vmcb *vmcb_of(struct Guest *g)
 {
-	return page2kva(g->svm.vmcb);
+	return g->svm.vmcb_kva;
 }
 
 static void vmcb_seg(struct vmcb_seg *s, uint16_t attrib)
@@ -313,6 +319,9 @@ static int svm_guest_init(struct Env *e, uint64_t rip)
 	g->svm.cpu = -1;
 	if (!(g->svm.vmcb = svm_page()))
 		return -E_NO_MEM;
+	g->overhead_pages++;
+	g->svm.vmcb_kva = page2kva(g->svm.vmcb);
+	g->svm.vmcb_pa = page2pa(g->svm.vmcb);
 	g->svm.asid = asid_get();
 	v = vmcb_of(g);
 	vmcb_init_control(g, &v->control);
@@ -334,6 +343,8 @@ static void svm_guest_free(struct Env *e)
 	if (g->svm.vmcb)
 		page_decref(g->svm.vmcb);
 	g->svm.vmcb = NULL;
+	g->svm.vmcb_kva = NULL;
+	g->svm.vmcb_pa = 0;
 	asid_put(g->svm.asid);
 	g->svm.asid = 0;
 }
@@ -421,15 +432,27 @@ static void svm_inject_events(struct Env *e, struct vmcb_control *c)
 	}
 }
 
-/* Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6). */
+/*
+ * Has svm_inject_events anything to do? Not when no event waits (to
+ * deliver again, asked for by a handler, or a timer tick) and no virtual
+ * interrupt is armed: then all it would do is clear EVENTINJ, which the
+ * fast path's every entry does without the call.
+ */
+static bool svm_events_pending(const struct Guest *g)
+{
+	return g->exit.redeliver || g->inject_vector >= 0 ||
+	       g->timer_pending || g->svm.vintr;
+}
+
+/* Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6):
+ * what every exit needs. EXITINFO1/2 wait for svm_handle_exit (the slow
+ * path): the fast path never reads them. */
 static void svm_read_exit(struct Env *e, struct vmcb *v)
 {
 	struct Guest *g = e->env_guest;
 	uint64_t ei = v->control.exitintinfo;
 
 	g->exit.reason = (uint32_t)v->control.exitcode;
-	g->exit.qual = v->control.exitinfo1;
-	g->exit.info2 = v->control.exitinfo2;
 	g->exit.inst_len = 0;
 	g->exit.redeliver = (uint32_t)ei;
 	g->exit.redeliver_err = (uint32_t)(ei >> EVENT_ERROR_SHIFT);
@@ -444,39 +467,75 @@ static void svm_read_exit(struct Env *e, struct vmcb *v)
  * (with a report) if the guest cannot continue: VMRUN found the guest
  * state invalid (VMEXIT_INVALID, 15.5.1).
  */
-static int svm_guest_enter(struct Env *e)
+static int svm_vmrun_once(struct Env *e);
+static inline void svm_skipped(struct Env *e);
+
+/* This CPU is about to run e: flush e's ASID here if e ran elsewhere (or
+ * anything else ran here) since. Returns the CPU. */
+static int svm_arrive(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
 	int cpu = cpunum();
 
 	if (g->svm.cpu != cpu) {
-		v->control.tlb_control = svm.flush_by_asid
-						 ? TLB_CONTROL_FLUSH_ASID
-						 : TLB_CONTROL_FLUSH_ALL;
+		vmcb_of(g)->control.tlb_control = svm.flush_by_asid
+							  ? TLB_CONTROL_FLUSH_ASID
+							  : TLB_CONTROL_FLUSH_ALL;
 		if (g->last_cpu >= 0 && g->last_cpu != cpu)
 			g->nmigrations++;
 		g->last_cpu = cpu;
 		g->svm.cpu = cpu;
 	}
+	return cpu;
+}
+
+/* A VMRUN that failed (asm_svm_leave done): say why. */
+static void svm_report_invalid(struct Env *e)
+{
+	vmm_guest_stop(e, "VMRUN failed: VMEXIT_INVALID (the VMCB's guest "
+		       "state is inconsistent, APM 15.5.1)");
+}
+
+static int svm_guest_enter(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	physaddr_t host = svm_cpu[svm_arrive(e)].host_vmcb_pa;
+	int r;
+
+	asm_svm_enter(g->svm.vmcb_pa, host);
+	r = svm_vmrun_once(e);
+	asm_svm_leave(g->svm.vmcb_pa, host);
+	if (r < 0)
+		svm_report_invalid(e);
+	return r;
+}
+
+/*
+ * One VMRUN, between asm_svm_enter and asm_svm_leave (GIF clear, the
+ * guest's hidden state loaded); then the exit's information into g->exit
+ * and env_tf. -1 if VMRUN found the guest state invalid (reported by the
+ * caller, once the host's state is back).
+ */
+static int svm_vmrun_once(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+
 	v->save.rip = e->env_tf.tf_rip;
 	v->save.rsp = e->env_tf.tf_rsp;
 	v->save.rflags = e->env_tf.tf_eflags;
 	v->save.rax = e->env_tf.tf_regs.reg_rax;
-	svm_inject_events(e, &v->control);
+	if (svm_events_pending(g))
+		svm_inject_events(e, &v->control);
+	else
+		v->control.eventinj = 0;
 
-	asm_svm_run(&e->env_tf, page2pa(g->svm.vmcb),
-		    page2pa(svm_cpu[cpu].host_vmcb));
+	asm_svm_vmrun(&e->env_tf, g->svm.vmcb_pa);
 
 	v->control.tlb_control = TLB_CONTROL_NOTHING;
 	g->nexits++;
 	svm_read_exit(e, v);
-	if (g->exit.reason == SVM_EXIT_INVALID) {
-		vmm_guest_stop(e, "VMRUN failed: VMEXIT_INVALID (the VMCB's "
-			       "guest state is inconsistent, APM 15.5.1)");
-		return -1;
-	}
-	return 0;
+	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
 }
 
 /* ---- Exit handlers that decode SVM-specific information ---------------------- */
@@ -659,22 +718,97 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_SWINT] = { svm_exit_intn, 0 },
 };
 
+/* The length of the instruction that exited, for handlers that emulate
+ * one: from NRIP save where the CPU has it (15.7.1), else the table's. */
+static void svm_set_inst_len(struct Env *e, const struct svm_exit_handler *h)
+{
+	struct Guest *g = e->env_guest;
+
+	if (h->insn_len)
+		g->exit.inst_len = svm.nrips ? vmcb_of(g)->control.next_rip -
+						       e->env_tf.tf_rip
+					     : h->insn_len;
+}
+
 static enum vmexit_action svm_handle_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	uint32_t code = g->exit.reason;
 	const struct svm_exit_handler *h;
 
+	g->exit.qual = vmcb_of(g)->control.exitinfo1;
+	g->exit.info2 = vmcb_of(g)->control.exitinfo2;
 	if (code == SVM_EXIT_NPF)
 		return svm_exit_npf(e);
 	if (code >= SVM_NEXIT_TABLE || !svm_exit_handlers[code].handle)
 		return vmexit_unhandled(e, svm_exit_name(code));
 	h = &svm_exit_handlers[code];
-	if (h->insn_len)
-		g->exit.inst_len = svm.nrips ? vmcb_of(g)->control.next_rip -
-						       e->env_tf.tf_rip
-					     : h->insn_len;
+	svm_set_inst_len(e, h);
 	return h->handle(e);
+}
+
+/*
+ * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
+ * touch the caller's registers. True if the exit was one: handled, RIP
+ * past the instruction. False, with nothing changed, for any other exit
+ * and for one that
+ * interrupted an event's delivery (EXITINTINFO; never so for these
+ * intercepted instructions, 15.7.2).
+ */
+static bool svm_fast_exit(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	uint32_t len;
+
+	if (g->exit.redeliver & EVENT_VALID)
+		return false;
+	switch (g->exit.reason) {
+	case SVM_EXIT_CPUID:
+		vmexit_cpuid_regs(r);
+		len = INSN_LEN_CPUID;
+		break;
+	case SVM_EXIT_VMMCALL:
+		if (!vmexit_hypercall_fast(r))
+			return false;
+		len = INSN_LEN_VMMCALL;
+		break;
+	default:
+		return false;
+	}
+	/* As svm_set_inst_len, with the table's length known here. */
+	if (svm.nrips)
+		len = vmcb_of(g)->control.next_rip - e->env_tf.tf_rip;
+	g->exit.inst_len = len;
+	e->env_tf.tf_rip += len;
+	svm_skipped(e);
+	return true;
+}
+
+/*
+ * vmm_ops.guest_run: the VMRUN, then the fast path's exits (vmm/vmm.c).
+ * The guest stays on this CPU throughout, its TLB entries with it, and so
+ * does its hidden state (asm_svm_enter to asm_svm_leave, GIF clear: see
+ * svm_asm.S for why the fast path may run so).
+ */
+static int svm_guest_run(struct Env *e, uint64_t *tsc_exit)
+{
+	struct Guest *g = e->env_guest;
+	physaddr_t host = svm_cpu[svm_arrive(e)].host_vmcb_pa;
+	int r;
+
+	asm_svm_enter(g->svm.vmcb_pa, host);
+	for (;;) {
+		r = svm_vmrun_once(e);
+		*tsc_exit = read_tsc();
+		if (r < 0 || !vmm_fast_allowed(e) || !svm_fast_exit(e))
+			break;
+		vmm_fast_account(e, g->exit.reason, *tsc_exit);
+	}
+	asm_svm_leave(g->svm.vmcb_pa, host);
+	if (r < 0)
+		svm_report_invalid(e);
+	return r;
 }
 
 /* Names for reports (Appendix C). */
@@ -754,7 +888,7 @@ const char *svm_exit_name(uint32_t code)
  * shadow it may have been in is over, and with RFLAGS.TF set the guest
  * gets the single-step #DB the instruction owed it (DR6.BS).
  */
-static void svm_skipped(struct Env *e)
+static inline void svm_skipped(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	struct vmcb *v = vmcb_of(g);
@@ -783,6 +917,7 @@ const struct vmm_ops svm_ops = {
 	.guest_init = svm_guest_init,
 	.guest_enter = svm_guest_enter,
 	.handle_exit = svm_handle_exit,
+	.guest_run = svm_guest_run,
 	.guest_leave = svm_guest_leave,
 	.guest_free = svm_guest_free,
 	.exit_reason = svm_exit_reason,

@@ -317,6 +317,10 @@ enum svm_exit_code {
 /* Per-guest AMD-V state (the vendor part of struct Guest). */
 struct svm_state {
 	struct PageInfo *vmcb;  /* the guest's VMCB */
+	/* Its kernel and physical addresses, computed once: every entry and
+	 * exit uses them. */
+	struct vmcb *vmcb_kva;
+	physaddr_t vmcb_pa;
 	uint32_t asid;          /* its address-space id, 1..svm_nasid-1 */
 	int cpu;                /* CPU whose TLB has its current translations,
 				   -1 after it left a CPU */
@@ -324,10 +328,12 @@ struct svm_state {
 };
 
 struct Trapframe;
-/* vmm/svm_asm.S: VMLOAD, VMRUN, VMSAVE with the general registers
- * swapped to and from *tf (RAX and RSP live in the VMCB). */
-void asm_svm_run(struct Trapframe *tf, physaddr_t vmcb_pa,
-		 physaddr_t host_save_pa);
+/* vmm/svm_asm.S: CLGI and the guest's hidden state in (VMSAVE of the
+ * host's, VMLOAD), VMRUNs with the general registers swapped to and from
+ * *tf (RAX and RSP live in the VMCB), then the host's back and STGI. */
+void asm_svm_enter(physaddr_t vmcb_pa, physaddr_t host_save_pa);
+void asm_svm_vmrun(struct Trapframe *tf, physaddr_t vmcb_pa);
+void asm_svm_leave(physaddr_t vmcb_pa, physaddr_t host_save_pa);
 
 const char *svm_exit_name(uint32_t code);
 #endif /* !__ASSEMBLER__ */

@@ -96,58 +96,10 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 
 /* ---- CPUID ----------------------------------------------------------------- */
 
-/* CPUID.1:ECX features the VMM does not virtualise (SDM Vol. 2A, CPUID). */
-#define CPUID1_ECX_MONITOR (1U << 3)
-#define CPUID1_ECX_VMX (1U << 5)
-#define CPUID1_ECX_SMX (1U << 6)
-#define CPUID1_ECX_PCID (1U << 17)
-#define CPUID1_ECX_X2APIC (1U << 21)
-#define CPUID1_ECX_TSC_DEADLINE (1U << 24)
-#define CPUID1_ECX_XSAVE (1U << 26)
-#define CPUID1_ECX_OSXSAVE (1U << 27)
-#define CPUID1_ECX_AVX (1U << 28)
-#define CPUID1_ECX_HYPERVISOR (1U << 31)
-#define CPUID1_ECX_HIDDEN                                                 \
-	(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX |            \
-	 CPUID1_ECX_PCID | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |   \
-	 CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX)
-/* The guest has no local APIC. */
-#define CPUID1_EDX_APIC (1U << 9)
-/* No nested AMD-V either: CPUID.80000001H:ECX.SVM and the SVM feature
- * leaf 8000000AH are hidden (vmm/svm.h names them). */
-/* The hypervisor leaf: highest hypervisor leaf, then 12 bytes of name. */
-#define CPUID_HYPERVISOR 0x40000000
-#define VMM_SIGNATURE "JOSinJOS-VMM"
-
+/* CPUID itself: vmexit_cpuid_regs (vmexits.h, inline for the fast path). */
 enum vmexit_action vmexit_cpuid(struct Env *e)
 {
-	struct PushRegs *r = &e->env_tf.tf_regs;
-	uint32_t leaf = r->reg_rax, eax, ebx, ecx, edx;
-
-	cpuid(leaf, r->reg_rcx, &eax, &ebx, &ecx, &edx);
-	switch (leaf) {
-	case 1:
-		ecx = (ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
-		edx &= ~CPUID1_EDX_APIC;
-		break;
-	case CPUID_EXT_FEATURES:
-		ecx &= ~CPUIDX_ECX_SVM;
-		break;
-	case CPUID_SVM_FEATURES:
-		eax = ebx = ecx = edx = 0;
-		break;
-	case CPUID_HYPERVISOR:
-		static_assert(sizeof(VMM_SIGNATURE) == 13);
-		eax = CPUID_HYPERVISOR;
-		memcpy(&ebx, VMM_SIGNATURE, 4);
-		memcpy(&ecx, VMM_SIGNATURE + 4, 4);
-		memcpy(&edx, VMM_SIGNATURE + 8, 4);
-		break;
-	}
-	r->reg_rax = eax;
-	r->reg_rbx = ebx;
-	r->reg_rcx = ecx;
-	r->reg_rdx = edx;
+	vmexit_cpuid_regs(&e->env_tf.tf_regs);
 	vmexit_skip_instruction(e);
 	return VMEXIT_RESUME;
 }
@@ -214,6 +166,23 @@ static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
 {
 	vmcons_putc(e, (uint8_t)r->reg_rdx);
 	r->reg_rax = 0;
+	return VMEXIT_RESUME;
+}
+
+/* PUTS(gpa, len): as len PUTCs, in one exit (inc/vmx.h). */
+static enum vmexit_action hc_puts(struct Env *e, struct PushRegs *r)
+{
+	size_t len = r->reg_rcx, i;
+	const uint8_t *s = guest_gpa2kva(e->env_guest, r->reg_rdx, len,
+					 EPTE_R);
+
+	if (!s) {
+		r->reg_rax = -E_INVAL;
+		return VMEXIT_RESUME;
+	}
+	for (i = 0; i < len; i++)
+		vmcons_putc(e, s[i]);
+	r->reg_rax = len;
 	return VMEXIT_RESUME;
 }
 
@@ -354,6 +323,7 @@ static enum vmexit_action (*const hypercalls[NVMCALLS])(struct Env *,
 	[VMCALL_GETC] = hc_getc,
 	[VMCALL_IPC_CALL] = hc_ipc_call,
 	[VMCALL_DISK] = hc_disk,
+	[VMCALL_PUTS] = hc_puts,
 };
 
 enum vmexit_action vmexit_hypercall(struct Env *e)
@@ -368,6 +338,18 @@ enum vmexit_action vmexit_hypercall(struct Env *e)
 		return VMEXIT_RESUME;
 	}
 	return hypercalls[num](e, r);
+}
+
+/* vmexit_hypercall_fast's second half (vmexits.h): a number without a
+ * handler gets -E_NO_SYS; false, r untouched, for one with a handler. */
+bool vmexit_hypercall_unknown(struct PushRegs *r)
+{
+	uint64_t num = r->reg_rax;
+
+	if (num < NVMCALLS && hypercalls[num])
+		return false;
+	r->reg_rax = -E_NO_SYS;
+	return true;
 }
 
 /* ---- HLT, interrupts, faults -------------------------------------------------- */

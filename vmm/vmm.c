@@ -6,13 +6,39 @@
  * - A guest env's status follows the usual env rules: the scheduler runs
  *   it when ENV_RUNNABLE; env_run() hands it to vmm_env_run() instead of
  *   returning to user mode.
- * - The big kernel lock is released exactly while the guest runs (between
- *   entry and exit), like a user env in ring 3. Host interrupts stay off
- *   in the host; while the guest runs they cause VM exits.
+ * - The big kernel lock is released while the guest runs (between entry
+ *   and exit), like a user env in ring 3, and while the vendor's
+ *   guest_run handles the exits of the fast path (below). Host
+ *   interrupts stay off in the host; while the guest runs they cause VM
+ *   exits.
  * - Another CPU may destroy a running guest: it becomes ENV_DYING, and
  *   the CPU running it frees it at the next exit (as trap() does).
  * - The run loop starts on a fresh kernel stack each time env_run() picks
  *   the guest, so neither yields nor exits pile up frames.
+ *
+ * The fast path. After an exit, the CPU running guest e may handle it
+ * and enter e again without taking the big kernel lock, only when all of
+ * this holds:
+ * - the exit is of a lock-free kind: CPUID, and the hypercalls that read
+ *   and write only the caller's registers (vmexit_cpuid_regs,
+ *   vmexit_hypercall_fast in vmexits.h). Their handling touches nothing
+ *   but e's registers, its control structure (current on this CPU
+ *   alone) and its exit statistics, which no other CPU writes while e
+ *   runs (readers, such as the monitor's `exits`, may see a count one
+ *   exit old);
+ * - nothing asks the run loop to look at e (vmm_fast_allowed in
+ *   fastpath.h): e is still ENV_RUNNING (not ENV_DYING), not paused nor
+ *   ended from the console, the gdb stub is not active on it, and the
+ *   exit streak stays below VMM_MAX_STREAK. Other CPUs write these under
+ *   the lock; the fast path reads them without it. One set just after
+ *   the read is seen at the next exit, exactly as if it had been set
+ *   while e ran, and that next exit comes: host interrupts (the timer
+ *   first) always exit the guest, and those exits always take the slow
+ *   path (the lock, then the scheduler);
+ * - what the slow path sets up before an entry still holds: VMX/SVM on,
+ *   e's software-switched registers (xstate) loaded, e's VMCS current on
+ *   this CPU, since the CPU runs nothing else in between.
+ * Every other exit is handled with the lock, by vmm_ops->handle_exit.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -75,15 +101,10 @@ static int vmm_check_support(void)
 
 /* RFLAGS bit 1 always reads as 1. */
 #define RFLAGS_RESERVED_ONE 0x2
+/* 100% in hundredths of a percent (vmm_print_overhead). */
+#define PERCENT_HUNDREDTHS 10000
 /* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
 #define REAL_MODE_IP_LIMIT 0x10000
-/*
- * Exits handled back to back without the scheduler running: every host
- * timer tick makes the guest yield, so a guest only gets near this when
- * host interrupts cannot reach the host (an entry/exit loop the hardware
- * never leaves for an interrupt). Stop it rather than wedge the CPU.
- */
-#define VMM_MAX_STREAK 2000000UL
 
 /*
  * A new guest with gphysz bytes of memory, to start at rip, as a child of
@@ -103,8 +124,13 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 	if ((r = env_alloc(&e, parent->env_id, ENV_TYPE_GUEST)) < 0)
 		return r;
 	if ((r = ept_guest_init(e, gphysz)) < 0 ||
-	    (r = vmcons_init(e->env_guest)) < 0 ||
-	    (r = vmm_ops->guest_init(e, rip)) < 0) {
+	    (r = vmcons_init(e->env_guest)) < 0) {
+		env_free(e);
+		return r;
+	}
+	/* vmcons_init allocated every page of both rings (or failed). */
+	e->env_guest->overhead_pages += VMCONS_OUT_PAGES + VMCONS_IN_PAGES;
+	if ((r = vmm_ops->guest_init(e, rip)) < 0) {
 		env_free(e);
 		return r;
 	}
@@ -142,6 +168,24 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 	return VMEXIT_STOP;
 }
 
+/* With the lock, before entering e: whatever may have changed. */
+static void vmm_before_entry(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	/* Ended from the console, or paused: not entered again. */
+	vmm_guest_hold(e);
+	if (g->dbg.active)
+		gdbstub_before_entry(e);
+	if ((r = vmm_ops->cpu_enable()) < 0) {
+		vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
+			       vmm_ops->name, cpunum(), r);
+		env_destroy(e);
+	}
+	xstate_load(g);
+}
+
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
@@ -150,19 +194,9 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 	int r;
 
 	for (;;) {
-		/* Ended from the console, or paused: not entered again. */
-		vmm_guest_hold(e);
-		if (g->dbg.active)
-			gdbstub_before_entry(e);
-		if ((r = vmm_ops->cpu_enable()) < 0) {
-			vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
-				       vmm_ops->name, cpunum(), r);
-			env_destroy(e);
-		}
-		xstate_load(g);
+		vmm_before_entry(e);
 		unlock_kernel();
-		r = vmm_ops->guest_enter(e);
-		tsc_exit = read_tsc();
+		r = vmm_ops->guest_run(e, &tsc_exit);
 		lock_kernel();
 		if (e->env_status == ENV_DYING) {
 			env_free(e);
@@ -201,6 +235,21 @@ void vmm_env_run(struct Env *e)
 }
 
 /*
+ * "overhead N KiB (x.xx% of guest RAM)": the host memory guest g costs
+ * beyond its RAM (g->overhead_pages), with the share in hundredths of a
+ * percent, rounded down (integer arithmetic: no floating point in the
+ * kernel).
+ */
+void vmm_print_overhead(const struct Guest *g)
+{
+	uint64_t bytes = g->overhead_pages * PGSIZE;
+	uint64_t hundredths = bytes * PERCENT_HUNDREDTHS / g->gphysz;
+
+	cprintf("overhead %lu KiB (%lu.%02lu%% of guest RAM)", bytes / 1024,
+		hundredths / 100, hundredths % 100);
+}
+
+/*
  * A host env sends guest e a page (ipc_deliver): it replaces whatever
  * page e had at gpa (checked by the IPC_RECV hypercall). No INVEPT is
  * needed here: e waits, so its VMCS is clear, and whichever CPU loads it
@@ -210,8 +259,8 @@ void vmm_env_run(struct Env *e)
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm)
 {
-	return ept_page_insert(e->env_guest->ept_root, pp, (void *)gpa,
-			       EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
+	return guest_page_insert(e->env_guest, pp, gpa,
+				 EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
 }
 
 /* The results of IPC_RECV, in the registers inc/vmx.h names. */
@@ -242,13 +291,40 @@ void vmm_guest_free(struct Env *e)
 	if (!g)
 		return;
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
-		"%lu timer interrupts\n",
+		"%lu timer interrupts, ",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
+	vmm_print_overhead(g);
+	cprintf("\n");
 	xstate_save(g);
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
 	vmcons_free(e);
 	ept_guest_free(e);
+}
+
+/*
+ * The statistics slot of exit reason `reason`: the slot its hint names
+ * when that slot holds it (one probe for every exit after the first of
+ * its kind), else the first free or matching slot, which the hint then
+ * names. Slots fill in order of first appearance; once they are full,
+ * later reasons share the last one. The slot found is also
+ * g->exitstat_last, which the fast path tries first.
+ */
+static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
+{
+	struct GuestExitStat *st = g->exitstat;
+	uint8_t *hint = &g->exitstat_hint[reason % GUEST_EXIT_HINTS];
+	int i = *hint;
+
+	if (st[i].reason != reason || !st[i].count) {
+		for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
+			if (st[i].count == 0 || st[i].reason == reason)
+				break;
+		*hint = i;
+		st[i].reason = reason;
+	}
+	g->exitstat_last = &st[i];
+	return &st[i];
 }
 
 /*
@@ -258,15 +334,10 @@ void vmm_guest_free(struct Env *e)
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit)
 {
-	struct GuestExitStat *st = e->env_guest->exitstat;
-	uint32_t reason = vmm_ops->exit_reason(e);
-	int i;
+	struct GuestExitStat *st =
+		exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e));
 
-	for (i = 0; i < GUEST_EXIT_KINDS - 1; i++)
-		if (st[i].count == 0 || st[i].reason == reason)
-			break;
-	st[i].reason = reason;
-	st[i].count++;
-	st[i].tsc += read_tsc() - tsc_exit;
+	st->count++;
+	st->tsc += read_tsc() - tsc_exit;
 	return a;
 }

@@ -53,6 +53,12 @@ struct vmm_ops {
 	int (*guest_enter)(struct Env *e);
 	/* Dispatch the exit in g->exit to a handler. */
 	enum vmexit_action (*handle_exit)(struct Env *e);
+	/* Enter the guest, as guest_enter, and go on entering it while its
+	 * exits are of the fast path (vmm/vmm.c: handled here without the
+	 * big kernel lock, each counted by vmm_fast_account). Returns
+	 * guest_enter's result for the first exit the caller must handle
+	 * (with the lock, through handle_exit); *tsc_exit is when it came. */
+	int (*guest_run)(struct Env *e, uint64_t *tsc_exit);
 	/* This CPU stops running e: make its state loadable elsewhere. */
 	void (*guest_leave)(struct Env *e);
 	/* Free the vendor's structures (copes with a half-built guest). */
@@ -74,6 +80,14 @@ struct vmm_ops {
 	int (*dbg_intercepts)(struct Env *e, bool bp, bool step);
 };
 
+/*
+ * Exits handled back to back without the scheduler running: every host
+ * timer tick makes the guest yield, so a guest only gets near this when
+ * host interrupts cannot reach the host (an entry/exit loop the hardware
+ * never leaves for an interrupt). Stop it rather than wedge the CPU.
+ */
+#define VMM_MAX_STREAK 2000000UL
+
 extern const struct vmm_ops vmx_ops, svm_ops;
 /* The vendor's operations for this CPU (vmm_init chooses). */
 extern const struct vmm_ops *vmm_ops;
@@ -87,6 +101,7 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...);
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm);
 void vmm_ipc_received(struct Env *e);
+void vmm_print_overhead(const struct Guest *g);
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit);
 

@@ -84,6 +84,7 @@ int mon_vms(int argc, char **argv, struct Trapframe *tf)
 	int i, n = 0;
 
 	cprintf("ID        vendor  state          exits      memory\n");
+	/* Each guest's line, then its host memory beyond its RAM. */
 	for (i = 0; i < NENV; i++) {
 		struct Env *e = &envs[i];
 
@@ -92,6 +93,9 @@ int mon_vms(int argc, char **argv, struct Trapframe *tf)
 		cprintf("%08x  %-6s  %-13s  %-9lu  %lu MiB\n", e->env_id,
 			vmm_ops->name, guest_state(e), e->env_guest->nexits,
 			e->env_guest->gphysz >> 20);
+		cprintf("          ");
+		vmm_print_overhead(e->env_guest);
+		cprintf("\n");
 		n++;
 	}
 	if (n == 0)
@@ -132,6 +136,9 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 			s.cs, s.ss, s.ds, s.es, s.fs, s.gs, s.fs_base,
 			s.gs_base);
 	}
+	cprintf("  host memory: ");
+	vmm_print_overhead(g);
+	cprintf("\n");
 	cprintf("  pending event: %s0x%x, timer interrupt pending: %s\n",
 		(g->exit.redeliver & (1U << 31)) ? "" : "none, ",
 		g->exit.redeliver, g->timer_pending ? "yes" : "no");

@@ -14,9 +14,12 @@
  *   cached for an older EPT living in the same pages.
  * - g->vmx.launched is true iff VMLAUNCH succeeded since the last VMCLEAR
  *   (26.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one).
- * - The guest's RIP, RSP and RFLAGS are copied from env_tf into the VMCS
- *   before each entry and back after each exit; asm_vmrun swaps the
- *   other general registers.
+ * - The guest's RIP, RSP and RFLAGS are copied from the VMCS into env_tf
+ *   after each exit and back before each entry (RSP and RFLAGS only when
+ *   they changed: g->vmx.rsp and .rflags are the VMCS's copies while
+ *   launched); asm_vmrun swaps the other general registers.
+ * - g->exit.qual and .intr_info are read only on the slow path
+ *   (vmx_handle_exit, failed entries); the fast path never reads them.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -34,6 +37,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/gdbstub.h>
+#include <vmm/fastpath.h>
 
 /* asm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -493,10 +497,12 @@ static int vmx_guest_init(struct Env *e, uint64_t rip)
 	if (!(g->vmx.vmcs = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
 	g->vmx.vmcs->pp_ref++;
+	g->overhead_pages++;
 	*(uint32_t *)page2kva(g->vmx.vmcs) = vmx.revision & VMCS_REVISION_MASK;
 	if (!(g->vmx.msr_bitmap = page_alloc(0)))
 		return -E_NO_MEM; /* vmx_guest_free frees the VMCS */
 	g->vmx.msr_bitmap->pp_ref++;
+	g->overhead_pages++;
 	bm = page2kva(g->vmx.msr_bitmap);
 	memset(bm, 0xFF, PGSIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
@@ -575,24 +581,51 @@ static const char *vm_instruction_error_name(uint64_t err)
 	return "unknown VM-instruction error";
 }
 
-/* Copy what the exit left in the VMCS into g->exit and env_tf (27.2). */
+/*
+ * Copy what the exit left in the VMCS into g->exit and env_tf (27.2):
+ * what every exit needs. The rest, which only some handlers read, waits
+ * for vmx_read_exit_details: a VMREAD is not free, and the fast path
+ * (CPUID, hypercalls) never needs it.
+ */
 static void vmx_read_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
-	uint32_t reason = vmcs_read(VM_EXIT_REASON);
 
-	g->exit.reason = reason;
-	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	g->exit.reason = vmcs_read(VM_EXIT_REASON);
 	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 	g->exit.redeliver = vmcs_read(IDT_VECTORING_INFO_FIELD);
 	if (g->exit.redeliver & INTR_INFO_VALID) {
 		g->exit.redeliver_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		g->exit.redeliver_len = g->exit.inst_len;
 	}
 	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
-	e->env_tf.tf_rsp = vmcs_read(GUEST_RSP);
-	e->env_tf.tf_eflags = vmcs_read(GUEST_RFLAGS);
+	e->env_tf.tf_rsp = g->vmx.rsp = vmcs_read(GUEST_RSP);
+	e->env_tf.tf_eflags = g->vmx.rflags = vmcs_read(GUEST_RFLAGS);
+}
+
+/* The exit qualification and interruption information (27.2.1, 27.2.2),
+ * for the handlers and reports that read them (the slow path). */
+static void vmx_read_exit_details(struct Guest *g)
+{
+	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+}
+
+/*
+ * Before an entry: RIP, RSP and RFLAGS from env_tf into the VMCS. RSP
+ * and RFLAGS only when a handler changed them (or the VMCS was cleared
+ * since: then everything), RIP always (most handlers move it).
+ */
+static void vmx_write_guest_regs(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	bool all = !g->vmx.launched;
+
+	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
+	if (all || e->env_tf.tf_rsp != g->vmx.rsp)
+		vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
+	if (all || e->env_tf.tf_eflags != g->vmx.rflags)
+		vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
 }
 
 /* Turn interrupt-window exiting on or off; a VMWRITE only on a change
@@ -664,6 +697,9 @@ static void vmx_inject_events(struct Env *e)
 	}
 }
 
+static int vmx_enter_here(struct Env *e);
+static inline void vmx_skipped(struct Env *e);
+
 /*
  * One VM entry and the exit after it. < 0 (with a report) if the entry
  * failed; the guest then cannot continue.
@@ -671,7 +707,6 @@ static void vmx_inject_events(struct Env *e)
 static int vmx_guest_enter(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
-	int r;
 
 	if (g->vmx.vmcs_cpu != cpunum()) {
 		if (g->vmx.vmcs_cpu >= 0) {
@@ -682,9 +717,68 @@ static int vmx_guest_enter(struct Env *e)
 		if (vmcs_load(e) < 0)
 			return -1;
 	}
-	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
-	vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
-	vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
+	return vmx_enter_here(e);
+}
+
+/*
+ * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
+ * touch the caller's registers. True if the exit was one: handled, RIP
+ * past the instruction. False, with nothing changed, for any other exit
+ * and for one that interrupted an event's delivery (never so for these
+ * instruction exits, 27.2.4; the slow path would redeliver it).
+ */
+static bool vmx_fast_exit(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	if (g->exit.redeliver & INTR_INFO_VALID)
+		return false;
+	switch (EXIT_REASON_BASIC(g->exit.reason)) {
+	case EXIT_REASON_CPUID:
+		vmexit_cpuid_regs(r);
+		break;
+	case EXIT_REASON_VMCALL:
+		if (!vmexit_hypercall_fast(r))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	e->env_tf.tf_rip += g->exit.inst_len;
+	vmx_skipped(e);
+	return true;
+}
+
+/* vmm_ops.guest_run: the entry, then the fast path's exits (vmm/vmm.c);
+ * the VMCS stays current on this CPU throughout. */
+static int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
+{
+	int r = vmx_guest_enter(e);
+	uint64_t tsc;
+
+	for (;;) {
+		tsc = read_tsc();
+		if (r < 0 || !vmm_fast_allowed(e) || !vmx_fast_exit(e))
+			break;
+		vmm_fast_account(e, EXIT_REASON_BASIC(e->env_guest->exit.reason),
+				 tsc);
+		r = vmx_enter_here(e);
+	}
+	*tsc_exit = tsc;
+	return r;
+}
+
+/*
+ * The entry itself, on the CPU where e's VMCS is current; then the exit's
+ * information into g->exit and env_tf.
+ */
+static int vmx_enter_here(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	vmx_write_guest_regs(e);
 	vmx_inject_events(e);
 
 	write_cr2(g->vmx.cr2);
@@ -706,6 +800,7 @@ static int vmx_guest_enter(struct Env *e)
 	vmx_read_exit(e);
 	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL) {
 		uint32_t basic = EXIT_REASON_BASIC(g->exit.reason);
+		vmx_read_exit_details(g);
 		vmm_guest_stop(e,
 			       "VM entry failed: exit reason %u (%s), "
 			       "qualification 0x%lx",
@@ -909,6 +1004,7 @@ static enum vmexit_action vmx_handle_exit(struct Env *e)
 {
 	uint32_t reason = EXIT_REASON_BASIC(e->env_guest->exit.reason);
 
+	vmx_read_exit_details(e->env_guest);
 	if (reason < VMX_NEXIT_REASONS && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](e);
 	return vmexit_unhandled(e, vmx_exit_name(reason));
@@ -989,7 +1085,7 @@ const char *vmx_exit_name(uint32_t reason)
  * single-step trap, which the entry delivers as a pending debug
  * exception (25.4.2; the entry checks of 26.3.1.5 require BS then).
  */
-static void vmx_skipped(struct Env *e)
+static inline void vmx_skipped(struct Env *e)
 {
 	uint64_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 
@@ -1017,6 +1113,7 @@ const struct vmm_ops vmx_ops = {
 	.guest_init = vmx_guest_init,
 	.guest_enter = vmx_guest_enter,
 	.handle_exit = vmx_handle_exit,
+	.guest_run = vmx_guest_run,
 	.guest_leave = vmx_guest_leave,
 	.guest_free = vmx_guest_free,
 	.exit_reason = vmx_exit_reason,

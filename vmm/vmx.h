@@ -356,6 +356,10 @@ struct vmx_state {
 	bool vmcs_initialized;        /* controls and first guest state written */
 	bool intr_window;             /* interrupt-window exiting is on */
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
+	/* What the VMCS holds of env_tf while launched: read at the last
+	 * exit or written since, so that an entry rewrites only what a
+	 * handler changed. */
+	uint64_t rsp, rflags;
 };
 #endif
 

@@ -1,0 +1,54 @@
+/*
+ * The vendor-neutral pieces of the fast path (vmm/vmm.c explains it and
+ * why it may run without the big kernel lock), as inline functions so
+ * that each vendor's loop (vmx_guest_run in vmx.c, svm_guest_run in
+ * svm.c) compiles into one function: a fast exit costs a few dozen host
+ * instructions, no indirect calls.
+ */
+#ifndef JOS_VMM_FASTPATH_H
+#define JOS_VMM_FASTPATH_H
+
+#include <inc/x86.h>
+#include <kern/env.h>
+#include <vmm/vmm.h>
+
+/* A word another CPU may write under the lock, read here without it. */
+#define VMM_PEEK(x) (*(volatile __typeof__(x) *)&(x))
+
+/*
+ * May the exit just taken be handled on the fast path? Only while no
+ * other CPU asks the run loop to look at e: destroyed (ENV_DYING), ended
+ * or paused from the console, the gdb stub active; and while the streak
+ * of exits stays below the bound the slow path enforces.
+ */
+static inline bool vmm_fast_allowed(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	return VMM_PEEK(e->env_status) == ENV_RUNNING &&
+	       !VMM_PEEK(g->con.kill_requested) && !VMM_PEEK(g->con.paused) &&
+	       !VMM_PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK;
+}
+
+/*
+ * A fast exit of reason `reason` was handled: count it (in the slot the
+ * last exit used, when it is this reason's; vmm_exit_account finds the
+ * slot otherwise) and its host TSC since tsc_exit, and lengthen the
+ * streak.
+ */
+static inline void vmm_fast_account(struct Env *e, uint32_t reason,
+				    uint64_t tsc_exit)
+{
+	struct Guest *g = e->env_guest;
+	struct GuestExitStat *st = g->exitstat_last;
+
+	g->streak++;
+	if (st->reason != reason || !st->count) {
+		vmm_exit_account(e, VMEXIT_RESUME, tsc_exit);
+		return;
+	}
+	st->count++;
+	st->tsc += read_tsc() - tsc_exit;
+}
+
+#endif /* !JOS_VMM_FASTPATH_H */
