@@ -63,9 +63,31 @@ fi
 # it draws into a pty of its own that nobody reads and stalls the whole
 # simulation once about 16 KiB of screen output is queued.
 HEADLESS='display_library: rfb, options="timeout=0"'
+# A window (mode x) needs a display plugin, which Debian packages apart
+# from bochs: bochs-sdl gives sdl2, bochs-x gives x. BOCHSDISPLAY picks
+# one; unset, the first installed of WINDOW_DISPLAYS is used.
+WINDOW_DISPLAYS="sdl2 x"
+plugin_dir=${BOCHS_PLUGIN_DIR:-}
+if [ -z "$plugin_dir" ]; then
+	for d in /usr/lib/*/bochs/plugins /usr/lib/bochs/plugins \
+		 /usr/local/lib/bochs/plugins; do
+		[ -d "$d" ] && plugin_dir=$d && break
+	done
+fi
+window_display() {
+	for lib in ${BOCHSDISPLAY:-$WINDOW_DISPLAYS}; do
+		if [ -e "$plugin_dir/libbx_${lib}_gui.so" ]; then
+			echo "$lib"
+			return 0
+		fi
+	done
+	echo "mkbochsrc: no Bochs display plugin (${BOCHSDISPLAY:-$WINDOW_DISPLAYS}) in ${plugin_dir:-any plugin directory}: install bochs-sdl (or bochs-x), or use make bochs-nox" >&2
+	return 1
+}
 case $mode in
 x)
-	echo "display_library: sdl2"
+	display=$(window_display)
+	echo "display_library: $display"
 	echo "com1: enabled=1, mode=file, dev=/dev/stdout"
 	;;
 term)

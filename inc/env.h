@@ -68,6 +68,8 @@ struct Env {
 	uint64_t env_ipc_value;  /* Data value sent to us */
 	envid_t env_ipc_from;    /* envid of the sender */
 	int env_ipc_perm;        /* Perm of page mapping received */
+	envid_t env_ipc_handoff; /* Last env this one sent to, 0 once used:
+				  * blocking to receive hands it the CPU */
 
 	/* Virtual machine state, for ENV_TYPE_GUEST (kernel pointer). */
 	struct Guest *env_guest;

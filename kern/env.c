@@ -132,6 +132,7 @@ int env_alloc(struct Env **newenv_store, envid_t parent_id, enum EnvType type)
 	e->env_ipc_value = 0;
 	e->env_ipc_from = 0;
 	e->env_ipc_perm = 0;
+	e->env_ipc_handoff = 0;
 	e->env_guest = NULL;
 
 	env_free_list = e->env_link;

@@ -19,6 +19,29 @@
 #include <kern/cpu.h>
 #include <vmm/vmm.h>
 
+/*
+ * curenv sent a request and now blocks for the answer (an IPC round
+ * trip: a client and the file server, a guest and the host's): run the
+ * receiver at once if it waits for a CPU, so that the round trip does
+ * not wait behind the time slice of every runnable env in between (busy
+ * guests made each of vmm's ~1000 file reads that slow). Used once per
+ * send; the timer still preempts the receiver, so the pair cannot
+ * starve the others.
+ */
+static void sched_handoff(void)
+{
+	struct Env *to;
+	envid_t id;
+
+	if (!curenv || curenv->env_status != ENV_NOT_RUNNABLE ||
+	    !curenv->env_ipc_recving || !(id = curenv->env_ipc_handoff))
+		return;
+	curenv->env_ipc_handoff = 0;
+	to = &envs[ENVX(id)];
+	if (to->env_id == id && to->env_status == ENV_RUNNABLE)
+		env_run(to);
+}
+
 void sched_yield(void)
 {
 	/* Only slots ever used can hold a runnable env (kern/env.h): the
@@ -27,6 +50,8 @@ void sched_yield(void)
 	int nslots = env_slots_used;
 	int start = curenv ? ENVX(curenv->env_id) + 1 : 0;
 	int i;
+
+	sched_handoff();
 
 	for (i = 0; i < nslots; i++) {
 		struct Env *e = &envs[(start + i) % nslots];

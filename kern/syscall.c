@@ -319,6 +319,9 @@ int ipc_deliver(envid_t from, struct Env *e, uint64_t value,
 	e->env_ipc_from = from;
 	e->env_ipc_value = value;
 	e->env_status = ENV_RUNNABLE;
+	/* The sender's next wait hands the CPU to e (sched_yield). */
+	if (envs[ENVX(from)].env_id == from)
+		envs[ENVX(from)].env_ipc_handoff = e->env_id;
 	if (e->env_type == ENV_TYPE_GUEST)
 		vmm_ipc_received(e);
 	else

@@ -22,6 +22,12 @@
  *   GUEST_ELFHDR_PA   the first page of /vmm/kernel, for the boot sector
  *   p_pa of each PT_LOAD segment: the segments of /vmm/kernel
  *
+ * Both files are read once, whole, into this env's memory (KFILE_VA and
+ * a static buffer) before anything else: every new guest's pages are
+ * copied from there, so starting a guest costs one host FS round trip
+ * per page of the kernel file, not two, however busy the other guests
+ * keep the host.
+ *
  * Every other page of guest RAM the VMM fills with zeroes when the guest
  * first touches it. Then we wait for the guest to end, and print the
  * host's free page count from before and after: they differ only if the
@@ -44,6 +50,10 @@
 
 /* Where each guest page is built before it moves into the guest. */
 #define SCRATCH ((char *)UTEMP)
+/* Where the guest kernel file is read, whole: far from our text, stack
+ * and file descriptors, and room for a kernel of KFILE_MAX bytes. */
+#define KFILE_VA ((uint8_t *)0x10000000)
+#define KFILE_MAX (64UL << 20)
 #define PERM_RW (PTE_P | PTE_U | PTE_W)
 
 /* e_elf[] is e_ident[] after the magic: its class and the class we run. */
@@ -88,22 +98,21 @@ static void __attribute__((noreturn)) usage(void)
 
 /*
  * Fill guest-physical [gpa, gpa + memsz) with fresh pages: its first
- * filesz bytes from fd at fileoffset, the rest (a bss) zero. gpa need not
- * be page-aligned; the bytes of its first page below gpa are zero too.
+ * filesz bytes from src, the rest (a bss) zero. gpa need not be
+ * page-aligned; the bytes of its first page below gpa are zero too.
  * Pages of bss alone are not mapped: the VMM's zero fill on first touch
  * gives the same, and the guest may never touch them.
  * sys_ept_map refuses a guest page that is mapped already, so two calls
  * must not share a page.
  */
-static int map_in_guest(envid_t guest, uintptr_t gpa, size_t memsz, int fd,
-			size_t filesz, off_t fileoffset)
+static int map_in_guest(envid_t guest, uintptr_t gpa, size_t memsz,
+			const uint8_t *src, size_t filesz)
 {
 	uintptr_t first = ROUNDDOWN(gpa, PGSIZE);
 	/* Offsets from `first`: the range, and the part that is file. */
 	size_t start = gpa - first, end = start + memsz;
 	size_t fileend = start + filesz;
 	size_t off, lo, hi;
-	ssize_t n;
 	int r;
 
 	for (off = 0; off < end; off += PGSIZE) {
@@ -119,13 +128,7 @@ static int map_in_guest(envid_t guest, uintptr_t gpa, size_t memsz, int fd,
 		 * one unmap at the end does. */
 		if ((r = sys_page_alloc(0, SCRATCH, PERM_RW)) < 0)
 			return complain(r, "sys_page_alloc");
-		if ((r = seek(fd, fileoffset + (lo - start))) < 0)
-			goto fail;
-		n = readn(fd, SCRATCH + (lo - off), hi - lo);
-		if (n < 0 || (size_t)n != hi - lo) {
-			r = n < 0 ? n : -E_EOF;
-			goto fail;
-		}
+		memmove(SCRATCH + (lo - off), src + (lo - start), hi - lo);
 		if ((r = sys_ept_map(0, SCRATCH, guest, (void *)(first + off),
 				     __EPTE_FULL)) < 0) {
 			sys_page_unmap(0, SCRATCH);
@@ -135,12 +138,14 @@ static int map_in_guest(envid_t guest, uintptr_t gpa, size_t memsz, int fd,
 	}
 	sys_page_unmap(0, SCRATCH);
 	return 0;
-
-fail:
-	sys_page_unmap(0, SCRATCH);
-	return complain(r, "reading file offset %lx",
-			fileoffset + (lo - start));
 }
+
+/* The guest's two files, as read_guest_files() left them in our memory. */
+struct guest_files {
+	const uint8_t *kern;  /* the kernel ELF file, at KFILE_VA */
+	size_t kern_size;
+	uint8_t boot[BOOT_SECTOR_SIZE];
+};
 
 /* Open path and find its size. */
 static int open_sized(const char *path, off_t *size)
@@ -156,6 +161,41 @@ static int open_sized(const char *path, off_t *size)
 	}
 	*size = st.st_size;
 	return fd;
+}
+
+/*
+ * Read all of path, which must be 1 to max bytes, into fresh pages at
+ * buf (or into buf itself when alloc is false). readn asks the host FS
+ * server for a page per request, the most one request carries.
+ */
+static int read_whole(const char *path, uint8_t *buf, size_t max, bool alloc,
+		      size_t *size)
+{
+	off_t sz = 0;
+	size_t off;
+	ssize_t n;
+	int fd, r = 0;
+
+	if ((fd = open_sized(path, &sz)) < 0)
+		return fd;
+	if (sz <= 0 || (size_t)sz > max) {
+		r = complain(-E_NOT_EXEC, "%s: %ld bytes, not 1 to %lu", path,
+			     (long)sz, (unsigned long)max);
+		goto out;
+	}
+	for (off = 0; alloc && off < (size_t)sz; off += PGSIZE)
+		if ((r = sys_page_alloc(0, buf + off, PERM_RW)) < 0) {
+			complain(r, "sys_page_alloc for %s", path);
+			goto out;
+		}
+	if ((n = readn(fd, buf, sz)) != sz) {
+		r = complain(n < 0 ? n : -E_EOF, "reading %s", path);
+		goto out;
+	}
+	*size = sz;
+out:
+	close(fd);
+	return r;
 }
 
 /* The ELF header of a kernel the guest boot loader can start? */
@@ -186,10 +226,15 @@ static void seg_pages(const struct Proghdr *ph, uint64_t *first,
  * page means a differently linked kernel, and we say so.
  */
 static int check_segment(const struct Proghdr *ph, const struct Proghdr *phs,
-			 int nph, uint64_t gphysz)
+			 int nph, uint64_t gphysz, size_t filesize)
 {
 	uint64_t first, last, ofirst, olast;
 	int i;
+
+	if (ph->p_offset > filesize || ph->p_filesz > filesize - ph->p_offset)
+		return complain(-E_NOT_EXEC, "%s: segment at file offset %lx "
+				"runs past the file's end", GUEST_KERNEL_PATH,
+				ph->p_offset);
 
 	if (ph->p_filesz > ph->p_memsz || ph->p_pa < GUEST_HIGHMEM_START ||
 	    ph->p_memsz > gphysz || ph->p_pa > gphysz - ph->p_memsz)
@@ -217,62 +262,36 @@ static int check_segment(const struct Proghdr *ph, const struct Proghdr *phs,
  * address (p_pa), and the file's first page at GUEST_ELFHDR_PA, where the
  * guest boot sector finds the entry point.
  */
-static int copy_guest_kern_gpa(envid_t guest, const char *path,
+static int copy_guest_kern_gpa(envid_t guest, const struct guest_files *gf,
 			       uint64_t gphysz)
 {
-	/* The first page of the file: the headers, as the guest sees them. */
-	static uint8_t hdrpage[PGSIZE];
-	const struct Elf *elf = (const struct Elf *)hdrpage;
+	const struct Elf *elf = (const struct Elf *)gf->kern;
+	size_t hdrlen = MIN(gf->kern_size, (size_t)PGSIZE);
 	const struct Proghdr *ph;
-	size_t hdrlen;
-	off_t size;
-	ssize_t n;
-	int fd, i, r;
+	int i, r;
 
-	if ((fd = open_sized(path, &size)) < 0)
-		return fd;
-	hdrlen = MIN((size_t)size, sizeof(hdrpage));
-	if ((n = readn(fd, hdrpage, hdrlen)) < 0 || (size_t)n != hdrlen) {
-		r = complain(n < 0 ? n : -E_EOF, "%s: reading the ELF header",
-			     path);
-		goto out;
-	}
-	if (!elf_ok(elf, hdrlen)) {
-		r = complain(-E_NOT_EXEC, "%s: not an x86-64 ELF kernel", path);
-		goto out;
-	}
-
-	ph = (const struct Proghdr *)(hdrpage + elf->e_phoff);
+	if (!elf_ok(elf, hdrlen))
+		return complain(-E_NOT_EXEC, "%s: not an x86-64 ELF kernel",
+				GUEST_KERNEL_PATH);
+	ph = (const struct Proghdr *)(gf->kern + elf->e_phoff);
 	for (i = 0; i < elf->e_phnum; i++) {
 		if (ph[i].p_type != ELF_PROG_LOAD || ph[i].p_memsz == 0)
 			continue;
-		if ((r = check_segment(&ph[i], ph, elf->e_phnum, gphysz)) < 0 ||
-		    (r = map_in_guest(guest, ph[i].p_pa, ph[i].p_memsz, fd,
-				      ph[i].p_filesz, ph[i].p_offset)) < 0)
-			goto out;
+		if ((r = check_segment(&ph[i], ph, elf->e_phnum, gphysz,
+				       gf->kern_size)) < 0 ||
+		    (r = map_in_guest(guest, ph[i].p_pa, ph[i].p_memsz,
+				      gf->kern + ph[i].p_offset,
+				      ph[i].p_filesz)) < 0)
+			return r;
 	}
-	r = map_in_guest(guest, GUEST_ELFHDR_PA, PGSIZE, fd, hdrlen, 0);
-out:
-	close(fd);
-	return r;
+	return map_in_guest(guest, GUEST_ELFHDR_PA, PGSIZE, gf->kern, hdrlen);
 }
 
 /* The guest boot sector goes where a BIOS would put it. */
-static int copy_guest_boot(envid_t guest, const char *path)
+static int copy_guest_boot(envid_t guest, const struct guest_files *gf)
 {
-	off_t size;
-	int fd, r;
-
-	if ((fd = open_sized(path, &size)) < 0)
-		return fd;
-	if (size != BOOT_SECTOR_SIZE)
-		r = complain(-E_NOT_EXEC, "%s: %ld bytes, not a %d-byte boot "
-			     "sector", path, (long)size, BOOT_SECTOR_SIZE);
-	else
-		r = map_in_guest(guest, GUEST_BOOT_PA, BOOT_SECTOR_SIZE, fd,
-				 BOOT_SECTOR_SIZE, 0);
-	close(fd);
-	return r;
+	return map_in_guest(guest, GUEST_BOOT_PA, BOOT_SECTOR_SIZE, gf->boot,
+			    BOOT_SECTOR_SIZE);
 }
 
 /*
@@ -312,28 +331,32 @@ static int copy_guest_cmdline(envid_t guest, int nwords, char **words)
 }
 
 /*
- * Read both guest files once, through SCRATCH, before the free pages are
- * counted: the file server's block cache and our page table for SCRATCH
- * grow on their first use and keep what they got, which is no leak of
- * the VMM's. Errors are left for the real load to report.
+ * Read both guest files, once, before the free pages are counted: the
+ * pages that hold them here, the file server's block cache and our page
+ * tables for SCRATCH and KFILE_VA grow now and keep what they got until
+ * after the count at the end, so none of it looks like a leak of the
+ * VMM's. The boot sector must be exactly one sector.
  */
-static void warm_up(void)
+static int read_guest_files(struct guest_files *gf)
 {
-	static const char *const paths[] = { GUEST_KERNEL_PATH,
-					     GUEST_BOOT_PATH };
-	size_t i;
-	int fd;
+	size_t n;
+	int r;
 
-	if (sys_page_alloc(0, SCRATCH, PERM_RW) < 0)
-		return;
-	for (i = 0; i < ARRAY_SIZE(paths); i++) {
-		if ((fd = open(paths[i], O_RDONLY)) < 0)
-			continue;
-		while (read(fd, SCRATCH, PGSIZE) > 0)
-			;
-		close(fd);
-	}
+	if ((r = read_whole(GUEST_KERNEL_PATH, KFILE_VA, KFILE_MAX, true,
+			    &gf->kern_size)) < 0 ||
+	    (r = read_whole(GUEST_BOOT_PATH, gf->boot, sizeof(gf->boot), false,
+			    &n)) < 0)
+		return r;
+	if (n != BOOT_SECTOR_SIZE)
+		return complain(-E_NOT_EXEC, "%s: %lu bytes, not a %d-byte "
+				"boot sector", GUEST_BOOT_PATH,
+				(unsigned long)n, BOOT_SECTOR_SIZE);
+	gf->kern = KFILE_VA;
+	/* SCRATCH's page table, now rather than inside the count. */
+	if ((r = sys_page_alloc(0, SCRATCH, PERM_RW)) < 0)
+		return complain(r, "sys_page_alloc");
 	sys_page_unmap(0, SCRATCH);
+	return 0;
 }
 
 /* -m MB: the guest's memory in MiB, within what sys_env_mkguest takes. */
@@ -494,6 +517,7 @@ static bool is_verb(const char *s)
 void umain(int argc, char **argv)
 {
 	uint64_t gphysz = GUEST_MEM_DEFAULT;
+	static struct guest_files files;
 	struct vmm_setup setup;
 	struct vmm_info info;
 	struct Argstate args;
@@ -532,9 +556,8 @@ void umain(int argc, char **argv)
 			usage();
 	}
 
-	if (prepare_disk(setup.disk) < 0)
+	if (prepare_disk(setup.disk) < 0 || read_guest_files(&files) < 0)
 		exit();
-	warm_up();
 	before = sys_page_free_count();
 	if ((guest = sys_env_mkguest(gphysz, GUEST_BOOT_PA)) < 0) {
 		complain(guest, "sys_env_mkguest");
@@ -558,9 +581,8 @@ void umain(int argc, char **argv)
 	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
 	printf("vmm: guest %08x is %s, disk %s\n", guest, info.name,
 	       info.disk);
-	/* One file open at a time: each helper closes its own. */
-	if (copy_guest_kern_gpa(guest, GUEST_KERNEL_PATH, gphysz) < 0 ||
-	    copy_guest_boot(guest, GUEST_BOOT_PATH) < 0 ||
+	if (copy_guest_kern_gpa(guest, &files, gphysz) < 0 ||
+	    copy_guest_boot(guest, &files) < 0 ||
 	    copy_guest_cmdline(guest, argc - 1, argv + 1) < 0)
 		give_up(guest);
 	if (debug) {

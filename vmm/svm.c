@@ -540,6 +540,31 @@ static int svm_vmrun_once(struct Env *e)
 
 /* ---- Exit handlers that decode SVM-specific information ---------------------- */
 
+/*
+ * A triple fault: besides the report, what a post-mortem needs to tell
+ * a guest's own crash from a VMM one (issue 11: a guest once stopped with
+ * the host's RIP after VMRUN in its VMCB): the CPU, the VMCB and the
+ * host save areas, the event this entry injected and the guest's mode.
+ */
+static enum vmexit_action svm_exit_shutdown(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+	int i;
+
+	cprintf("vmm: guest %08x shutdown on CPU %d: vmcb %lx, eventinj %lx, "
+		"exitintinfo %lx, cs %x, cr0 %lx, cr3 %lx, efer %lx\n",
+		e->env_id, cpunum(), page2pa(g->svm.vmcb),
+		v->control.eventinj, v->control.exitintinfo, v->save.cs.selector,
+		v->save.cr0, v->save.cr3, v->save.efer);
+	for (i = 0; i < ncpu; i++)
+		if (svm_cpu[i].hsave)
+			cprintf("vmm: CPU %d host save %lx, host vmcb %lx\n", i,
+				page2pa(svm_cpu[i].hsave),
+				page2pa(svm_cpu[i].host_vmcb));
+	return vmexit_triple_fault(e);
+}
+
 /* A physical interrupt (15.21.1): take it, then service it as on VT-x. */
 static enum vmexit_action svm_exit_intr(struct Env *e)
 {
@@ -674,7 +699,7 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_VMMCALL] = { vmexit_hypercall, INSN_LEN_VMMCALL },
 	[SVM_EXIT_MSR] = { svm_exit_msr, INSN_LEN_MSR },
 	[SVM_EXIT_IOIO] = { svm_exit_ioio, 0 },
-	[SVM_EXIT_SHUTDOWN] = { vmexit_triple_fault, 0 },
+	[SVM_EXIT_SHUTDOWN] = { svm_exit_shutdown, 0 },
 	[SVM_EXIT_INVD] = { vmexit_invd, INSN_LEN_INVD },
 	/* What CPUID hides: SVM, MONITOR/MWAIT, XSAVE. */
 	[SVM_EXIT_VMRUN] = { vmexit_undefined, 0 },
