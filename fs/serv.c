@@ -24,9 +24,16 @@
  *  - A bulk request moves at most FSBULK_MAX bytes, inside the file's
  *    size: each request's work is bounded, and a client never reaches
  *    past the end of the file it treats as a disk.
+ *  - A guest (ENV_TYPE_GUEST: a kernel nobody here trusts) may open only
+ *    the disk image the host gave it (sys_vmm_ctl's disk, vmm -d), may
+ *    use only files it opened itself, and may send only the requests a
+ *    guest's disk needs (guest_may): no other host file is its to read,
+ *    write, remove or copy, and no request of its holds the server for
+ *    a whole-disk operation.
  */
 #include <inc/x86.h>
 #include <inc/fd.h>
+#include <inc/vmmctl.h>
 #include "fs.h"
 
 /* Files open at once, over all clients. */
@@ -60,6 +67,7 @@ struct OpenFile {
 	struct File *o_file; /* NULL: no file (never opened, or removed) */
 	int o_mode;          /* open mode, the server's own copy */
 	struct Fd *o_fd;     /* the Fd page shared with the client */
+	envid_t o_guest;     /* the guest that opened it, or 0 (a host env) */
 };
 
 static struct OpenFile opentab[MAXOPEN];
@@ -130,6 +138,38 @@ static int openfile_alloc(struct OpenFile **po)
 }
 
 /* The slot of the file open now under id fileid. */
+/* Set by serve() before each handler runs: who sent the request. */
+static envid_t requester;
+
+/* Is the requester a guest? (Never so in a guest's own server.) */
+static bool requester_guest(void)
+{
+	const volatile struct Env *e = &envs[ENVX(requester)];
+
+	return e->env_id == requester && e->env_type == ENV_TYPE_GUEST;
+}
+
+/*
+ * May the requesting guest open path? Only its own disk image, whose
+ * path the kernel keeps for it (vmm -d; unique among live guests).
+ */
+static int guest_may_open(const char *path, int omode)
+{
+#ifdef VMM_GUEST
+	return 0;
+#else
+	struct vmm_info info;
+	int r;
+
+	if ((r = sys_vmm_ctl(VMMCTL_INFO, requester, &info, sizeof(info))) < 0)
+		return r;
+	if (strcmp(path, info.disk) != 0 ||
+	    (omode & (O_CREAT | O_MKDIR | O_TRUNC)))
+		return -E_PERM;
+	return 0;
+#endif
+}
+
 static int openfile_lookup(int fileid, struct OpenFile **po)
 {
 	struct OpenFile *o;
@@ -138,6 +178,8 @@ static int openfile_lookup(int fileid, struct OpenFile **po)
 		return -E_INVAL;
 	o = &opentab[fileid % MAXOPEN];
 	if (o->o_fileid != fileid || !o->o_file || page_refs(o->o_fd) <= 1)
+		return -E_INVAL;
+	if (requester_guest() && o->o_guest != requester)
 		return -E_INVAL;
 	*po = o;
 	return 0;
@@ -202,9 +244,6 @@ static int bulk_find(envid_t who)
 	return -1;
 }
 
-/* Set by serve() before each handler runs: who sent the request. */
-static envid_t requester;
-
 static bool can_read(struct OpenFile *o)
 {
 	return (o->o_mode & O_ACCMODE) != O_WRONLY;
@@ -243,6 +282,8 @@ static int serve_open(void **pg, int *perm)
 		return r;
 	if ((omode & ~OPEN_MODES) || (omode & O_ACCMODE) == O_ACCMODE)
 		return -E_INVAL;
+	if (requester_guest() && (r = guest_may_open(path, omode)) < 0)
+		return r;
 	if ((r = openfile_alloc(&o)) < 0)
 		return r;
 	if ((r = open_file(path, omode, &f)) < 0)
@@ -257,6 +298,7 @@ static int serve_open(void **pg, int *perm)
 
 	o->o_file = f;
 	o->o_mode = omode;
+	o->o_guest = requester_guest() ? requester : 0;
 	o->o_fd->fd_dev_id = DEVID_FILE;
 	o->o_fd->fd_offset = 0;
 	o->o_fd->fd_omode = omode;
@@ -520,6 +562,15 @@ static const fshandler handlers[FSREQ_NREQ] = {
 	[FSREQ_DROP] = serve_drop,     [FSREQ_SYNCSTEP] = serve_syncstep,
 };
 
+/* The requests a guest's disk needs (fs/host.c); a guest gets no other. */
+static const bool guest_may[FSREQ_NREQ] = {
+	[FSREQ_OPEN] = true,     [FSREQ_STAT] = true,
+	[FSREQ_READ] = true,     [FSREQ_WRITE] = true,
+	[FSREQ_BULKMAP] = true,  [FSREQ_BULKREAD] = true,
+	[FSREQ_BULKWRITE] = true, [FSREQ_SYNCSTEP] = true,
+	[FSREQ_DROP] = true,     [FSREQ_FLUSH] = true,
+};
+
 /*
  * Send r (and pg) back to the client. Unlike ipc_send, never panic: a
  * client that died gets nothing, and one that never waits for its reply
@@ -559,6 +610,8 @@ static void serve(void)
 			r = -E_INVAL;
 		else if (req >= FSREQ_NREQ || !handlers[req])
 			r = -E_INVAL;
+		else if (!guest_may[req] && requester_guest())
+			r = -E_PERM;
 		else
 			r = handlers[req](&pg, &pgperm);
 		reply(whom, r, pg, pgperm);

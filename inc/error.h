@@ -30,6 +30,7 @@ enum {
 	E_NO_EPT, /* VMX without EPT, or SVM without NPT */
 
 	E_BUSY, /* In use by someone else (a guest's disk, the console) */
+	E_PERM, /* Not allowed to this client (a guest outside its disk) */
 
 	MAXERROR
 };

@@ -35,6 +35,7 @@ static const char *const error_name[MAXERROR] = {
 	[E_NO_VMX] = "no VT-x or AMD-V on this CPU",
 	[E_NO_EPT] = "no nested paging (EPT or NPT) on this CPU",
 	[E_BUSY] = "in use",
+	[E_PERM] = "not permitted",
 };
 
 /* What sits between the '%' and the verb of one conversion. */

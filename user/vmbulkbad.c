@@ -13,7 +13,12 @@
  *    huge: -E_INVAL (a disk never grows, and nothing outside it moves);
  *  - bad file ids, and a write through a read-only open: -E_INVAL;
  *  - the image's size is unchanged afterwards, a good bulk read returns
- *    the bytes a page-sized read returns, and FSREQ_SYNC ends the window.
+ *    the bytes a page-sized read returns, and a sync (FSREQ_SYNCSTEP, as
+ *    the guest's server syncs) ends the window;
+ *  - nothing outside its own disk: opening another host file, or its
+ *    disk with O_TRUNC or O_CREAT, and the requests a guest's disk does
+ *    not need (FSREQ_REMOVE, FSREQ_COPY, whole-disk FSREQ_SYNC,
+ *    FSREQ_SET_SIZE) get -E_PERM.
  * At the end it maps fresh window pages over its own and syncs again:
  * a page received from the host stays at its guest-physical address,
  * and the guest kernel will reuse ours, so they must not stay the pages
@@ -42,6 +47,8 @@ static struct Fd *const rwfd = (struct Fd *)rwfd_page;
 static struct Fd *const rofd = (struct Fd *)rofd_page;
 static char window[FSBULK_MAX] __attribute__((aligned(PGSIZE)));
 static char pagebuf[PGSIZE];
+/* Where an Fd page would land if an open it must not get succeeded. */
+static char scratch_page[PGSIZE] __attribute__((aligned(PGSIZE)));
 static off_t image_size;
 static int nchecks, nfailed;
 
@@ -93,6 +100,46 @@ static off_t stat_size(void)
 	if (call(FSREQ_STAT, NULL) < 0)
 		return -1;
 	return req.statRet.ret_size;
+}
+
+/* A whole sync in steps, as fs/host.c does it; 0 or an error. */
+static int sync_steps(void)
+{
+	int r = 0;
+
+	do {
+		req.sync.req_from = r;
+		r = call(FSREQ_SYNCSTEP, NULL);
+	} while (r > 0);
+	return r;
+}
+
+/* A host file that exists beside every guest disk (GNUmakefile). */
+#define OTHER_HOST_FILE "/vmm/fs.img.orig"
+
+static void check_outside_disk(void)
+{
+	struct Fd *scratch = (struct Fd *)scratch_page;
+
+	strcpy(req.open.req_path, OTHER_HOST_FILE);
+	req.open.req_omode = O_RDONLY;
+	expect("OPEN of another host file", call(FSREQ_OPEN, scratch),
+	       -E_PERM);
+	if (host_disk_path(req.open.req_path, MAXPATHLEN) >= 0) {
+		req.open.req_omode = O_RDWR | O_TRUNC;
+		expect("OPEN of its disk with O_TRUNC",
+		       call(FSREQ_OPEN, scratch), -E_PERM);
+	}
+	strcpy(req.remove.req_path, OTHER_HOST_FILE);
+	expect("REMOVE", call(FSREQ_REMOVE, NULL), -E_PERM);
+	req.copy.req_fileid = rwfd->fd_file.id;
+	req.copy.req_src_fileid = rofd->fd_file.id;
+	req.copy.req_from = 0;
+	expect("COPY", call(FSREQ_COPY, NULL), -E_PERM);
+	expect("whole-disk SYNC", call(FSREQ_SYNC, NULL), -E_PERM);
+	req.set_size.req_fileid = rwfd->fd_file.id;
+	req.set_size.req_size = 0;
+	expect("SET_SIZE", call(FSREQ_SET_SIZE, NULL), -E_PERM);
 }
 
 static void check_bad_pages(void)
@@ -203,13 +250,16 @@ static void run_checks(void)
 	check_bad_files();
 	expect("the image's size afterwards", stat_size(), image_size);
 	check_good_read();
-	expect("SYNC", call(FSREQ_SYNC, NULL), 0);
+	check_outside_disk();
+	expect("the image's size after the refused requests", stat_size(),
+	       image_size);
+	expect("SYNC", sync_steps(), 0);
 	expect("BULKREAD after SYNC ended the window",
 	       bulk(FSREQ_BULKREAD, rwfd, 0, PGSIZE), -E_INVAL);
 	/* Fresh pages over ours (see the top), then end that window too. */
 	for (i = 0; i < NMAPPED; i++)
 		bulkmap(i, window + i * PGSIZE);
-	call(FSREQ_SYNC, NULL);
+	sync_steps();
 	if (nfailed == 0)
 		printf("vmbulkbad: all %d checks passed\n", nchecks);
 	else
