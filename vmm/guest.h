@@ -58,7 +58,10 @@ struct GuestDebug {
 /* Exits of one reason: how many, and host TSC spent handling them. */
 struct GuestExitStat {
 	uint32_t reason;
-	uint64_t count, tsc;
+	/* count: exits of this reason; tsc: host TSC ticks spent on the
+	 * `timed` of them that took the slow path (fast-path exits are
+	 * counted, not timed: vmm/fastpath.h). */
+	uint64_t count, timed, tsc;
 };
 /* Distinct exit reasons counted per guest; later ones share the last. */
 #define GUEST_EXIT_KINDS 24

@@ -444,22 +444,49 @@ static bool svm_events_pending(const struct Guest *g)
 	       g->timer_pending || g->svm.vintr;
 }
 
-/* Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6):
+/*
+ * Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6):
  * what every exit needs. EXITINFO1/2 wait for svm_handle_exit (the slow
- * path): the fast path never reads them. */
+ * path): the fast path never reads them.
+ *
+ * CPUID and VMMCALL exits (the fast path's) read less still: an
+ * intercepted instruction never interrupts an event's delivery, so
+ * EXITINTINFO is not valid for them (15.7.2), and their handlers never
+ * read RSP, so it stays in the VMCB (g->svm.rsp_stale) until
+ * svm_read_stale, before guest_run returns.
+ */
 static void svm_read_exit(struct Env *e, struct vmcb *v)
 {
 	struct Guest *g = e->env_guest;
-	uint64_t ei = v->control.exitintinfo;
+	uint32_t code = (uint32_t)v->control.exitcode;
+	uint64_t ei;
 
-	g->exit.reason = (uint32_t)v->control.exitcode;
+	g->exit.reason = code;
 	g->exit.inst_len = 0;
-	g->exit.redeliver = (uint32_t)ei;
-	g->exit.redeliver_err = (uint32_t)(ei >> EVENT_ERROR_SHIFT);
 	e->env_tf.tf_rip = v->save.rip;
-	e->env_tf.tf_rsp = v->save.rsp;
 	e->env_tf.tf_eflags = v->save.rflags;
 	e->env_tf.tf_regs.reg_rax = v->save.rax;
+	if (code == SVM_EXIT_CPUID || code == SVM_EXIT_VMMCALL) {
+		g->exit.redeliver = 0;
+		g->svm.rsp_stale = true;
+		return;
+	}
+	ei = v->control.exitintinfo;
+	g->exit.redeliver = (uint32_t)ei;
+	g->exit.redeliver_err = (uint32_t)(ei >> EVENT_ERROR_SHIFT);
+	e->env_tf.tf_rsp = v->save.rsp;
+	g->svm.rsp_stale = false;
+}
+
+/* RSP into env_tf if the last exit left it in the VMCB (svm_read_exit). */
+static void svm_read_stale(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	if (g->svm.rsp_stale) {
+		e->env_tf.tf_rsp = vmcb_of(g)->save.rsp;
+		g->svm.rsp_stale = false;
+	}
 }
 
 /*
@@ -504,6 +531,7 @@ static int svm_guest_enter(struct Env *e)
 
 	asm_svm_enter(g->svm.vmcb_pa, host);
 	r = svm_vmrun_once(e);
+	svm_read_stale(e);
 	asm_svm_leave(g->svm.vmcb_pa, host);
 	if (r < 0)
 		svm_report_invalid(e);
@@ -533,6 +561,32 @@ static int svm_vmrun_once(struct Env *e)
 	asm_svm_vmrun(&e->env_tf, g->svm.vmcb_pa);
 
 	v->control.tlb_control = TLB_CONTROL_NOTHING;
+	g->nexits++;
+	svm_read_exit(e, v);
+	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
+}
+
+/*
+ * The VMRUN after a fast exit, and the #VMEXIT after it: svm_vmrun_once
+ * less what a fast exit cannot have changed. The handler moved RIP and
+ * wrote general registers only (RAX among them): RSP and RFLAGS in the
+ * VMCB are still the guest's, and TLB_CONTROL is already
+ * TLB_CONTROL_NOTHING (svm_vmrun_once cleared it after the first VMRUN).
+ */
+static inline int svm_fast_vmrun(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+
+	v->save.rip = e->env_tf.tf_rip;
+	v->save.rax = e->env_tf.tf_regs.reg_rax;
+	if (svm_events_pending(g))
+		svm_inject_events(e, &v->control);
+	else
+		v->control.eventinj = 0;
+
+	asm_svm_vmrun(&e->env_tf, g->svm.vmcb_pa);
+
 	g->nexits++;
 	svm_read_exit(e, v);
 	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
@@ -798,13 +852,14 @@ static int svm_guest_run(struct Env *e, uint64_t *tsc_exit)
 	int r;
 
 	asm_svm_enter(g->svm.vmcb_pa, host);
-	for (;;) {
-		r = svm_vmrun_once(e);
-		*tsc_exit = read_tsc();
-		if (r < 0 || !vmm_fast_allowed(e) || !svm_fast_exit(e))
-			break;
-		vmm_fast_account(e, g->exit.reason, *tsc_exit);
+	r = svm_vmrun_once(e);
+	while (r >= 0 && vmm_fast_allowed(e) && svm_fast_exit(e)) {
+		vmm_fast_account(e, g->exit.reason);
+		r = svm_fast_vmrun(e);
 	}
+	/* The slow path's exit is timed from here (vmm_exit_account). */
+	*tsc_exit = read_tsc();
+	svm_read_stale(e);
 	asm_svm_leave(g->svm.vmcb_pa, host);
 	if (r < 0)
 		svm_report_invalid(e);

@@ -325,6 +325,9 @@ struct svm_state {
 	int cpu;                /* CPU whose TLB has its current translations,
 				   -1 after it left a CPU */
 	bool vintr;             /* V_IRQ + VINTR intercept armed */
+	/* The last exit left RSP in the VMCB only: env_tf.tf_rsp is stale
+	 * until svm_read_stale (svm.c). */
+	bool rsp_stale;
 };
 
 struct Trapframe;

@@ -25,7 +25,9 @@
  *   but e's registers, its control structure (current on this CPU
  *   alone) and its exit statistics, which no other CPU writes while e
  *   runs (readers, such as the monitor's `exits`, may see a count one
- *   exit old);
+ *   exit old, and e's env_tf as of its last slow-path exit: the fast
+ *   path leaves RSP in the VMCS/VMCB and, on VT-x, CR2 in the CPU until
+ *   guest_run returns). Fast exits are counted, not timed;
  * - nothing asks the run loop to look at e (vmm_fast_allowed in
  *   fastpath.h): e is still ENV_RUNNING (not ENV_DYING), not paused nor
  *   ended from the console, the gdb stub is not active on it, and the
@@ -328,8 +330,9 @@ static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
 }
 
 /*
- * After each exit: count it under its reason, with the host TSC from the
- * exit to now (the monitor's exits command). Returns a, for the run loop.
+ * After each slow-path exit: count it under its reason, with the host TSC
+ * from tsc_exit (when guest_run saw the exit) to now (the monitor's exits
+ * command). Returns a, for the run loop.
  */
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit)
@@ -338,6 +341,14 @@ enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 		exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e));
 
 	st->count++;
+	st->timed++;
 	st->tsc += read_tsc() - tsc_exit;
 	return a;
+}
+
+/* A fast-path exit whose reason is not in g->exitstat_last: count it
+ * under its reason, untimed (vmm_fast_account). */
+void vmm_exit_count(struct Env *e)
+{
+	exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e))->count++;
 }

@@ -57,7 +57,8 @@ struct vmm_ops {
 	 * exits are of the fast path (vmm/vmm.c: handled here without the
 	 * big kernel lock, each counted by vmm_fast_account). Returns
 	 * guest_enter's result for the first exit the caller must handle
-	 * (with the lock, through handle_exit); *tsc_exit is when it came. */
+	 * (with the lock, through handle_exit); *tsc_exit is the TSC when
+	 * guest_run had decided so (the start of that exit's timing). */
 	int (*guest_run)(struct Env *e, uint64_t *tsc_exit);
 	/* This CPU stops running e: make its state loadable elsewhere. */
 	void (*guest_leave)(struct Env *e);
@@ -104,5 +105,6 @@ void vmm_ipc_received(struct Env *e);
 void vmm_print_overhead(const struct Guest *g);
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit);
+void vmm_exit_count(struct Env *e);
 
 #endif /* !JOS_VMM_VMM_H */

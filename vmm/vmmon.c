@@ -190,10 +190,12 @@ int mon_exits(int argc, char **argv, struct Trapframe *tf)
 		return 0;
 	st = e->env_guest->exitstat;
 	cprintf("guest %08x: %lu exits\n", e->env_id, e->env_guest->nexits);
-	cprintf("  reason                          count       avg TSC\n");
+	cprintf("  reason                          count       avg TSC "
+		"(slow-path exits only; fast-path CPUID and hypercall exits "
+		"are counted, not timed)\n");
 	for (i = 0; i < GUEST_EXIT_KINDS && st[i].count; i++)
 		cprintf("  %-4u %-26s %-10lu  %lu\n", st[i].reason,
 			vmm_ops->exit_name(st[i].reason), st[i].count,
-			st[i].tsc / st[i].count);
+			st[i].timed ? st[i].tsc / st[i].timed : 0);
 	return 0;
 }

@@ -17,7 +17,12 @@
  * - The guest's RIP, RSP and RFLAGS are copied from the VMCS into env_tf
  *   after each exit and back before each entry (RSP and RFLAGS only when
  *   they changed: g->vmx.rsp and .rflags are the VMCS's copies while
- *   launched); asm_vmrun swaps the other general registers.
+ *   launched); asm_vmrun swaps the other general registers. After a
+ *   CPUID or VMCALL exit RSP is left in the VMCS (g->vmx.rsp_stale) until
+ *   guest_run returns; entries on the fast path write RIP only.
+ * - The guest's CR2 is in the CPU from the first entry of a guest_run to
+ *   its return (the fast path takes no host page fault); g->vmx.cr2
+ *   holds it otherwise.
  * - g->exit.qual and .intr_info are read only on the slow path
  *   (vmx_handle_exit, failed entries); the fast path never reads them.
  */
@@ -586,21 +591,47 @@ static const char *vm_instruction_error_name(uint64_t err)
  * what every exit needs. The rest, which only some handlers read, waits
  * for vmx_read_exit_details: a VMREAD is not free, and the fast path
  * (CPUID, hypercalls) never needs it.
+ *
+ * CPUID and VMCALL exits (the fast path's) read less still. Their
+ * IDT-vectoring information is never valid: they are instruction exits,
+ * not exits during an event's delivery through the IDT (27.2.4). Their
+ * handlers never read RSP, so it stays in the VMCS and g->vmx.rsp_stale
+ * says so; vmx_read_stale brings it into env_tf before anything else
+ * (the slow path, the gdb stub, the monitor) can look.
  */
 static void vmx_read_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
+	uint32_t basic;
 
 	g->exit.reason = vmcs_read(VM_EXIT_REASON);
 	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
+	e->env_tf.tf_eflags = g->vmx.rflags = vmcs_read(GUEST_RFLAGS);
+	basic = EXIT_REASON_BASIC(g->exit.reason);
+	if (basic == EXIT_REASON_CPUID || basic == EXIT_REASON_VMCALL) {
+		g->exit.redeliver = 0;
+		g->vmx.rsp_stale = true;
+		return;
+	}
 	g->exit.redeliver = vmcs_read(IDT_VECTORING_INFO_FIELD);
 	if (g->exit.redeliver & INTR_INFO_VALID) {
 		g->exit.redeliver_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		g->exit.redeliver_len = g->exit.inst_len;
 	}
-	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
 	e->env_tf.tf_rsp = g->vmx.rsp = vmcs_read(GUEST_RSP);
-	e->env_tf.tf_eflags = g->vmx.rflags = vmcs_read(GUEST_RFLAGS);
+	g->vmx.rsp_stale = false;
+}
+
+/* RSP into env_tf if the last exit left it in the VMCS (vmx_read_exit). */
+static void vmx_read_stale(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+
+	if (g->vmx.rsp_stale) {
+		e->env_tf.tf_rsp = g->vmx.rsp = vmcs_read(GUEST_RSP);
+		g->vmx.rsp_stale = false;
+	}
 }
 
 /* The exit qualification and interruption information (27.2.1, 27.2.2),
@@ -723,17 +754,15 @@ static int vmx_guest_enter(struct Env *e)
 /*
  * The fast path's exits (vmm/vmm.c): CPUID, and the hypercalls that only
  * touch the caller's registers. True if the exit was one: handled, RIP
- * past the instruction. False, with nothing changed, for any other exit
- * and for one that interrupted an event's delivery (never so for these
- * instruction exits, 27.2.4; the slow path would redeliver it).
+ * past the instruction. False, with nothing changed, for any other exit.
+ * (These never interrupt an event's delivery, 27.2.4: vmx_read_exit
+ * leaves nothing to redeliver for them.)
  */
 static bool vmx_fast_exit(struct Env *e)
 {
 	struct Guest *g = e->env_guest;
 	struct PushRegs *r = &e->env_tf.tf_regs;
 
-	if (g->exit.redeliver & INTR_INFO_VALID)
-		return false;
 	switch (EXIT_REASON_BASIC(g->exit.reason)) {
 	case EXIT_REASON_CPUID:
 		vmexit_cpuid_regs(r);
@@ -750,22 +779,68 @@ static bool vmx_fast_exit(struct Env *e)
 	return true;
 }
 
-/* vmm_ops.guest_run: the entry, then the fast path's exits (vmm/vmm.c);
- * the VMCS stays current on this CPU throughout. */
-static int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
+static int vmx_entry_failed(struct Env *e, int r);
+
+/*
+ * The entry after a fast exit, and the exit after it: vmx_enter_here
+ * less what a fast exit cannot have changed. The handler moved RIP and
+ * wrote general registers only: RSP and RFLAGS in the VMCS are still the
+ * guest's. Nothing is to be redelivered (vmx_fast_exit), so events need
+ * a look only if a timer tick waits or interrupt-window exiting is on.
+ * CR2 still holds the guest's value, loaded by vmx_enter_here before the
+ * first entry of this guest_run: the host takes no page fault on the
+ * fast path (it touches kernel memory only, with interrupts off), so
+ * neither the write before the entry nor the read after the exit is
+ * needed; vmx_guest_run saves CR2 once, when it leaves the fast path.
+ */
+static inline int vmx_fast_enter(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	int r;
+
+	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
+	if (g->timer_pending || g->vmx.intr_window || g->inject_vector >= 0)
+		vmx_inject_events(e);
+	r = asm_vmrun(&e->env_tf, true);
+	if (r != VMRUN_EXITED)
+		return vmx_entry_failed(e, r);
+	g->nexits++;
+	vmx_read_exit(e);
+	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL)
+		return vmx_entry_failed(e, VMRUN_EXITED);
+	return 0;
+}
+
+/* vmm_ops.guest_enter: one entry and exit, RSP brought into env_tf. */
+static int vmx_guest_enter_op(struct Env *e)
 {
 	int r = vmx_guest_enter(e);
-	uint64_t tsc;
 
-	for (;;) {
-		tsc = read_tsc();
-		if (r < 0 || !vmm_fast_allowed(e) || !vmx_fast_exit(e))
-			break;
-		vmm_fast_account(e, EXIT_REASON_BASIC(e->env_guest->exit.reason),
-				 tsc);
-		r = vmx_enter_here(e);
+	if (r >= 0)
+		vmx_read_stale(e);
+	return r;
+}
+
+/*
+ * vmm_ops.guest_run: the entry, then the fast path's exits (vmm/vmm.c);
+ * the VMCS stays current on this CPU throughout. On the way out, what the
+ * fast path left in the CPU and the VMCS (CR2, RSP) goes where the slow
+ * path looks for it.
+ */
+static int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
+{
+	struct Guest *g = e->env_guest;
+	int r = vmx_guest_enter(e);
+
+	while (r >= 0 && vmm_fast_allowed(e) && vmx_fast_exit(e)) {
+		vmm_fast_account(e, EXIT_REASON_BASIC(g->exit.reason));
+		r = vmx_fast_enter(e);
 	}
-	*tsc_exit = tsc;
+	/* The slow path's exit is timed from here (vmm_exit_account). */
+	*tsc_exit = read_tsc();
+	g->vmx.cr2 = rcr2();
+	if (r >= 0)
+		vmx_read_stale(e);
 	return r;
 }
 
@@ -784,30 +859,46 @@ static int vmx_enter_here(struct Env *e)
 	write_cr2(g->vmx.cr2);
 	r = asm_vmrun(&e->env_tf, g->vmx.launched);
 	g->vmx.cr2 = rcr2();
+	if (r != VMRUN_EXITED)
+		return vmx_entry_failed(e, r);
+	g->vmx.launched = true;
+	g->nexits++;
+	vmx_read_exit(e);
+	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL)
+		return vmx_entry_failed(e, VMRUN_EXITED);
+	return 0;
+}
 
+/*
+ * A VM entry that failed (r: asm_vmrun's result; VMRUN_EXITED for an exit
+ * that reports a failed entry, 27.8): stop the guest with the reason.
+ * Returns -1.
+ */
+static int __attribute__((noinline)) vmx_entry_failed(struct Env *e, int r)
+{
+	struct Guest *g = e->env_guest;
+	uint64_t err;
+	uint32_t basic;
+
+	if (r != VMRUN_FAIL_INVALID)
+		vmx_read_stale(e);  /* the VMCS is current: RSP for reports */
 	if (r == VMRUN_FAIL_INVALID) {
 		vmm_guest_stop(e, "VM entry failed: VMfailInvalid");
 		return -1;
 	}
 	if (r == VMRUN_FAIL_VALID) {
-		uint64_t err = vmcs_read(VM_INSTRUCTION_ERROR);
+		err = vmcs_read(VM_INSTRUCTION_ERROR);
 		vmm_guest_stop(e, "VM entry failed: VMfailValid, error %lu (%s)",
 			       err, vm_instruction_error_name(err));
 		return -1;
 	}
-	g->vmx.launched = true;
-	g->nexits++;
-	vmx_read_exit(e);
-	if (g->exit.reason & EXIT_REASON_ENTRY_FAIL) {
-		uint32_t basic = EXIT_REASON_BASIC(g->exit.reason);
-		vmx_read_exit_details(g);
-		vmm_guest_stop(e,
-			       "VM entry failed: exit reason %u (%s), "
-			       "qualification 0x%lx",
-			       basic, vmx_exit_name(basic), g->exit.qual);
-		return -1;
-	}
-	return 0;
+	basic = EXIT_REASON_BASIC(g->exit.reason);
+	vmx_read_exit_details(g);
+	vmm_guest_stop(e,
+		       "VM entry failed: exit reason %u (%s), "
+		       "qualification 0x%lx",
+		       basic, vmx_exit_name(basic), g->exit.qual);
+	return -1;
 }
 
 /* ---- Exit handlers that decode VMX-specific information ---------------------- */
@@ -1111,7 +1202,7 @@ const struct vmm_ops vmx_ops = {
 	.check_support = vmx_check_support,
 	.cpu_enable = vmx_cpu_enable,
 	.guest_init = vmx_guest_init,
-	.guest_enter = vmx_guest_enter,
+	.guest_enter = vmx_guest_enter_op,
 	.handle_exit = vmx_handle_exit,
 	.guest_run = vmx_guest_run,
 	.guest_leave = vmx_guest_leave,

@@ -360,6 +360,9 @@ struct vmx_state {
 	 * exit or written since, so that an entry rewrites only what a
 	 * handler changed. */
 	uint64_t rsp, rflags;
+	/* The last exit left RSP in the VMCS only: env_tf.tf_rsp and rsp
+	 * are stale until vmx_read_stale (vmx.c). */
+	bool rsp_stale;
 };
 #endif
 
