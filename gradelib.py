@@ -990,29 +990,30 @@ def default_jobs():
 
 
 def _estimate(t):
-    """A rough cost for ordering the tests, longest first: a Bochs run is
+    """A rough cost, to start the longest tests early: a Bochs run is
     about ten times slower than QEMU's, and the timeout is set from the
     test's length."""
     return t.timeout * (1.0 if t.emulator == "bochs" else 0.1)
 
 
 class _Scheduler:
-    """Hands the tests out to the worker threads: the costliest first
-    (so that no long test is left to run alone at the end), never two at
-    once that hold the same lock, and a serial test only with no other
-    test running (serial tests come last)."""
+    """Hands the tests out to the worker threads.  Worker 0 takes them in
+    registration order, so that results can be printed as they come; the
+    others take the costliest left (so that no long test is left to run
+    alone at the end).  Never two at once that hold the same lock; a
+    serial test only with no other test running."""
 
     def __init__(self, tests):
-        self.pending = sorted(tests, key=lambda t: (t.serial,
-                                                    -_estimate(t)))
+        self.pending = list(tests)
         self.running = []
         self.cond = threading.Condition()
 
-    def take(self):
-        """The next test to run, or None when there is none left."""
+    def take(self, worker):
+        """The next test for WORKER (0, 1, ...), or None when none is
+        left."""
         with self.cond:
             while self.pending:
-                t = self._pick()
+                t = self._pick(in_order=worker == 0)
                 if t is not None:
                     self.pending.remove(t)
                     self.running.append(t)
@@ -1025,19 +1026,22 @@ class _Scheduler:
             self.running.remove(t)
             self.cond.notify_all()
 
-    def _pick(self):
+    def _pick(self, in_order):
         if any(r.serial for r in self.running):
             return None
         held = set()
         for r in self.running:
             held |= r.locks
-        for t in self.pending:
-            if t.serial:
-                if not self.running:
-                    return t
-            elif not t.locks & held:
-                return t
-        return None
+        ready = [t for t in self.pending if not t.locks & held and
+                 (not t.serial or not self.running)]
+        # A serial test waits until the others are done, rather than
+        # holding the rest back.
+        ready.sort(key=lambda t: t.serial)
+        if not ready:
+            return None
+        if in_order:
+            return ready[0]
+        return min(ready, key=lambda t: (t.serial, -_estimate(t)))
 
 
 # The contexts of the tests running now, for an interrupt to kill.
@@ -1116,9 +1120,9 @@ def _run_serially(tests, out):
     return passed, failed
 
 
-def _worker(sched, results):
+def _worker(sched, worker, results):
     while True:
-        t = sched.take()
+        t = sched.take(worker)
         if t is None:
             return
         buf = io.StringIO()
@@ -1134,8 +1138,8 @@ def _run_parallel(tests, jobs, out):
     every test before it have finished."""
     sched = _Scheduler(tests)
     results = queue.Queue()
-    for _ in range(jobs):
-        threading.Thread(target=_worker, args=(sched, results),
+    for worker in range(jobs):
+        threading.Thread(target=_worker, args=(sched, worker, results),
                          daemon=True).start()
     finished = {}
     passed = failed = 0
