@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG, boot,
+from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GDB_PORTS, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
                       make_var, port_in_use, run_command, run_gdb, run_make, test,
                       wait_listening)
@@ -34,17 +34,23 @@ PANIC = [r"kernel panic"]
 
 @test("boot-qemu", emulator="qemu", timeout=30)
 def boot_qemu():
+    """The kernel boots under QEMU, passes its memory self-checks and
+    reaches the monitor prompt, with no panic."""
     boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
 @test("boot-bochs", emulator="bochs", timeout=120)
 def boot_bochs():
+    """The kernel boots under Bochs (VT-x CPU model), passes its memory
+    self-checks and reaches the monitor prompt, with no panic."""
     boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
 
 @test("boot-mem-64m", emulator="qemu", mem=64, timeout=30)
 def boot_mem_64m():
+    """With only 64 MiB of memory the kernel boots, passes its memory
+    self-checks and reaches the monitor prompt."""
     boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
@@ -98,7 +104,9 @@ def backtrace_frames(text, start=0):
 
 @test("backtrace", emulator="qemu", timeout=30)
 def backtrace():
-    """The boot-time test_backtrace(5) -> ... -> test_backtrace(0) ->
+    """The boot-time backtrace shows each frame, its argument and line.
+
+    The boot-time test_backtrace(5) -> ... -> test_backtrace(0) ->
     mon_backtrace: six test_backtrace frames, innermost first, each with
     its argument, then i386_init; every frame with file:line: function."""
     r = boot("monitor")
@@ -145,22 +153,33 @@ def monitor_session(r):
 
 @test("monitor-qemu", emulator="qemu", timeout=30)
 def monitor_qemu():
+    """Typed monitor commands under QEMU: help lists the commands and
+    backtrace shows a frame inside the monitor."""
     monitor_session(boot("monitor"))
 
 
 @test("monitor-bochs", emulator="bochs", timeout=120)
 def monitor_bochs():
+    """Typed monitor commands under Bochs (serial pty): help lists the
+    commands and backtrace shows a frame inside the monitor."""
     monitor_session(boot("monitor", input=True))
 
 
 # ---- gdb --------------------------------------------------------------------
 
-@test("gdb", emulator="qemu", timeout=60)
+@test("gdb", emulator="qemu", timeout=60, locks=[GDB_PORTS])
 def gdb():
+    """gdb attached to `make qemu-nox-gdb` breaks in i386_init.
+
+    With the .gdbinit that make writes, gdb stops at the breakpoint,
+    shows i386_init at kern/init.c in a backtrace and prints a kernel
+    global."""
     port = gdb_port()
     if port_in_use(port):
         fail("port %d is in use (another `make qemu-gdb`?)" % port)
-    q = run_make("qemu-nox-gdb", label="qemu")
+    # -snapshot: QEMU then neither writes nor locks the build's images,
+    # which other tests may boot meanwhile.
+    q = run_make("qemu-nox-gdb", label="qemu", QEMUEXTRA="-snapshot")
     wait_listening(port, q)
     g = run_gdb("break i386_init", "continue", "bt", "print npages",
                 gdbinit=".gdbinit")
@@ -226,12 +245,13 @@ def run_user(program, *patterns, no=(), leak_check=True, **kw):
     return r
 
 
-def user_test(name, *patterns, no=USER_PANIC, timeout=30):
-    """Register the QEMU test NAME that only needs run_user's checks."""
-    @test(name, emulator="qemu", timeout=timeout)
+def user_test(name, *patterns, doc, no=USER_PANIC, timeout=30):
+    """Register the QEMU test NAME that only needs run_user's checks; DOC
+    is its docstring (what it checks)."""
     def check():
         run_user(name, *patterns, no=no)
-    return check
+    check.__doc__ = doc
+    return test(name, emulator="qemu", timeout=timeout)(check)
 
 
 # The kernel's report of a fatal user fault, and the env going away.
@@ -252,39 +272,61 @@ def mem_check(va):
 
 user_test("hello", r"hello, world\n", r"i am environment 00001000\n",
           r"\[00001000\] exiting gracefully",
-          r"\[00001000\] free env 00001000")
+          r"\[00001000\] free env 00001000",
+          doc="""A user program prints through sys_cputs, reads its env
+             id, exits gracefully, and every page comes back.""")
 
 # sys_cputs with pointers the env does not own: the kernel checks them.
 user_test("buggyhello", *mem_check("00000001"),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""sys_cputs with a pointer to unmapped page 0: the kernel's
+             user_mem_check destroys the env instead of reading it.""")
 user_test("buggyhello2", *mem_check("008[0-9a-f]{2}000"),
-          no=USER_PANIC + [r"still alive", r"hello, world"])
+          no=USER_PANIC + [r"still alive", r"hello, world"],
+          doc="""sys_cputs with a range that runs off the program's memory:
+             every page is checked, the env destroyed.""")
 user_test("evilhello", *mem_check("ffffffff80100000"),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""sys_cputs with a kernel address: the kernel refuses to read it
+             for the env and destroys it.""")
 
 # Exceptions in user mode destroy the env (with the trap frame printed).
 user_test("divzero", *user_fault(None, 0) +
           [r"  trap 0x00000000 Divide error\n", r"  rip  0x008[0-9a-f]{5}\n",
            r"  ss   0x----0023\n"],
-          no=USER_PANIC + [r"1/0 is"])
+          no=USER_PANIC + [r"1/0 is"],
+          doc="""A division by zero in user mode: the kernel dumps the trap
+             frame (divide error) and destroys the env.""")
 user_test("softint", *user_fault(None, 13) +
           [r"trap 0x0000000d General Protection"],
-          no=USER_PANIC + [r"still alive", r"trap 0x0000000e"])
+          no=USER_PANIC + [r"still alive", r"trap 0x0000000e"],
+          doc="""int $14 from ring 3 (a DPL-0 gate) becomes a
+             general-protection fault, and the env is destroyed.""")
 user_test("badsegment", *user_fault(None, 13) +
           [r"trap 0x0000000d General Protection"],
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""Loading %ds with a selector ring 3 may not use: general
+             protection fault, and the env is destroyed.""")
 user_test("faultread", *user_fault("00000000", 14,
                                    (4, "[user, read, not-present]")),
-          no=USER_PANIC + [r"I read"])
+          no=USER_PANIC + [r"I read"],
+          doc="""A read of unmapped address 0 from user mode: page fault
+             (user, read, not-present) and the env is destroyed.""")
 user_test("faultreadkernel", *user_fault("ffffffff80100000", 14,
                                          (5, "[user, read, protection]")),
-          no=USER_PANIC + [r"I read"])
+          no=USER_PANIC + [r"I read"],
+          doc="""A read of a kernel address from user mode: page fault
+             (user, read, protection) and the env is destroyed.""")
 user_test("faultwrite", *user_fault("00000000", 14,
                                     (6, "[user, write, not-present]")),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""A write to unmapped address 0 from user mode: page fault
+             (user, write, not-present) and the env is destroyed.""")
 user_test("faultwritekernel", *user_fault("ffffffff80100000", 14,
                                           (7, "[user, write, protection]")),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""A write to a kernel address from user mode: page fault
+             (user, write, protection) and the env is destroyed.""")
 
 
 @test("breakpoint", emulator="qemu", timeout=30)
@@ -308,6 +350,8 @@ def breakpoint():
 
 @test("testbss", emulator="qemu", timeout=30)
 def testbss():
+    """The bss is zeroed and large enough, and a write past its end
+    faults and destroys the env."""
     r = run_user("testbss", r"Making sure bss works right\.\.\.\n",
                  r"Yes, good\.  Now doing a wild write off the end\.\.\.\n",
                  r"\[00001000\] user fault va 00[0-9a-f]{6} ip 008",
@@ -319,6 +363,10 @@ def testbss():
 
 @test("dumbfork", emulator="qemu", timeout=30)
 def dumbfork():
+    """dumbfork's parent and child each count their own iterations.
+
+    The child runs on a copy of the address space made page by page;
+    each prints its iterations in order, and both exit."""
     lines = ([r"(?m)^%d: I am the parent!$" % i for i in range(10)] +
              [r"(?m)^%d: I am the child!$" % i for i in range(20)])
     r = run_user("dumbfork", *lines + [r"\[00001000\] exiting gracefully",
@@ -331,14 +379,23 @@ def dumbfork():
 # User-level page-fault handling.
 user_test("faultdie", r"i faulted at va deadbeef, err 6\n",
           r"\[00001000\] exiting gracefully",
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""A user page-fault handler gets the faulting address and error
+             code, reports them and exits.""")
 user_test("faultregs", r"Registers in UTrapframe OK\n",
           r"Registers after page-fault OK\n",
-          no=USER_PANIC + [r"MISMATCH", r"  \S+: \S+ is "])
+          no=USER_PANIC + [r"MISMATCH", r"  \S+: \S+ is "],
+          doc="""A page fault handled at user level is invisible to the
+             faulting code: every register, rflags and %rsp are as
+             before.""")
 
 
 @test("faultalloc", emulator="qemu", timeout=30)
 def faultalloc():
+    """A user page-fault handler maps pages on demand.
+
+    That includes a fault taken inside the handler itself (a string
+    crossing into a second unmapped page); the output comes in order."""
     seq = [r"fault deadbeef\n", r"this string was faulted in at deadbeef\n",
            r"fault cafebffe\n", r"fault cafec000\n",
            r"this string was faulted in at cafebffe\n",
@@ -348,14 +405,22 @@ def faultalloc():
 
 
 user_test("faultallocbad", *mem_check("deadbeef"),
-          no=USER_PANIC + [r"fault deadbeef", r"still alive"])
+          no=USER_PANIC + [r"fault deadbeef", r"still alive"],
+          doc="""A bad address handed to the kernel (sys_cputs) is caught
+             by user_mem_check; the env's fault handler never runs.""")
 user_test("faultnostack", *mem_check("ef7fff[0-9a-f]{2}"),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""A fault upcall with no exception stack: the kernel cannot
+             push the UTrapframe and destroys the env.""")
 user_test("faultbadhandler", *mem_check("(deadbeef|ef7fef[0-9a-f]{2})"),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""An unmapped fault upcall faults again until the
+             exception stack is full; the kernel destroys the env.""")
 user_test("faultevilhandler",
           *mem_check("(ffffffff80100020|ef7fef[0-9a-f]{2})"),
-          no=USER_PANIC + [r"still alive"])
+          no=USER_PANIC + [r"still alive"],
+          doc="""A fault upcall pointing into the kernel never runs
+             kernel code for the env; the env is destroyed.""")
 
 
 # ---- fork, preemption, IPC ------------------------------------------------
@@ -427,31 +492,44 @@ def stresssched_test(**kw):
 
 @test("forktree", emulator="qemu", timeout=30)
 def forktree():
+    """Copy-on-write fork builds a three-level tree of 15 envs.
+
+    Every one prints its name and exits, and no page leaks."""
     forktree_test()
 
 
 @test("spin", emulator="qemu", timeout=30)
 def spin():
+    """On one CPU, the timer preempts a child spinning forever: the
+    parent runs again and destroys it."""
     spin_test()
 
 
 @test("spin-smp", emulator="qemu", cpus=2, timeout=30)
 def spin_smp():
+    """spin on two CPUs: the parent destroys its spinning child, which
+    runs on the other CPU."""
     spin_test()
 
 
 @test("yield", emulator="qemu", timeout=30)
 def yield_():
+    """Three envs take turns with sys_yield, each printing its five
+    iterations in order, and all exit."""
     yield_test()
 
 
 @test("stresssched", emulator="qemu", cpus=4, timeout=60)
 def stresssched():
+    """Twenty children yield over and over on four CPUs; every one
+    finishes with its count intact (no env ever runs on two CPUs)."""
     stresssched_test()
 
 
 @test("sendpage", emulator="qemu", cpus=2, timeout=30)
 def sendpage():
+    """IPC with a page: parent and child exchange messages through a
+    page mapped at different addresses in each (two CPUs)."""
     seq = [r"1000 got message: hello child environment! how are you\?\n",
            r"child received correct message\n",
            r"1001 got message: hello parent environment! I'm good\.\n",
@@ -462,12 +540,16 @@ def sendpage():
 
 @test("pingpong", emulator="qemu", cpus=2, timeout=30)
 def pingpong():
+    """IPC ping-pong on two CPUs: two envs pass a counter back and forth
+    with ipc_send/ipc_recv, in order, up to 10."""
     pingpong_test()
 
 
 @test("pingpongs", emulator="qemu", cpus=2, timeout=30)
 def pingpongs():
-    """sfork: the counter is shared memory, and thisenv must still be
+    """IPC ping-pong between envs that share memory through sfork.
+
+    sfork: the counter is shared memory, and thisenv must still be
     each env's own (the same pointer on all of an env's lines, different
     for the two envs)."""
     seq = [r"i am 00001000; thisenv is (0x[0-9a-f]+)\n",
@@ -518,26 +600,36 @@ def sysfuzz():
 
 @test("spin-bochs", emulator="bochs", cpus=1, timeout=120)
 def spin_bochs():
+    """spin under Bochs on one CPU: the timer preempts the spinning
+    child and the parent destroys it."""
     spin_test()
 
 
 @test("yield-bochs", emulator="bochs", cpus=1, timeout=120)
 def yield_bochs():
+    """yield under Bochs on one CPU: three envs take turns, each
+    iteration in order."""
     yield_test()
 
 
 @test("forktree-bochs", emulator="bochs", cpus=2, timeout=120)
 def forktree_bochs():
+    """forktree under Bochs on two CPUs: all 15 envs of the fork tree
+    print their names and exit."""
     forktree_test()
 
 
 @test("pingpong-bochs", emulator="bochs", cpus=2, timeout=120)
 def pingpong_bochs():
+    """pingpong under Bochs on two CPUs: the counter goes back and
+    forth in order."""
     pingpong_test()
 
 
 @test("stresssched-bochs", emulator="bochs", cpus=2, timeout=120)
 def stresssched_bochs():
+    """stresssched under Bochs on two CPUs: all twenty yielding
+    children finish with their counts intact."""
     stresssched_test()
 
 # ---- File system, descriptors, pipes, spawn, shell -------------------------
@@ -553,9 +645,11 @@ FS_READY = r"file rewrite is good\n"
 
 def fs_image_copy(name):
     """A private copy of the pristine obj/fs/fs.img, for a test that
-    changes the disk (other tests must keep seeing the original)."""
+    changes the disk (other tests must keep seeing the original). Its
+    name holds the test's: NAME-svm may run beside NAME."""
     os.makedirs(GRADEDIR, exist_ok=True)
-    path = os.path.join(GRADEDIR, name + ".fs.img")
+    path = os.path.join(GRADEDIR, "%s.%s.fs.img"
+                        % (current_test().name, name))
     shutil.copyfile(FS_IMG, path)
     return path
 
@@ -580,6 +674,8 @@ def fs_testfs():
 
 @test("fs-testfile", emulator="qemu", timeout=60)
 def fs_testfile():
+    """File operations through the FS server (open, read, a large
+    file, ftruncate, path normalization, remove) pass, in order."""
     r = run_fs("testfile", r"testfile: all tests passed",
                disks=[KERNEL_IMG, fs_image_copy("testfile")])
     in_order(r, r"open nonexistent is good", r"read is good",
@@ -590,6 +686,8 @@ def fs_testfile():
 
 @test("fs-spawnhello", emulator="qemu", timeout=60)
 def fs_spawnhello():
+    """spawn loads /bin/hello from the file system as a new env,
+    which prints and exits."""
     r = run_fs("spawnhello", r"i am parent environment 00001001",
                r"hello, world", r"i am environment 00001002")
     in_order(r, r"\[00001001\] new env 00001002", r"hello, world",
@@ -598,36 +696,50 @@ def fs_spawnhello():
 
 @test("fs-testpteshare", emulator="qemu", timeout=60)
 def fs_testpteshare():
+    """A PTE_SHARE page stays shared, not copied, across fork and
+    across spawn."""
     run_fs("testpteshare", r"fork handles PTE_SHARE right",
            r"spawn handles PTE_SHARE right")
 
 
 @test("fs-testfdsharing", emulator="qemu", timeout=60)
 def fs_testfdsharing():
+    """A forked child shares its parent's open file, offset
+    included."""
     run_fs("testfdsharing", r"read in child succeeded",
            r"read in parent succeeded")
 
 
 @test("fs-testpipe", emulator="qemu", timeout=60)
 def fs_testpipe():
+    """Data goes through a pipe intact, and closing either end is seen.
+
+    The reader sees end of file once the writer closes, the writer an
+    error once the reader closes."""
     run_fs("testpipe", r"pipe read closed properly",
            r"pipe write closed properly", r"pipe tests passed")
 
 
 @test("fs-testpiperace", emulator="qemu", timeout=90)
 def fs_testpiperace():
+    """pipeisclosed never reports a pipe closed while another env
+    dups and closes its read end."""
     run_fs("testpiperace", r"race didn't happen",
            no=[r"the other end of p\[0\] got closed"])
 
 
 @test("fs-testpiperace2", emulator="qemu", timeout=90)
 def fs_testpiperace2():
+    """pipeisclosed never reports a pipe closed while another env
+    dups and closes its write end."""
     run_fs("testpiperace2", r"race didn't happen",
            no=[r"the other end of p\[0\] got closed"])
 
 
 @test("fs-primespipe", emulator="qemu", timeout=120)
 def fs_primespipe():
+    """The prime sieve built from fork and pipes prints exactly the
+    primes below 1000."""
     r = run_fs("primespipe", r"primespipe: done")
     got = [int(x) for x in re.findall(r"(?m)^(\d+)$", r.text)]
     want = [n for n in range(2, 1000)
@@ -639,6 +751,8 @@ def fs_primespipe():
 
 @test("fs-writemotd", emulator="qemu", timeout=60)
 def fs_writemotd():
+    """A program rewrites /motd with /newmotd's text on a copy of the
+    disk and reads back the new text."""
     disk = fs_image_copy("writemotd")
     r = run_fs("writemotd",
                r"NEW MOTD\n===\nThis is the NEW message of the day!\n\n===",
@@ -687,9 +801,11 @@ def fs_sh_typed():
     shell_cmd(r, "echo 'a  b' > /typed; cat /typed", r"(?m)^a  b\r?$")
 
 
-@test("qemu-nox-shell", emulator="qemu", timeout=90)
+@test("qemu-nox-shell", emulator="qemu", timeout=90, locks=[GDB_PORTS])
 def qemu_nox_shell():
-    """`make qemu-nox` (the default command line: fs icode) reaches the
+    """`make qemu-nox` boots to the shell, which runs typed commands.
+
+    `make qemu-nox` (the default command line: fs icode) reaches the
     shell, which runs commands typed at the serial console. -snapshot
     keeps the build's fs.img unchanged."""
     r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
@@ -747,7 +863,9 @@ QEMU_POWEROFF_STATUS = 99
 
 @test("poweroff", emulator="qemu", timeout=60)
 def poweroff():
-    """poweroff syncs the file system and ends QEMU through isa-debug-exit
+    """poweroff syncs the disk and ends QEMU; the data is there after a reboot.
+
+    poweroff syncs the file system and ends QEMU through isa-debug-exit
     (exit status 99); the file written before it is there at the next
     boot on the same disk."""
     disk = fs_image_copy("poweroff")
@@ -774,7 +892,7 @@ def poweroff_bochs():
     r.send("poweroff")
     r.expect(r"poweroff: file system synced")
     r.wait(timeout=30)
-    with open(BOCHS_LOG, errors="replace") as f:
+    with open(r.bochs_log, errors="replace") as f:
         log = f.read()
     if "Shutdown port: shutdown requested" not in log:
         fail("Bochs did not end through its shutdown port")
@@ -849,7 +967,9 @@ STRICT_WARN = ["-Wall", "-Wextra", "-Werror"]
 
 @test("classic-warnings", emulator=None, timeout=60)
 def classic_warnings():
-    """User programs build with the classic labs' warnings and no -Wextra,
+    """User programs build with the classic warnings, the rest strictly.
+
+    User programs build with the classic labs' warnings and no -Wextra,
     and keep a division by zero (-fnon-call-exceptions); the kernel, the
     library and the FS server keep the strict set."""
     argv = compile_command("obj/user/hello.o", "user/hello.c")
@@ -871,12 +991,16 @@ def classic_warnings():
 # only if it built.
 user_test("classiccode", r"classiccode: sum 6, env 00001000\n",
           r"classiccode: built with the classic warnings\n",
-          r"\[00001000\] exiting gracefully")
+          r"\[00001000\] exiting gracefully",
+          doc="""A program that builds only with the classic labs' warning
+             set runs and prints its lines.""")
 
 
 @test("uxstack", emulator="qemu", timeout=30)
 def uxstack():
-    """The classic user layout: the exception stack below 0xef800000, the
+    """The classic user stack layout: exception stack below 0xef800000.
+
+    The classic user layout: the exception stack below 0xef800000, the
     normal stack two pages lower; a fault on the gone exception stack
     reports va ef7ff..."""
     seq = [r"uxstack: UXSTACKTOP ef800000 USTACKTOP ef7fe000\n",
@@ -972,7 +1096,9 @@ def fs_selfcheck():
 
 @test("fs-selfcheck-leftover", emulator="qemu", timeout=60)
 def fs_selfcheck_leftover():
-    """The scratch file of self-checks that a crash interrupted is removed
+    """A self-check's leftover scratch file is removed at the next start.
+
+    The scratch file of self-checks that a crash interrupted is removed
     at the next start, which then checks as usual; the disk stays sound."""
     disk = os.path.join(GRADEDIR, "leftover.fs.img")
     os.makedirs(GRADEDIR, exist_ok=True)
@@ -1021,7 +1147,9 @@ def image_file(path):
 
 @test("fs-classicfiles", emulator="qemu", timeout=60)
 def fs_classicfiles():
-    """The classic files: /newmotd is exactly the classic 37 bytes, /motd
+    """The disk holds the classic /newmotd, /motd and /sbin/init.
+
+    The classic files: /newmotd is exactly the classic 37 bytes, /motd
     opens with its classic line, and /sbin/init is init, which a program
     spawns as classic icode does."""
     if image_file("/newmotd") != NEWMOTD or len(NEWMOTD) != 37:
@@ -1100,23 +1228,30 @@ def cpu_on_line(cpu):
 
 
 def vmm_test(name, cpus=DEFAULT_CPUS, bochs_timeout=400,
-             qemu_timeout=120, ryzen=False):
+             qemu_timeout=120, ryzen=False, locks=(), serial=()):
     """Register the decorated function as NAME (VT-x under Bochs) and
-    NAME-svm (AMD-V under QEMU); with ryzen=True also as NAME-ryzen."""
+    NAME-svm (AMD-V under QEMU); with ryzen=True also as NAME-ryzen.
+    LOCKS: as test()'s; SERIAL: the vendors ("vmx", "svm", "ryzen")
+    whose test runs with no other test beside it."""
     def register(func):
-        test(name, emulator="bochs", cpus=cpus, timeout=bochs_timeout)(func)
+        test(name, emulator="bochs", cpus=cpus, timeout=bochs_timeout,
+             locks=locks, serial="vmx" in serial)(func)
         test(name + "-svm", emulator="qemu", cpus=cpus,
-             timeout=qemu_timeout)(func)
+             timeout=qemu_timeout, locks=locks,
+             serial="svm" in serial)(func)
         if ryzen:
             test(name + "-ryzen", emulator="bochs", cpus=cpus,
-                 timeout=bochs_timeout)(func)
+                 timeout=bochs_timeout, locks=locks,
+                 serial="ryzen" in serial)(func)
         return func
     return register
 
 
 @vmm_test("ept-selftest", bochs_timeout=300, qemu_timeout=60)
 def ept_selftest():
-    """The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot
+    """The kernel's EPT/NPT self-test passes with this vendor's entry format.
+
+    The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot
     with this vendor's entry format (EPT on VT-x, NPT on AMD-V):
     sys_ept_map's checks, ept_lookup_gpa, ept_map_hva2gpa with and
     without overwrite, the checked guest-address helper, and no page
@@ -1146,7 +1281,9 @@ def vmm_session(r, command="vmm"):
 
 @vmm_test("vmm-guest", ryzen=True)
 def vmm_guest():
-    """`vmm hello` boots the guest JOS with just `hello` to run: VMXON (or
+    """`vmm hello` runs a program in a guest JOS and leaks no page.
+
+    `vmm hello` boots the guest JOS with just `hello` to run: VMXON (or
     SVM on) once per CPU, the guest's memory map from MBMAP, CPUID without
     VMX and SVM, the program, a clean exit; then the host prompt returns.
     A second run (the file cache now warm) ends with exactly as many free
@@ -1218,7 +1355,9 @@ def vmm_overhead():
 
 @vmm_test("vmm-smp", cpus=2)
 def vmm_smp():
-    """The guest on a 2-CPU host: each CPU turns VMX/SVM on the first time
+    """A guest runs on a 2-CPU host and moves between the CPUs.
+
+    The guest on a 2-CPU host: each CPU turns VMX/SVM on the first time
     it runs the guest; the guest's state follows it between CPUs."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-smp")])
     shell(r)
@@ -1229,7 +1368,9 @@ def vmm_smp():
 
 @vmm_test("vmm-badcalls", bochs_timeout=300, qemu_timeout=60, ryzen=True)
 def vmm_badcalls():
-    """Bad sys_env_mkguest and sys_ept_map calls from a user program get
+    """Bad guest-making system calls get errors and leak nothing.
+
+    Bad sys_env_mkguest and sys_ept_map calls from a user program get
     errors and change no reference count; the guest it made is destroyed
     and the kernel gets every page back."""
     r = vboot("vmmbad")
@@ -1324,7 +1465,9 @@ def guest_problems(r):
 
 @vmm_test("jos-on-jos", bochs_timeout=600, qemu_timeout=180, ryzen=True)
 def jos_on_jos():
-    """The guest JOS boots to `vm$ ` from its own disk (/vmm/fs.img in the
+    """The guest JOS boots to its shell, uses its own disk and halts.
+
+    The guest JOS boots to `vm$ ` from its own disk (/vmm/fs.img in the
     host file system): ls, cat, a redirection, a pipeline and forktree run
     inside it; `halt` returns to the host shell; a second guest sees the
     file the first wrote, and ends with as many free host pages as it
@@ -1386,9 +1529,14 @@ def jos_on_jos_spin():
     guest_problems(r)
 
 
-@vmm_test("jos-on-jos-beside", cpus=2)
+# Alone on AMD-V: QEMU's TSC follows the host clock, so the guest's
+# `busy` ends sooner, in host commands, when another test loads the CPUs
+# (it ended before `vms` ran once, beside another test).
+@vmm_test("jos-on-jos-beside", cpus=2, serial=("svm",))
 def jos_on_jos_beside():
-    """A host command completes while a guest spins (2 CPUs): host timer
+    """A host command completes while a background guest spins.
+
+    A host command completes while a guest spins (2 CPUs): host timer
     interrupts leave the guest and the host scheduler runs the shell. The
     guest runs in the background (a foreground guest takes the console's
     input), and is attached afterwards: its output so far, then the
@@ -1428,7 +1576,9 @@ def jos_on_jos_escape():
 
 @vmm_test("jos-on-jos-badcalls", ryzen=True)
 def jos_on_jos_badcalls():
-    """A guest program's bad hypercalls (unknown numbers, addresses outside
+    """A guest program's bad hypercalls get errors; guest and host go on.
+
+    A guest program's bad hypercalls (unknown numbers, addresses outside
     guest memory, unaligned, huge, bad permissions) get errors; the guest
     and the host go on."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-badcalls")])
@@ -1513,7 +1663,9 @@ def expect_line(r, text):
 
 @vmm_test("jos-on-jos-burst", bochs_timeout=400, qemu_timeout=120)
 def jos_on_jos_burst():
-    """Input typed at full speed loses nothing: a 4 KiB line into the host
+    """Fast typing loses nothing in the host's and the guest's shells.
+
+    Input typed at full speed loses nothing: a 4 KiB line into the host
     shell, a command typed ahead while the guest boots (it reaches the
     guest's shell), a 4 KiB line into the guest's shell. Ctrl-C ends the
     foreground command, in the host shell and in the guest's."""
@@ -1773,7 +1925,9 @@ if os.environ.get("JOS_BOCHS_THREE"):
 # they exercise (vmm/vmctl.c, vmm/vmcons.c, IPC_CALL) is vendor-neutral.
 @test("jos-on-jos-disks-svm", emulator="qemu", timeout=120)
 def jos_on_jos_disks():
-    """Two guests may not share a disk; names are unique; a bad guest
+    """Guest disks and names are unique; Ctrl-] x reaches the guest.
+
+    Two guests may not share a disk; names are unique; a bad guest
     name gets an error; Ctrl-] followed by another key reaches the
     guest."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-disks")])
@@ -1803,7 +1957,9 @@ FSCONC_BUSY_RUNS = 12
 
 @test("jos-on-jos-fsconc-svm", emulator="qemu", cpus=2, timeout=300)
 def jos_on_jos_fsconc():
-    """The host file server serves several guests at once: while one guest
+    """The host file server serves several guests at once, interleaved.
+
+    While one guest
     writes, syncs and reads its disk without pause, another guest gets its
     new disk copied (FSREQ_COPY, in steps), boots from it, writes, reads
     and halts, and the first is still busy when it is done (so their
@@ -1851,9 +2007,11 @@ def jos_on_jos_fsconc():
     guest_problems(r)
 
 
-@test("qemu-nox-vmm", emulator="qemu", timeout=180)
+@test("qemu-nox-vmm", emulator="qemu", timeout=180, locks=[GDB_PORTS])
 def qemu_nox_vmm():
-    """The headline workflow: `make qemu-nox`, then `vmm`, and a person
+    """`make qemu-nox`, then `vmm`: typing into JOS inside JOS under QEMU.
+
+    The headline workflow: `make qemu-nox`, then `vmm`, and a person
     types into JOS inside JOS (AMD-V under TCG). A second `vmm` sees the
     file the first guest wrote. -snapshot keeps the build's fs.img."""
     r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
@@ -1973,7 +2131,9 @@ def hostile_attack(r, name):
 
 @vmm_test("hostile-cpl0", bochs_timeout=600, qemu_timeout=300, ryzen=True)
 def hostile_cpl0():
-    """Every CPL-0 attack of kern/attack.c, each in a fresh guest, on a
+    """Every CPL-0 attack on the VMM ends safely, with no leak.
+
+    Every CPL-0 attack of kern/attack.c, each in a fresh guest, on a
     1-CPU host: each ends with a report, an exception inside the guest or
     an architectural result; the host answers after each, no page leaks
     (every session starts with the free pages the one before started
@@ -2039,7 +2199,9 @@ def hostile_spin_check(r):
 
 @vmm_test("vmm-fuzz", cpus=2, bochs_timeout=400, qemu_timeout=120)
 def vmm_fuzz():
-    """sys_env_mkguest and sys_ept_map with random arguments, into live,
+    """Random guest system calls racing with teardown: no panic, no leak.
+
+    sys_env_mkguest and sys_ept_map with random arguments, into live,
     dying and destroyed guests, racing with a child on the other CPU that
     destroys each guest: no panic, every page back."""
     r = vboot("vmmfuzz")
@@ -2078,9 +2240,11 @@ def guest_gdb_port():
     return int(port)
 
 
-@vmm_test("vmm-gdb", bochs_timeout=420, qemu_timeout=180)
+@vmm_test("vmm-gdb", bochs_timeout=420, qemu_timeout=180, locks=[GDB_PORTS])
 def vmm_gdb():
-    """`vmm -g` stops the guest at its first instruction; gdb (batch mode,
+    """gdb debugs a guest kernel through the VMM's gdb stub on COM2.
+
+    `vmm -g` stops the guest at its first instruction; gdb (batch mode,
     the guest kernel's symbols) breaks in test_backtrace, shows guest
     frames with file:line, prints a guest global, writes the argument
     (the guest prints the new value), steps twice, gets errors for an
@@ -2140,7 +2304,9 @@ def vmm_gdb():
 
 @test("vmm-monitor", emulator="qemu", timeout=30)
 def vmm_monitor():
-    """The VMM's monitor commands exist and check their arguments: vms with
+    """The VMM's monitor commands exist and reject bad arguments.
+
+    The VMM's monitor commands exist and check their arguments: vms with
     no guest, a bad id and a missing address are reported, not obeyed."""
     r = boot("monitor")
     r.expect(PROMPT)
@@ -2219,7 +2385,9 @@ def kmon_exits_check(r, gid):
 
 @vmm_test("kmon", bochs_timeout=300, qemu_timeout=90)
 def kmon():
-    """`kmon` runs the read-only monitor commands from the host shell on a
+    """`kmon` runs read-only monitor commands on a live guest.
+
+    `kmon` runs the read-only monitor commands from the host shell on a
     live background guest: vms lists it with the vendor, vmstate shows
     long mode, gpa walks the nested tables to a host page, gva walks the
     guest's table to the right guest-physical address, exits counts add

@@ -19,10 +19,11 @@ goes to obj/grade/<test>.log as it arrives.
 import codecs
 import fcntl
 import fnmatch
+import io
 import os
+import queue
 import re
 import select
-import shutil
 import signal
 import struct
 import subprocess
@@ -38,6 +39,8 @@ GRADEDIR = os.path.join(OBJDIR, "grade")
 KERNEL_IMG = os.path.join(OBJDIR, "kern", "kernel.img")
 KERNEL_ELF = os.path.join(OBJDIR, "kern", "kernel")
 FS_IMG = os.path.join(OBJDIR, "fs", "fs.img")
+# Bochs' log under `make bochs*`; each grader run has its own
+# (run.bochs_log), since tests may run side by side.
 BOCHS_LOG = os.path.join(OBJDIR, "bochs.log")
 
 DEFAULT_CPUS = 1
@@ -64,31 +67,54 @@ def fail(message):
 # Test registry
 
 class Test:
-    def __init__(self, name, func, emulator, cpus, mem, timeout):
+    def __init__(self, name, func, emulator, cpus, mem, timeout, serial,
+                 locks):
         self.name = name
         self.func = func
         self.emulator = emulator
         self.cpus = cpus
         self.mem = mem
         self.timeout = timeout
+        self.serial = serial
+        self.locks = frozenset(locks)
+
+    def summary(self):
+        """The first sentence of the docstring, on one line (--list)."""
+        text = " ".join(self.func.__doc__.split("\n\n")[0].split())
+        m = re.match(r"(.+?[.!?])(\s+[A-Z`(]|$)", text)
+        return m.group(1) if m else text
 
 
 TESTS = []
 
+# Named resources a test can hold alone (@test(locks=...)); the scheduler
+# never runs two tests holding the same one at once.
+GDB_PORTS = "gdb-ports"   # GDBPORT and GDBPORT+1 (make qemu*, gdb, vmm -g)
 
-def test(name, emulator="qemu", cpus=DEFAULT_CPUS, mem=None, timeout=30):
-    """Register the decorated function as the test NAME.
+
+def test(name, emulator="qemu", cpus=DEFAULT_CPUS, mem=None, timeout=30,
+         serial=False, locks=()):
+    """Register the decorated function as the test NAME.  Its docstring
+    is required: --list shows its first sentence.
 
     emulator, cpus and mem are what boot() uses; timeout (seconds) bounds
-    the whole test, builds and every run included."""
+    the whole test, builds and every run included.  serial=True runs the
+    test with no other test beside it (one that changes the build must);
+    LOCKS name resources (such as GDB_PORTS) the test needs for itself."""
     if emulator not in ("qemu", "bochs", None):
         raise ValueError("emulator must be 'qemu', 'bochs' or None")
 
     def register(func):
         if any(t.name == name for t in TESTS):
             raise ValueError("two tests are named %r" % name)
+        # Checked here, at import, so that `--list` and every run fail
+        # until a new test says what it checks.
+        if not (func.__doc__ or "").strip():
+            raise ValueError("test %r (%s) has no docstring: say in one "
+                             "sentence what it checks" % (name,
+                                                          func.__name__))
         TESTS.append(Test(name, func, emulator, cpus, mem or DEFAULT_MEM,
-                          timeout))
+                          timeout, serial, locks))
         return func
     return register
 
@@ -119,7 +145,8 @@ class _Context:
     def __init__(self, t):
         self.test = t
         self.start = time.monotonic()
-        self.deadline = self.start + t.timeout * options["timeout_scale"]
+        self.timeout = t.timeout * options["timeout_scale"]
+        self.deadline = self.start + self.timeout
         self.runs = []
         self.rebuild_after = False
         self.lock = threading.Lock()
@@ -151,13 +178,23 @@ class _Context:
         return os.path.join(GRADEDIR, name + ".log")
 
 
-_ctx = None
+# Each test runs in a thread of its own (several at once with -j), so the
+# current test is per thread.
+_local = threading.local()
+
+
+def _scaled(seconds):
+    """A test's own timeout (expect(..., timeout=5)), scaled as the test's
+    deadline is (--timeout-scale, and the factor for running side by
+    side): on a loaded machine a response takes longer too."""
+    return seconds * options["timeout_scale"]
 
 
 def _context():
-    if _ctx is None:
+    ctx = getattr(_local, "ctx", None)
+    if ctx is None:
         raise RuntimeError("gradelib helpers work only inside a test")
-    return _ctx
+    return ctx
 
 
 def current_test():
@@ -483,7 +520,7 @@ class Run:
         ctx = _context()
         limit = ctx.deadline
         if timeout is not None:
-            limit = min(limit, time.monotonic() + timeout)
+            limit = min(limit, time.monotonic() + _scaled(timeout))
         with self._cond:
             while True:
                 if done(self.text):
@@ -501,9 +538,8 @@ class Run:
     def _why(self, state, timeout):
         if state == "timeout":
             if timeout is not None and time.monotonic() < _context().deadline:
-                return "nothing matched within %gs" % timeout
-            return "timed out after %gs" % (current_test().timeout
-                                             * options["timeout_scale"])
+                return "nothing matched within %gs" % _scaled(timeout)
+            return "timed out after %gs" % _context().timeout
         if self._killed:
             return "%s was killed (test deadline)" % self.kind
         why = "%s exited with status %s" % (self.kind, self.returncode)
@@ -600,16 +636,40 @@ def _make_argv(targets, variables):
             + ["%s=%s" % kv for kv in sorted(variables.items())])
 
 
+# Tests running at once may ask for the same target (two tests boot
+# kernel-spin.img): one make at a time per target list, so that two never
+# write the same file; the second finds it up to date.
+_make_locks = {}
+_make_locks_guard = threading.Lock()
+
+
+def _make_lock(argv):
+    with _make_locks_guard:
+        return _make_locks.setdefault(tuple(argv), threading.Lock())
+
+
 def make_target(*targets, restore=True, **variables):
     """Run make TARGETS VAR=value... to completion (within the test's
     deadline); fail with make's output when it fails.  With restore=True
     the harness runs `make all` after the test, so that the next test
-    gets the default build back."""
+    gets the default build back; such a test changes the build under
+    any other test, so it must be registered with serial=True."""
     ctx = _context()
+    if restore and not ctx.test.serial:
+        fail("make_target(restore=True) changes the build: register %s "
+             "with serial=True" % ctx.test.name)
     ctx.rebuild_after = ctx.rebuild_after or restore
-    r = Run(_make_argv(targets, variables), ctx.log_path("make"),
-            kind="make", stdin=False)
-    status = r.wait()
+    argv = _make_argv(targets, variables)
+    lock = _make_lock(argv)
+    while not lock.acquire(timeout=0.5):
+        if ctx.remaining() <= 0:
+            fail("timed out waiting for another test's make %s"
+                 % " ".join(targets))
+    try:
+        r = Run(argv, ctx.log_path("make"), kind="make", stdin=False)
+        status = r.wait()
+    finally:
+        lock.release()
     if status != 0:
         fail("make %s failed with status %s" % (" ".join(targets), status))
     return r
@@ -640,10 +700,16 @@ def run_command(argv, label=None, kind=None, stdin=True, env=None):
 
 
 _make_vars = {}
+_make_vars_lock = threading.Lock()
 
 
 def make_var(target):
     """The output of `make -s print-TARGET` (cached), or None."""
+    with _make_vars_lock:
+        return _make_var(target)
+
+
+def _make_var(target):
     if target not in _make_vars:
         try:
             out = subprocess.run(
@@ -668,6 +734,13 @@ def _disks(disks):
         if not os.path.exists(d):
             fail("disk image %s does not exist (did the build run?)" % d)
     return list(disks)
+
+
+def _own_disk(path):
+    """Whether PATH is a test's own disk (under obj/grade), not a build
+    output that other tests share."""
+    grade = os.path.abspath(GRADEDIR) + os.sep
+    return os.path.abspath(path).startswith(grade)
 
 
 # The lines of QEMU's -d log worth showing: why and where a CPU reset.
@@ -696,11 +769,14 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
             "-d", "guest_errors,cpu_reset", "-D", qlog]
     for i, d in enumerate(_disks(disks)):
         drive = "file=%s,index=%d,media=disk,format=raw" % (d, i)
-        # The build's fs.img stays as built: the FS server writes to its
+        # The build's images stay as built: the FS server writes to its
         # disk at every start (its self-checks, fs/check.c), and a test
         # that kills QEMU then would leave the writes for later tests to
-        # see. A test whose writes must last boots a copy (fs_image_copy).
-        if os.path.abspath(d) == os.path.abspath(FS_IMG):
+        # see. Tests running side by side boot the same images, and QEMU
+        # locks an image it may write: a second QEMU could not open it.
+        # A test whose writes must last boots a copy of its own under
+        # obj/grade (fs_image_copy).
+        if not _own_disk(d):
             drive += ",snapshot=on"
         argv += ["-drive", drive]
     if gdb_port:
@@ -719,8 +795,9 @@ def run_qemu(*extra, cpus=None, mem=None, disks=None, gdb_port=None,
 
 
 class _BochsRun(Run):
-    def __init__(self, cfg_args, cfg_path, rc_path, disks, com2_port=None,
-                 **kw):
+    def __init__(self, cfg_args, cfg_path, rc_path, disks, bochs_log,
+                 com2_port=None, **kw):
+        self.bochs_log = bochs_log
         self._com2_port = com2_port
         self._cfg_args = cfg_args
         self._cfg_path = cfg_path
@@ -763,6 +840,10 @@ class _BochsRun(Run):
             fail("conf/mkbochsrc.sh failed: %s"
                  % out.stderr.decode(errors="replace").strip())
         cfg = out.stdout.decode()
+        # Bochs' own log: one per run (mkbochsrc.sh names OBJDIR/bochs.log,
+        # which tests running at once would share).
+        cfg = re.sub(r"(?m)^log: .*$", lambda m: "log: " + self.bochs_log,
+                     cfg)
         if len(self._disks) > 2:
             fail("Bochs runs take at most two disks")
         for d in self._disks[1:]:
@@ -782,24 +863,26 @@ def run_bochs(cpus=None, mem=None, disks=None, cpu_model=DEFAULT_BOCHS_CPU,
     """Boot Bochs (VT-x with EPT on corei7_skylake_x; 'ryzen' for SVM)
     headless.  Its serial console goes to the log file (output only), or,
     with input=True, to a pty so the test can type into it too.  Bochs'
-    own log is obj/bochs.log (copied next to the serial log)."""
+    own log is the run's .bochs.log, next to the serial log (the run's
+    .bochs_log)."""
     ctx = _context()
     t = ctx.test
     disks = _disks(disks)
     log = ctx.log_path(label)
     base = os.path.splitext(log)[0]
     rc = base + ".bochs.rc"
+    bochs_log = base + ".bochs.log"
     with open(rc, "w") as f:
         f.write("c\nq\n")            # continue at the debugger prompt
-    for p in (log, BOCHS_LOG):
+    for p in (log, bochs_log):
         if os.path.exists(p):
             os.unlink(p)
     cfg_args = [disks[0], str(cpus or t.cpus), str(mem or t.mem),
                 cpu_model, OBJDIR]
-    return _BochsRun(cfg_args, base + ".bochsrc", rc, disks,
-                     com2_port=com2_port, log_path=log, kind="bochs", pty_console=True,
-                     serial_file=None if input else log, serial_pty=input,
-                     extra_logs=[("bochs log", BOCHS_LOG)])
+    return _BochsRun(cfg_args, base + ".bochsrc", rc, disks, bochs_log,
+                     com2_port=com2_port, log_path=log, kind="bochs",
+                     pty_console=True, serial_file=None if input else log,
+                     serial_pty=input, extra_logs=[("bochs log", bochs_log)])
 
 
 def boot(program=None, **kw):
@@ -852,7 +935,7 @@ def wait_listening(port, run=None, timeout=None):
     connecting: a gdb stub serves only one client)."""
     ctx = _context()
     limit = ctx.deadline if timeout is None else min(
-        ctx.deadline, time.monotonic() + timeout)
+        ctx.deadline, time.monotonic() + _scaled(timeout))
     while not _listening(port):
         if run is not None and not run.running():
             fail("%s exited before listening on port %d" % (run.kind, port))
@@ -896,70 +979,222 @@ def _rebuild():
     return out.returncode, out.stdout.decode(errors="replace")
 
 
-def run_tests(tests, out=sys.stdout):
-    """Run TESTS in order, printing one result line per test (and the
-    reasons for a failure); returns (passed, failed)."""
-    global _ctx
+# Timeouts grow by this factor when tests run side by side: each has less
+# of the machine than it would alone.
+JOBS_TIMEOUT_FACTOR = 1.5
+
+
+def default_jobs():
+    """Two tests at a time where there are two CPUs or more."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _estimate(t):
+    """A rough cost, to start the longest tests early: a Bochs run is
+    about ten times slower than QEMU's, and the timeout is set from the
+    test's length."""
+    return t.timeout * (1.0 if t.emulator == "bochs" else 0.1)
+
+
+class _Scheduler:
+    """Hands the tests out to the worker threads.  Worker 0 takes them in
+    registration order, so that results can be printed as they come; the
+    others take the costliest left (so that no long test is left to run
+    alone at the end).  Never two at once that hold the same lock; a
+    serial test only with no other test running."""
+
+    def __init__(self, tests):
+        self.pending = list(tests)
+        self.running = []
+        self.cond = threading.Condition()
+
+    def take(self, worker):
+        """The next test for WORKER (0, 1, ...), or None when none is
+        left."""
+        with self.cond:
+            while self.pending:
+                t = self._pick(in_order=worker == 0)
+                if t is not None:
+                    self.pending.remove(t)
+                    self.running.append(t)
+                    return t
+                self.cond.wait()
+            return None
+
+    def done(self, t):
+        with self.cond:
+            self.running.remove(t)
+            self.cond.notify_all()
+
+    def _pick(self, in_order):
+        if any(r.serial for r in self.running):
+            return None
+        held = set()
+        for r in self.running:
+            held |= r.locks
+        ready = [t for t in self.pending if not t.locks & held and
+                 (not t.serial or not self.running)]
+        # A serial test waits until the others are done, rather than
+        # holding the rest back.
+        ready.sort(key=lambda t: t.serial)
+        if not ready:
+            return None
+        if in_order:
+            return ready[0]
+        return min(ready, key=lambda t: (t.serial, -_estimate(t)))
+
+
+# The contexts of the tests running now, for an interrupt to kill.
+_active = set()
+_active_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _run_one(t, out):
+    """Run test T in this thread; write its result (and the reasons for a
+    failure) to OUT.  Returns True when it passed."""
+    ctx = _Context(t)
+    _local.ctx = ctx
+    with _active_lock:
+        _active.add(ctx)
+    ctx.watchdog.start()
+    reason = None
+    try:
+        t.func()
+    except TestFailure as e:
+        reason = [str(e)]
+    except Exception as e:
+        reason = ["%s: %s" % (type(e).__name__, e)]
+        reason += [l for l in traceback.format_exc().rstrip().split("\n")
+                   [-6:]]
+    finally:
+        _kill_runs(ctx)
+        _local.ctx = None
+        with _active_lock:
+            _active.discard(ctx)
+    if _stopping.is_set():
+        return False
+    _report(ctx, reason, out)
+    if ctx.rebuild_after:
+        _rebuild_after(out)
+    return reason is None
+
+
+def _report(ctx, reason, out):
+    took = time.monotonic() - ctx.start
+    if reason is None and time.monotonic() > ctx.deadline + 1:
+        reason = ["timed out after %gs" % ctx.timeout]
+    if reason is None:
+        out.write("OK (%.1fs)\n" % took)
+    else:
+        out.write("FAIL (%.1fs)\n" % took)
+        for line in reason:
+            out.write("    %s\n" % line)
+        for run in ctx.runs:
+            for line in run.report():
+                out.write("    %s\n" % line)
+    out.flush()
+
+
+def _rebuild_after(out):
+    status, text = _rebuild()
+    if status != 0:
+        out.write("    (make all failed after this test:)\n")
+        for line in _tail(text, 10):
+            out.write("    | %s\n" % line)
+        out.flush()
+
+
+def _run_serially(tests, out):
+    """One test at a time, in order, each result printed as it comes."""
     passed = failed = 0
-    os.makedirs(GRADEDIR, exist_ok=True)
     for t in tests:
         out.write("%s: " % t.name)
-        out.flush()
         if options["verbose"]:
             out.write("\n")
-        ctx = _Context(t)
-        _ctx = ctx
-        ctx.watchdog.start()
-        reason = None
-        try:
-            t.func()
-        except TestFailure as e:
-            reason = [str(e)]
-        except KeyboardInterrupt:
-            _kill_runs(ctx)
-            raise
-        except Exception as e:
-            reason = ["%s: %s" % (type(e).__name__, e)]
-            reason += [l for l in traceback.format_exc().rstrip().split("\n")
-                       [-6:]]
-        finally:
-            _kill_runs(ctx)
-            _ctx = None
-        took = time.monotonic() - ctx.start
-        if reason is None and time.monotonic() > ctx.deadline + 1:
-            reason = ["timed out after %gs"
-                      % (t.timeout * options["timeout_scale"])]
-        if reason is None:
+        out.flush()
+        if _run_one(t, out):
             passed += 1
-            out.write("OK (%.1fs)\n" % took)
         else:
             failed += 1
-            out.write("FAIL (%.1fs)\n" % took)
-            for line in reason:
-                out.write("    %s\n" % line)
-            for run in ctx.runs:
-                if run.kind == "bochs" and os.path.exists(BOCHS_LOG):
-                    keep = os.path.splitext(run.log_path)[0] + ".bochs.log"
-                    shutil.copyfile(BOCHS_LOG, keep)
-                    run.extra_logs = [(x[0], keep) + tuple(x[2:])
-                                      if x[1] == BOCHS_LOG else x
-                                      for x in run.extra_logs]
-                for line in run.report():
-                    out.write("    %s\n" % line)
-        out.flush()
-        if ctx.rebuild_after:
-            status, text = _rebuild()
-            if status != 0:
-                out.write("    (make all failed after this test:)\n")
-                for line in _tail(text, 10):
-                    out.write("    | %s\n" % line)
-                out.flush()
     return passed, failed
+
+
+def _worker(sched, worker, results):
+    while True:
+        t = sched.take(worker)
+        if t is None:
+            return
+        buf = io.StringIO()
+        buf.write("%s: " % t.name)
+        ok = _run_one(t, buf)
+        results.put((t, ok, buf.getvalue()))
+        sched.done(t)
+
+
+def _run_parallel(tests, jobs, out):
+    """JOBS tests at a time (_Scheduler decides which); each test's result
+    is printed as one block, in the order of TESTS, as soon as it and
+    every test before it have finished."""
+    sched = _Scheduler(tests)
+    results = queue.Queue()
+    for worker in range(jobs):
+        threading.Thread(target=_worker, args=(sched, worker, results),
+                         daemon=True).start()
+    finished = {}
+    passed = failed = 0
+    for t in tests:
+        while t.name not in finished:
+            # A timeout, so that a signal's KeyboardInterrupt gets in.
+            try:
+                done, ok, text = results.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            finished[done.name] = (ok, text)
+        ok, text = finished.pop(t.name)
+        out.write(text)
+        out.flush()
+        passed, failed = passed + ok, failed + (not ok)
+    return passed, failed
+
+
+def _interrupt():
+    """Kill every program of the tests running now."""
+    _stopping.set()
+    with _active_lock:
+        contexts = list(_active)
+    for ctx in contexts:
+        ctx.kill_all()
+
+
+def run_tests(tests, out=sys.stdout, jobs=1):
+    """Run TESTS, JOBS at a time, printing one result per test in the
+    order of TESTS (and the reasons for a failure); returns (passed,
+    failed)."""
+    os.makedirs(GRADEDIR, exist_ok=True)
+    try:
+        if jobs <= 1 or len(tests) <= 1:
+            # In a thread too, so that an interrupt reaches this one.
+            return _run_serially_in_thread(tests, out)
+        return _run_parallel(tests, jobs, out)
+    except KeyboardInterrupt:
+        _interrupt()
+        raise
+
+
+def _run_serially_in_thread(tests, out):
+    box = []
+    th = threading.Thread(target=lambda: box.append(
+        _run_serially(tests, out)), daemon=True)
+    th.start()
+    while th.is_alive():
+        th.join(0.5)
+    return box[0] if box else (0, len(tests))
 
 
 def main(argv=None):
     """Command line: [--tests LIST] [--list] [-v] [--no-build]
-    [--timeout-scale X].  Ends with the line 'N passed, N failed'."""
+    [--timeout-scale X] [-j N].  Ends with the line 'N passed, N failed'."""
     import argparse
     ap = argparse.ArgumentParser(description="Run the JOS-in-JOS tests.")
     ap.add_argument("--tests", action="append", default=[],
@@ -973,7 +1208,13 @@ def main(argv=None):
     ap.add_argument("--timeout-scale", type=float,
                     default=float(os.environ.get("GRADE_TIMEOUT_SCALE", 1)),
                     help="multiply every timeout (slow machines)")
+    ap.add_argument("-j", "--jobs", type=int,
+                    default=int(os.environ.get("GRADE_JOBS", 0)) or None,
+                    help="tests to run at once (default: 2 with two CPUs "
+                    "or more, 1 with -v); timeouts then grow by %g"
+                    % JOBS_TIMEOUT_FACTOR)
     args = ap.parse_args(argv)
+    jobs = args.jobs or (1 if args.verbose else default_jobs())
 
     def terminate(signum, frame):
         raise KeyboardInterrupt
@@ -984,11 +1225,13 @@ def main(argv=None):
     os.chdir(os.path.dirname(os.path.abspath(sys.argv[0])) or ".")
     options["verbose"] = args.verbose
     options["timeout_scale"] = args.timeout_scale
+    if jobs > 1:
+        options["timeout_scale"] *= JOBS_TIMEOUT_FACTOR
 
     if args.list:
         for t in TESTS:
-            print("%-24s %-6s timeout %ds" % (t.name, t.emulator or "-",
-                                              t.timeout))
+            print("%-24s %-6s %4ds  %s" % (t.name, t.emulator or "-",
+                                           t.timeout, t.summary()))
         return 0
 
     patterns = split_test_list(" ".join(args.tests + args.names))
@@ -1009,7 +1252,7 @@ def main(argv=None):
                 print("%s: FAIL (build failed)" % t.name)
             tests, failed = [], len(tests)
     try:
-        p, f = run_tests(tests)
+        p, f = run_tests(tests, jobs=max(1, jobs))
     except KeyboardInterrupt:
         print("\ninterrupted")
         return 130
