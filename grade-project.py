@@ -1481,9 +1481,10 @@ def jos_on_jos():
     guest_cmd(r, "cat /motd | grep guest | wc", r"(?m)^\s+1\s+\d+\s+\d+\r?$")
     # The prompt comes back when forktree's root exits, before its
     # descendants finish: wait for the last of them, then for a prompt.
+    # So a line may start with that prompt.
     guest_send(r, "forktree")
     for name in ("111", "110", "101", "100", "011", "010", "001", "000"):
-        r.expect(r"(?m)^[0-9a-f]{4}: I am '%s'\r?$" % name)
+        r.expect(r"(?m)^(?:vm\$ )?[0-9a-f]{4}: I am '%s'\r?$" % name)
         r.cursor = 0
     guest_cmd(r, "echo forktree done", r"(?m)^forktree done\r?$")
     guest_halt(r)
