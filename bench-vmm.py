@@ -64,6 +64,8 @@ def fs_figures(text, who):
 
 
 def measure():
+    """Host and guest figures on one platform: boot, fsbench, IPC and exit
+    round trips (printed in the table, not judged)."""
     disks = [KERNEL_IMG, G.fs_image_copy("bench-vmm")]
     if G.vendor() == "svm":
         r = run_qemu("-icount", "shift=0", disks=disks)
