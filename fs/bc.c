@@ -15,7 +15,10 @@
  *    bitmap, which fs.c holds pointers into and which the fault handler
  *    reads) are never evicted.
  *  - ncached counts the mapped pages of the disk map, and stays at most
- *    BC_MAXCACHED: the cache never takes all of memory.
+ *    BC_MAXCACHED: the cache never takes all of memory. cached_bits has
+ *    a bit set for exactly those blocks (bc_count keeps both), so a
+ *    sync visits cached blocks only (bc_next_cached), not every block
+ *    of a large disk.
  *  - Disk transfers move runs of up to BC_RUN_MAX contiguous blocks in
  *    one disk_read or disk_write (in a guest, one host request): a write
  *    of a dirty block takes the dirty blocks right after it along, and
@@ -38,6 +41,9 @@
 static_assert(BC_RUN_MAX * BLKSECTS <= 256);
 
 static uint32_t ncached;
+/* A bit per block of the largest disk: is it cached? (See the top.) */
+#define CACHED_WORD_BITS 64
+static uint64_t cached_bits[DISKSIZE / BLKSIZE / CACHED_WORD_BITS];
 static uint32_t npinned = BITMAP_BLOCKNO;
 /* Where the next eviction scan starts (a clock hand). */
 static uint32_t evict_hand;
@@ -80,6 +86,35 @@ uint32_t va2blockno(const void *va, const char *who)
 	if (v < DISKMAP || v >= DISKMAP + DISKSIZE)
 		panic("%s: %p is not in the disk map", who, va);
 	return (v - DISKMAP) / BLKSIZE;
+}
+
+/* The page of block-map address addr was just mapped (in) or unmapped. */
+static void bc_count(void *addr, bool in)
+{
+	uint32_t b = va2blockno(addr, "bc_count");
+	uint64_t bit = 1ULL << (b % CACHED_WORD_BITS);
+
+	if (in) {
+		ncached++;
+		cached_bits[b / CACHED_WORD_BITS] |= bit;
+	} else {
+		ncached--;
+		cached_bits[b / CACHED_WORD_BITS] &= ~bit;
+	}
+}
+
+/* The first cached block in [b, end), or end if there is none. */
+uint32_t bc_next_cached(uint32_t b, uint32_t end)
+{
+	uint64_t word;
+
+	while (b < end) {
+		word = cached_bits[b / CACHED_WORD_BITS] >> (b % CACHED_WORD_BITS);
+		if (word)
+			return MIN(b + (uint32_t)__builtin_ctzll(word), end);
+		b = ROUNDDOWN(b, CACHED_WORD_BITS) + CACHED_WORD_BITS;
+	}
+	return end;
 }
 
 /* Map addr onto its own page again: the new PTE has no PTE_D. */
@@ -140,7 +175,7 @@ static void bc_evict(uint32_t n)
 		flush_block(addr);
 		if (sys_page_unmap(0, addr) < 0)
 			panic("bc_evict: unmap %p", addr);
-		ncached--;
+		bc_count(addr, false);
 		n--;
 	}
 }
@@ -159,7 +194,7 @@ static void bc_alloc_page(void *addr)
 	}
 	if (r < 0)
 		panic("block cache: allocating a page at %p: %e", addr, r);
-	ncached++;
+	bc_count(addr, true);
 }
 
 /*
@@ -182,7 +217,7 @@ static uint32_t bc_readahead(uint32_t blockno)
 		    va_is_mapped(addr) || ncached >= BC_MAXCACHED ||
 		    sys_page_alloc(0, addr, PTE_P | PTE_U | PTE_W) < 0)
 			break;
-		ncached++;
+		bc_count(addr, true);
 	}
 	return n;
 }
@@ -235,7 +270,7 @@ void bc_discard(uint32_t blockno)
 		return;
 	if (sys_page_unmap(0, addr) < 0)
 		panic("bc_discard: unmap %p", addr);
-	ncached--;
+	bc_count(addr, false);
 }
 
 /* Write block blockno back if dirty, then drop it from the cache. */

@@ -556,6 +556,87 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
 }
 
 /*
+ * Bulk transfers for a guest's disk image (FSREQ_BULKREAD/BULKWRITE in
+ * fs/serv.c). The guest's own server caches its disk; caching it here
+ * as well cost every block a second copy and a page fault, and the host
+ * cache's memory. So whole blocks that are not in the cache move
+ * straight between the caller's buffer and the disk, a run of blocks
+ * contiguous on disk per IDE command. Cached blocks, holes and partial
+ * blocks go through the cache as in file_read/file_write: a cached block
+ * is never bypassed, so the cache and the disk never disagree, and a
+ * block written here is on the disk when the call returns.
+ */
+#define DIRECT_RUN_MAX (FSBULK_MAX / BLKSIZE)
+static_assert(DIRECT_RUN_MAX * BLKSECTS <= 256); /* one IDE command */
+
+/*
+ * How many of f's blocks from filebno on (at most max) are allocated,
+ * not in the cache, and consecutive on disk; the first one's disk block
+ * number in *first. 0 when filebno itself is not such a block.
+ */
+static uint32_t direct_run(struct File *f, uint32_t filebno, uint32_t max,
+			   uint32_t *first)
+{
+	uint32_t *slot, n;
+
+	for (n = 0; n < max; n++) {
+		if (file_block_walk(f, filebno + n, &slot, false) < 0 ||
+		    *slot == 0 || !blockno_ok(*slot) ||
+		    va_is_mapped(diskaddr(*slot)))
+			break;
+		if (n == 0)
+			*first = *slot;
+		else if (*slot != *first + n)
+			break;
+	}
+	return n;
+}
+
+/*
+ * file_read or file_write (write: true) of count bytes at offset, which
+ * must lie inside f (the caller checks, as bulk_check does), with whole
+ * uncached blocks going straight to or from the disk.
+ */
+ssize_t file_bulk(struct File *f, void *buf, size_t count, off_t offset,
+		  bool write)
+{
+	char *p = buf;
+	off_t pos = offset, end = offset + (off_t)count;
+	uint32_t run, first;
+	ssize_t n;
+	int r;
+
+	if (offset < 0 || offset > f->f_size || (off_t)count > f->f_size - offset)
+		return -E_INVAL;
+	while (pos < end) {
+		run = 0;
+		if (pos % BLKSIZE == 0 && end - pos >= BLKSIZE)
+			run = direct_run(f, pos / BLKSIZE,
+					 MIN((end - pos) / BLKSIZE,
+					     (off_t)DIRECT_RUN_MAX),
+					 &first);
+		if (run) {
+			n = (ssize_t)run * BLKSIZE;
+			r = write ? disk_write(first * BLKSECTS, p,
+					       run * BLKSECTS)
+				  : disk_read(first * BLKSECTS, p,
+					      run * BLKSECTS);
+		} else {
+			n = MIN((off_t)BLKSIZE - pos % BLKSIZE, end - pos);
+			r = write ? file_write(f, p, n, pos)
+				  : file_read(f, p, n, pos);
+			if (r >= 0 && r != n)
+				r = -E_UNSPECIFIED;
+		}
+		if (r < 0)
+			return pos > offset ? pos - offset : r;
+		pos += n;
+		p += n;
+	}
+	return count;
+}
+
+/*
  * Set f's size. Shrinking frees the blocks past the end and zeroes the
  * rest of the new last block; growing allocates nothing (a hole).
  */
@@ -679,7 +760,10 @@ uint32_t fs_sync_step(uint32_t first)
 	uint32_t b, nwrites = 0;
 	int r;
 
-	for (b = MAX(first, 1U); b < super->s_nblocks; b++) {
+	uint32_t end = super->s_nblocks;
+
+	for (b = bc_next_cached(MAX(first, 1U), end); b < end;
+	     b = bc_next_cached(b + 1, end)) {
 		if (nwrites == FSSYNC_STEP_WRITES)
 			return b;
 		nwrites += flush_block(diskaddr(b)) > 0;

@@ -98,6 +98,7 @@ uint32_t va2blockno(const void *va, const char *who);
 bool va_is_mapped(void *va);
 bool va_is_dirty(void *va);
 uint32_t flush_block(void *addr);
+uint32_t bc_next_cached(uint32_t b, uint32_t end);
 void bc_map_zero(uint32_t blockno);
 void bc_discard(uint32_t blockno);
 void bc_drop(uint32_t blockno);
@@ -123,6 +124,8 @@ int dir_alloc_file(struct File *dir, struct File **file);
 int file_create(const char *path, struct File **pf, uint32_t type);
 int file_open(const char *path, struct File **pf);
 ssize_t file_read(struct File *f, void *buf, size_t count, off_t offset);
+ssize_t file_bulk(struct File *f, void *buf, size_t count, off_t offset,
+		  bool write);
 ssize_t file_write(struct File *f, const void *buf, size_t count,
 		   off_t offset);
 int file_set_size(struct File *f, off_t newsize);

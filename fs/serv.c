@@ -508,7 +508,7 @@ static int serve_bulkread(void **pg, int *perm)
 
 	if ((r = bulk_check(false, &o, &n, &offset, &buf)) < 0)
 		return r;
-	r = file_read(o->o_file, buf, n, offset);
+	r = file_bulk(o->o_file, buf, n, offset, false);
 	if (r > 0)
 		o->o_fd->fd_offset = offset + r;
 	return r;
@@ -524,7 +524,7 @@ static int serve_bulkwrite(void **pg, int *perm)
 
 	if ((r = bulk_check(true, &o, &n, &offset, &buf)) < 0)
 		return r;
-	r = file_write(o->o_file, buf, n, offset);
+	r = file_bulk(o->o_file, buf, n, offset, true);
 	if (r > 0)
 		o->o_fd->fd_offset = offset + r;
 	return r;

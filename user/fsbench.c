@@ -61,7 +61,7 @@ static uint64_t read_all(int fd, unsigned *ms)
 static void bench_file(void)
 {
 	unsigned t0, t1, warm_ms, cold_ms;
-	uint64_t tsc0, tsc1, warm, cold;
+	uint64_t tsc0, tsc_written, tsc1, warm, cold;
 	ssize_t n;
 	long done;
 	int fd, i, r;
@@ -76,6 +76,7 @@ static void bench_file(void)
 	for (done = 0; done < FILE_BYTES; done += n)
 		if ((n = write(fd, buf, CHUNK)) != CHUNK)
 			panic("write: %e", n);
+	tsc_written = read_tsc();
 	sync();
 	t1 = sys_time_msec();
 	tsc1 = read_tsc();
@@ -95,6 +96,8 @@ static void bench_file(void)
 	       "(%lu KiB/s)\n", cold_ms, kib_per_sec(FILE_BYTES, cold_ms));
 	printf("fsbench: TSC ticks: write + sync %lu, read %lu, cold read "
 	       "%lu\n", tsc1 - tsc0, warm, cold);
+	printf("fsbench: TSC ticks of write + sync: writes %lu, sync %lu\n",
+	       tsc_written - tsc0, tsc1 - tsc_written);
 }
 
 static void bench_pipe(void)
