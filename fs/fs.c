@@ -70,7 +70,12 @@ void free_block(uint32_t blockno)
  * -E_NO_DISK if every block is in use. The bitmap reaches the disk with
  * the next flush of a file or sync.
  */
-int alloc_block(void)
+/*
+ * A free block, marked in use, or -E_NO_DISK. With cache, it also gets a
+ * cached page of zeros (marked dirty, so the zeros reach the disk);
+ * without, the caller writes the whole block to the disk itself.
+ */
+static int alloc_block_cached(bool cache)
 {
 	uint32_t first = first_data_block(), ndata, i, b;
 
@@ -85,10 +90,16 @@ int alloc_block(void)
 		alloc_hint = b + 1;
 		if (alloc_block_watch)
 			alloc_block_watch(b);
-		bc_map_zero(b);
+		if (cache)
+			bc_map_zero(b);
 		return b;
 	}
 	return -E_NO_DISK;
+}
+
+int alloc_block(void)
+{
+	return alloc_block_cached(true);
 }
 
 static void flush_bitmap(void)
@@ -561,8 +572,9 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
  * as well cost every block a second copy and a page fault, and the host
  * cache's memory. So whole blocks that are not in the cache move
  * straight between the caller's buffer and the disk, a run of blocks
- * contiguous on disk per IDE command. Cached blocks, holes and partial
- * blocks go through the cache as in file_read/file_write: a cached block
+ * contiguous on disk per IDE command; a hole written gets a new block
+ * the same way. Cached blocks, holes read and partial blocks go through
+ * the cache as in file_read/file_write: a cached block
  * is never bypassed, so the cache and the disk never disagree, and a
  * block written here is on the disk when the call returns.
  */
@@ -570,18 +582,27 @@ ssize_t file_write(struct File *f, const void *buf, size_t count,
 static_assert(DIRECT_RUN_MAX * BLKSECTS <= 256); /* one IDE command */
 
 /*
- * How many of f's blocks from filebno on (at most max) are allocated,
- * not in the cache, and consecutive on disk; the first one's disk block
- * number in *first. 0 when filebno itself is not such a block.
+ * How many of f's blocks from filebno on (at most max) are allocated
+ * (for a write: or get allocated now), not in the cache, and consecutive
+ * on disk; the first one's disk block number in *first. 0 when filebno
+ * itself is not such a block.
  */
 static uint32_t direct_run(struct File *f, uint32_t filebno, uint32_t max,
-			   uint32_t *first)
+			   uint32_t *first, bool write)
 {
 	uint32_t *slot, n;
+	int b;
 
 	for (n = 0; n < max; n++) {
-		if (file_block_walk(f, filebno + n, &slot, false) < 0 ||
-		    *slot == 0 || !blockno_ok(*slot) ||
+		if (file_block_walk(f, filebno + n, &slot, write) < 0)
+			break;
+		/* A hole being written gets a block that is never cached:
+		 * the data goes to the disk now, the block pointer and the
+		 * bitmap (cached, dirty) at the next sync, so a crash before
+		 * it leaves the block free, never a file with garbage. */
+		if (*slot == 0 && write && (b = alloc_block_cached(false)) > 0)
+			*slot = b;
+		if (*slot == 0 || !blockno_ok(*slot) ||
 		    va_is_mapped(diskaddr(*slot)))
 			break;
 		if (n == 0)
@@ -602,7 +623,7 @@ ssize_t file_bulk(struct File *f, void *buf, size_t count, off_t offset,
 {
 	char *p = buf;
 	off_t pos = offset, end = offset + (off_t)count;
-	uint32_t run, first;
+	uint32_t run, first = 0;
 	ssize_t n;
 	int r;
 
@@ -614,7 +635,7 @@ ssize_t file_bulk(struct File *f, void *buf, size_t count, off_t offset,
 			run = direct_run(f, pos / BLKSIZE,
 					 MIN((end - pos) / BLKSIZE,
 					     (off_t)DIRECT_RUN_MAX),
-					 &first);
+					 &first, write);
 		if (run) {
 			n = (ssize_t)run * BLKSIZE;
 			r = write ? disk_write(first * BLKSECTS, p,
