@@ -218,6 +218,8 @@ static volatile uint32_t draining;
 static bool routing;
 /* Bytes were dropped and not yet reported; the report was made. */
 static bool input_lost, input_loss_said;
+/* The UART said bytes came faster than we read them (LSR overrun). */
+static bool uart_overran;
 
 static void
 raw_put(int c)
@@ -284,11 +286,14 @@ route_input(void)
 		else
 			cons_put_input(c);
 	}
-	say = input_lost && !input_loss_said;
+	say = (input_lost || uart_overran) && !input_loss_said;
 	if (say)
 		input_loss_said = true;
-	if (say)
+	if (say && input_lost)
 		cprintf("\nconsole: input buffer full: input was dropped\n");
+	else if (say)
+		cprintf("\nconsole: the serial port's receive FIFO overran: "
+			"input was dropped\n");
 	routing = false;
 }
 
@@ -322,6 +327,7 @@ cons_intr(int (*proc)(void))
 #define COM_MCR_OUT2 0x08 /*  on PCs, gates the IRQ line to the PIC */
 #define COM_LSR 5         /* in: line status */
 #define COM_LSR_DATA 0x01 /*  a received byte is waiting */
+#define COM_LSR_OVERRUN 0x02 /* a received byte was lost (FIFO full) */
 #define COM_LSR_TXRDY 0x20 /* transmit holding register empty */
 
 #define COM_BAUD 115200
@@ -340,7 +346,12 @@ serial_proc_data(void)
 {
 	int c;
 
-	if (!(inb(COM1 + COM_LSR) & COM_LSR_DATA))
+	uint8_t lsr = inb(COM1 + COM_LSR);
+
+	/* Reading LSR clears the overrun bit: note it now. */
+	if (lsr & COM_LSR_OVERRUN)
+		uart_overran = true;
+	if (!(lsr & COM_LSR_DATA))
 		return -1;
 	c = inb(COM1 + COM_RX);
 	/* Terminals send CR for Enter; some send CR LF: one newline. */
@@ -378,6 +389,8 @@ serial_putc(int c)
 	 */
 	for (i = 0; i < COM_TX_SPINS; i++) {
 		uint8_t lsr = inb(COM1 + COM_LSR);
+		if (lsr & COM_LSR_OVERRUN)
+			uart_overran = true;
 		if (lsr & COM_LSR_DATA)
 			drain_device(serial_proc_data);
 		if (lsr & COM_LSR_TXRDY)
@@ -716,6 +729,7 @@ cons_getc(void)
 		/* Emptied: the next loss is worth a report again. */
 		if (raw.rpos == raw.wpos) {
 			input_lost = false;
+			uart_overran = false;
 			input_loss_said = false;
 		}
 		return 0;
