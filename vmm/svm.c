@@ -539,39 +539,12 @@ static int svm_guest_enter(struct Env *e)
 }
 
 /*
- * One VMRUN, between asm_svm_enter and asm_svm_leave (GIF clear, the
- * guest's hidden state loaded); then the exit's information into g->exit
- * and env_tf. -1 if VMRUN found the guest state invalid (reported by the
- * caller, once the host's state is back).
- */
-static int svm_vmrun_once(struct Env *e)
-{
-	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
-
-	v->save.rip = e->env_tf.tf_rip;
-	v->save.rsp = e->env_tf.tf_rsp;
-	v->save.rflags = e->env_tf.tf_eflags;
-	v->save.rax = e->env_tf.tf_regs.reg_rax;
-	if (svm_events_pending(g))
-		svm_inject_events(e, &v->control);
-	else
-		v->control.eventinj = 0;
-
-	asm_svm_vmrun(&e->env_tf, g->svm.vmcb_pa);
-
-	v->control.tlb_control = TLB_CONTROL_NOTHING;
-	g->nexits++;
-	svm_read_exit(e, v);
-	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
-}
-
-/*
- * The VMRUN after a fast exit, and the #VMEXIT after it: svm_vmrun_once
- * less what a fast exit cannot have changed. The handler moved RIP and
+ * The VMRUN after a fast exit, and the #VMEXIT after it: what a fast
+ * exit can have changed goes into the VMCB. The handler moved RIP and
  * wrote general registers only (RAX among them): RSP and RFLAGS in the
- * VMCB are still the guest's, and TLB_CONTROL is already
- * TLB_CONTROL_NOTHING (svm_vmrun_once cleared it after the first VMRUN).
+ * VMCB are still the guest's (svm_vmrun_once writes those, then comes
+ * here), and TLB_CONTROL is already TLB_CONTROL_NOTHING (svm_vmrun_once
+ * cleared it after the first VMRUN).
  */
 static inline int svm_fast_vmrun(struct Env *e)
 {
@@ -590,6 +563,26 @@ static inline int svm_fast_vmrun(struct Env *e)
 	g->nexits++;
 	svm_read_exit(e, v);
 	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
+}
+
+/*
+ * One VMRUN, between asm_svm_enter and asm_svm_leave (GIF clear, the
+ * guest's hidden state loaded); then the exit's information into g->exit
+ * and env_tf. -1 if VMRUN found the guest state invalid (reported by the
+ * caller, once the host's state is back).
+ */
+static int svm_vmrun_once(struct Env *e)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb *v = vmcb_of(g);
+	int r;
+
+	v->save.rsp = e->env_tf.tf_rsp;
+	v->save.rflags = e->env_tf.tf_eflags;
+	r = svm_fast_vmrun(e);
+	/* The flush asked for on arrival is done: not again. */
+	v->control.tlb_control = TLB_CONTROL_NOTHING;
+	return r;
 }
 
 /* ---- Exit handlers that decode SVM-specific information ---------------------- */
