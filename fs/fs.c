@@ -303,8 +303,12 @@ static void file_free_blocks(struct File *f, uint64_t keep)
 		  2);
 }
 
-/* Write back the tree at blk (see free_tree), tables after their data. */
-static void flush_tree(uint32_t blk, int depth)
+/*
+ * Apply fn to each block of the tree at blk (see free_tree), a table's
+ * entries before the table itself: written back in that order, a table
+ * never names blocks whose data is not on the disk yet.
+ */
+static void tree_apply(uint32_t blk, int depth, void (*fn)(uint32_t))
 {
 	uint32_t *tab, i;
 
@@ -313,24 +317,25 @@ static void flush_tree(uint32_t blk, int depth)
 	if (depth > 0) {
 		tab = diskaddr(blk);
 		for (i = 0; i < NINDIRECT; i++)
-			flush_tree(tab[i], depth - 1);
+			tree_apply(tab[i], depth - 1, fn);
 	}
-	flush_block(diskaddr(blk));
+	fn(blk);
 }
 
-/* Write back, then drop from the cache, the tree at blk (see flush_tree). */
-static void drop_tree(uint32_t blk, int depth)
+/* tree_apply over every block of f, data and tables. */
+static void file_blocks_apply(struct File *f, void (*fn)(uint32_t))
 {
-	uint32_t *tab, i;
+	int i;
 
-	if (blk == 0 || !blockno_ok(blk))
-		return;
-	if (depth > 0) {
-		tab = diskaddr(blk);
-		for (i = 0; i < NINDIRECT; i++)
-			drop_tree(tab[i], depth - 1);
-	}
-	bc_drop(blk);
+	for (i = 0; i < NDIRECT; i++)
+		tree_apply(f->f_direct[i], 0, fn);
+	tree_apply(f->f_indirect, 1, fn);
+	tree_apply(f->f_dindirect, 2, fn);
+}
+
+static void flush_blockno(uint32_t blk)
+{
+	flush_block(diskaddr(blk));
 }
 
 /* ---- Directories and paths ---------------------------------------------- */
@@ -725,31 +730,22 @@ int file_copy(struct File *dst, struct File *src, uint32_t first)
 /* Write f's dirty blocks, its directory entry and the bitmap to disk. */
 void file_flush(struct File *f)
 {
-	int i;
-
-	for (i = 0; i < NDIRECT; i++)
-		flush_tree(f->f_direct[i], 0);
-	flush_tree(f->f_indirect, 1);
-	flush_tree(f->f_dindirect, 2);
+	file_blocks_apply(f, flush_blockno);
 	flush_block(f);
 	flush_bitmap();
 }
 
-/* Remove the file at path: a directory only if it is empty. */
 /*
  * Write f's blocks back and drop them from the cache (its entry stays):
  * its next read comes from the disk. Only the benchmarks need this.
  */
 void file_drop(struct File *f)
 {
-	int i;
-
 	file_flush(f);
-	for (i = 0; i < NDIRECT; i++)
-		drop_tree(f->f_direct[i], 0);
-	drop_tree(f->f_indirect, 1);
-	drop_tree(f->f_dindirect, 2);
+	file_blocks_apply(f, bc_drop);
 }
+
+/* Remove the file at path: a directory only if it is empty. */
 
 int file_remove(const char *path)
 {

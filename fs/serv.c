@@ -498,7 +498,8 @@ static int bulk_check(bool write, struct OpenFile **po, size_t *pn,
 	return 0;
 }
 
-static int serve_bulkread(void **pg, int *perm)
+/* FSREQ_BULKREAD (write false) or FSREQ_BULKWRITE, once checked. */
+static int serve_bulk(bool write)
 {
 	struct OpenFile *o;
 	off_t offset;
@@ -506,28 +507,22 @@ static int serve_bulkread(void **pg, int *perm)
 	size_t n;
 	int r;
 
-	if ((r = bulk_check(false, &o, &n, &offset, &buf)) < 0)
+	if ((r = bulk_check(write, &o, &n, &offset, &buf)) < 0)
 		return r;
-	r = file_bulk(o->o_file, buf, n, offset, false);
+	r = file_bulk(o->o_file, buf, n, offset, write);
 	if (r > 0)
 		o->o_fd->fd_offset = offset + r;
 	return r;
 }
 
+static int serve_bulkread(void **pg, int *perm)
+{
+	return serve_bulk(false);
+}
+
 static int serve_bulkwrite(void **pg, int *perm)
 {
-	struct OpenFile *o;
-	off_t offset;
-	char *buf;
-	size_t n;
-	int r;
-
-	if ((r = bulk_check(true, &o, &n, &offset, &buf)) < 0)
-		return r;
-	r = file_bulk(o->o_file, buf, n, offset, true);
-	if (r > 0)
-		o->o_fd->fd_offset = offset + r;
-	return r;
+	return serve_bulk(true);
 }
 
 static int serve_drop(void **pg, int *perm)
