@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import signal
+import struct
 import sys
 import time
 
@@ -654,6 +655,47 @@ def fs_image_copy(name):
     return path
 
 
+# The host file server's shares of its open files (inc/fs.h): one
+# client's, and one guest's.
+FSOPEN_CLIENT_MAX = 1024 // 4
+FSOPEN_GUEST_MAX = 16
+
+# The on-disk format (inc/fs.h): block size, where the superblock and
+# the bitmap are, bits per bitmap block.
+FS_BLKSIZE = 4096
+FS_SUPER_BLOCKNO = 1
+FS_BITMAP_BLOCKNO = 2
+FS_BLKBITS = FS_BLKSIZE * 8
+
+
+def fs_image_small(name, free_blocks):
+    """fs_image_copy whose file system ends FREE_BLOCKS blocks past its
+    last block in use, so that a test fills it quickly. The file keeps
+    its length (a disk may be larger than its file system); the blocks
+    cut off are all free, and the bitmap marks those past the new end in
+    use, as fsformat does."""
+    path = fs_image_copy(name)
+    with open(path, "r+b") as f:
+        f.seek(FS_SUPER_BLOCKNO * FS_BLKSIZE)
+        magic, nblocks = struct.unpack("<II", f.read(8))
+        nbitmap = (nblocks + FS_BLKBITS - 1) // FS_BLKBITS
+        f.seek(FS_BITMAP_BLOCKNO * FS_BLKSIZE)
+        bitmap = bytearray(f.read(nbitmap * FS_BLKSIZE))
+        last_used = max(b for b in range(nblocks)
+                        if not bitmap[b // 8] >> (b % 8) & 1)
+        small = last_used + 1 + free_blocks
+        if small > nblocks or \
+                (small + FS_BLKBITS - 1) // FS_BLKBITS != nbitmap:
+            fail("cannot shrink %s to %d blocks" % (path, small))
+        for b in range(small, nbitmap * FS_BLKBITS):
+            bitmap[b // 8] &= ~(1 << (b % 8)) & 0xFF
+        f.seek(FS_BITMAP_BLOCKNO * FS_BLKSIZE)
+        f.write(bitmap)
+        f.seek(FS_SUPER_BLOCKNO * FS_BLKSIZE)
+        f.write(struct.pack("<II", magic, small))
+    return path
+
+
 def run_fs(program, *patterns, no=(), disks=None, **kw):
     """Boot "fs PROGRAM" and wait for PATTERNS (any order), then the
     monitor prompt; fail on a kernel or user panic or a pattern of NO."""
@@ -667,8 +709,12 @@ def run_fs(program, *patterns, no=(), disks=None, **kw):
 
 @test("fs-testfs", emulator="qemu", timeout=60)
 def fs_testfs():
-    """Raw IPC, malformed requests included: the server never crashes."""
-    run_fs("testfs", r"testfs: all tests passed",
+    """Raw IPC, malformed requests included: the server never crashes;
+    one client gets exactly its share of the open files, and another
+    still opens one beside it."""
+    run_fs("testfs", r"testfs: another client opens beside a full share",
+           r"testfs: %d open files OK" % FSOPEN_CLIENT_MAX,
+           r"testfs: all tests passed",
            disks=[KERNEL_IMG, fs_image_copy("testfs")])
 
 
@@ -1651,6 +1697,134 @@ def jos_on_jos_bulkbad():
     guest_halt(r)
     shell_cmd(r, "echo host still fine", r"(?m)^host still fine\r?$")
     guest_problems(r)
+
+
+# Issue 19. Free blocks left on the host disk of jos-on-jos-diskfull
+# (5 MiB): fewer than the holes of the guest's image (about 13 MiB), so
+# the guest meets the host's reserve (1/16 of the disk, fs/bitmap.c)
+# before its image is full.
+DISKFULL_HOST_FREE = 1280
+# The guest's disk image as the build made it (its size never changes).
+GUEST_FS_IMG = "obj/guest/fs/fs.img"
+
+
+@vmm_test("jos-on-jos-diskfull", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_diskfull():
+    """A guest's disk is exactly its image, and the host keeps its space.
+
+    On a host disk with 5 MiB free, a guest program (vmdiskfill) sends
+    the host file server plain writes, set-size and bulk writes past its
+    image's end: all refused, nothing changed, the size the same. Then it
+    writes its own file system's free blocks (the holes of its sparse
+    image, new host blocks) until the host refuses with -E_NO_DISK, and
+    keeps asking. Meanwhile the host writes files that read back whole,
+    and afterwards the image has its old size on the host too."""
+    size = os.path.getsize(GUEST_FS_IMG)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_small(
+        "jos-diskfull", DISKFULL_HOST_FREE)])
+    shell(r)
+    shell_cmd(r, "vmm -b -n filler", r"\(filler\) runs in the background")
+    shell_cmd(r, "echo while it boots > /h0; cat /h0",
+              r"(?m)^while it boots\r?$")
+    attach(r, "filler")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "vmdiskfill press")
+    r.expect(r"vmdiskfill: the image is %d bytes" % size)
+    m = r.expect(r"vmdiskfill: wrote (\d+) blocks into its image's free "
+                 r"blocks, then the host refused: no free space on disk")
+    r.expect(r"vmdiskfill: all \d+ checks passed")
+    r.expect(r"vmdiskfill: pressing on")
+    detach(r, "filler")
+    if int(m.group(1)) == 0:
+        fail("the guest wrote no block before the host refused")
+    # The guest keeps asking for blocks; the host still has its own.
+    for i in range(1, 4):
+        shell_cmd(r, "echo host file %d > /h%d; cat /h%d" % (i, i, i),
+                  r"(?m)^host file %d\r?$" % i)
+    shell_cmd(r, "cat /lorem /lorem /lorem > /big; wc /big",
+              r"(?m)^\s*\d+\s+\d+\s+3570\r?$")
+    shell_cmd(r, "vmm kill filler", r"\(filler\) killed")
+    shell_cmd(r, "ls -l /vmm/fs.img", r"(?m)^-\s+%d /vmm/fs.img\r?$" % size)
+    shell_cmd(r, "sync; cat /h0 /h3", r"(?m)^while it boots\r?$",
+              r"(?m)^host file 3\r?$")
+    if re.search(r"vmdiskfill: FAIL", r.text):
+        fail("vmdiskfill reported a failure")
+    guest_problems(r)
+
+
+# Issue 19: during jos-on-jos-openhog, a host command answers within
+# this many seconds; on Bochs the host is checked again this long into
+# the attack.
+HOST_ANSWER_MAX_S = 10
+OPENHOG_HOLD_S = 120
+
+
+def host_answers(r, nguests):
+    """ls, a file written and read back, and vms each answer in time."""
+    for line, pattern in (
+            ("ls /vmm", r"(?m)^fs\.img\r?$"),
+            ("echo during > /dur; cat /dur", r"(?m)^during\r?$"),
+            ("vms", r"vms: %d guests?;" % nguests)):
+        start = time.time()
+        shell_cmd(r, line, pattern)
+        took = time.time() - start
+        if took > HOST_ANSWER_MAX_S:
+            fail("the host took %.1f s to answer %r" % (took, line))
+
+
+@vmm_test("jos-on-jos-openhog", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_openhog():
+    """A guest holding all the host file opens it may get starves no one.
+
+    A guest program (vmopenhog) opens its disk until the host file
+    server refuses (-E_MAX_OPEN, at a guest's share) and holds them.
+    Meanwhile host commands (ls, a file written and read back, vms)
+    answer within seconds, and a second guest starts and ends; on Bochs
+    again two minutes into the attack. Killed with `vmm kill`, the guest
+    gives its opens back: the host opens files, and has exactly its free
+    pages of before the attack."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-openhog")])
+    shell(r)
+    # Everything the attack makes the host read or write, once, so that
+    # its file cache already holds it when the free pages are counted.
+    guest_boot(r)
+    guest_halt(r)
+    vmm_session(r, "vmm -d /vmm/second.img hello")
+    host_answers(r, 0)
+    before, out = vms_free(r, 0)
+    attack_start = time.time()
+    shell_cmd(r, "vmm -b -n hog", r"\(hog\) runs in the background")
+    attach(r, "hog")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "vmopenhog")
+    m = r.expect(r"vmopenhog: holding (\d+) opens of its disk, then: too "
+                 r"many files are open")
+    r.expect(r"vmopenhog: all \d+ checks passed")
+    detach(r, "hog")
+    # The guest's own file-system server holds one open of its share.
+    if int(m.group(1)) != FSOPEN_GUEST_MAX - 1:
+        fail("the guest held %s opens, not %d"
+             % (m.group(1), FSOPEN_GUEST_MAX - 1))
+    host_answers(r, 1)
+    vmm_session(r, "vmm -d /vmm/second.img hello")
+    if vendor() != "svm":
+        time.sleep(max(0, attack_start + OPENHOG_HOLD_S - time.time()))
+        host_answers(r, 1)
+    start = len(r.text)
+    shell_cmd(r, "vmm kill hog", r"\(hog\) killed")
+    killed = re.search(r"guest ([0-9a-f]{8}) \(hog\) killed",
+                       r.text[start:]).group(1)
+    end, r.cursor = r.cursor, start
+    r.expect(r"guest %s freed" % killed, timeout=60)
+    r.cursor = max(end, r.cursor)
+    host_answers(r, 0)
+    after, out = vms_free(r, 0)
+    if re.search(r"vmopenhog: FAIL", r.text):
+        fail("vmopenhog reported a failure")
+    guest_problems(r)
+    if before != after:
+        fail("host free pages %d before the attack, %d after it: the "
+             "guest's opens were not all given back" % (before, after))
 
 
 # ---- Several guests; a console that loses nothing ---------------------------

@@ -67,7 +67,10 @@ enum {
  *   IPC_CALL(to, value, gpa, perm, rgpa): IPC_SEND's arguments, and on
  *     success the guest waits at once as IPC_RECV(rgpa) does, with its
  *     results. A guest that uses it never keeps the host server waiting
- *     for it to take a reply (and so never stalls other guests).
+ *     for it to take a reply (and so never stalls other guests). The
+ *     host FS server tries a reply to a guest once: a request sent with
+ *     IPC_SEND gets its reply only if the guest waits in IPC_RECV by
+ *     then, so a guest that wants the reply uses IPC_CALL.
  *     -E_IPC_NOT_RECV (retry) and every IPC_SEND error return without
  *     waiting, as does -E_INVAL for a bad rgpa.
  *
