@@ -1742,7 +1742,7 @@ def jos_on_jos_diskfull():
         shell_cmd(r, "echo host file %d > /h%d; cat /h%d" % (i, i, i),
                   r"(?m)^host file %d\r?$" % i)
     shell_cmd(r, "cat /lorem /lorem /lorem > /big; wc /big",
-              r"(?m)^\s*\d+\s+\d+\s+3570\r?$")
+              r"(?m)^\s*\d+\s+\d+\s+3570 /big\r?$")
     shell_cmd(r, "vmm kill filler", r"\(filler\) killed")
     shell_cmd(r, "ls -l /vmm/fs.img", r"(?m)^-\s+%d /vmm/fs.img\r?$" % size)
     shell_cmd(r, "sync; cat /h0 /h3", r"(?m)^while it boots\r?$",

@@ -257,7 +257,7 @@ static int fill(uint32_t *written, uint32_t *last, uint32_t *refused)
 static void check_fill(bool press)
 {
 	uint32_t written = 0, last = 0, refused = 0, i;
-	char blk[BLKSIZE];
+	static char blk[BLKSIZE];
 	int r = fill(&written, &last, &refused);
 
 	if (r == 0)
