@@ -734,6 +734,8 @@ cons_getc(void)
 	/* Poll, so input works even before (or without) interrupts. */
 	serial_intr();
 	kbd_intr();
+	/* Someone reads: the line a notice interrupted comes back. */
+	vmcons_restore_line();
 	if (cons.rpos == cons.wpos) {
 		/* Emptied: the next loss is worth a report again. */
 		if (raw.rpos == raw.wpos) {
@@ -764,6 +766,7 @@ cons_putc(int c)
 {
 	serial_putc_crlf(c & 0xFF);
 	cga_putc(c);
+	vmcons_track(c & 0xFF);
 }
 
 #endif /* !VMM_GUEST */
