@@ -2328,7 +2328,7 @@ def vmm_monitor():
     r = boot("monitor")
     r.expect(PROMPT)
     r.send("vms")
-    r.expect(r"ID\s+vendor\s+state\s+exits")
+    r.expect(r"ID\s+name\s+vendor\s+state\s+exits")
     r.expect(r"\(no guests\)")
     r.send("vmstate 1000")
     r.expect(r"vmstate: no guest 1000 \(vms lists them\)")
