@@ -2502,7 +2502,7 @@ def vmm_monitor():
     r = boot("monitor")
     r.expect(PROMPT)
     r.send("vms")
-    r.expect(r"ID\s+vendor\s+state\s+exits")
+    r.expect(r"ID\s+name\s+vendor\s+state\s+exits")
     r.expect(r"\(no guests\)")
     r.send("vmstate 1000")
     r.expect(r"vmstate: no guest 1000 \(vms lists them\)")
@@ -2600,7 +2600,7 @@ def kmon():
     r.expect(r"attack cli-spin: spinning with interrupts off")
     detach(r, "g1")
     kmon_expect(kmon_cmd(r, "vms"), "vms",
-                r"(?m)^%s\s+%s\s+(runnable|running)\s+[1-9]\d*\s"
+                r"(?m)^%s\s+g1\s+%s\s+background\s+[1-9]\d*\s"
                 % (gid, vend))
     kmon_vmstate_check(r, gid)
     kmon_expect(kmon_cmd(r, "gpa %s %x" % (gid, GUEST_KERNEL_PA)), "gpa",
@@ -2617,6 +2617,198 @@ def kmon():
                 r"vmstate: no guest 1000")
     shell_cmd(r, "vmm kill g1", r"\(g1\) killed")
     kmon_expect(kmon_cmd(r, "vms"), "vms", r"\(no guests\)")
+
+
+# ---- What a new student meets (issue 20) ------------------------------------
+
+# VT100 auto-wrap off (the firmware sends it) and on again.
+WRAP_OFF = b"\x1b[?7l"
+WRAP_ON = b"\x1b[?7h"
+
+
+def wrap_restored(raw, since=0):
+    """Whether RAW, from byte SINCE on, turns auto-wrap on after the last
+    time it turned it off (or ever, when it never turned it off)."""
+    off = raw.rfind(WRAP_OFF)
+    return raw.find(WRAP_ON, max(off, since)) >= 0
+
+
+@test("terminal-wrap", emulator="qemu", timeout=90, locks=[GDB_PORTS])
+def terminal_wrap():
+    """`make qemu-nox` leaves the terminal's auto-wrap on, during and after.
+
+    In the raw byte stream of `make qemu-nox`, the firmware's ESC[?7l
+    (auto-wrap off) is followed by the kernel's ESC[?7h by the time the
+    shell prompts, and after poweroff ends QEMU the make recipe sends
+    ESC[?7h once more, after the kernel's last output."""
+    r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
+    shell(r)
+    if WRAP_OFF not in r.raw:
+        fail("no ESC[?7l from the firmware: is the check still needed?")
+    if not wrap_restored(r.raw):
+        fail("auto-wrap is still off at the shell's prompt")
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    r.wait(timeout=30)
+    synced = r.raw.rfind(b"poweroff: file system synced")
+    if not wrap_restored(r.raw, synced):
+        fail("make qemu-nox did not turn auto-wrap on after QEMU ended: "
+             "last bytes %r" % r.raw[-80:])
+
+
+@test("terminal-wrap-bochs", emulator="bochs", timeout=180)
+def terminal_wrap_bochs():
+    """Under Bochs too the kernel's console turns auto-wrap on at start-up.
+
+    The serial console's raw bytes hold ESC[?7h (after any ESC[?7l) by
+    the time the shell prompts."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("wrap-bochs")])
+    shell(r)
+    if not wrap_restored(r.raw) or WRAP_ON not in r.raw:
+        fail("no ESC[?7h on the serial console")
+
+
+# The per-env lines `envmsgs off` silences.
+ENV_MSGS = r"\[[0-9a-f]{8}\] (new env|exiting gracefully|free env)"
+
+
+@test("envmsgs", emulator="qemu", timeout=90)
+def envmsgs():
+    """`kmon envmsgs off` silences the per-env lines; `on` restores them.
+
+    By default a command prints `[id] new env`, `exiting gracefully` and
+    `free env` lines; after `kmon envmsgs off` the same command prints
+    none of them, and after `kmon envmsgs on` they are back."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("envmsgs")])
+    shell(r)
+    out = host_cmd(r, "echo loud one", r"(?m)^loud one\r?$")
+    if not re.search(ENV_MSGS, out):
+        fail("no per-env lines by default:\n%s" % out)
+    shell_cmd(r, "kmon envmsgs off", r"envmsgs: the per-env lines are off")
+    out = host_cmd(r, "echo quiet", r"(?m)^quiet\r?$")
+    if re.search(ENV_MSGS, out):
+        fail("per-env lines after envmsgs off:\n%s" % out)
+    shell_cmd(r, "kmon envmsgs on", r"envmsgs: the per-env lines are on")
+    out = host_cmd(r, "echo loud two", r"(?m)^loud two\r?$")
+    if not re.search(ENV_MSGS, out):
+        fail("no per-env lines after envmsgs on:\n%s" % out)
+
+
+def expect_quiet(r, seconds):
+    """Wait SECONDS; return what came meanwhile (nothing is typed)."""
+    start = len(r.text)
+    time.sleep(seconds)
+    return r.text[start:]
+
+
+@vmm_test("vmm-console", bochs_timeout=600, qemu_timeout=180)
+def vmm_console():
+    """Notices keep the prompt; re-attach shows the prompt; motd is true.
+
+    A background guest's notices (its first run on a CPU, its exit) start
+    on a line of their own and a fresh host prompt follows them; a
+    background guest whose command line names no program says so on the
+    host console; a guest detached at its prompt shows that prompt again
+    when re-attached, with nothing typed; a guest on /vmm/m.img says its
+    disk is /vmm/m.img and its message of the day does not claim
+    /vmm/fs.img."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-console")])
+    shell(r)
+    start = len(r.text)
+    r.send("vmm -b -n nop nosuchprog")
+    r.expect(r"vmm: guest [0-9a-f]{8} \(nop\): kernel command line: no "
+             r"program named 'nosuchprog'")
+    r.expect(r"vmm: guest [0-9a-f]{8} exited with status")
+    r.expect(r"guest [0-9a-f]{8} freed")
+    r.expect(HOST_PROMPT)
+    late = r.text[start:]
+    for line in (cpu_on_line(0), "vmm: guest"):
+        if re.search(r"(?m)^\$ .*%s" % re.escape(line), late):
+            fail("a notice was printed after the prompt on its line:\n%s"
+                 % late)
+    if not re.search(r"freed[^\n]*\n(.*\n)*\$ ", late):
+        fail("no fresh prompt after the guest's notices:\n%s" % late)
+    shell_cmd(r, "echo prompt is back", r"(?m)^prompt is back\r?$")
+    shell_cmd(r, "vmm -b -n a", r"\(a\) runs in the background")
+    attach(r, "a")
+    r.expect(GUEST_PROMPT)
+    detach(r, "a")
+    start = len(r.text)
+    attach(r, "a")
+    late = r.text[start:] + expect_quiet(r, 10)
+    if not re.search(GUEST_PROMPT, late):
+        fail("re-attach showed no prompt within 10 s:\n%s" % late)
+    guest_send(r, "halt")
+    r.expect(r"guest [0-9a-f]{8} \(a\) exited")
+    r.expect(HOST_PROMPT)
+    start = len(r.text)
+    guest_boot(r, "vmm -n m -d /vmm/m.img")
+    boot_text = r.text[start:]
+    if "FS: the disk is the host's /vmm/m.img" not in boot_text:
+        fail("the guest on /vmm/m.img did not name its disk:\n%s"
+             % boot_text[-1500:])
+    motd = boot_text[re.search(GUEST_MOTD, boot_text).start():]
+    if "/vmm/fs.img" in motd:
+        fail("the motd of a guest on /vmm/m.img claims /vmm/fs.img:\n%s"
+             % motd)
+    guest_halt(r)
+    guest_problems(r)
+
+
+def vms_state(out, name):
+    """The state word vms (or kmon vms) OUT shows for guest NAME."""
+    m = re.search(r"(?m)^[0-9a-f]{8}\s+%s\s+\S+\s+.*?\b(foreground|"
+                  r"background|paused|stopped)\b" % name, out)
+    return m.group(1) if m else None
+
+
+@vmm_test("vmm-refuse", bochs_timeout=600, qemu_timeout=180)
+def vmm_refuse():
+    """Refusals in one line, nothing made; vms and kmon vms agree.
+
+    A second guest on a disk in use, or with a name in use, is refused
+    in one line before anything is made (no guest created or destroyed,
+    vms lists one guest, free pages unchanged); -m beyond the host's free
+    memory is refused with how much there is; `vms` and `kmon vms` show
+    the same state word for a background and for a paused guest, and the
+    CPU column says its unit."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-refuse")])
+    shell(r)
+    shell_cmd(r, "vmm -b -n a -d /vmm/a.img",
+              r"\(a\) runs in the background")
+    # Its boot and notices settle first: free pages then hold still.
+    attach(r, "a")
+    r.expect(GUEST_PROMPT)
+    detach(r, "a")
+    before, out = vms_free(r, 1)
+    if "CPU(ms)" not in out:
+        fail("vms' CPU column does not say ms:\n%s" % out)
+    for line, why in (("vmm -b -n c -d /vmm/a.img",
+                       r"vmm: /vmm/a\.img is the disk of another running "
+                       r"guest"),
+                      ("vmm -b -n a -d /vmm/c.img",
+                       r"vmm: a guest named a runs already")):
+        out = host_cmd(r, line, why)
+        said = [l for l in out.splitlines()[1:] if l.strip()
+                and not re.match(r"\$ |\[[0-9a-f]{8}\] ", l)]
+        if len(said) != 1 or re.search(r"created|destroying|guest [0-9a-f]{8} freed",
+                                         out):
+            fail("%s: not one line, or a guest was made:\n%s" % (line, out))
+    after, out = vms_free(r, 1)
+    if after != before:
+        fail("free pages %d before the refusals, %d after" % (before, after))
+    out = host_cmd(r, "vmm -m 1024", r"vmm: -m 1024: the host has \d+ MiB "
+                   r"free \(\d+ pages\)")
+    if re.search(r"created", out):
+        fail("vmm -m 1024 made a guest:\n%s" % out)
+    for verb, word in (("resume", "background"), ("pause", "paused")):
+        shell_cmd(r, "vmm %s a" % verb)
+        words = (vms_state(host_cmd(r, "vms"), "a"),
+                 vms_state(kmon_cmd(r, "vms"), "a"))
+        if words != (word, word):
+            fail("vms and kmon vms say %s and %s, not %s" % (words + (word,)))
+    shell_cmd(r, "vmm kill a", r"\(a\) killed")
+    guest_problems(r)
 
 
 if __name__ == "__main__":
