@@ -64,14 +64,16 @@
  * assembled elsewhere, vmm/gdbpkt.c). The transmit ring holds two of
  * the largest replies (4 KiB of payload), so one can be built while the
  * previous one drains. Per tick at most COM2_TX_PER_TICK bytes leave
- * (100 KiB/s at TIMER_HZ = 100, more than gdb needs) and at most
- * COM2_IRQS_PER_TICK interrupts are taken: COM2 costs the boot CPU a
- * bounded number of short interrupts per tick whatever the client does.
+ * (50 KiB/s at TIMER_HZ = 100: a register dump in a tick or two, more
+ * than gdb needs; Bochs' 115200 baud line carries less anyway) and at
+ * most COM2_IRQS_PER_TICK interrupts are taken (the 32 that 512 bytes
+ * of output need, and some for input): COM2 costs the boot CPU a bounded
+ * number of short interrupts per tick whatever the client does.
  */
 #define RX_SIZE 1024
 #define TX_SIZE 8192
-#define COM2_TX_PER_TICK 1024
-#define COM2_IRQS_PER_TICK 96
+#define COM2_TX_PER_TICK 512
+#define COM2_IRQS_PER_TICK 48
 
 static struct {
 	bool exists;
