@@ -71,7 +71,7 @@
  * number of short interrupts per tick whatever the client does.
  */
 #define RX_SIZE 1024
-#define TX_SIZE 8192
+#define TX_SIZE COM2_TX_SIZE
 #define COM2_TX_PER_TICK 512
 #define COM2_IRQS_PER_TICK 48
 

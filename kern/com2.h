@@ -24,6 +24,9 @@
 
 #include <inc/types.h>
 
+/* The transmit ring's size: what com2_tx_room() reports when idle. */
+#define COM2_TX_SIZE 8192
+
 bool com2_init(void);
 bool com2_present(void);
 /* IRQ 3. */

@@ -42,6 +42,9 @@
 /* The transmit room to take one more event: its ack, the largest reply
  * it may cause, and a stop reply after that. */
 #define REPLY_ROOM (ACK_BYTES + PKT_MAX + FRAME_BYTES + STOP_RESERVE)
+/* Else gdbpkt_can_reply() would never be true and the stub deaf. */
+_Static_assert(COM2_TX_SIZE >= REPLY_ROOM,
+	       "COM2's transmit ring must hold the largest reply");
 
 enum rx_state {
 	RX_IDLE,        /* between packets */
