@@ -14,6 +14,7 @@ import struct
 import sys
 import time
 
+import gdbattack
 from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GDB_PORTS, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
                       make_var, port_in_use, run_command, run_gdb, run_make, test,
@@ -2491,6 +2492,126 @@ def vmm_gdb():
     r.expect(GUEST_PROMPT)
     guest_halt(r)
     guest_problems(r)
+
+
+# ---- The guest gdb port under attack (issue 19) -------------------------------
+#
+# Whoever connects to the guest gdb port may send anything at any rate, or
+# never read. The stub works a bounded amount per timer tick (vmm/gdbpkt.c,
+# kern/com2.c), so the host shell must keep answering meanwhile. The
+# attacks themselves are in gdbattack.py.
+
+# Seconds the host shell may take to answer during an attack (a command,
+# then a file written and read back); scaled like every test timeout.
+# Measured: 0.2-0.4 s under Bochs and about 0.05 s under QEMU, attack or
+# not; before the stub was bounded it did not answer while one lasted.
+GDB_PORT_ANSWER_S = {"vmx": 8, "svm": 4}
+# Seconds an attack runs before the host is asked (so it is in full swing).
+GDB_PORT_WARMUP_S = {"vmx": 6, "svm": 2}
+GDB_PORT_ATTACKS = ("flood", "drip", "garbage", "never-read")
+
+
+def host_answers(r, tag):
+    """The host shell echoes a line and writes a file that reads back
+    whole, each within GDB_PORT_ANSWER_S seconds."""
+    limit = GDB_PORT_ANSWER_S["vmx" if vendor() == "vmx" else "svm"]
+    r.send("echo during %s" % tag)
+    r.expect(r"(?m)^during %s\r?$" % tag, timeout=limit)
+    r.expect(HOST_PROMPT, timeout=limit)
+    line = "gdbport-%s-%s" % (tag, "0123456789abcdef" * 4)
+    r.send("echo %s > /gdbport; cat /gdbport" % line)
+    r.expect(r"(?m)^%s\r?$" % line, timeout=limit)
+    r.expect(HOST_PROMPT, timeout=limit)
+
+
+def gdb_port_setup(name):
+    """Boot with COM2 on the guest gdb port, connect the attacking
+    client (Bochs starts only once a client is there), and start a
+    background guest stopped for gdb, so that `g` and `m` have real
+    replies. Returns (run, client)."""
+    port = guest_gdb_port()
+    if port_in_use(port):
+        fail("port %d is in use (another make qemu / bochs?)" % port)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy(name)],
+              com2_port=port)
+    wait_listening(port, r)
+    c = gdbattack.PortClient(port)
+    shell(r)
+    shell_cmd(r, "vmm -b -g -n dbg", r"waits for gdb on COM2",
+              r"vmm: guest [0-9a-f]{8} \(dbg\) runs in the background")
+    return r, c
+
+
+def gdb_port_recovered(r, c):
+    """Read what the attacks left; then a real gdb, through the same
+    connection, reads the stopped guest's rip and detaches (the guest
+    then runs), and the guest is killed."""
+    c.drain(quiet=3, limit=60)
+    g = run_gdb("info registers rip", "detach", port=c.relay_gdb(),
+                elf=GUEST_KERNEL_ELF, setup=["set remotetimeout 60"],
+                label="gdb-after")
+    g.wait(timeout=120)
+    g.match(r"(?m)^rip\s+0x[0-9a-f]+", r"detached\]")
+    c.close()
+    shell_cmd(r, "vmm kill dbg")
+    guest_problems(r)
+
+
+@vmm_test("gdb-port-hostile", bochs_timeout=600, qemu_timeout=150,
+          locks=[GDB_PORTS])
+def gdb_port_hostile():
+    """Floods, drips, garbage and unread replies on the guest gdb port
+    never stop the host; gdb works afterwards.
+
+    One client on the guest gdb port, with a guest stopped for gdb in
+    the background: a flood of valid packets (?, g, m), a drip of one
+    byte every 5 ms in packets that restart before they end, random
+    bytes, and 48 requests for 4 KiB replies that it never reads. During
+    each, the host shell answers a command and writes and reads back a
+    file within seconds. The flood gets replies, the never-read client
+    gets every one of its replies once it reads (deferred, not dropped),
+    and then a real gdb on the same connection reads rip and detaches."""
+    r, c = gdb_port_setup("gdb-port-hostile")
+    host_answers(r, "before")
+    warmup = GDB_PORT_WARMUP_S["vmx" if vendor() == "vmx" else "svm"]
+    for name in GDB_PORT_ATTACKS:
+        c.start(name)
+        time.sleep(warmup)
+        host_answers(r, name)
+        c.stop()
+        # What the attack left queued is served, then quiet.
+        c.drain(quiet=2, limit=90)
+        if name == "flood" and c.replies() < 100:
+            fail("the flood got only %d replies" % c.replies())
+        if name == "never-read":
+            if c.big_replies() != gdbattack.NEVER_READ_REQUESTS:
+                fail("the never-read client got %d of its %d replies "
+                     "(%d bytes, starting %r)"
+                     % (c.big_replies(), gdbattack.NEVER_READ_REQUESTS,
+                        len(c.received), bytes(c.received[:80])))
+        host_answers(r, "after-" + name)
+    gdb_port_recovered(r, c)
+
+
+@test("gdb-port-flood-long", emulator="bochs", timeout=600,
+      locks=[GDB_PORTS])
+def gdb_port_flood_long():
+    """A flood of valid packets on the guest gdb port for over two
+    minutes (Bochs, VT-x): the host shell answers all along.
+
+    The host shell answers, and a file reads back whole, 10 s, 60 s and
+    125 s into the flood and after it; then gdb works on the port."""
+    r, c = gdb_port_setup("gdb-port-flood-long")
+    start = time.monotonic()
+    c.start("flood")
+    for at in (10, 60, 125):
+        time.sleep(max(0, start + at - time.monotonic()))
+        host_answers(r, "%ds" % at)
+    c.stop()
+    if c.replies() < 1000:
+        fail("the flood got only %d replies" % c.replies())
+    host_answers(r, "after")
+    gdb_port_recovered(r, c)
 
 
 @test("vmm-monitor", emulator="qemu", timeout=30)

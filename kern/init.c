@@ -18,6 +18,7 @@
 #include <kern/spinlock.h>
 #include <kern/lapic.h>
 #include <kern/picirq.h>
+#include <kern/com2.h>
 #include <kern/mp.h>
 #include <inc/multiboot.h>
 #include <inc/x86.h>
@@ -262,6 +263,8 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 	pic_init();
 	irq_unmask_8259A(IRQ_KBD);
 	irq_unmask_8259A(IRQ_SERIAL);
+	if (com2_present())
+		irq_unmask_8259A(IRQ_COM2);
 
 	test_backtrace(5);
 
