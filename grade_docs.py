@@ -1,15 +1,21 @@
-"""Tests that the make targets the user's guide names behave: every QEMU
-target takes `poweroff` as success, and two sessions run side by side.
+"""Tests that the user's guide (README.md, docs/) and the make targets it
+names stay true: every QEMU target takes `poweroff` as success, two
+sessions run side by side, README's commands work, and what README
+quotes (vmm's usage, the benchmark rows) is what the programs print.
 grade-project.py imports this module, which registers the tests."""
 
+import ast
 import os
 import re
 import subprocess
 
-from gradelib import (GDB_PORTS, GRADEDIR, fail, gdb_port, port_in_use,
-                      run_gdb, run_make, test, wait_listening)
+from gradelib import (GDB_PORTS, GRADEDIR, boot, fail, gdb_port,
+                      port_in_use, run_gdb, run_make, test, wait_listening)
 
-# Seconds one command (or make -n of one) may take.
+README = "README.md"
+# The line before a README code block whose commands the test runs.
+RUNNABLE_MARK = "<!-- runnable -->"
+# Seconds one README command (or make -n of one) may take.
 COMMAND_TIMEOUT = 120
 SHELL_PROMPT = r"(?m)^\$ "
 # The targets whose recipes start QEMU (run-NAME* with a program).
@@ -115,3 +121,198 @@ def qemu_nox_two():
     if "-serial tcp::%d,server,nowait" % (port + 1) not in out:
         fail("make qemu-nox GUESTGDB=1 does not connect COM2 to port %d"
              % (port + 1))
+
+
+# ---- README.md ---------------------------------------------------------------
+
+def readme_blocks():
+    """README's code blocks (indented or fenced): a list of (runnable,
+    lines), runnable when RUNNABLE_MARK is the last non-blank line
+    before the block."""
+    with open(README) as f:
+        lines = f.read().split("\n")
+    blocks, i, prev = [], 0, ""
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("```"):
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("```"):
+                j += 1
+            blocks.append((prev == RUNNABLE_MARK, lines[i + 1:j]))
+            i = j + 1
+            prev = ""
+            continue
+        if line.startswith("    ") and line.strip() and not prev_is_text(
+                lines, i):
+            j = i
+            while j < len(lines) and (lines[j].startswith("    ")
+                                      or not lines[j].strip()):
+                j += 1
+            blocks.append((prev == RUNNABLE_MARK,
+                           [l[4:] for l in lines[i:j] if l.strip()]))
+            i = j
+            prev = ""
+            continue
+        if line.strip():
+            prev = line.strip()
+        i += 1
+    return blocks
+
+
+def prev_is_text(lines, i):
+    """An indented line right after text is a list item's continuation,
+    not a code block (Markdown wants a blank line before one)."""
+    return i > 0 and lines[i - 1].strip() != ""
+
+
+def host_commands(block):
+    """The lines of BLOCK that are commands for the host's shell (make,
+    python3), without a trailing comment."""
+    out = []
+    for line in block:
+        cmd = re.sub(r"\s+#.*$", "", line).strip()
+        if re.match(r"(make|python3)( |$)", cmd):
+            out.append(cmd)
+    return out
+
+
+@test("readme-commands", emulator=None, timeout=900)
+def readme_commands():
+    """README's commands work: those in blocks marked runnable exit 0,
+    and every other make command is a target make knows (make -n).
+
+    A code block after the line `<!-- runnable -->` holds commands that
+    finish by themselves; the interactive ones (make qemu-nox, make gdb,
+    make grade), in code blocks or quoted in the text, are checked with
+    make -n only."""
+    blocks = readme_blocks()
+    if not any(run for run, _ in blocks):
+        fail("README.md has no block marked %s" % RUNNABLE_MARK)
+    checked = 0
+    for runnable, block in blocks:
+        for cmd in host_commands(block):
+            if runnable:
+                status, out = _sh(cmd)
+                what = cmd
+            elif cmd.startswith("make"):
+                status, out = _sh("make -n --no-print-directory"
+                                  + cmd[len("make"):])
+                what = "make -n" + cmd[len("make"):]
+            else:
+                script = cmd.split()[1]
+                status, out = (0 if os.path.exists(script) else 1,
+                               "no file %s" % script)
+                what = cmd
+            if status != 0:
+                fail("README command `%s` failed (status %d):\n%s"
+                     % (what, status, out[-1500:]))
+            checked += 1
+    # make commands quoted in the text: known targets too.
+    with open(README) as f:
+        text = f.read()
+    for span in re.findall(r"`(make\s[^`]+)`", text):
+        cmd = " ".join(span.split())
+        status, out = _sh("make -n --no-print-directory" + cmd[len("make"):])
+        if status != 0:
+            fail("README's `%s`: make -n failed (status %d):\n%s"
+                 % (cmd, status, out[-1500:]))
+        checked += 1
+    if not checked:
+        fail("found no commands in README.md")
+
+
+def bench_figures():
+    """FIGURES of bench-vmm.py (the benchmark table's rows), read without
+    running it."""
+    with open("bench-vmm.py") as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and getattr(node.targets[0], "id", None) == "FIGURES"):
+            return ast.literal_eval(node.value)
+    fail("bench-vmm.py has no FIGURES list")
+
+
+@test("readme-bench-rows", emulator=None, timeout=30)
+def readme_bench_rows():
+    """README's benchmark table names the rows `make bench` prints
+    (bench-vmm.py's FIGURES), in the same order."""
+    with open(README) as f:
+        lines = f.read().split("\n")
+    headers = [i for i, l in enumerate(lines) if l.startswith("| figure")]
+    if len(headers) != 1:
+        fail("README.md should have one benchmark table (a header row "
+             "starting `| figure`), found %d" % len(headers))
+    names = []
+    for line in lines[headers[0] + 1:]:
+        if not line.startswith("|"):
+            break
+        cell = line.split("|")[1].strip()
+        if not set(cell) <= set("-: "):
+            names.append(cell)
+    if names != bench_figures():
+        fail("README's benchmark rows %r differ from bench-vmm.py's %r"
+             % (names, bench_figures()))
+
+
+def usage_forms(lines):
+    """The usage forms in LINES: `usage: X` and the indented lines after
+    it, whitespace made single."""
+    forms, inside = [], False
+    for line in lines:
+        m = re.match(r"\s*usage: (.*)", line)
+        if m:
+            inside = True
+            forms.append(" ".join(m.group(1).split()))
+        elif inside and re.match(r"\s+\S", line):
+            forms.append(" ".join(line.split()))
+        else:
+            inside = False
+    return forms
+
+
+@test("readme-vmm-usage", emulator="qemu", timeout=90)
+def readme_vmm_usage():
+    """README quotes vmm's usage as vmm prints it, and names no other
+    form of the command line.
+
+    A bad option makes vmm print its usage; each line must stand in
+    README.md's usage block, and every `vmm [` form README mentions must
+    be one of them."""
+    r = boot("fs+icode")
+    _shell_up(r)
+    start = len(r.text)
+    r.send("vmm -Z")
+    r.expect(r"usage: vmm")
+    r.expect(SHELL_PROMPT)
+    printed = usage_forms(r.text[start:].replace("\r", "").split("\n"))
+    if not printed:
+        fail("vmm printed no usage")
+    with open(README) as f:
+        text = f.read()
+    quoted = usage_forms(text.split("\n"))
+    if quoted != printed:
+        fail("README's vmm usage %r differs from what vmm prints %r"
+             % (quoted, printed))
+    for form in re.findall(r"`(vmm \[[^`]*)`", text):
+        if " ".join(form.split()) not in printed:
+            fail("README mentions `%s`, which is not vmm's usage %r"
+                 % (form, printed))
+
+
+@test("docs-in-repo", emulator=None, timeout=30)
+def docs_in_repo():
+    """The guides point only inside the repository: no `../` paths, and
+    every docs/*.md or */README.md they name exists."""
+    guides = [README, os.path.join("vmm", "README.md")]
+    guides += sorted(os.path.join("docs", n) for n in os.listdir("docs")
+                     if n.endswith(".md"))
+    for path in guides:
+        with open(path) as f:
+            text = f.read()
+        m = re.search(r"\.\./[\w./-]+", text)
+        if m:
+            fail("%s points outside the repository: %s" % (path, m.group(0)))
+        for ref in re.findall(r"\b((?:docs|vmm)/[\w-]+\.md)\b", text):
+            if not os.path.exists(ref):
+                fail("%s names %s, which does not exist" % (path, ref))
