@@ -10,9 +10,11 @@ import re
 import shutil
 import subprocess
 import signal
+import struct
 import sys
 import time
 
+import gdbattack
 from gradelib import (BOCHS_LOG, DEFAULT_CPUS, FS_IMG, GDB_PORTS, GRADEDIR, KERNEL_IMG, boot,
                       current_test, fail, gdb_port, main, make_target,
                       make_var, port_in_use, run_command, run_gdb, run_make, test,
@@ -654,6 +656,47 @@ def fs_image_copy(name):
     return path
 
 
+# The host file server's shares of its open files (inc/fs.h): one
+# client's, and one guest's.
+FSOPEN_CLIENT_MAX = 1024 // 4
+FSOPEN_GUEST_MAX = 16
+
+# The on-disk format (inc/fs.h): block size, where the superblock and
+# the bitmap are, bits per bitmap block.
+FS_BLKSIZE = 4096
+FS_SUPER_BLOCKNO = 1
+FS_BITMAP_BLOCKNO = 2
+FS_BLKBITS = FS_BLKSIZE * 8
+
+
+def fs_image_small(name, free_blocks):
+    """fs_image_copy whose file system ends FREE_BLOCKS blocks past its
+    last block in use, so that a test fills it quickly. The file keeps
+    its length (a disk may be larger than its file system); the blocks
+    cut off are all free, and the bitmap marks those past the new end in
+    use, as fsformat does."""
+    path = fs_image_copy(name)
+    with open(path, "r+b") as f:
+        f.seek(FS_SUPER_BLOCKNO * FS_BLKSIZE)
+        magic, nblocks = struct.unpack("<II", f.read(8))
+        nbitmap = (nblocks + FS_BLKBITS - 1) // FS_BLKBITS
+        f.seek(FS_BITMAP_BLOCKNO * FS_BLKSIZE)
+        bitmap = bytearray(f.read(nbitmap * FS_BLKSIZE))
+        last_used = max(b for b in range(nblocks)
+                        if not bitmap[b // 8] >> (b % 8) & 1)
+        small = last_used + 1 + free_blocks
+        if small > nblocks or \
+                (small + FS_BLKBITS - 1) // FS_BLKBITS != nbitmap:
+            fail("cannot shrink %s to %d blocks" % (path, small))
+        for b in range(small, nbitmap * FS_BLKBITS):
+            bitmap[b // 8] &= ~(1 << (b % 8)) & 0xFF
+        f.seek(FS_BITMAP_BLOCKNO * FS_BLKSIZE)
+        f.write(bitmap)
+        f.seek(FS_SUPER_BLOCKNO * FS_BLKSIZE)
+        f.write(struct.pack("<II", magic, small))
+    return path
+
+
 def run_fs(program, *patterns, no=(), disks=None, **kw):
     """Boot "fs PROGRAM" and wait for PATTERNS (any order), then the
     monitor prompt; fail on a kernel or user panic or a pattern of NO."""
@@ -667,8 +710,12 @@ def run_fs(program, *patterns, no=(), disks=None, **kw):
 
 @test("fs-testfs", emulator="qemu", timeout=60)
 def fs_testfs():
-    """Raw IPC, malformed requests included: the server never crashes."""
-    run_fs("testfs", r"testfs: all tests passed",
+    """Raw IPC, malformed requests included: the server never crashes;
+    one client gets exactly its share of the open files, and another
+    still opens one beside it."""
+    run_fs("testfs", r"testfs: another client opens beside a full share",
+           r"testfs: %d open files OK" % FSOPEN_CLIENT_MAX,
+           r"testfs: all tests passed",
            disks=[KERNEL_IMG, fs_image_copy("testfs")])
 
 
@@ -1653,6 +1700,134 @@ def jos_on_jos_bulkbad():
     guest_problems(r)
 
 
+# Issue 19. Free blocks left on the host disk of jos-on-jos-diskfull
+# (5 MiB): fewer than the holes of the guest's image (about 13 MiB), so
+# the guest meets the host's reserve (1/16 of the disk, fs/bitmap.c)
+# before its image is full.
+DISKFULL_HOST_FREE = 1280
+# The guest's disk image as the build made it (its size never changes).
+GUEST_FS_IMG = "obj/guest/fs/fs.img"
+
+
+@vmm_test("jos-on-jos-diskfull", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_diskfull():
+    """A guest's disk is exactly its image, and the host keeps its space.
+
+    On a host disk with 5 MiB free, a guest program (vmdiskfill) sends
+    the host file server plain writes, set-size and bulk writes past its
+    image's end: all refused, nothing changed, the size the same. Then it
+    writes its own file system's free blocks (the holes of its sparse
+    image, new host blocks) until the host refuses with -E_NO_DISK, and
+    keeps asking. Meanwhile the host writes files that read back whole,
+    and afterwards the image has its old size on the host too."""
+    size = os.path.getsize(GUEST_FS_IMG)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_small(
+        "jos-diskfull", DISKFULL_HOST_FREE)])
+    shell(r)
+    shell_cmd(r, "vmm -b -n filler", r"\(filler\) runs in the background")
+    shell_cmd(r, "echo while it boots > /h0; cat /h0",
+              r"(?m)^while it boots\r?$")
+    attach(r, "filler")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "vmdiskfill press")
+    r.expect(r"vmdiskfill: the image is %d bytes" % size)
+    m = r.expect(r"vmdiskfill: wrote (\d+) blocks into its image's free "
+                 r"blocks, then the host refused: no free space on disk")
+    r.expect(r"vmdiskfill: all \d+ checks passed")
+    r.expect(r"vmdiskfill: pressing on")
+    detach(r, "filler")
+    if int(m.group(1)) == 0:
+        fail("the guest wrote no block before the host refused")
+    # The guest keeps asking for blocks; the host still has its own.
+    for i in range(1, 4):
+        shell_cmd(r, "echo host file %d > /h%d; cat /h%d" % (i, i, i),
+                  r"(?m)^host file %d\r?$" % i)
+    shell_cmd(r, "cat /lorem /lorem /lorem > /big; wc /big",
+              r"(?m)^\s*\d+\s+\d+\s+3570 /big\r?$")
+    shell_cmd(r, "vmm kill filler", r"\(filler\) killed")
+    shell_cmd(r, "ls -l /vmm/fs.img", r"(?m)^-\s+%d /vmm/fs.img\r?$" % size)
+    shell_cmd(r, "sync; cat /h0 /h3", r"(?m)^while it boots\r?$",
+              r"(?m)^host file 3\r?$")
+    if re.search(r"vmdiskfill: FAIL", r.text):
+        fail("vmdiskfill reported a failure")
+    guest_problems(r)
+
+
+# Issue 19: during jos-on-jos-openhog, a host command answers within
+# this many seconds; on Bochs the host is checked again this long into
+# the attack.
+HOST_ANSWER_MAX_S = 10
+OPENHOG_HOLD_S = 120
+
+
+def host_answers(r, nguests):
+    """ls, a file written and read back, and vms each answer in time."""
+    for line, pattern in (
+            ("ls /vmm", r"(?m)^fs\.img\r?$"),
+            ("echo during > /dur; cat /dur", r"(?m)^during\r?$"),
+            ("vms", r"vms: %d guests?;" % nguests)):
+        start = time.time()
+        shell_cmd(r, line, pattern)
+        took = time.time() - start
+        if took > HOST_ANSWER_MAX_S:
+            fail("the host took %.1f s to answer %r" % (took, line))
+
+
+@vmm_test("jos-on-jos-openhog", bochs_timeout=600, qemu_timeout=180)
+def jos_on_jos_openhog():
+    """A guest holding all the host file opens it may get starves no one.
+
+    A guest program (vmopenhog) opens its disk until the host file
+    server refuses (-E_MAX_OPEN, at a guest's share) and holds them.
+    Meanwhile host commands (ls, a file written and read back, vms)
+    answer within seconds, and a second guest starts and ends; on Bochs
+    again two minutes into the attack. Killed with `vmm kill`, the guest
+    gives its opens back: the host opens files, and has exactly its free
+    pages of before the attack."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-openhog")])
+    shell(r)
+    # Everything the attack makes the host read or write, once, so that
+    # its file cache already holds it when the free pages are counted.
+    guest_boot(r)
+    guest_halt(r)
+    vmm_session(r, "vmm -d /vmm/second.img hello")
+    host_answers(r, 0)
+    before, out = vms_free(r, 0)
+    attack_start = time.time()
+    shell_cmd(r, "vmm -b -n hog", r"\(hog\) runs in the background")
+    attach(r, "hog")
+    r.expect(GUEST_PROMPT)
+    guest_send(r, "vmopenhog")
+    m = r.expect(r"vmopenhog: holding (\d+) opens of its disk, then: too "
+                 r"many files are open")
+    r.expect(r"vmopenhog: all \d+ checks passed")
+    detach(r, "hog")
+    # The guest's own file-system server holds one open of its share.
+    if int(m.group(1)) != FSOPEN_GUEST_MAX - 1:
+        fail("the guest held %s opens, not %d"
+             % (m.group(1), FSOPEN_GUEST_MAX - 1))
+    host_answers(r, 1)
+    vmm_session(r, "vmm -d /vmm/second.img hello")
+    if vendor() != "svm":
+        time.sleep(max(0, attack_start + OPENHOG_HOLD_S - time.time()))
+        host_answers(r, 1)
+    start = len(r.text)
+    shell_cmd(r, "vmm kill hog", r"\(hog\) killed")
+    killed = re.search(r"guest ([0-9a-f]{8}) \(hog\) killed",
+                       r.text[start:]).group(1)
+    end, r.cursor = r.cursor, start
+    r.expect(r"guest %s freed" % killed, timeout=60)
+    r.cursor = max(end, r.cursor)
+    host_answers(r, 0)
+    after, out = vms_free(r, 0)
+    if re.search(r"vmopenhog: FAIL", r.text):
+        fail("vmopenhog reported a failure")
+    guest_problems(r)
+    if before != after:
+        fail("host free pages %d before the attack, %d after it: the "
+             "guest's opens were not all given back" % (before, after))
+
+
 # ---- Several guests; a console that loses nothing ---------------------------
 
 def long_line():
@@ -2319,6 +2494,126 @@ def vmm_gdb():
     guest_problems(r)
 
 
+# ---- The guest gdb port under attack (issue 19) -------------------------------
+#
+# Whoever connects to the guest gdb port may send anything at any rate, or
+# never read. The stub works a bounded amount per timer tick (vmm/gdbpkt.c,
+# kern/com2.c), so the host shell must keep answering meanwhile. The
+# attacks themselves are in gdbattack.py.
+
+# Seconds the host shell may take to answer during an attack (a command,
+# then a file written and read back); scaled like every test timeout.
+# Measured: 0.2-0.4 s under Bochs and about 0.05 s under QEMU, attack or
+# not; before the stub was bounded it did not answer while one lasted.
+GDB_PORT_ANSWER_S = {"vmx": 8, "svm": 4}
+# Seconds an attack runs before the host is asked (so it is in full swing).
+GDB_PORT_WARMUP_S = {"vmx": 6, "svm": 2}
+GDB_PORT_ATTACKS = ("flood", "drip", "garbage", "never-read")
+
+
+def host_answers(r, tag):
+    """The host shell echoes a line and writes a file that reads back
+    whole, each within GDB_PORT_ANSWER_S seconds."""
+    limit = GDB_PORT_ANSWER_S["vmx" if vendor() == "vmx" else "svm"]
+    r.send("echo during %s" % tag)
+    r.expect(r"(?m)^during %s\r?$" % tag, timeout=limit)
+    r.expect(HOST_PROMPT, timeout=limit)
+    line = "gdbport-%s-%s" % (tag, "0123456789abcdef" * 4)
+    r.send("echo %s > /gdbport; cat /gdbport" % line)
+    r.expect(r"(?m)^%s\r?$" % line, timeout=limit)
+    r.expect(HOST_PROMPT, timeout=limit)
+
+
+def gdb_port_setup(name):
+    """Boot with COM2 on the guest gdb port, connect the attacking
+    client (Bochs starts only once a client is there), and start a
+    background guest stopped for gdb, so that `g` and `m` have real
+    replies. Returns (run, client)."""
+    port = guest_gdb_port()
+    if port_in_use(port):
+        fail("port %d is in use (another make qemu / bochs?)" % port)
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy(name)],
+              com2_port=port)
+    wait_listening(port, r)
+    c = gdbattack.PortClient(port)
+    shell(r)
+    shell_cmd(r, "vmm -b -g -n dbg", r"waits for gdb on COM2",
+              r"vmm: guest [0-9a-f]{8} \(dbg\) runs in the background")
+    return r, c
+
+
+def gdb_port_recovered(r, c):
+    """Read what the attacks left; then a real gdb, through the same
+    connection, reads the stopped guest's rip and detaches (the guest
+    then runs), and the guest is killed."""
+    c.drain(quiet=3, limit=60)
+    g = run_gdb("info registers rip", "detach", port=c.relay_gdb(),
+                elf=GUEST_KERNEL_ELF, setup=["set remotetimeout 60"],
+                label="gdb-after")
+    g.wait(timeout=120)
+    g.match(r"(?m)^rip\s+0x[0-9a-f]+", r"detached\]")
+    c.close()
+    shell_cmd(r, "vmm kill dbg")
+    guest_problems(r)
+
+
+@vmm_test("gdb-port-hostile", bochs_timeout=600, qemu_timeout=150,
+          locks=[GDB_PORTS])
+def gdb_port_hostile():
+    """Floods, drips, garbage and unread replies on the guest gdb port
+    never stop the host; gdb works afterwards.
+
+    One client on the guest gdb port, with a guest stopped for gdb in
+    the background: a flood of valid packets (?, g, m), a drip of one
+    byte every 5 ms in packets that restart before they end, random
+    bytes, and 48 requests for 4 KiB replies that it never reads. During
+    each, the host shell answers a command and writes and reads back a
+    file within seconds. The flood gets replies, the never-read client
+    gets every one of its replies once it reads (deferred, not dropped),
+    and then a real gdb on the same connection reads rip and detaches."""
+    r, c = gdb_port_setup("gdb-port-hostile")
+    host_answers(r, "before")
+    warmup = GDB_PORT_WARMUP_S["vmx" if vendor() == "vmx" else "svm"]
+    for name in GDB_PORT_ATTACKS:
+        c.start(name)
+        time.sleep(warmup)
+        host_answers(r, name)
+        c.stop()
+        # What the attack left queued is served, then quiet.
+        c.drain(quiet=2, limit=90)
+        if name == "flood" and c.replies() < 100:
+            fail("the flood got only %d replies" % c.replies())
+        if name == "never-read":
+            if c.big_replies() != gdbattack.NEVER_READ_REQUESTS:
+                fail("the never-read client got %d of its %d replies "
+                     "(%d bytes, starting %r)"
+                     % (c.big_replies(), gdbattack.NEVER_READ_REQUESTS,
+                        len(c.received), bytes(c.received[:80])))
+        host_answers(r, "after-" + name)
+    gdb_port_recovered(r, c)
+
+
+@test("gdb-port-flood-long", emulator="bochs", timeout=600,
+      locks=[GDB_PORTS])
+def gdb_port_flood_long():
+    """A flood of valid packets on the guest gdb port for over two
+    minutes (Bochs, VT-x): the host shell answers all along.
+
+    The host shell answers, and a file reads back whole, 10 s, 60 s and
+    125 s into the flood and after it; then gdb works on the port."""
+    r, c = gdb_port_setup("gdb-port-flood-long")
+    start = time.monotonic()
+    c.start("flood")
+    for at in (10, 60, 125):
+        time.sleep(max(0, start + at - time.monotonic()))
+        host_answers(r, "%ds" % at)
+    c.stop()
+    if c.replies() < 1000:
+        fail("the flood got only %d replies" % c.replies())
+    host_answers(r, "after")
+    gdb_port_recovered(r, c)
+
+
 @test("vmm-monitor", emulator="qemu", timeout=30)
 def vmm_monitor():
     """The VMM's monitor commands exist and reject bad arguments.
@@ -2328,7 +2623,7 @@ def vmm_monitor():
     r = boot("monitor")
     r.expect(PROMPT)
     r.send("vms")
-    r.expect(r"ID\s+vendor\s+state\s+exits")
+    r.expect(r"ID\s+name\s+vendor\s+state\s+exits")
     r.expect(r"\(no guests\)")
     r.send("vmstate 1000")
     r.expect(r"vmstate: no guest 1000 \(vms lists them\)")
@@ -2426,7 +2721,7 @@ def kmon():
     r.expect(r"attack cli-spin: spinning with interrupts off")
     detach(r, "g1")
     kmon_expect(kmon_cmd(r, "vms"), "vms",
-                r"(?m)^%s\s+%s\s+(runnable|running)\s+[1-9]\d*\s"
+                r"(?m)^%s\s+g1\s+%s\s+background\s+[1-9]\d*\s"
                 % (gid, vend))
     kmon_vmstate_check(r, gid)
     kmon_expect(kmon_cmd(r, "gpa %s %x" % (gid, GUEST_KERNEL_PA)), "gpa",
@@ -2443,6 +2738,198 @@ def kmon():
                 r"vmstate: no guest 1000")
     shell_cmd(r, "vmm kill g1", r"\(g1\) killed")
     kmon_expect(kmon_cmd(r, "vms"), "vms", r"\(no guests\)")
+
+
+# ---- What a new student meets (issue 20) ------------------------------------
+
+# VT100 auto-wrap off (the firmware sends it) and on again.
+WRAP_OFF = b"\x1b[?7l"
+WRAP_ON = b"\x1b[?7h"
+
+
+def wrap_restored(raw, since=0):
+    """Whether RAW, from byte SINCE on, turns auto-wrap on after the last
+    time it turned it off (or ever, when it never turned it off)."""
+    off = raw.rfind(WRAP_OFF)
+    return raw.find(WRAP_ON, max(off, since)) >= 0
+
+
+@test("terminal-wrap", emulator="qemu", timeout=90, locks=[GDB_PORTS])
+def terminal_wrap():
+    """`make qemu-nox` leaves the terminal's auto-wrap on, during and after.
+
+    In the raw byte stream of `make qemu-nox`, the firmware's ESC[?7l
+    (auto-wrap off) is followed by the kernel's ESC[?7h by the time the
+    shell prompts, and after poweroff ends QEMU the make recipe sends
+    ESC[?7h once more, after the kernel's last output."""
+    r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot")
+    shell(r)
+    if WRAP_OFF not in r.raw:
+        fail("no ESC[?7l from the firmware: is the check still needed?")
+    if not wrap_restored(r.raw):
+        fail("auto-wrap is still off at the shell's prompt")
+    r.send("poweroff")
+    r.expect(r"poweroff: file system synced")
+    r.wait(timeout=30)
+    synced = r.raw.rfind(b"poweroff: file system synced")
+    if not wrap_restored(r.raw, synced):
+        fail("make qemu-nox did not turn auto-wrap on after QEMU ended: "
+             "last bytes %r" % r.raw[-80:])
+
+
+@test("terminal-wrap-bochs", emulator="bochs", timeout=180)
+def terminal_wrap_bochs():
+    """Under Bochs too the kernel's console turns auto-wrap on at start-up.
+
+    The serial console's raw bytes hold ESC[?7h (after any ESC[?7l) by
+    the time the shell prompts."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("wrap-bochs")])
+    shell(r)
+    if not wrap_restored(r.raw) or WRAP_ON not in r.raw:
+        fail("no ESC[?7h on the serial console")
+
+
+# The per-env lines `envmsgs off` silences.
+ENV_MSGS = r"\[[0-9a-f]{8}\] (new env|exiting gracefully|free env)"
+
+
+@test("envmsgs", emulator="qemu", timeout=90)
+def envmsgs():
+    """`kmon envmsgs off` silences the per-env lines; `on` restores them.
+
+    By default a command prints `[id] new env`, `exiting gracefully` and
+    `free env` lines; after `kmon envmsgs off` the same command prints
+    none of them, and after `kmon envmsgs on` they are back."""
+    r = boot(input=True, disks=[KERNEL_IMG, fs_image_copy("envmsgs")])
+    shell(r)
+    out = host_cmd(r, "echo loud one", r"(?m)^loud one\r?$")
+    if not re.search(ENV_MSGS, out):
+        fail("no per-env lines by default:\n%s" % out)
+    shell_cmd(r, "kmon envmsgs off", r"envmsgs: the per-env lines are off")
+    out = host_cmd(r, "echo quiet", r"(?m)^quiet\r?$")
+    if re.search(ENV_MSGS, out):
+        fail("per-env lines after envmsgs off:\n%s" % out)
+    shell_cmd(r, "kmon envmsgs on", r"envmsgs: the per-env lines are on")
+    out = host_cmd(r, "echo loud two", r"(?m)^loud two\r?$")
+    if not re.search(ENV_MSGS, out):
+        fail("no per-env lines after envmsgs on:\n%s" % out)
+
+
+def expect_quiet(r, seconds):
+    """Wait SECONDS; return what came meanwhile (nothing is typed)."""
+    start = len(r.text)
+    time.sleep(seconds)
+    return r.text[start:]
+
+
+@vmm_test("vmm-console", bochs_timeout=600, qemu_timeout=180)
+def vmm_console():
+    """Notices keep the prompt; re-attach shows the prompt; motd is true.
+
+    A background guest's notices (its first run on a CPU, its exit) start
+    on a line of their own and a fresh host prompt follows them; a
+    background guest whose command line names no program says so on the
+    host console; a guest detached at its prompt shows that prompt again
+    when re-attached, with nothing typed; a guest on /vmm/m.img says its
+    disk is /vmm/m.img and its message of the day does not claim
+    /vmm/fs.img."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-console")])
+    shell(r)
+    start = len(r.text)
+    r.send("vmm -b -n nop nosuchprog")
+    r.expect(r"vmm: guest [0-9a-f]{8} \(nop\): kernel command line: no "
+             r"program named 'nosuchprog'")
+    r.expect(r"vmm: guest [0-9a-f]{8} exited with status")
+    r.expect(r"guest [0-9a-f]{8} freed")
+    r.expect(HOST_PROMPT)
+    late = r.text[start:]
+    for line in (cpu_on_line(0), "vmm: guest"):
+        if re.search(r"(?m)^\$ .*%s" % re.escape(line), late):
+            fail("a notice was printed after the prompt on its line:\n%s"
+                 % late)
+    if not re.search(r"freed[^\n]*\n(.*\n)*\$ ", late):
+        fail("no fresh prompt after the guest's notices:\n%s" % late)
+    shell_cmd(r, "echo prompt is back", r"(?m)^prompt is back\r?$")
+    shell_cmd(r, "vmm -b -n a", r"\(a\) runs in the background")
+    attach(r, "a")
+    r.expect(GUEST_PROMPT)
+    detach(r, "a")
+    start = len(r.text)
+    attach(r, "a")
+    late = r.text[start:] + expect_quiet(r, 10)
+    if not re.search(GUEST_PROMPT, late):
+        fail("re-attach showed no prompt within 10 s:\n%s" % late)
+    guest_send(r, "halt")
+    r.expect(r"guest [0-9a-f]{8} \(a\) exited")
+    r.expect(HOST_PROMPT)
+    start = len(r.text)
+    guest_boot(r, "vmm -n m -d /vmm/m.img")
+    boot_text = r.text[start:]
+    if "FS: the disk is the host's /vmm/m.img" not in boot_text:
+        fail("the guest on /vmm/m.img did not name its disk:\n%s"
+             % boot_text[-1500:])
+    motd = boot_text[re.search(GUEST_MOTD, boot_text).start():]
+    if "/vmm/fs.img" in motd:
+        fail("the motd of a guest on /vmm/m.img claims /vmm/fs.img:\n%s"
+             % motd)
+    guest_halt(r)
+    guest_problems(r)
+
+
+def vms_state(out, name):
+    """The state word vms (or kmon vms) OUT shows for guest NAME."""
+    m = re.search(r"(?m)^[0-9a-f]{8}\s+%s\s+\S+\s+.*?\b(foreground|"
+                  r"background|paused|stopped)\b" % name, out)
+    return m.group(1) if m else None
+
+
+@vmm_test("vmm-refuse", bochs_timeout=600, qemu_timeout=180)
+def vmm_refuse():
+    """Refusals in one line, nothing made; vms and kmon vms agree.
+
+    A second guest on a disk in use, or with a name in use, is refused
+    in one line before anything is made (no guest created or destroyed,
+    vms lists one guest, free pages unchanged); -m beyond the host's free
+    memory is refused with how much there is; `vms` and `kmon vms` show
+    the same state word for a background and for a paused guest, and the
+    CPU column says its unit."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-refuse")])
+    shell(r)
+    shell_cmd(r, "vmm -b -n a -d /vmm/a.img",
+              r"\(a\) runs in the background")
+    # Its boot and notices settle first: free pages then hold still.
+    attach(r, "a")
+    r.expect(GUEST_PROMPT)
+    detach(r, "a")
+    before, out = vms_free(r, 1)
+    if "CPU(ms)" not in out:
+        fail("vms' CPU column does not say ms:\n%s" % out)
+    for line, why in (("vmm -b -n c -d /vmm/a.img",
+                       r"vmm: /vmm/a\.img is the disk of another running "
+                       r"guest"),
+                      ("vmm -b -n a -d /vmm/c.img",
+                       r"vmm: a guest named a runs already")):
+        out = host_cmd(r, line, why)
+        said = [l for l in out.splitlines()[1:] if l.strip()
+                and not re.match(r"\$ |\[[0-9a-f]{8}\] ", l)]
+        if len(said) != 1 or re.search(r"created|destroying|guest [0-9a-f]{8} freed",
+                                         out):
+            fail("%s: not one line, or a guest was made:\n%s" % (line, out))
+    after, out = vms_free(r, 1)
+    if after != before:
+        fail("free pages %d before the refusals, %d after" % (before, after))
+    out = host_cmd(r, "vmm -m 1024", r"vmm: -m 1024: the host has \d+ MiB "
+                   r"free \(\d+ pages\)")
+    if re.search(r"created", out):
+        fail("vmm -m 1024 made a guest:\n%s" % out)
+    for verb, word in (("resume", "background"), ("pause", "paused")):
+        shell_cmd(r, "vmm %s a" % verb)
+        words = (vms_state(host_cmd(r, "vms"), "a"),
+                 vms_state(kmon_cmd(r, "vms"), "a"))
+        if words != (word, word):
+            fail("vms and kmon vms say %s and %s, not %s" % (words + (word,)))
+    shell_cmd(r, "vmm kill a", r"\(a\) killed")
+    guest_problems(r)
 
 
 # The user's guide and the make targets it names (grade_docs.py).

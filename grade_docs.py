@@ -56,7 +56,7 @@ def qemu_targets_poweroff():
         if not lines:
             fail("make -n %s starts no QEMU" % target)
         for l in lines:
-            if not re.search(r"\|\| \[ \$\? -eq 99 \]$", l):
+            if not re.search(r"\|\| \[ \$(\?|st) -eq 99 \]$", l):
                 fail("make %s: QEMU's poweroff status is not taken as "
                      "success: %s" % (target, l))
 

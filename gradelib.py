@@ -252,7 +252,8 @@ def _group_pids(pgid):
 
 class Run:
     """A program started by a test.  Its console output collects in .text
-    (carriage returns dropped) and in the log file .log_path.
+    (carriage returns and terminal escapes dropped) and in the log file
+    .log_path; .raw keeps the bytes as they came.
 
     Waiting helpers (expect, match, wait) stop at the test's deadline: the
     program is then killed with SIGKILL and the test fails, naming what
@@ -267,6 +268,7 @@ class Run:
         # (title, path[, regex of the lines to keep]) shown on failure
         self.extra_logs = list(extra_logs)
         self.text = ""
+        self.raw = b""                       # the bytes as they came
         self.cursor = 0                      # where expect() searches from
         self.returncode = None
         self._cond = threading.Condition()
@@ -365,6 +367,8 @@ class Run:
     # -- output collection --------------------------------------------------
 
     def _feed(self, data, final=False):
+        with self._cond:
+            self.raw += data
         s = self._decoder.decode(data, final).replace("\r", "")
         s = _ANSI.sub("", s)         # SeaBIOS' terminal setup, Bochs' curses
         if not s:

@@ -29,7 +29,9 @@
  */
 #include "fs.h"
 
-/* The most blocks kept in memory at once (32 MiB). */
+/* The most blocks kept in memory at once (32 MiB), whichever clients'
+ * requests brought them in: guests get no share of their own (why that
+ * suffices: fs/serv.c's invariants). */
 #ifndef BC_MAXCACHED
 #define BC_MAXCACHED 8192
 #endif

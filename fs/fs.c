@@ -1,7 +1,7 @@
 /*
- * The file system proper: the free-block bitmap, files' block trees,
- * directories and path names, on top of the block cache (bc.c). The
- * on-disk format and its invariants are in inc/fs.h.
+ * The file system proper: files' block trees, directories and path
+ * names, on top of the block cache (bc.c) and the free-block bitmap
+ * (bitmap.c). The on-disk format and its invariants are in inc/fs.h.
  *
  * Invariants kept here, besides those of inc/fs.h:
  *  - A block is zeroed when it is allocated, before any pointer to it is
@@ -16,99 +16,6 @@
  *    back on the next touch.
  */
 #include "fs.h"
-
-/* Bits in one word of the bitmap. */
-#define WORDBITS 32
-
-struct Super *super;
-uint32_t *bitmap;
-
-/* Where alloc_block starts looking: just past the last block it gave. */
-static uint32_t alloc_hint;
-
-/* When set, told of each block alloc_block hands out, before anything can
- * write the block: the self-checks (check.c) save its old contents. */
-void (*alloc_block_watch)(uint32_t blockno);
-
-/* The first block that may hold file data. */
-static uint32_t first_data_block(void)
-{
-	return BITMAP_BLOCKNO + NBITMAPBLOCKS(super->s_nblocks);
-}
-
-/* Can b be a file's block (as opposed to garbage on a corrupt disk)? */
-bool blockno_ok(uint32_t b)
-{
-	return b >= first_data_block() && b < super->s_nblocks;
-}
-
-/* ---- Superblock and bitmap ---------------------------------------------- */
-
-bool block_is_free(uint32_t blockno)
-{
-	if (!super || !bitmap || blockno >= super->s_nblocks)
-		return false;
-	return (bitmap[blockno / WORDBITS] >> (blockno % WORDBITS)) & 1;
-}
-
-/* Mark blockno free, and forget its cached copy. */
-void free_block(uint32_t blockno)
-{
-	if (!blockno_ok(blockno))
-		panic("free_block: bad block number %08x", blockno);
-	if (block_is_free(blockno)) {
-		/* Only a corrupt disk (a block in two files) gets here. */
-		warn("free_block: block %08x is already free", blockno);
-		return;
-	}
-	bc_discard(blockno);
-	bitmap[blockno / WORDBITS] |= 1U << (blockno % WORDBITS);
-}
-
-/*
- * Allocate a block, zeroed in the cache. Returns its number, or
- * -E_NO_DISK if every block is in use. The bitmap reaches the disk with
- * the next flush of a file or sync.
- */
-/*
- * A free block, marked in use, or -E_NO_DISK. With cache, it also gets a
- * cached page of zeros (marked dirty, so the zeros reach the disk);
- * without, the caller writes the whole block to the disk itself.
- */
-static int alloc_block_cached(bool cache)
-{
-	uint32_t first = first_data_block(), ndata, i, b;
-
-	ndata = super->s_nblocks - first;
-	if (alloc_hint < first || alloc_hint >= super->s_nblocks)
-		alloc_hint = first;
-	for (i = 0; i < ndata; i++) {
-		b = first + (alloc_hint - first + i) % ndata;
-		if (!block_is_free(b))
-			continue;
-		bitmap[b / WORDBITS] &= ~(1U << (b % WORDBITS));
-		alloc_hint = b + 1;
-		if (alloc_block_watch)
-			alloc_block_watch(b);
-		if (cache)
-			bc_map_zero(b);
-		return b;
-	}
-	return -E_NO_DISK;
-}
-
-int alloc_block(void)
-{
-	return alloc_block_cached(true);
-}
-
-static void flush_bitmap(void)
-{
-	uint32_t b;
-
-	for (b = BITMAP_BLOCKNO; b < first_data_block(); b++)
-		flush_block(diskaddr(b));
-}
 
 static void check_super(void)
 {
@@ -131,31 +38,13 @@ static void check_super(void)
 	cprintf("superblock is good\n");
 }
 
-static void check_bitmap(void)
-{
-	uint32_t b, first = first_data_block();
-	uint32_t *bm = diskaddr(BITMAP_BLOCKNO);
-
-	/* Read every bitmap block in before bitmap is set: the fault handler
-	 * consults the bitmap, which must not fault in turn. */
-	for (b = BITMAP_BLOCKNO; b < first; b++)
-		(void)*(volatile uint32_t *)diskaddr(b);
-	bitmap = bm;
-	for (b = 0; b < first; b++)
-		if (block_is_free(b))
-			panic("reserved block %08x is marked free", b);
-	bc_set_pinned(first);
-	cprintf("bitmap is good\n");
-}
-
 /* Find the disk's file system and check it. Needs the disk attached
  * first (ide_set_disk, or host_open in a guest). */
 void fs_init(void)
 {
 	bc_init();
 	check_super();
-	check_bitmap();
-	alloc_hint = first_data_block();
+	bitmap_init();
 }
 
 /* ---- Files' blocks ------------------------------------------------------ */

@@ -105,15 +105,24 @@ void bc_drop(uint32_t blockno);
 void bc_init(void);
 void bc_set_pinned(uint32_t nblocks);
 
-/* fs.c */
+/* bitmap.c */
 extern struct Super *super;
 extern uint32_t *bitmap;
 extern void (*alloc_block_watch)(uint32_t blockno);
-void fs_init(void);
+void bitmap_init(void);
+uint32_t first_data_block(void);
 bool blockno_ok(uint32_t b);
 bool block_is_free(uint32_t blockno);
 int alloc_block(void);
+int alloc_block_cached(bool cache);
 void free_block(uint32_t blockno);
+void flush_bitmap(void);
+/* The requests served from now on are a guest's (true) or not: a
+ * guest's allocations leave the host's reserve free (bitmap.c). */
+void fs_alloc_for_guest(bool guest);
+
+/* fs.c */
+void fs_init(void);
 int file_block_walk(struct File *f, uint32_t filebno, uint32_t **ppdiskbno,
 		    bool alloc);
 int file_get_block(struct File *f, uint32_t filebno, char **blk);
@@ -135,6 +144,27 @@ void file_drop(struct File *f);
 int file_remove(const char *path);
 void fs_sync(void);
 uint32_t fs_sync_step(uint32_t first);
+
+/* openfile.c: the server's open files (serv.c answers the requests). */
+struct OpenFile {
+	int o_fileid;        /* the id clients name the file by */
+	struct File *o_file; /* NULL: no file (never opened, or removed) */
+	int o_mode;          /* open mode, the server's own copy */
+	struct Fd *o_fd;     /* the Fd page shared with the client */
+	envid_t o_owner;     /* the env that opened it, charged for it */
+	bool o_fixed;        /* a guest opened it: its size is fixed */
+};
+/* The end of the open files' Fd pages, where serv.c's bulk windows go. */
+#define OPENFD_END (0xE0000000UL + FSOPEN_MAX * PGSIZE)
+void openfile_init(void);
+int openfile_alloc(envid_t who, bool guest, struct OpenFile **po);
+int openfile_lookup(envid_t who, bool guest, int fileid,
+		    struct OpenFile **po);
+void openfile_forget(struct File *f);
+bool openfile_can_read(struct OpenFile *o);
+bool openfile_can_write(struct OpenFile *o);
+int openfile_change_check(struct OpenFile *o, off_t offset, size_t n,
+			  bool resize);
 
 /* check.c: the start-up self-checks. FS_CHECK_PATH is reserved for
  * their scratch file: one found there at start-up (a crash interrupted

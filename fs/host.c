@@ -3,7 +3,7 @@
  * place of ide.c): a file of the HOST's file system (the path the VMM
  * gives with VMCALL_DISK: vmm -d, by default HOST_DISK_PATH),
  * reached through the host's file-system server with the requests of
- * inc/fs.h, sent by IPC hypercalls (ipc_host_send/ipc_host_recv, see
+ * inc/fs.h, sent by IPC hypercalls (ipc_host_call, see
  * lib/ipc.c and inc/vmx.h). A guest may do no port I/O: this is its only
  * way to a disk. host_read and host_write keep ide_read's and
  * ide_write's contract: whole sectors inside the disk, 0 or an error.

@@ -3,13 +3,7 @@
  * and answers the requests of inc/fs.h, one at a time, over IPC.
  *
  * Invariants:
- *  - Open-file slot i owns the page OPENFD_VA + i * PGSIZE, its struct
- *    Fd, from its first use on. The slot is in use exactly while some
- *    other env maps that page too (its reference count is above 1):
- *    closing, or dying, frees it, with no message to the server.
- *  - A slot's file id is i modulo MAXOPEN; it changes whenever the slot
- *    is handed out again or its file is removed, so an old id (a stale
- *    one) never names a live file.
+ *  - The open-file table and each client's share of it: fs/openfile.c.
  *  - Nothing a client sends can crash the server: each request field is
  *    read once (READ_ONCE: the client may rewrite the shared page while
  *    the server works) and checked before use, and a reply to a client
@@ -24,6 +18,26 @@
  *  - A bulk request moves at most FSBULK_MAX bytes, inside the file's
  *    size: each request's work is bounded, and a client never reaches
  *    past the end of the file it treats as a disk.
+ *  - An open a guest made has a fixed size (openfile.c): every request
+ *    that could change a file's bytes or size passes
+ *    openfile_change_check first, which keeps a fixed-size open inside
+ *    the file's bytes and its size as it is. So a guest's image never
+ *    grows, and a write past its end changes nothing.
+ *  - While a guest's request is served, the blocks it allocates (the
+ *    holes of its sparse image that it fills) may not take the disk
+ *    below the host's reserve (fs/bitmap.c): serve() says whose request
+ *    it is before each handler runs.
+ *  - A reply to a guest is tried once: a guest waits for its reply from
+ *    the moment its request is delivered (VMCALL_IPC_CALL), so one that
+ *    is not waiting never will be, and the server never waits on it.
+ *  - The block cache is shared by all clients and not charged to any:
+ *    bc.c bounds it at BC_MAXCACHED pages whoever fills it, and evicts
+ *    (writing back first) without losing a byte. A guest's requests can
+ *    fill it with its image's blocks (its bulk transfers of whole blocks
+ *    bypass it), which costs the host only re-reads of what was evicted:
+ *    time, bounded per request, which a guest can cost the host anyway
+ *    with its CPU share. So no per-client share is enforced there; when
+ *    a guest ends, its blocks are evicted like any others.
  *  - A guest (ENV_TYPE_GUEST: a kernel nobody here trusts) may open only
  *    the disk image the host gave it (sys_vmm_ctl's disk, vmm -d), may
  *    use only files it opened itself, and may send only the requests a
@@ -36,41 +50,24 @@
 #include <inc/vmmctl.h>
 #include "fs.h"
 
-/* Files open at once, over all clients. */
-#define MAXOPEN 1024
-/* Where the open files' Fd pages live, in this env only. */
-#define OPENFD_VA 0xE0000000UL
 /* Where a request page arrives: just below the disk map. */
 #define REQVA (DISKMAP - PGSIZE)
-/* Yields to wait for a client to take its reply, before giving up. */
+/* Yields to wait for a host client to take its reply, before giving
+ * up; a guest gets one try (see the invariants). */
 #define REPLY_TRIES 20000
-/* File ids are non-negative ints. */
-#define FILEID_MAX 0x7FFFFFFF
+#define GUEST_REPLY_TRIES 1
 /* An I/O port that is harmless to read: POST diagnostics. */
 #define IO_PROBE_PORT 0x80
 /* Every open mode bit the server knows. */
 #define OPEN_MODES (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_MKDIR)
 
 /* Where the bulk windows' pages live, in this env only. */
-#define BULK_VA (OPENFD_VA + MAXOPEN * PGSIZE)
+#define BULK_VA OPENFD_END
 
-static_assert(OPENFD_VA >= DISKMAP + DISKSIZE);
 static_assert(BULK_VA + FSBULK_WINDOWS * FSBULK_MAX <= USTACKTOP - PGSIZE);
-static_assert(OPENFD_VA >= FILEDATA + MAXFD * FDDATASIZE);
-static_assert(OPENFD_VA + MAXOPEN * PGSIZE <= USTACKTOP - PGSIZE);
 
 /* Read x once from memory a client can change under us. */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
-
-struct OpenFile {
-	int o_fileid;        /* the id clients name the file by */
-	struct File *o_file; /* NULL: no file (never opened, or removed) */
-	int o_mode;          /* open mode, the server's own copy */
-	struct Fd *o_fd;     /* the Fd page shared with the client */
-	envid_t o_guest;     /* the guest that opened it, or 0 (a host env) */
-};
-
-static struct OpenFile opentab[MAXOPEN];
 
 /* The owner of each bulk window (0: free). */
 static envid_t bulk_owner[FSBULK_WINDOWS];
@@ -78,66 +75,6 @@ static envid_t bulk_owner[FSBULK_WINDOWS];
 /* The request page: the client's union Fsipc. */
 static union Fsipc *const fsreq = (union Fsipc *)REQVA;
 
-/* How many mappings the page at va has (0 if it is not mapped here). */
-static int page_refs(void *va)
-{
-	uintptr_t v = (uintptr_t)va;
-	pte_t pte;
-
-	if (!(uvpml4e[v >> PML4XSHIFT] & PTE_P) ||
-	    !(uvpde[v >> PDPXSHIFT] & PTE_P) || !(uvpd[v >> PDXSHIFT] & PTE_P))
-		return 0;
-	pte = uvpt[PGNUM(v)];
-	if (!(pte & PTE_P))
-		return 0;
-	return pages[PGNUM(PTE_ADDR(pte))].pp_ref;
-}
-
-static void serve_init(void)
-{
-	int i;
-
-	for (i = 0; i < MAXOPEN; i++) {
-		opentab[i].o_fileid = i;
-		opentab[i].o_fd = (struct Fd *)(OPENFD_VA + i * PGSIZE);
-	}
-}
-
-/* Give o a new id, so that every id it had before goes stale. */
-static void openfile_renew(struct OpenFile *o)
-{
-	if (o->o_fileid > FILEID_MAX - MAXOPEN)
-		o->o_fileid %= MAXOPEN;
-	else
-		o->o_fileid += MAXOPEN;
-	o->o_file = NULL;
-}
-
-/* Find a free open-file slot, with a fresh id and a zeroed Fd page. */
-static int openfile_alloc(struct OpenFile **po)
-{
-	struct OpenFile *o;
-	int i, r;
-
-	for (i = 0; i < MAXOPEN; i++) {
-		o = &opentab[i];
-		switch (page_refs(o->o_fd)) {
-		case 0:
-			r = sys_page_alloc(0, o->o_fd, PTE_P | PTE_U | PTE_W);
-			if (r < 0)
-				return r;
-			/* fall through */
-		case 1:
-			openfile_renew(o);
-			memset(o->o_fd, 0, PGSIZE);
-			*po = o;
-			return 0;
-		}
-	}
-	return -E_MAX_OPEN;
-}
-
-/* The slot of the file open now under id fileid. */
 /* Set by serve() before each handler runs: who sent the request. */
 static envid_t requester;
 
@@ -170,19 +107,10 @@ static int guest_may_open(const char *path, int omode)
 #endif
 }
 
-static int openfile_lookup(int fileid, struct OpenFile **po)
+/* The requester's open file fileid (openfile.c). */
+static int lookup(int fileid, struct OpenFile **po)
 {
-	struct OpenFile *o;
-
-	if (fileid < 0)
-		return -E_INVAL;
-	o = &opentab[fileid % MAXOPEN];
-	if (o->o_fileid != fileid || !o->o_file || page_refs(o->o_fd) <= 1)
-		return -E_INVAL;
-	if (requester_guest() && o->o_guest != requester)
-		return -E_INVAL;
-	*po = o;
-	return 0;
+	return openfile_lookup(requester, requester_guest(), fileid, po);
 }
 
 /* Copy a client's path, which must end within MAXPATHLEN bytes. */
@@ -244,18 +172,6 @@ static int bulk_find(envid_t who)
 	return -1;
 }
 
-static bool can_read(struct OpenFile *o)
-{
-	return (o->o_mode & O_ACCMODE) != O_WRONLY;
-}
-
-/* May o's file be written to (and is it a regular file)? */
-static bool can_write(struct OpenFile *o)
-{
-	return (o->o_mode & O_ACCMODE) != O_RDONLY &&
-	       o->o_file->f_type == FTYPE_REG;
-}
-
 /* Find or make the file that path and omode ask for (see inc/fs.h). */
 static int open_file(const char *path, int omode, struct File **pf)
 {
@@ -284,7 +200,7 @@ static int serve_open(void **pg, int *perm)
 		return -E_INVAL;
 	if (requester_guest() && (r = guest_may_open(path, omode)) < 0)
 		return r;
-	if ((r = openfile_alloc(&o)) < 0)
+	if ((r = openfile_alloc(requester, requester_guest(), &o)) < 0)
 		return r;
 	if ((r = open_file(path, omode, &f)) < 0)
 		return r;
@@ -298,7 +214,6 @@ static int serve_open(void **pg, int *perm)
 
 	o->o_file = f;
 	o->o_mode = omode;
-	o->o_guest = requester_guest() ? requester : 0;
 	o->o_fd->fd_dev_id = DEVID_FILE;
 	o->o_fd->fd_offset = 0;
 	o->o_fd->fd_omode = omode;
@@ -314,10 +229,9 @@ static int serve_set_size(void **pg, int *perm)
 	off_t size = READ_ONCE(fsreq->set_size.req_size);
 	struct OpenFile *o;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0 ||
+	    (r = openfile_change_check(o, size, 0, true)) < 0)
 		return r;
-	if (!can_write(o))
-		return -E_INVAL;
 	return file_set_size(o->o_file, size);
 }
 
@@ -328,9 +242,9 @@ static int serve_read(void **pg, int *perm)
 	struct OpenFile *o;
 	off_t offset;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
-	if (n > sizeof(fsreq->readRet.ret_buf) || !can_read(o))
+	if (n > sizeof(fsreq->readRet.ret_buf) || !openfile_can_read(o))
 		return -E_INVAL;
 	offset = READ_ONCE(o->o_fd->fd_offset);
 	r = file_read(o->o_file, fsreq->readRet.ret_buf, n, offset);
@@ -346,11 +260,13 @@ static int serve_write(void **pg, int *perm)
 	struct OpenFile *o;
 	off_t offset;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
-	if (n > sizeof(fsreq->write.req_buf) || !can_write(o))
+	if (n > sizeof(fsreq->write.req_buf))
 		return -E_INVAL;
 	offset = READ_ONCE(o->o_fd->fd_offset);
+	if ((r = openfile_change_check(o, offset, n, false)) < 0)
+		return r;
 	r = file_write(o->o_file, fsreq->write.req_buf, n, offset);
 	if (r > 0)
 		o->o_fd->fd_offset = offset + r;
@@ -363,7 +279,7 @@ static int serve_stat(void **pg, int *perm)
 	struct Fsret_stat *ret = &fsreq->statRet;
 	struct OpenFile *o;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
 	memmove(ret->ret_name, o->o_file->f_name, MAXNAMELEN);
 	ret->ret_name[MAXNAMELEN - 1] = 0;
@@ -377,7 +293,7 @@ static int serve_flush(void **pg, int *perm)
 	int fileid = READ_ONCE(fsreq->flush.req_fileid), r;
 	struct OpenFile *o;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
 	file_flush(o->o_file);
 	return 0;
@@ -387,16 +303,14 @@ static int serve_remove(void **pg, int *perm)
 {
 	char path[MAXPATHLEN];
 	struct File *f;
-	int i, r;
+	int r;
 
 	if ((r = copy_path(path, fsreq->remove.req_path)) < 0)
 		return r;
 	if ((r = file_open(path, &f)) < 0 || (r = file_remove(path)) < 0)
 		return r;
 	/* f's entry may hold another file soon: its open ids go stale. */
-	for (i = 0; i < MAXOPEN; i++)
-		if (opentab[i].o_file == f)
-			openfile_renew(&opentab[i]);
+	openfile_forget(f);
 	return 0;
 }
 
@@ -433,13 +347,17 @@ static int serve_copy(void **pg, int *perm)
 	uint32_t from = READ_ONCE(fsreq->copy.req_from);
 	struct OpenFile *dst, *src;
 
-	if ((r = openfile_lookup(fileid, &dst)) < 0 ||
-	    (r = openfile_lookup(src_fileid, &src)) < 0)
+	if ((r = lookup(fileid, &dst)) < 0 ||
+	    (r = lookup(src_fileid, &src)) < 0)
 		return r;
 	/* Copying a file onto itself would empty it first. */
-	if (!can_write(dst) || !can_read(src) || dst->o_file == src->o_file ||
+	if (!openfile_can_read(src) || dst->o_file == src->o_file ||
 	    src->o_file->f_type != FTYPE_REG)
 		return -E_INVAL;
+	/* The copy ends up the source's size (but a fixed-size open keeps
+	 * its size all along, so it may copy only a file of its size). */
+	if ((r = openfile_change_check(dst, src->o_file->f_size, 0, true)) < 0)
+		return r;
 	return file_copy(dst->o_file, src->o_file, from);
 }
 
@@ -477,10 +395,10 @@ static int bulk_check(bool write, struct OpenFile **po, size_t *pn,
 	struct OpenFile *o;
 	off_t offset, size;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
 	if (o->o_file->f_type != FTYPE_REG ||
-	    !(write ? can_write(o) : can_read(o)))
+	    (!write && !openfile_can_read(o)))
 		return -E_INVAL;
 	if ((w = bulk_find(requester)) < 0 || n == 0 || n > FSBULK_MAX)
 		return -E_INVAL;
@@ -489,7 +407,8 @@ static int bulk_check(bool write, struct OpenFile **po, size_t *pn,
 			return -E_INVAL;
 	offset = READ_ONCE(o->o_fd->fd_offset);
 	size = o->o_file->f_size;
-	if (offset < 0 || offset > size || (off_t)n > size - offset)
+	if (offset < 0 || offset > size || (off_t)n > size - offset ||
+	    (write && (r = openfile_change_check(o, offset, n, false)) < 0))
 		return -E_INVAL;
 	*po = o;
 	*pn = n;
@@ -530,7 +449,7 @@ static int serve_drop(void **pg, int *perm)
 	int fileid = READ_ONCE(fsreq->drop.req_fileid), r;
 	struct OpenFile *o;
 
-	if ((r = openfile_lookup(fileid, &o)) < 0)
+	if ((r = lookup(fileid, &o)) < 0)
 		return r;
 	if (o->o_file->f_type != FTYPE_REG)
 		return -E_INVAL;
@@ -569,13 +488,13 @@ static const bool guest_may[FSREQ_NREQ] = {
 /*
  * Send r (and pg) back to the client. Unlike ipc_send, never panic: a
  * client that died gets nothing, and one that never waits for its reply
- * loses it after REPLY_TRIES tries.
+ * loses it after REPLY_TRIES tries (a guest: GUEST_REPLY_TRIES).
  */
 static void reply(envid_t to, int r, void *pg, int perm)
 {
-	int i, e;
+	int i, e, tries = requester_guest() ? GUEST_REPLY_TRIES : REPLY_TRIES;
 
-	for (i = 0; i < REPLY_TRIES; i++) {
+	for (i = 0; i < tries; i++) {
 		e = sys_ipc_try_send(to, r, pg ? pg : (void *)UTOP, perm);
 		if (e != -E_IPC_NOT_RECV)
 			return;
@@ -600,6 +519,7 @@ static void serve(void)
 		pg = NULL;
 		pgperm = 0;
 		requester = whom;
+		fs_alloc_for_guest(requester_guest());
 		bulk_reap();
 		if (!(perm & PTE_P) || !(perm & PTE_W))
 			r = -E_INVAL;
@@ -661,7 +581,7 @@ void umain(int argc, char **argv)
 
 	if (!disk_attach())
 		return;
-	serve_init();
+	openfile_init();
 	fs_init();
 	/* The classic lab-5 self-checks; they leave the disk as it was. */
 	fs_check();

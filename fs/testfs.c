@@ -18,8 +18,8 @@
 #define FDPAGE(i) ((struct Fd *)(FD_VA + (uintptr_t)(i) * PGSIZE))
 /* A page the test maps read-only, to send as a request page. */
 #define RO_VA ((void *)0xCF000000UL)
-/* The server's limit on open files (fs/serv.c). */
-#define MAXOPEN 1024
+/* The server's limit on open files (inc/fs.h). */
+#define MAXOPEN FSOPEN_MAX
 /* Files in a directory made to span several directory blocks. */
 #define NDIRFILES (3 * BLKFILES + 1)
 /* Size of the pattern file written, read back and truncated. */
@@ -605,23 +605,37 @@ static void test_dead_clients(void)
 	cprintf("testfs: vanishing clients OK\n");
 }
 
-/* MAXOPEN files open at once, then all closed and usable again. */
+/*
+ * One client opens until refused: it gets exactly its share of the
+ * server's slots (FSOPEN_CLIENT_MAX), and while it holds them another
+ * client (a child) still opens a file; all closed, they are usable again.
+ */
 static void test_maxopen(void)
 {
+	envid_t child;
 	int i, n, r;
 
-	for (n = 0; n <= MAXOPEN; n++)
+	for (n = 0; n <= FSOPEN_CLIENT_MAX; n++)
 		if ((r = fs_open("/motd", O_RDONLY, FDPAGE(n))) < 0)
 			break;
 	EXPECT(r, -E_MAX_OPEN);
-	EXPECT(n, MAXOPEN);
+	EXPECT(n, FSOPEN_CLIENT_MAX);
+	if ((child = fork()) < 0)
+		panic("fork: %e", child);
+	if (child == 0) {
+		/* Our parent's Fd pages are not ours: a fresh page. */
+		EXPECT(fs_open("/motd", O_RDONLY, FDPAGE(n + 1)), 0);
+		cprintf("testfs: another client opens beside a full share\n");
+		exit();
+	}
+	wait_gone(child);
 	for (i = 0; i < n; i++)
 		EXPECT(sys_page_unmap(0, FDPAGE(i)), 0);
 	for (i = 0; i < 3; i++)
 		EXPECT(fs_open("/motd", O_RDONLY, FDPAGE(i)), 0);
 	for (i = 0; i < 3; i++)
 		fs_close(FDPAGE(i));
-	cprintf("testfs: %d open files OK\n", MAXOPEN);
+	cprintf("testfs: %d open files OK\n", n);
 }
 
 void umain(int argc, char **argv)

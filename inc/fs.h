@@ -148,7 +148,11 @@ struct Super {
  *     A directory opens only read-only and without O_TRUNC (else
  *       -E_INVAL); reading it yields its struct File entries.
  *   Out: the reply page is the Fd page; returns 0. -E_MAX_OPEN when
- *   MAXOPEN files are open, -E_NO_DISK when the disk is full.
+ *   FSOPEN_MAX files are open, or the caller holds its share (below),
+ *   -E_NO_DISK when the disk is full.
+ *   A guest's open has a fixed size: no request through it changes the
+ *   file's size, and a write must lie inside the file (else -E_INVAL,
+ *   and nothing is written): a guest's disk is exactly its image.
  *
  * FSREQ_SET_SIZE: in set_size.req_fileid, set_size.req_size (0 ..
  *   MAXFILESIZE, else -E_INVAL). The file must be open for writing and
@@ -168,6 +172,10 @@ struct Super {
  *   (negative, or offset + n past MAXFILESIZE -> -E_INVAL), growing the
  *   file as needed, and advances fd_offset. Returns the byte count:
  *   all of req_n, or fewer (or -E_NO_DISK if none) when the disk fills.
+ *   Through a guest's open, [fd_offset, fd_offset + req_n) must lie
+ *   inside the file (else -E_INVAL), and the disk "fills" for a guest
+ *   while only the host's reserve (fs/bitmap.c) is left free; the same
+ *   holds for FSREQ_BULKWRITE.
  *
  * FSREQ_STAT: in stat.req_fileid. Out: statRet.ret_name, ret_size,
  *   ret_isdir. Returns 0.
@@ -264,6 +272,19 @@ enum {
 #define FSBULK_MAX ((size_t)FSBULK_PAGES * PGSIZE)
 /* Bulk windows the server keeps at once, over all clients. */
 #define FSBULK_WINDOWS 16
+
+/*
+ * Open files (FSREQ_OPEN): the server keeps FSOPEN_MAX at once, over all
+ * clients. No one client env holds more than FSOPEN_CLIENT_MAX of them,
+ * a guest (which needs one, its disk) no more than FSOPEN_GUEST_MAX, and
+ * all guests together no more than FSOPEN_GUESTS_MAX; an open past a
+ * limit gets -E_MAX_OPEN. So half the slots stay for the host's other
+ * programs whatever one runaway program and every guest do.
+ */
+#define FSOPEN_MAX 1024
+#define FSOPEN_CLIENT_MAX (FSOPEN_MAX / 4)
+#define FSOPEN_GUEST_MAX 16
+#define FSOPEN_GUESTS_MAX (FSOPEN_MAX / 4)
 
 union Fsipc {
 	struct Fsreq_open {

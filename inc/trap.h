@@ -34,6 +34,7 @@
 #define IRQ_OFFSET 32
 #define IRQ_TIMER 0
 #define IRQ_KBD 1
+#define IRQ_COM2 3
 #define IRQ_SERIAL 4
 #define IRQ_SPURIOUS 7
 #define IRQ_IDE 14

@@ -30,14 +30,39 @@ enum {
 	VMMCTL_RESUME,    /* (guest) schedule it again */
 	VMMCTL_KILL,      /* (guest) end it */
 	VMMCTL_STATE,     /* (guest) -> VMM_STATE_* */
+	VMMCTL_CHECK,     /* (0, struct vmm_setup *): would SETUP take it?
+			   * 0, or SETUP's error; creates nothing */
 };
 
-/* Where a guest stands (VMMCTL_STATE, vmm_info.state). */
+/*
+ * Where a guest stands (VMMCTL_STATE, vmm_info.state), the first that
+ * holds: paused (vmm pause), foreground (owns the console), stopped
+ * (by the gdb stub: a breakpoint, a step, Ctrl-C in gdb), background.
+ * vmm_state_name is the one word for each, in `vms` and in the kernel
+ * monitor's `vms` and `vmstate` alike.
+ */
 enum {
 	VMM_STATE_BACKGROUND = 1,
 	VMM_STATE_FOREGROUND,
 	VMM_STATE_PAUSED,
+	VMM_STATE_STOPPED,
 };
+
+static inline const char *vmm_state_name(int state)
+{
+	switch (state) {
+	case VMM_STATE_BACKGROUND:
+		return "background";
+	case VMM_STATE_FOREGROUND:
+		return "foreground";
+	case VMM_STATE_PAUSED:
+		return "paused";
+	case VMM_STATE_STOPPED:
+		return "stopped";
+	default:
+		return "?";
+	}
+}
 
 struct vmm_setup {
 	char name[VMM_NAME_MAX];  /* empty: the kernel makes one up */
@@ -50,7 +75,8 @@ struct vmm_info {
 	char vendor[VMM_VENDOR_MAX];
 	uint64_t mem_bytes;
 	uint64_t nexits;
-	uint64_t cpu_ms;  /* host timer ticks spent in the guest, in ms */
+	uint64_t cpu_ms;  /* CPU time in ms: host timer ticks (10 ms each)
+			   * that found the guest running */
 	int state;
 };
 

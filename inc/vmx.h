@@ -67,7 +67,10 @@ enum {
  *   IPC_CALL(to, value, gpa, perm, rgpa): IPC_SEND's arguments, and on
  *     success the guest waits at once as IPC_RECV(rgpa) does, with its
  *     results. A guest that uses it never keeps the host server waiting
- *     for it to take a reply (and so never stalls other guests).
+ *     for it to take a reply (and so never stalls other guests). The
+ *     host FS server tries a reply to a guest once: a request sent with
+ *     IPC_SEND gets its reply only if the guest waits in IPC_RECV by
+ *     then, so a guest that wants the reply uses IPC_CALL.
  *     -E_IPC_NOT_RECV (retry) and every IPC_SEND error return without
  *     waiting, as does -E_INVAL for a bad rgpa.
  *
@@ -76,6 +79,11 @@ enum {
  * in order, exactly as len PUTCs of them would; returns len, or -E_INVAL
  * for a bad range, having printed nothing. One exit for a whole line or
  * more: the guest kernel's cprintf sends its output this way.
+ * PUTS(gpa, len, VMCALL_PUTS_NOTICE): the same, and while the guest is
+ * not in the foreground the host console also shows the bytes as a
+ * notice about the guest (an error the person who started it must see,
+ * such as a command-line word that names no program). The VMM shows at
+ * most a few such notices per guest; the rest only go to its ring.
  *
  * Disk (VMCALL_DISK): DISK(gpa, len) writes the path of the guest's disk
  * image in the host file system, NUL-terminated, at guest-physical gpa
@@ -83,6 +91,7 @@ enum {
  * -E_INVAL if it does not fit, -E_NOT_FOUND if the host gave none.
  */
 #define VMM_HOST_FS 1
+#define VMCALL_PUTS_NOTICE 1
 #define VMM_NO_PAGE (~0UL)
 
 /*

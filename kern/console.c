@@ -337,6 +337,9 @@ cons_intr(int (*proc)(void))
 #define COM_TX_SPINS 12800
 
 static bool serial_exists;
+/* VT100 "auto-wrap mode on" (DECAWM set). */
+#define TERM_WRAP_ON "\033[?7h"
+
 /* The previous input byte was '\r': swallow a following '\n'. */
 static bool serial_saw_cr;
 
@@ -415,6 +418,7 @@ static void
 serial_init(void)
 {
 	uint16_t div = COM_CLOCK / COM_BAUD;
+	const char *wrap;
 
 	/* With no UART the bus floats and every register reads 0xFF. */
 	if (inb(COM1 + COM_LSR) == 0xFF)
@@ -440,6 +444,11 @@ serial_init(void)
 	(void)inb(COM1 + COM_IIR);
 	serial_intr();
 	outb(COM1 + COM_IER, COM_IER_RDI);
+
+	/* The firmware (SeaBIOS) turned the terminal's auto-wrap off: long
+	 * lines would end cut off at its right edge. Turn it back on. */
+	for (wrap = TERM_WRAP_ON; *wrap; wrap++)
+		serial_putc(*wrap);
 }
 
 /***** CGA (or MDA) text screen *****/
@@ -725,6 +734,8 @@ cons_getc(void)
 	/* Poll, so input works even before (or without) interrupts. */
 	serial_intr();
 	kbd_intr();
+	/* Someone reads: the line a notice interrupted comes back. */
+	vmcons_restore_line();
 	if (cons.rpos == cons.wpos) {
 		/* Emptied: the next loss is worth a report again. */
 		if (raw.rpos == raw.wpos) {
@@ -755,6 +766,7 @@ cons_putc(int c)
 {
 	serial_putc_crlf(c & 0xFF);
 	cga_putc(c);
+	vmcons_track(c & 0xFF);
 }
 
 #endif /* !VMM_GUEST */

@@ -20,7 +20,8 @@
  *    command ends the command when the count moves (user/sh.c).
  *  - cons_init needs no allocator, interrupts or page tables beyond the
  *    boot direct map, but must run after .bss is cleared. It prints
- *    nothing, and an absent serial port or screen is simply skipped.
+ *    nothing but, on serial, the escape that turns the terminal's
+ *    auto-wrap back on; an absent serial port or screen is skipped.
  */
 #ifndef JOS_KERN_CONSOLE_H
 #define JOS_KERN_CONSOLE_H

@@ -32,6 +32,7 @@ struct Env *envs;
 static struct Env *env_free_list;
 /* One past the highest envs[] slot ever allocated (kern/env.h). */
 int env_slots_used;
+bool env_msgs = true;
 
 /* The generation count occupies the bits above the env index. */
 #define ENVGENSHIFT 12
@@ -140,7 +141,9 @@ int env_alloc(struct Env **newenv_store, envid_t parent_id, enum EnvType type)
 	env_slots_used = MAX(env_slots_used, (int)(e - envs) + 1);
 	*newenv_store = e;
 
-	cprintf("[%08x] new env %08x\n", curenv ? curenv->env_id : 0, e->env_id);
+	if (env_msgs)
+		cprintf("[%08x] new env %08x\n", curenv ? curenv->env_id : 0,
+			e->env_id);
 	return 0;
 }
 
@@ -258,8 +261,9 @@ void env_free(struct Env *e)
 	if (PTE_ADDR(rcr3()) == e->env_cr3)
 		lcr3(kern_cr3);
 
-	cprintf("[%08x] free env %08x\n", curenv ? curenv->env_id : 0,
-		e->env_id);
+	if (env_msgs)
+		cprintf("[%08x] free env %08x\n",
+			curenv ? curenv->env_id : 0, e->env_id);
 	/* Guest memory, EPT and VMCS first. */
 	if (e->env_type == ENV_TYPE_GUEST)
 		vmm_guest_free(e);

@@ -12,6 +12,10 @@ extern struct Env *envs;          /* All environments */
  * lowest first (env_init), so this stays near the number of envs.
  */
 extern int env_slots_used;
+/* Print the classic per-env lines ([id] new env, exiting gracefully,
+ * destroying, free env)? On by default: classic graders read them. The
+ * monitor's `envmsgs on|off` (also `kmon envmsgs off`) sets it. */
+extern bool env_msgs;
 #define curenv (thiscpu->cpu_env) /* Current environment */
 
 void env_init(void);

@@ -18,6 +18,7 @@
 #include <kern/spinlock.h>
 #include <kern/lapic.h>
 #include <kern/picirq.h>
+#include <kern/com2.h>
 #include <kern/mp.h>
 #include <inc/multiboot.h>
 #include <inc/x86.h>
@@ -65,6 +66,29 @@ static void read_cmdline(uint32_t boot_magic, physaddr_t mbinfo_pa)
 }
 
 /*
+ * A command-line word that names no program. In a guest this is said
+ * with VMCALL_PUTS_NOTICE: the person who typed the word (vmm -b ...)
+ * sees it on the host's console even while the guest runs in the
+ * background, where its ordinary output only goes to its ring.
+ */
+#ifdef VMM_GUEST
+#define NOTICE_MAX 128
+static char notice[NOTICE_MAX] __attribute__((aligned(NOTICE_MAX)));
+#endif
+static void say_no_program(const char *word)
+{
+#ifdef VMM_GUEST
+	int n = snprintf(notice, sizeof(notice), "kernel command line: no "
+			 "program named '%s'\n", word);
+
+	vmcall(VMCALL_PUTS, PADDR(notice), MIN(n, NOTICE_MAX - 1),
+	       VMCALL_PUTS_NOTICE, 0, 0);
+#else
+	cprintf("kernel command line: no program named '%s'\n", word);
+#endif
+}
+
+/*
  * Start the programs the command line names, in order, each as a new env.
  * The word "fs" starts the file-system server (an env of type FS, with
  * I/O privilege). An empty command line means DEFAULT_INIT; the line
@@ -89,8 +113,7 @@ static void create_first_envs(void)
 		if (*p)
 			*p++ = 0;
 		if (!(prog = userprog_find(word))) {
-			cprintf("kernel command line: no program named '%s'\n",
-				word);
+			say_no_program(word);
 			continue;
 		}
 		env_create(prog->start, prog->end - prog->start,
@@ -240,6 +263,8 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 	pic_init();
 	irq_unmask_8259A(IRQ_KBD);
 	irq_unmask_8259A(IRQ_SERIAL);
+	if (com2_present())
+		irq_unmask_8259A(IRQ_COM2);
 
 	test_backtrace(5);
 

@@ -5,7 +5,9 @@
  * monitor_query() runs one line for a user program (SYS_kmon, the host's
  * `kmon` command) while the host keeps running. Invariant: it runs only
  * commands marked QUERY, which read and print and never resume, step or
- * otherwise change what they look at; it never gets a trap frame.
+ * otherwise change what they look at; it never gets a trap frame. The
+ * one QUERY command that sets anything, envmsgs, only chooses which
+ * console lines the kernel prints.
  */
 #include <inc/stdio.h>
 #include <inc/string.h>
@@ -15,6 +17,7 @@
 #include <kern/monitor.h>
 #include <kern/kdebug.h>
 #include <kern/trap.h>
+#include <kern/env.h>
 
 /* Most words a command line may have, the command name included. */
 #define MAXARGS 16
@@ -32,6 +35,8 @@ struct Command {
 
 #define QUERY 1
 
+static int mon_envmsgs(int argc, char **argv, struct Trapframe *tf);
+
 static const struct Command commands[] = {
 	{ "help", "List the monitor's commands", mon_help, 0 },
 	{ "kerninfo", "Show where the kernel lies and how big it is",
@@ -42,7 +47,11 @@ static const struct Command commands[] = {
 	  mon_continue, 0 },
 	{ "si", "Run one instruction of that environment, then come back",
 	  mon_si, 0 },
-	{ "vms", "List the guests: id, vendor, state, exits", mon_vms, QUERY },
+	{ "envmsgs", "envmsgs [on|off]: print the per-env lines ([id] new "
+	  "env, exiting gracefully, destroying, free env) or not",
+	  mon_envmsgs, QUERY },
+	{ "vms", "List the guests: id, name, vendor, state, exits", mon_vms,
+	  QUERY },
 	{ "vmstate", "vmstate ID: a guest's registers, control state, events",
 	  mon_vmstate, QUERY },
 	{ "gpa", "gpa ID ADDR: walk the nested tables for a guest-physical "
@@ -342,4 +351,20 @@ void monitor(struct Trapframe *tf)
 		if (line != NULL && run_line(line, tf) < 0)
 			break;
 	}
+}
+
+/* envmsgs [on|off]: set env_msgs (kern/env.h), then say what it is. */
+static int
+mon_envmsgs(int argc, char **argv, struct Trapframe *tf)
+{
+	if (argc == 2 && strcmp(argv[1], "on") == 0)
+		env_msgs = true;
+	else if (argc == 2 && strcmp(argv[1], "off") == 0)
+		env_msgs = false;
+	else if (argc != 1) {
+		cprintf("usage: envmsgs [on|off]\n");
+		return 0;
+	}
+	cprintf("envmsgs: the per-env lines are %s\n", env_msgs ? "on" : "off");
+	return 0;
 }

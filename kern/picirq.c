@@ -1,7 +1,8 @@
 /*
  * The two cascaded 8259A PICs route the legacy device IRQs (keyboard 1,
- * COM1 4, IDE 14) to vectors IRQ_OFFSET + irq, delivered through the boot
- * CPU's local APIC (LINT0 in ExtINT mode, see kern/lapic.c).
+ * COM2 3, COM1 4, IDE 14) to vectors IRQ_OFFSET + irq, delivered
+ * through the boot CPU's local APIC (LINT0 in ExtINT mode, see
+ * kern/lapic.c).
  *
  * We use automatic EOI mode, so handlers never acknowledge the PIC; the
  * LAPIC timer does the scheduling and its own EOI.

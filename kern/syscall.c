@@ -83,9 +83,9 @@ static int sys_env_destroy(envid_t envid)
 
 	if ((r = envid2env(envid, &e, true)) < 0)
 		return r;
-	if (e == curenv)
+	if (env_msgs && e == curenv)
 		cprintf("[%08x] exiting gracefully\n", curenv->env_id);
-	else
+	else if (env_msgs)
 		cprintf("[%08x] destroying %08x\n", curenv->env_id, e->env_id);
 	env_destroy(e);
 	return 0;

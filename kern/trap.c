@@ -28,6 +28,7 @@
 #include <kern/spinlock.h>
 #include <kern/syscall.h>
 #include <kern/console.h>
+#include <kern/com2.h>
 #include <kern/lapic.h>
 #include <kern/time.h>
 #include <kern/attack.h>
@@ -208,6 +209,9 @@ bool trap_guest_irq(uint32_t vector)
 	case IRQ_OFFSET + IRQ_SERIAL:
 		serial_intr();
 		return false;
+	case IRQ_OFFSET + IRQ_COM2:
+		com2_intr();
+		return false;
 	default:
 		/* Spurious, or a line nobody unmasked: nothing to do. */
 		return false;
@@ -270,6 +274,10 @@ static void trap_dispatch(struct Trapframe *tf)
 		return;
 	case IRQ_OFFSET + IRQ_SERIAL:
 		serial_intr();
+		return;
+	case IRQ_OFFSET + IRQ_COM2:
+		/* The VMM's gdb stub's port (kern/com2.c). */
+		com2_intr();
 		return;
 	case IRQ_OFFSET + IRQ_SPURIOUS:
 		/* The PIC or LAPIC withdrew the interrupt: nothing to do. */

@@ -1,8 +1,8 @@
 /*
  * vmipcbench: the cost of one request to the host's file-system server.
  * In the guest JOS (`vmm`, then `vmipcbench` at the guest's shell), each
- * request goes by hypercalls (ipc_host_send/ipc_host_recv), as every
- * block of the guest's disk does (fs/host.c). On the host, the same
+ * request goes by one hypercall (ipc_host_call: send, then wait for the
+ * reply), as every block of the guest's disk does (fs/host.c). On the host, the same
  * requests go by plain IPC (ipc_send/ipc_recv), for comparison.
  *
  * The request is the cheapest the server has: an FSREQ_STAT of a file id
@@ -34,8 +34,8 @@ static union Fsipc req __attribute__((aligned(PGSIZE)));
 static int round_trip(void)
 {
 	req.stat.req_fileid = NO_FILEID;
-	ipc_host_send(VMM_HOST_FS, FSREQ_STAT, &req, REQ_PERM);
-	return ipc_host_recv(NULL, NULL, NULL);
+	return ipc_host_call(VMM_HOST_FS, FSREQ_STAT, &req, REQ_PERM, NULL,
+			     NULL);
 }
 #else
 #define WHERE "IPC"

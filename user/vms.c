@@ -1,6 +1,8 @@
 /*
  * vms: list every guest on this host (env id, name, vendor, memory,
- * disk, state, VM exits, CPU time) and the host's free pages.
+ * disk, state, VM exits, CPU time in ms) and the host's free pages.
+ * The state words are inc/vmmctl.h's, the same as the kernel
+ * monitor's `vms` (kmon vms).
  * The guests are found in envs[] (ENV_TYPE_GUEST); sys_vmm_ctl tells
  * the rest. A guest that ends while we look is simply left out.
  */
@@ -9,20 +11,6 @@
 
 #define MIB_SHIFT 20
 
-static const char *state_name(int state)
-{
-	switch (state) {
-	case VMM_STATE_FOREGROUND:
-		return "foreground";
-	case VMM_STATE_BACKGROUND:
-		return "background";
-	case VMM_STATE_PAUSED:
-		return "paused";
-	default:
-		return "?";
-	}
-}
-
 void umain(int argc, char **argv)
 {
 	struct vmm_info in;
@@ -30,7 +18,7 @@ void umain(int argc, char **argv)
 
 	binaryname = "vms";
 	printf("%-8s %-15s %-6s %6s %-20s %-10s %10s %8s\n", "ID", "NAME",
-	       "VENDOR", "MEM", "DISK", "STATE", "EXITS", "CPU");
+	       "VENDOR", "MEM", "DISK", "STATE", "EXITS", "CPU(ms)");
 	for (i = 0; i < NENV; i++) {
 		const volatile struct Env *e = &envs[i];
 
@@ -39,10 +27,10 @@ void umain(int argc, char **argv)
 			continue;
 		if (sys_vmm_ctl(VMMCTL_INFO, e->env_id, &in, sizeof(in)) < 0)
 			continue;
-		printf("%08x %-15s %-6s %5luM %-20s %-10s %10lu %6lums\n",
+		printf("%08x %-15s %-6s %5luM %-20s %-10s %10lu %8lu\n",
 		       e->env_id, in.name, in.vendor,
 		       (unsigned long)(in.mem_bytes >> MIB_SHIFT), in.disk,
-		       state_name(in.state), (unsigned long)in.nexits,
+		       vmm_state_name(in.state), (unsigned long)in.nexits,
 		       (unsigned long)in.cpu_ms);
 		n++;
 	}

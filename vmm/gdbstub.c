@@ -3,7 +3,9 @@
  * machine, debugs a guest kernel over COM2 (kern/com2.c) while the host
  * and other guests keep running. Packets: ?, g, G, p, P, m, M, c, s, Z0,
  * z0, D, k, qSupported, qAttached, H; anything else gets the empty
- * "unsupported" reply. docs/guest-debugging.md says how it works.
+ * "unsupported" reply. This file keeps the target, its breakpoints and
+ * its stops; vmm/gdbdata.c reads and writes registers and memory,
+ * vmm/gdbpkt.c frames packets. docs/guest-debugging.md says how it works.
  *
  * Invariants:
  * - One guest at a time is the target (stub.target): the one `vmm -g`
@@ -11,11 +13,16 @@
  * - Everything here runs under the kernel lock: gdbstub_poll() from the
  *   boot CPU's timer tick, the other entry points from the run loop
  *   (vmm/vmm.c) and the exit handlers.
+ * - Nothing here waits for gdb: gdbstub_poll() handles at most
+ *   POLL_EVENTS packets (or Ctrl-Cs) and POLL_BYTES input bytes per
+ *   tick, and only while the transmit ring has room for any reply
+ *   (vmm/gdbpkt.c frames packets, kern/com2.c moves the bytes).
  * - Registers and memory are read or written only while the target is
  *   stopped (dbg.stopped: the env is not runnable, its registers are in
  *   env_tf); otherwise the reply is an error.
- * - Guest memory is reached only through guest_gva_copy()/guest_gpa2kva()
- *   (vmm/gva.c, vmm/ept.c): a bad address is an error reply.
+ * - Guest memory is reached only through guest_gva2gpa()/guest_gpa2kva()
+ *   here and guest_gva_copy() in vmm/gdbdata.c (vmm/gva.c, vmm/ept.c):
+ *   a bad address is an error reply.
  * - A breakpoint is an INT3 byte in guest memory whose original byte and
  *   guest-physical address are kept in stub.bps; detaching, or the guest
  *   going away, forgets them all (detach restores the bytes first).
@@ -32,38 +39,28 @@
 #include <kern/sched.h>
 #include <kern/com2.h>
 #include <vmm/ept.h>
+#include <vmm/gdbpkt.h>
+#include <vmm/gdbdata.h>
 #include <vmm/gva.h>
 #include <vmm/gdbstub.h>
 
-/* Largest packet payload either way; advertised in qSupported (hex). */
-#define PKT_MAX 4096
-#define PKT_MAX_HEX "1000"
-/* LSR polls to wait for each byte inside a packet. */
-#define BYTE_SPINS 2000000
-/* LSR polls to wait for gdb's next packet after a reply, so that a
- * burst of packets does not wait a timer tick each. */
-#define LINGER_SPINS 200000
-#define CTRL_C 0x03
+/*
+ * Work per timer tick: input bytes looked at, and events (packets,
+ * Ctrl-Cs, bad packets) handled. gdb waits for each reply before it sends
+ * the next packet, so it needs one event per tick (a round trip costs a
+ * tick at most); a few more let a burst through sooner. The bytes cover
+ * a largest packet in eight ticks. Both bound what a flood of packets or
+ * of noise costs the boot CPU per tick: a few hundred byte steps and a
+ * few replies (each at most PKT_MAX bytes, and only while the transmit
+ * ring has room for it).
+ */
+#define POLL_BYTES 512
+#define POLL_EVENTS 4
 #define MAX_BREAKPOINTS 32
 #define INT3 0xCC
 /* gdb's signal numbers (gdb/signals.def). */
 #define GDB_SIGINT 2
 #define GDB_SIGTRAP 5
-/* Error replies: E + errno-like number, as gdb shows them. */
-#define ERR_STATE "E01"     /* the target is not stopped / no target */
-#define ERR_SYNTAX "E02"    /* a malformed packet */
-#define ERR_MEMORY "E14"    /* EFAULT: an address that does not translate */
-#define ERR_FULL "E28"      /* ENOSPC: breakpoint table full */
-
-/* gdb's x86-64 'g' layout: 16 GPRs, rip (8 bytes); eflags, cs, ss, ds,
- * es, fs, gs (4 bytes each). */
-#define NGPR 16
-#define REG_RIP 16
-#define REG_EFLAGS 17
-#define REG_CS 18
-#define NREGS 24
-#define G_BYTES (NGPR * 8 + 8 + (NREGS - REG_EFLAGS) * 4)
-
 struct breakpoint {
 	bool used;
 	uint64_t gva, gpa;
@@ -75,11 +72,7 @@ static struct {
 	envid_t target;         /* the debugged guest, 0 for none */
 	bool waiting;           /* gdb waits for a stop reply */
 	struct breakpoint bps[MAX_BREAKPOINTS];
-	char in[PKT_MAX + 1];
-	char out[PKT_MAX + 1];
 } stub;
-
-static const char hexdigits[] = "0123456789abcdef";
 
 void gdbstub_init(void)
 {
@@ -88,114 +81,11 @@ void gdbstub_init(void)
 		cprintf("vmm: gdb stub for guests on COM2\n");
 }
 
-/* ---- Packets ------------------------------------------------------------- */
+/* ---- Packets --------------------------------------------------------------- */
 
 static void put_packet(const char *data)
 {
-	uint8_t sum = 0;
-	const char *p;
-
-	com2_putc('$');
-	for (p = data; *p; p++) {
-		com2_putc(*p);
-		sum += (uint8_t)*p;
-	}
-	com2_putc('#');
-	com2_putc(hexdigits[sum >> 4]);
-	com2_putc(hexdigits[sum & 0xF]);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int getc_wait(void)
-{
-	int c, i;
-
-	for (i = 0; i < BYTE_SPINS; i++)
-		if ((c = com2_getc()) >= 0)
-			return c;
-	return -1;
-}
-
-/* After '$': the payload into stub.in, checksum checked and acked.
- * false for a bad or truncated packet. */
-static bool read_packet(void)
-{
-	int c, hi, lo, n = 0;
-	uint8_t sum = 0;
-
-	for (;;) {
-		if ((c = getc_wait()) < 0)
-			return false;
-		if (c == '#')
-			break;
-		if (n == PKT_MAX)
-			return false;
-		stub.in[n++] = c;
-		sum += (uint8_t)c;
-	}
-	stub.in[n] = '\0';
-	hi = hexval(getc_wait());
-	lo = hexval(getc_wait());
-	if (hi < 0 || lo < 0 || ((hi << 4) | lo) != sum) {
-		com2_putc('-');
-		return false;
-	}
-	com2_putc('+');
-	return true;
-}
-
-/* Parse hex digits at *p into *v, up to a non-hex byte; false if none. */
-static bool parse_hex(const char **p, uint64_t *v)
-{
-	const char *s = *p;
-	int d, n = 0;
-
-	*v = 0;
-	while ((d = hexval(*s)) >= 0 && n < 16) {
-		*v = (*v << 4) | d;
-		s++;
-		n++;
-	}
-	*p = s;
-	return n > 0;
-}
-
-/* Little-endian bytes <-> hex, as gdb sends register and memory values. */
-static char *put_hex(char *o, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*o++ = hexdigits[b[i] >> 4];
-		*o++ = hexdigits[b[i] & 0xF];
-	}
-	*o = '\0';
-	return o;
-}
-
-static bool get_hex(const char *s, void *buf, size_t len)
-{
-	uint8_t *b = buf;
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-			return false;
-		b[i] = (hi << 4) | lo;
-	}
-	return true;
+	gdbpkt_put(data);
 }
 
 /* ---- The target --------------------------------------------------------------- */
@@ -260,12 +150,11 @@ static struct Env *find_target(void)
 
 static void send_stop_reply(struct Env *e)
 {
-	char r[4];
+	/* "S" and the signal number as two hex digits. */
+	char r[4] = "S";
+	uint8_t sig = e->env_guest->dbg.signal;
 
-	r[0] = 'S';
-	r[1] = hexdigits[(e->env_guest->dbg.signal >> 4) & 0xF];
-	r[2] = hexdigits[e->env_guest->dbg.signal & 0xF];
-	r[3] = '\0';
+	gdbpkt_put_hex(r + 1, &sig, sizeof(sig));
 	put_packet(r);
 	stub.waiting = false;
 }
@@ -297,205 +186,6 @@ static void resume(struct Env *e, bool step)
 	d->stopped = false;
 	d->active = true;
 	e->env_status = ENV_RUNNABLE;
-}
-
-/* The state vendor code keeps; zeroes (paging off) if unreadable. */
-static void read_state(struct Env *e, struct guest_dbgstate *s)
-{
-	if (vmm_ops->dbg_read(e, s) < 0)
-		memset(s, 0, sizeof(*s));
-}
-
-/* ---- Registers ------------------------------------------------------------------ */
-
-/* Where gdb's general registers 0-15 live in env_tf (a packed struct:
- * reached by offset and memcpy, never by a pointer to a member). */
-#define TF_REG(f) offsetof(struct Trapframe, f)
-static const size_t gpr_offset[NGPR] = {
-	TF_REG(tf_regs.reg_rax), TF_REG(tf_regs.reg_rbx),
-	TF_REG(tf_regs.reg_rcx), TF_REG(tf_regs.reg_rdx),
-	TF_REG(tf_regs.reg_rsi), TF_REG(tf_regs.reg_rdi),
-	TF_REG(tf_regs.reg_rbp), TF_REG(tf_rsp),
-	TF_REG(tf_regs.reg_r8),  TF_REG(tf_regs.reg_r9),
-	TF_REG(tf_regs.reg_r10), TF_REG(tf_regs.reg_r11),
-	TF_REG(tf_regs.reg_r12), TF_REG(tf_regs.reg_r13),
-	TF_REG(tf_regs.reg_r14), TF_REG(tf_regs.reg_r15),
-};
-
-static uint64_t gpr_get(struct Env *e, int n)
-{
-	uint64_t v;
-
-	memcpy(&v, (uint8_t *)&e->env_tf + gpr_offset[n], sizeof(v));
-	return v;
-}
-
-static void gpr_set(struct Env *e, int n, uint64_t v)
-{
-	memcpy((uint8_t *)&e->env_tf + gpr_offset[n], &v, sizeof(v));
-}
-
-/* Register n's value and size in gdb's layout. */
-static size_t reg_get(struct Env *e, const struct guest_dbgstate *s, int n,
-		      uint64_t *v)
-{
-	const uint16_t segs[] = { s->cs, s->ss, s->ds, s->es, s->fs, s->gs };
-
-	if (n < NGPR) {
-		*v = gpr_get(e, n);
-		return 8;
-	}
-	if (n == REG_RIP) {
-		*v = e->env_tf.tf_rip;
-		return 8;
-	}
-	if (n == REG_EFLAGS) {
-		*v = e->env_tf.tf_eflags;
-		return 4;
-	}
-	*v = segs[n - REG_CS];
-	return 4;
-}
-
-/* Write register n; segment selectors are read-only (a selector alone,
- * without its hidden descriptor state, means nothing): a change is
- * refused, the same value accepted. */
-static bool reg_set(struct Env *e, const struct guest_dbgstate *s, int n,
-		    uint64_t v)
-{
-	uint64_t old;
-
-	if (n < NGPR)
-		gpr_set(e, n, v);
-	else if (n == REG_RIP)
-		e->env_tf.tf_rip = v;
-	else if (n == REG_EFLAGS)
-		e->env_tf.tf_eflags = (uint32_t)v;
-	else {
-		reg_get(e, s, n, &old);
-		return old == v;
-	}
-	return true;
-}
-
-static void cmd_read_regs(struct Env *e)
-{
-	struct guest_dbgstate s;
-	char *o = stub.out;
-	uint64_t v;
-	size_t len;
-	int n;
-
-	read_state(e, &s);
-	for (n = 0; n < NREGS; n++) {
-		len = reg_get(e, &s, n, &v);
-		o = put_hex(o, &v, len);
-	}
-	put_packet(stub.out);
-}
-
-static void cmd_write_regs(struct Env *e, const char *p)
-{
-	struct guest_dbgstate s;
-	uint64_t v;
-	size_t len;
-	int n;
-
-	if ((size_t)strlen(p) < 2 * G_BYTES) {
-		put_packet(ERR_SYNTAX);
-		return;
-	}
-	read_state(e, &s);
-	for (n = 0; n < NREGS; n++) {
-		len = reg_get(e, &s, n, &v);
-		v = 0;
-		if (!get_hex(p, &v, len)) {
-			put_packet(ERR_SYNTAX);
-			return;
-		}
-		reg_set(e, &s, n, v);
-		p += 2 * len;
-	}
-	put_packet("OK");
-}
-
-/* p N / P N=V: one register. */
-static void cmd_one_reg(struct Env *e, const char *p, bool write)
-{
-	struct guest_dbgstate s;
-	uint64_t n, v;
-	size_t len;
-
-	if (!parse_hex(&p, &n) || (write && *p++ != '=')) {
-		put_packet(ERR_SYNTAX);
-		return;
-	}
-	if (n >= NREGS) {
-		put_packet(write ? ERR_SYNTAX : "");
-		return;
-	}
-	read_state(e, &s);
-	len = reg_get(e, &s, n, &v);
-	if (!write) {
-		put_hex(stub.out, &v, len);
-		put_packet(stub.out);
-		return;
-	}
-	v = 0;
-	if ((size_t)strlen(p) != 2 * len || !get_hex(p, &v, len)) {
-		put_packet(ERR_SYNTAX);
-		return;
-	}
-	put_packet(reg_set(e, &s, n, v) ? "OK" : ERR_STATE);
-}
-
-/* ---- Memory --------------------------------------------------------------------- */
-
-/* "ADDR,LEN" then, for writes, ':'. */
-static bool parse_range(const char **p, uint64_t *addr, uint64_t *len)
-{
-	return parse_hex(p, addr) && *(*p)++ == ',' && parse_hex(p, len);
-}
-
-static void cmd_read_mem(struct Env *e, const char *p)
-{
-	static uint8_t buf[PKT_MAX / 2];
-	struct guest_dbgstate s;
-	uint64_t addr, len;
-	int n;
-
-	if (!parse_range(&p, &addr, &len) || *p) {
-		put_packet(ERR_SYNTAX);
-		return;
-	}
-	len = MIN(len, sizeof(buf));
-	read_state(e, &s);
-	if ((n = guest_gva_copy(e, &s, addr, buf, len, false)) <= 0) {
-		put_packet(len ? ERR_MEMORY : "");
-		return;
-	}
-	put_hex(stub.out, buf, n);
-	put_packet(stub.out);
-}
-
-static void cmd_write_mem(struct Env *e, const char *p)
-{
-	static uint8_t buf[PKT_MAX / 2];
-	struct guest_dbgstate s;
-	uint64_t addr, len;
-
-	if (!parse_range(&p, &addr, &len) || *p++ != ':' ||
-	    len > sizeof(buf) || (size_t)strlen(p) != 2 * len ||
-	    !get_hex(p, buf, len)) {
-		put_packet(ERR_SYNTAX);
-		return;
-	}
-	read_state(e, &s);
-	if (len && guest_gva_copy(e, &s, addr, buf, len, true) != (int)len) {
-		put_packet(ERR_MEMORY);
-		return;
-	}
-	put_packet("OK");
 }
 
 /* ---- Breakpoints ------------------------------------------------------------------ */
@@ -541,7 +231,7 @@ static void cmd_breakpoint(struct Env *e, const char *p, bool insert)
 		put_packet("");
 		return;
 	}
-	if (*p++ != ',' || !parse_range(&p, &addr, &kind)) {
+	if (*p++ != ',' || !gdbpkt_parse_range(&p, &addr, &kind)) {
 		put_packet(ERR_SYNTAX);
 		return;
 	}
@@ -556,7 +246,7 @@ static void cmd_breakpoint(struct Env *e, const char *p, bool insert)
 		put_packet("OK");
 		return;
 	}
-	read_state(e, &s);
+	gdbdata_read_state(e, &s);
 	if (guest_gva2gpa(e, &s, addr, &gpa, false) < 0 ||
 	    !(kva = guest_gpa2kva(e->env_guest, gpa, 1, EPTE_R))) {
 		put_packet(ERR_MEMORY);
@@ -581,7 +271,7 @@ static void cmd_resume(struct Env *e, const char *p, bool step)
 	uint64_t addr;
 
 	if (*p) {
-		if (!parse_hex(&p, &addr)) {
+		if (!gdbpkt_parse_hex(&p, &addr)) {
 			put_packet(ERR_SYNTAX);
 			return;
 		}
@@ -617,20 +307,20 @@ static void stopped_packet(struct Env *e, const char *p)
 {
 	switch (p[0]) {
 	case 'g':
-		cmd_read_regs(e);
+		gdbdata_read_regs(e);
 		return;
 	case 'G':
-		cmd_write_regs(e, p + 1);
+		gdbdata_write_regs(e, p + 1);
 		return;
 	case 'p':
 	case 'P':
-		cmd_one_reg(e, p + 1, p[0] == 'P');
+		gdbdata_one_reg(e, p + 1, p[0] == 'P');
 		return;
 	case 'm':
-		cmd_read_mem(e, p + 1);
+		gdbdata_read_mem(e, p + 1);
 		return;
 	case 'M':
-		cmd_write_mem(e, p + 1);
+		gdbdata_write_mem(e, p + 1);
 		return;
 	case 'Z':
 	case 'z':
@@ -696,12 +386,16 @@ static void interrupt(void)
 }
 
 /*
- * From the boot CPU's timer tick: serve whatever gdb sent. '+' acks are
- * dropped ('-' too: gdb resends on its own timeout).
+ * From the boot CPU's timer tick: serve what gdb sent, within this
+ * tick's budget (POLL_BYTES, POLL_EVENTS); the rest waits for the next
+ * tick. Input is taken only while any reply would fit: a client that
+ * does not read holds itself back. '+' and '-' acks are dropped (gdb
+ * resends on its own timeout).
  */
 void gdbstub_poll(void)
 {
-	int c, linger = 0;
+	unsigned bytes = POLL_BYTES, events;
+	const char *p;
 	struct Env *e;
 
 	if (!stub.present)
@@ -709,19 +403,23 @@ void gdbstub_poll(void)
 	/* gdb asked before any guest existed: pick one now. */
 	if (stub.waiting && !target() && (e = find_target()))
 		request_stop(e, GDB_SIGTRAP);
-	for (;;) {
-		if ((c = com2_getc()) < 0) {
-			if (linger-- <= 0)
-				return;
-			continue;
-		}
-		if (c == CTRL_C)
+	for (events = 0; events < POLL_EVENTS && gdbpkt_can_reply(); events++) {
+		switch (gdbpkt_receive(&bytes, &p)) {
+		case GDBPKT_NONE:
+			events = POLL_EVENTS;
+			break;
+		case GDBPKT_INTERRUPT:
 			interrupt();
-		else if (c == '$' && read_packet()) {
-			handle_packet(stub.in);
-			linger = LINGER_SPINS;
+			break;
+		case GDBPKT_PACKET:
+			handle_packet(p);
+			break;
+		case GDBPKT_BAD:
+			break;
 		}
 	}
+	/* A new tick's budget for the UART, and room freed above. */
+	com2_tick();
 }
 
 /* ---- The run loop's and the exit handlers' side --------------------------------------- */

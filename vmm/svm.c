@@ -51,6 +51,7 @@
 #include <vmm/gdbstub.h>
 #include <vmm/fastpath.h>
 #include <vmm/gva.h>
+#include <vmm/vmcons.h>
 
 /* asm_svm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -218,7 +219,8 @@ static int svm_cpu_enable(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME | EFER_NXE);
 	wrmsr(MSR_VM_HSAVE_PA, page2pa(c->hsave));
 	c->on = true;
-	cprintf("SVM on CPU %d\n", cpunum());
+	/* Often a background guest's first run: a notice. */
+	vmcons_notice("SVM on CPU %d\n", cpunum());
 	return 0;
 }
 

@@ -13,14 +13,28 @@
  *   queue, escape keys aside: VMM_ESCAPE_CHAR then VMM_ESCAPE_DETACH
  *   detaches it, then VMM_ESCAPE_QUIT ends it; the escape char then any
  *   other byte passes both on. A guest's queue is never handed to another.
+ * - Attach replays from the start of the line that holds out_shown (the
+ *   line shown last, a prompt as a rule, is shown again: a guest
+ *   detached at its prompt prints nothing more until it gets input),
+ *   then every byte that arrived since.
  * - A guest is never destroyed under its own exit handler: when it is the
  *   current env here, it is only marked (kill_requested) and the run loop
  *   ends it (vmm_guest_hold) before entering it again.
+ * - Notices (what the kernel says about a guest at a moment of its own:
+ *   its first run on a CPU, its exit or stop, its freeing) start on a
+ *   line of their own. The console's unfinished line (a prompt and what
+ *   is typed after it) that a notice interrupted is printed again when
+ *   someone next asks for console input (cons_getc, or the foreground
+ *   guest's GETC), if nothing else has begun a line since. This works
+ *   with any reader (readline, the guest's shell) and needs no help from
+ *   the shell, which sits in readline and could print nothing before the
+ *   next Enter.
  */
 #include <inc/error.h>
 #include <inc/string.h>
 #include <inc/stdio.h>
 #include <inc/vmx.h>
+#include <inc/stdarg.h>
 
 #include <kern/env.h>
 #include <kern/pmap.h>
@@ -28,6 +42,13 @@
 #include <kern/console.h>
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
+
+/* Bytes of the console's unfinished line kept for reprinting. */
+#define LINE_KEEP 256
+/* Most bytes of a replayed line before the newline that ends it. */
+#define REPLAY_LINE_MAX 256
+/* Notices a guest may print about itself (VMCALL_PUTS_NOTICE). */
+#define GUEST_NOTICES_MAX 4
 
 static struct Env *fg;
 /* The foreground guest's last input byte was VMM_ESCAPE_CHAR. */
@@ -65,6 +86,112 @@ static char *ring_at(char **pg, uint64_t pos, uint64_t size)
 {
 	pos %= size;
 	return &pg[pos / PGSIZE][pos % PGSIZE];
+}
+
+/* ---- Notices on a line of their own ---------------------------------- */
+
+static struct {
+	char text[LINE_KEEP];  /* the console's unfinished line */
+	size_t len;
+	bool lost;             /* it outgrew text: not reprinted */
+	char saved[LINE_KEEP]; /* the line a notice interrupted */
+	size_t saved_len;      /* 0: none to reprint */
+	int depth;             /* notices being printed */
+} line;
+
+/* Every byte the host console prints (kern/console.c) comes here. */
+void vmcons_track(int c)
+{
+	if (c == '\n') {
+		line.len = 0;
+		line.lost = false;
+	} else if (c == '\b') {
+		if (line.len > 0)
+			line.len--;
+	} else if (c != '\r') {
+		if (line.len < LINE_KEEP)
+			line.text[line.len++] = c;
+		else
+			line.lost = true;
+	}
+}
+
+void vmcons_notice_begin(void)
+{
+	if (line.depth++ > 0 || line.len == 0)
+		return;
+	if (!line.lost) {
+		memcpy(line.saved, line.text, line.len);
+		line.saved_len = line.len;
+	}
+	cputchar('\n');
+}
+
+void vmcons_notice_end(void)
+{
+	line.depth--;
+}
+
+void vmcons_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	vmcons_notice_begin();
+	va_start(ap, fmt);
+	vcprintf(fmt, ap);
+	va_end(ap);
+	vmcons_notice_end();
+}
+
+/* A reader wants input: the interrupted line comes back, if no other
+ * output has started a line since the notices. */
+void vmcons_restore_line(void)
+{
+	size_t i, n = line.saved_len;
+
+	if (n == 0 || line.depth > 0)
+		return;
+	line.saved_len = 0;
+	if (line.len != 0)
+		return;
+	for (i = 0; i < n; i++)
+		cputchar(line.saved[i]);
+}
+
+/* PUTS with VMCALL_PUTS_NOTICE: a background guest's error is seen. */
+void vmcons_guest_notice(struct Env *e, const uint8_t *s, size_t len)
+{
+	struct GuestCon *gc = &e->env_guest->con;
+	size_t i;
+
+	if (fg == e || gc->notices >= GUEST_NOTICES_MAX)
+		return;
+	gc->notices++;
+	while (len > 0 && s[len - 1] == '\n')
+		len--;
+	vmcons_notice_begin();
+	cprintf("vmm: guest %08x (%s): ", e->env_id, gc->name);
+	for (i = 0; i < len && i < LINE_KEEP; i++)
+		cputchar(s[i] == '\n' ? ' ' : s[i]);
+	cputchar('\n');
+	vmcons_notice_end();
+}
+
+/* Where the line that holds ring byte pos begins: pos itself when that
+ * line is no longer whole in the ring or is too long to replay. */
+static uint64_t line_start(struct GuestCon *gc, uint64_t pos)
+{
+	uint64_t oldest = gc->out_w > VMCONS_OUT_SIZE ?
+			  gc->out_w - VMCONS_OUT_SIZE : 0;
+	uint64_t from = pos;
+
+	while (from > 0 &&
+	       *ring_at(gc->out_pg, from - 1, VMCONS_OUT_SIZE) != '\n') {
+		if (from == oldest || pos - from == REPLAY_LINE_MAX)
+			return pos;
+		from--;
+	}
+	return from;
 }
 
 int vmcons_init(struct Guest *g)
@@ -135,6 +262,8 @@ int vmcons_getc(struct Env *e)
 	/* Poll, as cons_getc does, in case no interrupt came. */
 	serial_intr();
 	kbd_intr();
+	if (fg == e)
+		vmcons_restore_line();
 	if (gc->in_r == gc->in_w) {
 		gc->in_overflowed = false;
 		return 0;
@@ -210,6 +339,8 @@ int vmcons_attach(struct Env *e)
 		from = gc->out_w - VMCONS_OUT_SIZE;
 		cprintf("[vmm: %lu earlier bytes of output were not kept]\n",
 			from - gc->out_shown);
+	} else {
+		from = line_start(gc, from);
 	}
 	for (; from < gc->out_w; from++)
 		cputchar(*ring_at(gc->out_pg, from, VMCONS_OUT_SIZE));

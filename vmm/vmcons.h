@@ -34,6 +34,7 @@ struct GuestCon {
 	bool paused;          /* not scheduled until resumed */
 	bool kill_requested;  /* end it at its next exit (Ctrl-] q) */
 	bool in_overflowed;   /* input was dropped; said so once */
+	int notices;          /* VMCALL_PUTS_NOTICE lines shown */
 	uint64_t cpu_ticks;   /* host timer ticks that found it running */
 	char *out_pg[VMCONS_OUT_PAGES];
 	uint64_t out_w, out_shown;
@@ -50,6 +51,13 @@ int vmcons_attach(struct Env *e);
 int vmcons_detach(struct Env *e);
 bool vmcons_is_foreground(struct Env *e);
 void vmm_guest_hold(struct Env *e);
+void vmcons_track(int c);
+void vmcons_notice_begin(void);
+void vmcons_notice_end(void);
+void vmcons_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmcons_restore_line(void);
+void vmcons_guest_notice(struct Env *e, const uint8_t *s, size_t len);
+int vmm_guest_state(struct Env *e);
 
 int vmm_ctl(int op, int64_t envid, void *arg, size_t len);
 

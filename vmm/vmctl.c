@@ -3,8 +3,11 @@
  * move them between foreground, background and paused, end them.
  *
  * Invariants:
- * - Names and disk paths are unique among live guests (setup checks);
- *   a guest's disk path never changes after it has first run.
+ * - Names and disk paths are unique among live guests (setup checks;
+ *   VMMCTL_CHECK asks the same before any guest is made); a guest's
+ *   disk path never changes after it has first run.
+ * - vmm_guest_state alone decides the state word a guest shows, in
+ *   `vms` (VMMCTL_INFO) and in the monitor (vmm/vmmon.c).
  * - Every user pointer is checked with user_mem_check and copied before
  *   use; strings are bounded and NUL-terminated here, whatever the
  *   caller sent.
@@ -80,24 +83,41 @@ static void make_name(char *buf, struct Env *self)
 	while (guest_with(false, buf, self));
 }
 
+/*
+ * Copy the caller's struct vmm_setup into *s and check it against every
+ * live guest but self: VMMCTL_CHECK before a guest exists (so that vmm
+ * refuses with one line and creates nothing), VMMCTL_SETUP again for
+ * the new guest (another vmm may have taken the name or disk since).
+ */
+static int setup_check(void *arg, size_t len, struct vmm_setup *s,
+		       struct Env *self)
+{
+	if (len != sizeof(*s) ||
+	    user_mem_check(curenv, arg, sizeof(*s), PTE_U) < 0)
+		return -E_INVAL;
+	memcpy(s, arg, sizeof(*s));
+	s->name[VMM_NAME_MAX - 1] = s->disk[VMM_DISK_MAX - 1] = '\0';
+	if (s->disk[0] != '/')
+		return -E_INVAL;
+	if (s->name[0] && !name_ok(s->name))
+		return -E_INVAL;
+	if (s->name[0] && guest_with(false, s->name, self))
+		return -E_FILE_EXISTS;
+	if (guest_with(true, s->disk, self))
+		return -E_BUSY;
+	return 0;
+}
+
 static int ctl_setup(struct Env *e, void *arg, size_t len)
 {
 	struct GuestCon *gc = &e->env_guest->con;
 	struct vmm_setup s;
+	int r;
 
-	if (len != sizeof(s) ||
-	    user_mem_check(curenv, arg, sizeof(s), PTE_U) < 0)
+	if (e->env_runs > 0)
 		return -E_INVAL;
-	memcpy(&s, arg, sizeof(s));
-	s.name[VMM_NAME_MAX - 1] = s.disk[VMM_DISK_MAX - 1] = '\0';
-	if (e->env_runs > 0 || s.disk[0] != '/')
-		return -E_INVAL;
-	if (s.name[0] && !name_ok(s.name))
-		return -E_INVAL;
-	if (s.name[0] && guest_with(false, s.name, e))
-		return -E_FILE_EXISTS;
-	if (guest_with(true, s.disk, e))
-		return -E_BUSY;
+	if ((r = setup_check(arg, len, &s, e)) < 0)
+		return r;
 	if (s.name[0])
 		strcpy(gc->name, s.name);
 	else
@@ -106,12 +126,16 @@ static int ctl_setup(struct Env *e, void *arg, size_t len)
 	return 0;
 }
 
-static int guest_state(struct Env *e)
+/* The one place a guest's state is decided (inc/vmmctl.h's order). */
+int vmm_guest_state(struct Env *e)
 {
 	if (e->env_guest->con.paused)
 		return VMM_STATE_PAUSED;
-	return vmcons_is_foreground(e) ? VMM_STATE_FOREGROUND
-				       : VMM_STATE_BACKGROUND;
+	if (vmcons_is_foreground(e))
+		return VMM_STATE_FOREGROUND;
+	if (e->env_guest->dbg.stopped)
+		return VMM_STATE_STOPPED;
+	return VMM_STATE_BACKGROUND;
 }
 
 static int ctl_info(struct Env *e, void *arg, size_t len)
@@ -129,7 +153,7 @@ static int ctl_info(struct Env *e, void *arg, size_t len)
 	in.mem_bytes = g->gphysz;
 	in.nexits = g->nexits;
 	in.cpu_ms = g->con.cpu_ticks * MS_PER_TICK;
-	in.state = guest_state(e);
+	in.state = vmm_guest_state(e);
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
@@ -182,9 +206,12 @@ int vmm_ctl(int op, int64_t envid, void *arg, size_t len)
 {
 	struct Env *e;
 	int r;
+	struct vmm_setup s;
 
 	if (op == VMMCTL_FIND)
 		return ctl_find(arg, len);
+	if (op == VMMCTL_CHECK)
+		return setup_check(arg, len, &s, NULL);
 	if ((r = guest_lookup(envid, &e)) < 0)
 		return r;
 	switch (op) {
@@ -205,7 +232,7 @@ int vmm_ctl(int op, int64_t envid, void *arg, size_t len)
 	case VMMCTL_KILL:
 		return ctl_kill(e);
 	case VMMCTL_STATE:
-		return guest_state(e);
+		return vmm_guest_state(e);
 	default:
 		return -E_INVAL;
 	}

@@ -182,6 +182,8 @@ static enum vmexit_action hc_puts(struct Env *e, struct PushRegs *r)
 	}
 	for (i = 0; i < len; i++)
 		vmcons_putc(e, s[i]);
+	if (r->reg_rbx & VMCALL_PUTS_NOTICE)
+		vmcons_guest_notice(e, s, len);
 	r->reg_rax = len;
 	return VMEXIT_RESUME;
 }
@@ -190,8 +192,8 @@ static enum vmexit_action hc_exit(struct Env *e, struct PushRegs *r)
 {
 	struct Guest *g = e->env_guest;
 
-	cprintf("vmm: guest %08x exited with status %ld after %lu exits, "
-		"%lu CPU migrations\n",
+	vmcons_notice("vmm: guest %08x exited with status %ld after %lu "
+		"exits, %lu CPU migrations\n",
 		e->env_id, (long)r->reg_rdx, g->nexits, g->nmigrations);
 	return VMEXIT_STOP;
 }

@@ -153,11 +153,13 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...)
 {
 	va_list ap;
 
+	vmcons_notice_begin();
 	cprintf("vmm: guest %08x stopped: ", e->env_id);
 	va_start(ap, fmt);
 	vcprintf(fmt, ap);
 	va_end(ap);
 	cprintf("; guest rip 0x%lx\n", e->env_tf.tf_rip);
+	vmcons_notice_end();
 }
 
 /* A guest that exceeded VMM_MAX_STREAK: report it; it is stopped. */
@@ -292,11 +294,13 @@ void vmm_guest_free(struct Env *e)
 
 	if (!g)
 		return;
+	vmcons_notice_begin();
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
 		"%lu timer interrupts, ",
 		e->env_id, g->nexits, g->nmigrations, g->ntimer);
 	vmm_print_overhead(g);
 	cprintf("\n");
+	vmcons_notice_end();
 	xstate_save(g);
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);

@@ -19,25 +19,17 @@
 #include <vmm/vmm.h>
 #include <vmm/ept.h>
 #include <vmm/gva.h>
+#include <vmm/vmcons.h>
+#include <inc/vmmctl.h>
 
 #define HEX 16
 
-static const char *const status_names[] = {
-	[ENV_FREE] = "free",
-	[ENV_DYING] = "dying",
-	[ENV_RUNNABLE] = "runnable",
-	[ENV_RUNNING] = "running",
-	[ENV_NOT_RUNNABLE] = "not runnable",
-};
-
+/* The same word `vms` shows (vmm_guest_state, vmm/vmctl.c). */
 static const char *guest_state(struct Env *e)
 {
-	if (e->env_guest->dbg.stopped)
-		return "stopped (gdb)";
-	if (e->env_status < ARRAY_SIZE(status_names) &&
-	    status_names[e->env_status])
-		return status_names[e->env_status];
-	return "?";
+	if (e->env_status == ENV_DYING)
+		return "dying";
+	return vmm_state_name(vmm_guest_state(e));
 }
 
 static bool is_guest(struct Env *e)
@@ -83,15 +75,17 @@ int mon_vms(int argc, char **argv, struct Trapframe *tf)
 {
 	int i, n = 0;
 
-	cprintf("ID        vendor  state          exits      memory\n");
+	cprintf("ID        name             vendor  state       exits      "
+		"memory\n");
 	/* Each guest's line, then its host memory beyond its RAM. */
 	for (i = 0; i < NENV; i++) {
 		struct Env *e = &envs[i];
 
 		if (!is_guest(e))
 			continue;
-		cprintf("%08x  %-6s  %-13s  %-9lu  %lu MiB\n", e->env_id,
-			vmm_ops->name, guest_state(e), e->env_guest->nexits,
+		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB\n",
+			e->env_id, e->env_guest->con.name, vmm_ops->name,
+			guest_state(e), e->env_guest->nexits,
 			e->env_guest->gphysz >> 20);
 		cprintf("          ");
 		vmm_print_overhead(e->env_guest);
@@ -114,8 +108,8 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 		return 0;
 	g = e->env_guest;
 	r = &e->env_tf.tf_regs;
-	cprintf("guest %08x (%s), %s, as of its last exit (%s)\n", e->env_id,
-		vmm_ops->name, guest_state(e),
+	cprintf("guest %08x %s (%s), %s, as of its last exit (%s)\n",
+		e->env_id, g->con.name, vmm_ops->name, guest_state(e),
 		g->nexits ? vmm_ops->exit_name(vmm_ops->exit_reason(e))
 			  : "none yet");
 	cprintf("  rip %016lx  rsp %016lx  rflags %016lx\n", e->env_tf.tf_rip,

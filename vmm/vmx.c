@@ -43,6 +43,7 @@
 #include <vmm/vmexits.h>
 #include <vmm/gdbstub.h>
 #include <vmm/fastpath.h>
+#include <vmm/vmcons.h>
 
 /* asm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -308,7 +309,8 @@ static int vmx_cpu_enable(void)
 		return -E_NO_VMX;
 	}
 	c->on = true;
-	cprintf("VMXON on CPU %d\n", cpunum());
+	/* Often a background guest's first run: a notice. */
+	vmcons_notice("VMXON on CPU %d\n", cpunum());
 	return 0;
 }
 
