@@ -27,9 +27,10 @@ Each platform runs RUNS times (BENCH_RUNS=N to choose), one run at a
 time, and the table gives the median with the lowest and highest value:
 no platform repeats exactly. Under Bochs (its clock counts instructions,
 `clock: sync=none`) the figures still differ by a few per cent, and the
-IPC round trip more: input is typed in real time, so where the timer
-ticks fall against the benchmark differs (most likely). Under QEMU the IDE disk
-completes on the host's real time (an I/O thread) while JOS polls it, so
+IPC round trip by up to a half, most likely because input is typed in
+real time, so the timer's ticks fall differently against the benchmark.
+Under QEMU the IDE disk completes on the host's real time (an I/O
+thread) while JOS polls it, so
 every figure that waits for the disk (boot, write + sync, cold read)
 varies widely, the more so on a loaded machine; -icount sleep=off (idle
 time skipped to the next timer) left that spread as wide.

@@ -123,7 +123,7 @@ def qemu_nox_two():
              % (port + 1))
 
 
-# ---- README.md ---------------------------------------------------------------
+# ---- README.md --------------------------------------------------------------
 
 def readme_blocks():
     """README's code blocks (indented or fenced): a list of (runnable,
