@@ -10,7 +10,8 @@ import re
 import subprocess
 
 from gradelib import (GDB_PORTS, GRADEDIR, boot, fail, gdb_port,
-                      port_in_use, run_gdb, run_make, test, wait_listening)
+                      port_in_use, run_command, run_gdb, run_make, test,
+                      wait_listening)
 
 README = "README.md"
 # The line before a README code block whose commands the test runs.
@@ -121,6 +122,42 @@ def qemu_nox_two():
     if "-serial tcp::%d,server,nowait" % (port + 1) not in out:
         fail("make qemu-nox GUESTGDB=1 does not connect COM2 to port %d"
              % (port + 1))
+
+
+@test("qemu-nox-guestgdb", emulator="qemu", timeout=180, locks=[GDB_PORTS])
+def qemu_nox_guestgdb():
+    """docs/guest-debugging.md's steps work through make, and COM2 is
+    there only with GUESTGDB=1.
+
+    Under `make qemu-nox` `vmm -g` is refused (no COM2); under `make
+    qemu-nox GUESTGDB=1` it waits for gdb, `make gdb-guest` connects and
+    shows the guest stopped at 0x7c00, and once that gdb detaches (its
+    input is empty) the guest runs on to its prompt."""
+    plain = run_make("qemu-nox", label="plain", QEMUEXTRA="-snapshot")
+    _shell_up(plain)
+    plain.send("vmm -g")
+    plain.expect(r"is there a COM2 port\?")
+    plain.expect(SHELL_PROMPT)
+    plain.send("poweroff")
+    plain.wait()
+    r = run_make("qemu-nox", label="qemu", QEMUEXTRA="-snapshot",
+                 GUESTGDB="1")
+    _shell_up(r)
+    wait_listening(gdb_port() + 1, r)
+    r.send("vmm -g")
+    r.expect(r"waits for gdb on COM2")
+    g = run_command(["make", "--no-print-directory", "gdb-guest"],
+                    label="gdb", stdin=False)
+    g.wait()
+    g.match(r"\+ target remote localhost:%d" % (gdb_port() + 1),
+            r"0x0+7c00 in", r"\+ symbol-file obj/guest/kern/kernel",
+            r"detached")
+    r.expect(r"vm\$ ")
+    r.send("halt")
+    r.expect(SHELL_PROMPT)
+    r.send("poweroff")
+    if r.wait() != 0:
+        fail("make qemu-nox GUESTGDB=1 ended with status %s" % r.returncode)
 
 
 # ---- README.md --------------------------------------------------------------
