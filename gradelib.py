@@ -89,7 +89,7 @@ TESTS = []
 
 # Named resources a test can hold alone (@test(locks=...)); the scheduler
 # never runs two tests holding the same one at once.
-GDB_PORTS = "gdb-ports"   # GDBPORT and GDBPORT+1 (make qemu*, gdb, vmm -g)
+GDB_PORTS = "gdb-ports"   # GDBPORT and GDBPORT+1 (make *-gdb, GUESTGDB=1, gdb, vmm -g)
 
 
 def test(name, emulator="qemu", cpus=DEFAULT_CPUS, mem=None, timeout=30,

@@ -129,7 +129,7 @@
 /*
  * Top of user-mappable memory, and of the one-page user exception stack.
  * The classic 64-bit JOS value: programs and graders expect a fault on
- * the exception stack to report va ef7ff... (../shared/jos-api.md).
+ * the exception stack to report va ef7ff... (docs/jos-api.md).
  */
 #define UTOP _UL(0xEF800000)
 #define UXSTACKTOP UTOP

@@ -98,7 +98,7 @@ void trap_init_percpu(void)
 
 /*
  * The trap-frame dump keeps the classic JOS format, which programs' graders
- * match (../shared/jos-api.md): each value in at least 8 hex digits (more
+ * match (docs/jos-api.md): each value in at least 8 hex digits (more
  * only when it needs them, as a kernel address does), segment selectors
  * as 0x----%04x.
  */

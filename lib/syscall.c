@@ -119,7 +119,7 @@ int sys_env_mkguest(uint64_t gphysz, uint64_t grip)
 
 int sys_guest_debug(envid_t guest)
 {
-	return syscall(SYS_guest_debug, true, guest, 0, 0, 0, 0);
+	return syscall(SYS_guest_debug, false, guest, 0, 0, 0, 0);
 }
 
 /* How many Ctrl-C were typed at this system's console since it booted. */
