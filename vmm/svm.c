@@ -615,15 +615,7 @@ static enum vmexit_action svm_exit_shutdown(struct Env *e)
 /* A physical interrupt (15.21.1): take it, then service it as on VT-x. */
 static enum vmexit_action svm_exit_intr(struct Env *e)
 {
-	uint32_t irqs = trap_irq_window();
-	enum vmexit_action a = VMEXIT_RESUME;
-	int irq;
-
-	for (irq = 0; irq < NIRQS; irq++)
-		if ((irqs & (1U << irq)) &&
-		    vmexit_interrupt(e, IRQ_OFFSET + irq) == VMEXIT_YIELD)
-			a = VMEXIT_YIELD;
-	return a;
+	return vmexit_host_irqs(e);
 }
 
 /* The guest can take the waiting timer interrupt: the entry injects it. */

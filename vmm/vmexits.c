@@ -389,6 +389,27 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 }
 
 /*
+ * Host interrupts that wait, not acknowledged by an exit (AMD-V's
+ * physical-interrupt exit; VT-x's preemption timer; the run loop when
+ * they are overdue): take them with interrupts open for one instruction,
+ * then service each as vmexit_interrupt does.
+ */
+enum vmexit_action vmexit_host_irqs(struct Env *e)
+{
+	uint32_t irqs = trap_irq_window();
+	enum vmexit_action a = VMEXIT_RESUME;
+	int irq;
+
+	e->env_guest->irq_tsc = read_tsc();
+
+	for (irq = 0; irq < NIRQS; irq++)
+		if ((irqs & (1U << irq)) &&
+		    vmexit_interrupt(e, IRQ_OFFSET + irq) == VMEXIT_YIELD)
+			a = VMEXIT_YIELD;
+	return a;
+}
+
+/*
  * The guest touched guest-physical memory its EPT does not map (or not
  * with that access). Guest RAM is filled lazily, on first touch; any other
  * address stops the guest.
