@@ -262,6 +262,7 @@ static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
 {
 	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_INIT |
 			     INTERCEPT1_CPUID | INTERCEPT1_INVD |
+			     INTERCEPT1_PAUSE |
 			     INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
 			     INTERCEPT1_IOIO_PROT |
 			     INTERCEPT1_MSR_PROT | INTERCEPT1_TASK_SWITCH |
@@ -740,6 +741,7 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_IOIO] = { svm_exit_ioio, 0 },
 	[SVM_EXIT_SHUTDOWN] = { svm_exit_shutdown, 0 },
 	[SVM_EXIT_INVD] = { vmexit_invd, INSN_LEN_INVD },
+	[SVM_EXIT_PAUSE] = { vmexit_pause, INSN_LEN_PAUSE },
 	/* What CPUID hides: SVM, MONITOR/MWAIT, XSAVE. */
 	[SVM_EXIT_VMRUN] = { vmexit_undefined, 0 },
 	[SVM_EXIT_VMLOAD] = { vmexit_undefined, 0 },
@@ -811,6 +813,9 @@ static bool svm_fast_exit(struct Env *e)
 		if (!vmexit_hypercall_fast(r))
 			return false;
 		len = INSN_LEN_VMMCALL;
+		break;
+	case SVM_EXIT_PAUSE:
+		len = INSN_LEN_PAUSE;
 		break;
 	default:
 		return false;

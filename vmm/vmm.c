@@ -19,9 +19,9 @@
  * The fast path. After an exit, the CPU running guest e may handle it
  * and enter e again without taking the big kernel lock, only when all of
  * this holds:
- * - the exit is of a lock-free kind: CPUID, and the hypercalls that read
+ * - the exit is of a lock-free kind: CPUID, the hypercalls that read
  *   and write only the caller's registers (vmexit_cpuid_regs,
- *   vmexit_hypercall_fast in vmexits.h). Their handling touches nothing
+ *   vmexit_hypercall_fast in vmexits.h), and PAUSE on AMD-V (RIP only). Their handling touches nothing
  *   but e's registers, its control structure (current on this CPU
  *   alone) and its exit statistics, which no other CPU writes while e
  *   runs (readers, such as the monitor's `exits`, may see a count one
