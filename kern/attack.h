@@ -14,8 +14,8 @@ enum attack_stage {
 	/* After the CPUID check: the guest has its IDT and its memory, but
 	 * no LAPIC, PIC or timer of its own, and no env. The default. */
 	ATTACK_AFTER_CPUID = 0,
-	/* Right after the console: no IDT of the guest's own yet (the boot
-	 * loader's, empty), no page allocator; only cprintf and vmcall. */
+	/* Right after the console: no IDT of the guest's own yet (IDTR as
+	 * the boot left it), no page allocator; only cprintf and vmcall. */
 	ATTACK_BEFORE_IDT,
 };
 
