@@ -1,9 +1,12 @@
 /*
  * The hostile-guest harness: attacks on the VMM from guest CPL 0. A guest
  * kernel (VMM_GUEST) whose command line is "attack NAME" runs the one
- * named attack right after its own set-up, instead of starting any env,
- * then ends the VM (`vmm attack NAME` in the host shell). `vmm attack
- * list` prints the names. The guest user program vmattack3 has the CPL 3
+ * named attack during its boot, at the attack's stage (kern/attack.h):
+ * most right after the CPUID check, before its LAPIC, PIC and timer; a
+ * few right after the console, before it even has an IDT. It starts no
+ * env, and ends the VM (`vmm attack NAME` in the host shell). `vmm attack
+ * list` prints the names. The attacks on interrupt handling are in
+ * kern/attack_irq.c; the guest user program vmattack3 has the CPL 3
  * ones.
  *
  * What an attack may end in, and what the host must show (grade-project's
@@ -22,7 +25,10 @@
  *
  * Invariants: runs on the guest's only CPU with interrupts off (except
  * where an attack turns them on), before any env exists; attack_trap() is
- * consulted first for every kernel-mode trap while an attack runs.
+ * consulted first for every kernel-mode trap while an attack runs (an
+ * ATTACK_BEFORE_IDT attack has no IDT to trap through: any exception
+ * there ends in a triple fault, which the VMM reports). Each attack runs
+ * at one stage only, and at most one attack runs per boot.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -32,6 +38,7 @@
 #include <inc/error.h>
 
 #include <kern/attack.h>
+#include <kern/attack_int.h>
 #include <kern/pmap.h>
 #include <kern/trap.h>
 
@@ -39,9 +46,6 @@
 
 /* The guest's exit status after an exception inside an attack. */
 #define ATTACK_FAULT_STATUS 2
-/* How many events the storm attacks make. */
-#define STORM_COUNT 20000
-#define TIMER_TICKS 20
 #define HYPERCALL_FLOOD 100000
 #define HYPERCALL_SCAN 4096
 /* Values the leak probes write, and look for in a fresh guest. */
@@ -79,13 +83,12 @@
 #define PORT_BOCHS_SHUTDOWN 0x8900
 #define PORT_QEMU_EXIT 0xF4
 
-static const struct attack *current;
-static volatile uint64_t events;
+const struct attack *attack_current;
+volatile uint64_t attack_events;
 
-/* The attack completed inside the guest; fmt has one %lu or %lx. */
-static void survived(const char *fmt, uint64_t value)
+void attack_survived(const char *fmt, uint64_t value)
 {
-	cprintf("attack %s: survived: ", current->name);
+	cprintf("attack %s: survived: ", attack_current->name);
 	cprintf(fmt, value);
 	cprintf("\n");
 }
@@ -108,7 +111,7 @@ static void a_vmread(void)
 	uint64_t v = 0;
 
 	asm volatile("vmread %1, %0" : "=r"(v) : "r"(0x6C14UL));
-	survived("vmread gave 0x%lx", v);
+	attack_survived("vmread gave 0x%lx", v);
 }
 
 static void a_vmwrite(void)
@@ -142,13 +145,13 @@ static void a_getsec(void) { asm volatile("xor %%eax, %%eax; getsec" ::: "rax", 
 static void a_invd(void)
 {
 	asm volatile("invd");
-	survived("invd returned (%lu)", 0);
+	attack_survived("invd returned (%lu)", 0);
 }
 
 static void a_wbinvd(void)
 {
 	asm volatile("wbinvd");
-	survived("wbinvd returned (%lu)", 0);
+	attack_survived("wbinvd returned (%lu)", 0);
 }
 
 static void xsetbv(uint64_t xcr0)
@@ -170,12 +173,18 @@ static void a_xsetbv_bad(void) { xsetbv(0); }
 static void a_xsetbv_avx(void)
 {
 	xsetbv(XCR0_X87_SSE_AVX);
-	survived("XCR0 is now 0x%lx", XCR0_X87_SSE_AVX);
+	attack_survived("XCR0 is now 0x%lx", XCR0_X87_SSE_AVX);
 }
 
-static void a_rdmsr_unknown(void) { survived("read 0x%lx", rdmsr(MSR_UNKNOWN)); }
+static void a_rdmsr_unknown(void)
+{
+	attack_survived("read 0x%lx", rdmsr(MSR_UNKNOWN));
+}
 static void a_wrmsr_lstar(void) { wrmsr(MSR_LSTAR, LEAK_MAGIC); }
-static void a_rdmsr_x2apic(void) { survived("read 0x%lx", rdmsr(MSR_X2APIC_TPR)); }
+static void a_rdmsr_x2apic(void)
+{
+	attack_survived("read 0x%lx", rdmsr(MSR_X2APIC_TPR));
+}
 static void a_wrmsr_featctl(void) { wrmsr(MSR_FEATURE_CONTROL, 0); }
 static void a_wrmsr_hsave(void) { wrmsr(MSR_VM_HSAVE, 0); }
 static void a_wrmsr_apicbase(void) { wrmsr(MSR_APIC_BASE, 0); }
@@ -184,15 +193,18 @@ static void a_wrmsr_tsc_aux(void) { wrmsr(MSR_TSC_AUX, LEAK_MAGIC & 0xFFFFFFFF);
 static void a_wrmsr_efer_svme(void)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	survived("EFER 0x%lx", rdmsr(MSR_EFER));
+	attack_survived("EFER 0x%lx", rdmsr(MSR_EFER));
 }
 
 /* ---- Port I/O on every class of port ------------------------------------ */
 
 static void a_out_post(void) { outb(PORT_POST, 0x55); }
-static void a_in_kbd(void) { survived("read 0x%lx", inb(PORT_KBD)); }
+static void a_in_kbd(void) { attack_survived("read 0x%lx", inb(PORT_KBD)); }
 static void a_out_com1(void) { outb(PORT_COM1, '!'); }
-static void a_in_pci(void) { survived("read 0x%lx", inl(PORT_PCI_DATA)); }
+static void a_in_pci(void)
+{
+	attack_survived("read 0x%lx", inl(PORT_PCI_DATA));
+}
 static void a_out_shutdown(void)
 {
 	static const char word[] = "Shutdown";
@@ -219,12 +231,12 @@ static void a_cr4_reserved(void) { lcr4(rcr4() | CR4_RESERVED_BIT); }
 static void a_cr4_vmxe(void)
 {
 	lcr4(rcr4() | CR4_VMXE_BIT);
-	survived("CR4 0x%lx", rcr4());
+	attack_survived("CR4 0x%lx", rcr4());
 }
 static void a_cr3_beyond_ram(void)
 {
 	lcr3(GPA_BEYOND_RAM);
-	survived("CR3 0x%lx", rcr3());
+	attack_survived("CR3 0x%lx", rcr3());
 }
 
 /* CR8 is the task priority: it must reach a virtual TPR, not the host's
@@ -239,7 +251,7 @@ static void a_cr8(void)
 	for (i = 0; i < STORM_COUNT * 100; i++)
 		pause();
 	asm volatile("movq %0, %%cr8" : : "r"(0UL));
-	survived("CR8 read back 0x%lx", v);
+	attack_survived("CR8 read back 0x%lx", v);
 }
 
 /* ---- Memory -------------------------------------------------------------- */
@@ -248,7 +260,7 @@ static void a_read_beyond_ram(void)
 {
 	volatile uint64_t *p = mmio_map_region(GPA_BEYOND_RAM, PGSIZE);
 
-	survived("read 0x%lx", *p);
+	attack_survived("read 0x%lx", *p);
 }
 
 static void a_write_vga_hole(void)
@@ -256,14 +268,14 @@ static void a_write_vga_hole(void)
 	volatile uint16_t *p = mmio_map_region(GPA_VGA, PGSIZE);
 
 	*p = 0x4F21;
-	survived("wrote the hole, read back 0x%lx", *p);
+	attack_survived("wrote the hole, read back 0x%lx", *p);
 }
 
 static void a_lapic_mmio(void)
 {
 	volatile uint32_t *p = mmio_map_region(GPA_LAPIC, PGSIZE);
 
-	survived("LAPIC version 0x%lx", p[LAPIC_VERSION_REG / 4]);
+	attack_survived("LAPIC version 0x%lx", p[LAPIC_VERSION_REG / 4]);
 }
 
 static void a_exec_nonram(void)
@@ -284,7 +296,7 @@ static void a_pml4_garbage(void)
 		panic("a_pml4_garbage: no page");
 	memset(page2kva(pp), 0xA5, PGSIZE);
 	lcr3(page2pa(pp));
-	survived("CR3 0x%lx", rcr3());
+	attack_survived("CR3 0x%lx", rcr3());
 }
 
 /* ---- Exceptions ---------------------------------------------------------- */
@@ -308,7 +320,7 @@ static void a_int3_storm(void)
 
 	for (i = 0; i < STORM_COUNT; i++)
 		asm volatile("int3");
-	survived("%lu breakpoints", events);
+	attack_survived("%lu breakpoints", attack_events);
 }
 
 static void a_tf_storm(void)
@@ -319,13 +331,13 @@ static void a_tf_storm(void)
 	write_eflags(read_eflags() | FL_TF);
 	for (i = 0; i < 2 * STORM_COUNT; i++)
 		asm volatile("nop");
-	survived("%lu single steps", events);
+	attack_survived("%lu single steps", attack_events);
 }
 
 static void a_soft_nmi(void)
 {
 	asm volatile("int $2");
-	survived("%lu vector-2 interrupts", events);
+	attack_survived("%lu vector-2 interrupts", attack_events);
 }
 
 static void a_ud2(void) { asm volatile("ud2"); }
@@ -333,57 +345,6 @@ static void a_ud2(void) { asm volatile("ud2"); }
 static void a_divzero(void)
 {
 	asm volatile("xor %%ecx, %%ecx; div %%ecx" ::: "rax", "rcx", "rdx");
-}
-
-/* ---- Interrupts ---------------------------------------------------------- */
-
-static void a_cli_spin(void)
-{
-	cprintf("attack %s: spinning with interrupts off\n", current->name);
-	for (;;)
-		asm volatile("cli");
-}
-
-static void a_cli_hlt(void) { asm volatile("cli; hlt"); }
-
-static void a_mwait_cli(void)
-{
-	cprintf("attack %s: monitor, cli, mwait\n", current->name);
-	for (;;)
-		asm volatile("monitor; cli; mwait"
-			     : : "a"(scratch), "c"(0), "d"(0));
-}
-
-/* A single-stepped hypercall in a MOV-SS shadow. */
-static void a_movss_hypercall(void)
-{
-	uint16_t ss;
-
-	asm volatile("movw %%ss, %0" : "=r"(ss));
-	write_eflags(read_eflags() | FL_TF);
-	asm volatile("movw %0, %%ss\n\t" HYPERCALL_INSN
-		     : : "r"(ss), "a"((uint64_t)VMCALL_VERSION),
-		       HYPERCALL_VENDOR
-		     : "memory", "cc");
-	write_eflags(read_eflags() & ~FL_TF);
-	survived("%lu debug traps", events);
-}
-
-/* The VMM's timer ticks reach a guest that waits with sti; hlt. */
-static void a_sti_hlt(void)
-{
-	while (events < TIMER_TICKS)
-		asm volatile("sti; hlt; cli");
-	survived("%lu timer interrupts", events);
-}
-
-static void a_pause_loop(void)
-{
-	int i;
-
-	for (i = 0; i < STORM_COUNT * 50; i++)
-		pause();
-	survived("%lu", (uint64_t)i);
 }
 
 /* ---- Hypercalls ----------------------------------------------------------- */
@@ -404,7 +365,7 @@ static void a_hypercall_scan(void)
 		if (n >= NVMCALLS && r != -E_NO_SYS)
 			bad++;
 	}
-	survived("%lu unknown numbers did not get -E_NO_SYS", bad);
+	attack_survived("%lu unknown numbers did not get -E_NO_SYS", bad);
 }
 
 static void a_hypercall_flood(void)
@@ -414,7 +375,7 @@ static void a_hypercall_flood(void)
 	for (i = 0; i < HYPERCALL_FLOOD; i++)
 		if (vmcall(VMCALL_VERSION, 0, 0, 0, 0, 0) != VMM_ABI_VERSION)
 			bad++;
-	survived("%lu wrong answers", bad);
+	attack_survived("%lu wrong answers", bad);
 }
 
 static void a_ipc_from_hole(void)
@@ -422,7 +383,7 @@ static void a_ipc_from_hole(void)
 	int64_t r = vmcall(VMCALL_IPC_SEND, VMM_HOST_FS, 0, GPA_VGA & ~0xFFFUL,
 			   PTE_P | PTE_U | PTE_W, 0);
 
-	survived("IPC_SEND of a hole page: %ld", (uint64_t)r);
+	attack_survived("IPC_SEND of a hole page: %ld", (uint64_t)r);
 }
 
 /* A request to the host FS server, and never a receive: the server must
@@ -436,7 +397,7 @@ static void a_ipc_no_recv(void)
 		if ((r = vmcall(VMCALL_IPC_SEND, VMM_HOST_FS, 0, 0x7000,
 				PTE_P | PTE_U | PTE_W, 0)) != -E_IPC_NOT_RECV)
 			break;
-	survived("IPC_SEND without IPC_RECV: %ld", (uint64_t)r);
+	attack_survived("IPC_SEND without IPC_RECV: %ld", (uint64_t)r);
 }
 
 /* ---- State-leak probes ---------------------------------------------------- */
@@ -492,13 +453,13 @@ static void a_leak_write(void)
 	wrmsr(MSR_FS_BASE, LEAK_MAGIC);
 	wrmsr(MSR_PAT, LEAK_PAT);
 	set_fpu(LEAK_MAGIC);
-	survived("planted 0x%lx", LEAK_MAGIC);
+	attack_survived("planted 0x%lx", LEAK_MAGIC);
 }
 
 /* One probe: "LEAKED" when it holds what leak-write planted. */
 static void leak_report(const char *what, uint64_t v, uint64_t planted)
 {
-	cprintf("attack %s: %s = 0x%lx%s\n", current->name, what, v,
+	cprintf("attack %s: %s = 0x%lx%s\n", attack_current->name, what, v,
 		v == planted ? " LEAKED" : "");
 }
 
@@ -528,7 +489,7 @@ static void a_leak_read(void)
 	 * significand, the low 64 bits (bit 63 explicit, so the value
 	 * shifted left until its top bit is set). */
 	leak_report("ST0", st0, fpu_significand(LEAK_MAGIC));
-	survived("read %lu probes", 11);
+	attack_survived("read %lu probes", 11);
 }
 
 /* ---- The table ------------------------------------------------------------ */
@@ -590,18 +551,24 @@ static const struct attack attacks[] = {
 	{ "soft-nmi", "exc", a_soft_nmi },
 	{ "ud2", "exc", a_ud2 },
 	{ "divzero", "exc", a_divzero },
-	{ "cli-spin", "irq", a_cli_spin },
-	{ "cli-hlt", "irq", a_cli_hlt },
-	{ "mwait-cli", "irq", a_mwait_cli },
-	{ "movss-hypercall", "irq", a_movss_hypercall },
-	{ "sti-hlt", "irq", a_sti_hlt },
-	{ "pause-loop", "irq", a_pause_loop },
 	{ "hypercall-scan", "hcall", a_hypercall_scan },
 	{ "hypercall-flood", "hcall", a_hypercall_flood },
 	{ "ipc-from-hole", "hcall", a_ipc_from_hole },
 	{ "ipc-no-recv", "hcall", a_ipc_no_recv },
 	{ "leak-write", "leak", a_leak_write },
 	{ "leak-read", "leak", a_leak_read },
+};
+static const size_t attacks_count = ARRAY_SIZE(attacks);
+
+/* Each stage's tables (kern/attack_irq.c has two). */
+static const struct {
+	enum attack_stage stage;
+	const struct attack *table;
+	const size_t *n;
+} tables[] = {
+	{ ATTACK_AFTER_CPUID, attacks, &attacks_count },
+	{ ATTACK_AFTER_CPUID, attacks_irq, &attacks_irq_count },
+	{ ATTACK_BEFORE_IDT, attacks_before_idt, &attacks_before_idt_count },
 };
 
 /*
@@ -611,48 +578,64 @@ static const struct attack attacks[] = {
  */
 bool attack_trap(struct Trapframe *tf)
 {
-	if (!current)
+	if (!attack_current)
 		return false;
 	switch (tf->tf_trapno) {
 	case T_BRKPT:
 	case T_NMI:
-		events++;
+		attack_events++;
 		return true;
 	case T_DEBUG:
-		if (++events >= STORM_COUNT)
+		if (++attack_events >= STORM_COUNT)
 			tf->tf_eflags &= ~FL_TF;
 		return true;
 	case IRQ_OFFSET + IRQ_TIMER:
-		events++;
+		attack_events++;
 		return true;
 	}
 	cprintf("attack %s: guest exception %ld (%s) at rip 0x%lx\n",
-		current->name, (long)tf->tf_trapno, trapname(tf->tf_trapno),
+		attack_current->name, (long)tf->tf_trapno,
+		trapname(tf->tf_trapno),
 		tf->tf_rip);
 	vmcall(VMCALL_EXIT, ATTACK_FAULT_STATUS, 0, 0, 0, 0);
 	for (;;)
 		asm volatile("hlt");
 }
 
-void attack_run(const char *name)
+static void __attribute__((noreturn)) attack_run(const struct attack *a)
 {
-	size_t i;
+	attack_current = a;
+	cprintf("attack %s (%s): starting\n", attack_current->name,
+		attack_current->class);
+	attack_current->run();
+	cprintf("attack %s: returned\n", attack_current->name);
+	attack_current = NULL;
+	vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
+	for (;;)
+		asm volatile("hlt");
+}
 
-	for (i = 0; i < ARRAY_SIZE(attacks); i++)
-		if (strcmp(attacks[i].name, name) == 0)
-			break;
-	if (i == ARRAY_SIZE(attacks)) {
-		cprintf("attack: %d attacks:", (int)ARRAY_SIZE(attacks));
-		for (i = 0; i < ARRAY_SIZE(attacks); i++)
-			cprintf(" %s", attacks[i].name);
-		cprintf("\n");
-		vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
-	}
-	current = &attacks[i];
-	cprintf("attack %s (%s): starting\n", current->name, current->class);
-	current->run();
-	cprintf("attack %s: returned\n", current->name);
-	current = NULL;
+void attack_stage(const char *cmdline, enum attack_stage stage)
+{
+	const char *name = cmdline + strlen(ATTACK_CMDLINE);
+	size_t i, t, n = 0;
+
+	if (strncmp(cmdline, ATTACK_CMDLINE, strlen(ATTACK_CMDLINE)) != 0)
+		return;
+	for (t = 0; t < ARRAY_SIZE(tables); t++)
+		for (i = 0; tables[t].stage == stage && i < *tables[t].n; i++)
+			if (strcmp(tables[t].table[i].name, name) == 0)
+				attack_run(&tables[t].table[i]);
+	if (stage != ATTACK_AFTER_CPUID)
+		return;
+	/* The last stage, and no table knows the name: list them all. */
+	for (t = 0; t < ARRAY_SIZE(tables); t++)
+		n += *tables[t].n;
+	cprintf("attack: %d attacks:", (int)n);
+	for (t = 0; t < ARRAY_SIZE(tables); t++)
+		for (i = 0; i < *tables[t].n; i++)
+			cprintf(" %s", tables[t].table[i].name);
+	cprintf("\n");
 	vmcall(VMCALL_EXIT, 0, 0, 0, 0, 0);
 	for (;;)
 		asm volatile("hlt");

@@ -1,12 +1,23 @@
 /*
  * The hostile-guest harness (kern/attack.c): a guest kernel whose command
- * line is "attack NAME" runs that attack on the VMM at CPL 0.
+ * line is "attack NAME" runs that attack on the VMM at CPL 0, at the
+ * point of its boot the attack's stage names.
  */
 #ifndef JOS_KERN_ATTACK_H
 #define JOS_KERN_ATTACK_H
 
 #include <inc/types.h>
 #include <inc/trap.h>
+
+/* Where in i386_init (kern/init.c) an attack runs. */
+enum attack_stage {
+	/* After the CPUID check: the guest has its IDT and its memory, but
+	 * no LAPIC, PIC or timer of its own, and no env. The default. */
+	ATTACK_AFTER_CPUID = 0,
+	/* Right after the console: no IDT of the guest's own yet (IDTR as
+	 * the boot left it), no page allocator; only cprintf and vmcall. */
+	ATTACK_BEFORE_IDT,
+};
 
 struct attack {
 	const char *name;
@@ -17,7 +28,10 @@ struct attack {
 /* The command-line word that selects the harness. */
 #define ATTACK_CMDLINE "attack "
 
-void attack_run(const char *name) __attribute__((noreturn));
+/* If cmdline names an attack of this stage, run it (never returns);
+ * otherwise return. At ATTACK_AFTER_CPUID, the last stage, an unknown
+ * name lists the attacks and ends the VM. */
+void attack_stage(const char *cmdline, enum attack_stage stage);
 bool attack_trap(struct Trapframe *tf);
 
 #endif /* !JOS_KERN_ATTACK_H */

@@ -246,15 +246,19 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 #endif
 	if (cmdline[0])
 		cprintf("kernel command line: %s\n", cmdline);
+#ifdef VMM_GUEST
+	/* The hostile-guest harness (kern/attack.c): an attack that runs
+	 * before the guest has an IDT runs now, instead of any env. */
+	attack_stage(cmdline, ATTACK_BEFORE_IDT);
+#endif
 
 	trap_init();
 	mem_init(boot_magic, mbinfo_pa);
 #ifdef VMM_GUEST
 	guest_print_memory();
 	guest_check_cpuid();
-	/* The hostile-guest harness (kern/attack.c) instead of any env. */
-	if (strncmp(cmdline, ATTACK_CMDLINE, strlen(ATTACK_CMDLINE)) == 0)
-		attack_run(cmdline + strlen(ATTACK_CMDLINE));
+	/* Any other attack runs here: IDT and memory, no timer yet. */
+	attack_stage(cmdline, ATTACK_AFTER_CPUID);
 #endif
 	env_init();
 

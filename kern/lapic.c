@@ -65,6 +65,7 @@
 #define CALIBRATE_SPIN_MAX 100000000
 
 physaddr_t lapicaddr;          /* from the MP tables; 0 if no LAPIC */
+uint64_t tsc_per_ms;           /* measured by lapic_calibrate; 0: unknown */
 static volatile uint32_t *lapic;
 
 static void lapicw(int reg, uint32_t value)
@@ -91,12 +92,14 @@ void lapic_init(void)
 #else
 static uint32_t ticks_per_period;
 
-/* LAPIC timer ticks (divide by 1) in CALIBRATE_MS ms of PIT time. */
+/* LAPIC timer ticks (divide by 1) in CALIBRATE_MS ms of PIT time; the
+ * TSC's rate, measured over the same interval, into tsc_per_ms. */
 static uint32_t lapic_calibrate(void)
 {
 	uint32_t pit_count = PIT_FREQ * CALIBRATE_MS / 1000;
 	uint32_t spins = 0;
 	uint8_t b = inb(PORTB);
+	uint64_t tsc0;
 
 	/* Gate low, speaker off; program the one-shot count. */
 	outb(PORTB, b & ~(PORTB_GATE2 | PORTB_SPEAKER));
@@ -109,9 +112,11 @@ static uint32_t lapic_calibrate(void)
 	lapicw(LAPIC_TICR, 0xFFFFFFFF);
 	/* A rising gate starts the count; OUT2 goes high at zero. */
 	outb(PORTB, (b & ~PORTB_SPEAKER) | PORTB_GATE2);
+	tsc0 = read_tsc();
 	while (!(inb(PORTB) & PORTB_OUT2))
 		if (++spins > CALIBRATE_SPIN_MAX)
 			return 0;
+	tsc_per_ms = (read_tsc() - tsc0) / CALIBRATE_MS;
 	return 0xFFFFFFFF - lapicr(LAPIC_TCCR);
 }
 

@@ -5,6 +5,9 @@
 #include <inc/types.h>
 
 extern physaddr_t lapicaddr;
+/* TSC cycles per millisecond, measured at boot (0 in a guest, or if the
+ * PIT never answered). */
+extern uint64_t tsc_per_ms;
 
 void lapic_init(void);
 void lapic_eoi(void);

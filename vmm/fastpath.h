@@ -15,11 +15,23 @@
 /* A word another CPU may write under the lock, read here without it. */
 #define VMM_PEEK(x) (*(volatile __typeof__(x) *)&(x))
 
+/* The fast path reads the TSC once per this many exits of a streak. */
+#define VMM_FAST_TSC_EVERY 64
+
+/* Has g run a whole slice (VMM_IRQ_SLICE_US) since the host last took
+ * its own interrupts? Then the slow path takes them (vmm_run_loop). */
+static inline bool vmm_irqs_overdue(const struct Guest *g, uint64_t now)
+{
+	return now - g->irq_tsc >= vmm_irq_slice_tsc;
+}
+
 /*
  * May the exit just taken be handled on the fast path? Only while no
  * other CPU asks the run loop to look at e: destroyed (ENV_DYING), ended
- * or paused from the console, the gdb stub active; and while the streak
- * of exits stays below the bound the slow path enforces.
+ * or paused from the console, the gdb stub active; while the streak of
+ * exits stays below the bound the slow path enforces; and while the
+ * host's interrupts are not overdue (looked at every VMM_FAST_TSC_EVERY
+ * exits: a TSC read per exit would cost a twentieth of a round trip).
  */
 static inline bool vmm_fast_allowed(struct Env *e)
 {
@@ -27,7 +39,9 @@ static inline bool vmm_fast_allowed(struct Env *e)
 
 	return VMM_PEEK(e->env_status) == ENV_RUNNING &&
 	       !VMM_PEEK(g->con.kill_requested) && !VMM_PEEK(g->con.paused) &&
-	       !VMM_PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK;
+	       !VMM_PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK &&
+	       (g->streak % VMM_FAST_TSC_EVERY ||
+		!vmm_irqs_overdue(g, read_tsc()));
 }
 
 /*

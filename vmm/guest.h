@@ -96,6 +96,9 @@ struct Guest {
 	uint64_t vtpr;
 	/* Exits handled in a row without the scheduler getting a turn. */
 	uint64_t streak;
+	/* The TSC when the host last took its own interrupts on a CPU
+	 * running this guest (vmexit_host_irqs). */
+	uint64_t irq_tsc;
 	/* Registers switched by software (vmm/xstate.c) and the CPU that
 	 * holds them now, or -1. */
 	struct xstate xstate;

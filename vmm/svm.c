@@ -264,6 +264,7 @@ static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
 {
 	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_INIT |
 			     INTERCEPT1_CPUID | INTERCEPT1_INVD |
+			     INTERCEPT1_PAUSE |
 			     INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
 			     INTERCEPT1_IOIO_PROT |
 			     INTERCEPT1_MSR_PROT | INTERCEPT1_TASK_SWITCH |
@@ -617,15 +618,7 @@ static enum vmexit_action svm_exit_shutdown(struct Env *e)
 /* A physical interrupt (15.21.1): take it, then service it as on VT-x. */
 static enum vmexit_action svm_exit_intr(struct Env *e)
 {
-	uint32_t irqs = trap_irq_window();
-	enum vmexit_action a = VMEXIT_RESUME;
-	int irq;
-
-	for (irq = 0; irq < NIRQS; irq++)
-		if ((irqs & (1U << irq)) &&
-		    vmexit_interrupt(e, IRQ_OFFSET + irq) == VMEXIT_YIELD)
-			a = VMEXIT_YIELD;
-	return a;
+	return vmexit_host_irqs(e);
 }
 
 /* The guest can take the waiting timer interrupt: the entry injects it. */
@@ -750,6 +743,7 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
 	[SVM_EXIT_IOIO] = { svm_exit_ioio, 0 },
 	[SVM_EXIT_SHUTDOWN] = { svm_exit_shutdown, 0 },
 	[SVM_EXIT_INVD] = { vmexit_invd, INSN_LEN_INVD },
+	[SVM_EXIT_PAUSE] = { vmexit_pause, INSN_LEN_PAUSE },
 	/* What CPUID hides: SVM, MONITOR/MWAIT, XSAVE. */
 	[SVM_EXIT_VMRUN] = { vmexit_undefined, 0 },
 	[SVM_EXIT_VMLOAD] = { vmexit_undefined, 0 },
@@ -821,6 +815,9 @@ static bool svm_fast_exit(struct Env *e)
 		if (!vmexit_hypercall_fast(r))
 			return false;
 		len = INSN_LEN_VMMCALL;
+		break;
+	case SVM_EXIT_PAUSE:
+		len = INSN_LEN_PAUSE;
 		break;
 	default:
 		return false;

@@ -178,6 +178,7 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define INTERCEPT1_VINTR (1U << 4)
 #define INTERCEPT1_CPUID (1U << 18)
 #define INTERCEPT1_INVD (1U << 22)
+#define INTERCEPT1_PAUSE (1U << 23)
 #define INTERCEPT1_HLT (1U << 24)
 #define INTERCEPT1_INVLPGA (1U << 26)
 #define INTERCEPT1_IOIO_PROT (1U << 27)
@@ -313,6 +314,7 @@ enum svm_exit_code {
 #define INSN_LEN_HLT 1
 #define INSN_LEN_MSR 2
 #define INSN_LEN_INVD 2
+#define INSN_LEN_PAUSE 2  /* F3 90 */
 
 /* Per-guest AMD-V state (the vendor part of struct Guest). */
 struct svm_state {

@@ -368,6 +368,20 @@ enum vmexit_action vmexit_hlt(struct Env *e)
 	return VMEXIT_YIELD;
 }
 
+/*
+ * PAUSE (intercepted on AMD-V only, and handled there on the fast path,
+ * svm.c, unless the host's interrupts are overdue): a guest waiting in a
+ * spin loop. It completes; the run loop then gives the host its
+ * interrupts if they are overdue. For Bochs' ryzen model, which keeps them out of a guest with
+ * IF clear (an emulator bug, vmm/README.md): a guest spinning there on
+ * PAUSE with IF clear still exits, so the host gets its turn.
+ */
+enum vmexit_action vmexit_pause(struct Env *e)
+{
+	vmexit_skip_instruction(e);
+	return VMEXIT_RESUME;
+}
+
 enum vmexit_action vmexit_triple_fault(struct Env *e)
 {
 	vmm_guest_stop(e, "triple fault (the guest could not deliver an "
@@ -388,6 +402,27 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 	/* The tick found it running: its CPU time for `vms`. */
 	e->env_guest->con.cpu_ticks++;
 	return VMEXIT_YIELD;
+}
+
+/*
+ * Host interrupts that wait, not acknowledged by an exit (AMD-V's
+ * physical-interrupt exit; VT-x's preemption timer; the run loop when
+ * they are overdue): take them with interrupts open for one instruction,
+ * then service each as vmexit_interrupt does.
+ */
+enum vmexit_action vmexit_host_irqs(struct Env *e)
+{
+	uint32_t irqs = trap_irq_window();
+	enum vmexit_action a = VMEXIT_RESUME;
+	int irq;
+
+	e->env_guest->irq_tsc = read_tsc();
+
+	for (irq = 0; irq < NIRQS; irq++)
+		if ((irqs & (1U << irq)) &&
+		    vmexit_interrupt(e, IRQ_OFFSET + irq) == VMEXIT_YIELD)
+			a = VMEXIT_YIELD;
+	return a;
 }
 
 /*

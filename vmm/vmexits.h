@@ -27,6 +27,8 @@ bool vmexit_hypercall_unknown(struct PushRegs *r);
 enum vmexit_action vmexit_hlt(struct Env *e);
 enum vmexit_action vmexit_triple_fault(struct Env *e);
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector);
+enum vmexit_action vmexit_host_irqs(struct Env *e);
+enum vmexit_action vmexit_pause(struct Env *e);
 enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 				       const char *access);
 enum vmexit_action vmexit_unhandled(struct Env *e, const char *what);

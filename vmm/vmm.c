@@ -19,9 +19,9 @@
  * The fast path. After an exit, the CPU running guest e may handle it
  * and enter e again without taking the big kernel lock, only when all of
  * this holds:
- * - the exit is of a lock-free kind: CPUID, and the hypercalls that read
+ * - the exit is of a lock-free kind: CPUID, the hypercalls that read
  *   and write only the caller's registers (vmexit_cpuid_regs,
- *   vmexit_hypercall_fast in vmexits.h). Their handling touches nothing
+ *   vmexit_hypercall_fast in vmexits.h), and PAUSE on AMD-V (RIP only). Their handling touches nothing
  *   but e's registers, its control structure (current on this CPU
  *   alone) and its exit statistics, which no other CPU writes while e
  *   runs (readers, such as the monitor's `exits`, may see a count one
@@ -37,10 +37,18 @@
  *   while e ran, and that next exit comes: host interrupts (the timer
  *   first) always exit the guest, and those exits always take the slow
  *   path (the lock, then the scheduler);
+ * - the host's own interrupts are not overdue (vmm_irqs_overdue);
  * - what the slow path sets up before an entry still holds: VMX/SVM on,
  *   e's software-switched registers (xstate) loaded, e's VMCS current on
  *   this CPU, since the CPU runs nothing else in between.
  * Every other exit is handled with the lock, by vmm_ops->handle_exit.
+ *
+ * Host interrupts: whatever exit the slow path handles, when the guest
+ * is to resume and the host has not taken its own interrupts for a slice
+ * (VMM_IRQ_SLICE_US), it takes them first (vmexit_host_irqs). A guest
+ * whose exits never let the host open its interrupts, on an emulator
+ * that keeps them out of it (Bochs' VT-x, vmm/vmx_preempt.c), then
+ * still cannot delay them by more than a slice and an exit.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -55,14 +63,22 @@
 #include <kern/sched.h>
 #include <kern/spinlock.h>
 #include <kern/console.h>
+#include <kern/lapic.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
 #include <vmm/xstate.h>
 #include <vmm/gdbstub.h>
+#include <vmm/vmexits.h>
+#include <vmm/fastpath.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
+uint64_t vmm_irq_slice_tsc;
+
+#define US_PER_MS 1000
+/* TSC cycles per millisecond if the boot measured none: 1 GHz. */
+#define TSC_PER_MS_FALLBACK 1000000
 
 /*
  * Choose the vendor once, at boot: AMD-V (SVM + NPT) on an AMD CPU, VT-x
@@ -88,7 +104,14 @@ void vmm_init(void)
 static int vmm_check_support(void)
 {
 	static bool told;
-	int r = vmm_ops->check_support();
+	int r;
+
+	/* Before the vendor's check: vmx_preempt_fit needs the slice. */
+	if (!vmm_irq_slice_tsc)
+		vmm_irq_slice_tsc = (tsc_per_ms ? tsc_per_ms
+						: TSC_PER_MS_FALLBACK) *
+				    VMM_IRQ_SLICE_US / US_PER_MS;
+	r = vmm_ops->check_support();
 
 	if (r < 0 && !told) {
 		told = true;
@@ -210,6 +233,8 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		if (r < 0)
 			env_destroy(e);
 		action = vmm_exit_account(e, vmm_ops->handle_exit(e), tsc_exit);
+		if (action == VMEXIT_RESUME && vmm_irqs_overdue(g, tsc_exit))
+			action = vmexit_host_irqs(e);
 		if (action == VMEXIT_RESUME && ++g->streak >= VMM_MAX_STREAK)
 			action = vmm_streak_stop(e);
 		switch (action) {

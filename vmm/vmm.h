@@ -89,6 +89,19 @@ struct vmm_ops {
  */
 #define VMM_MAX_STREAK 2000000UL
 
+/*
+ * While a guest runs, the host takes its own pending interrupts at least
+ * once a slice of this many microseconds of host time (vmm_irqs_overdue
+ * in fastpath.h). Hardware needs no such bound, host interrupts exit the
+ * guest at once; Bochs 2.7's VT-x keeps them out of a guest entered with
+ * IF clear (an emulator bug: vmm/vmx_preempt.c). Short enough for the
+ * host to drain its UART's 16-byte receive FIFO (1.4 ms at 115200 baud).
+ */
+#define VMM_IRQ_SLICE_US 250
+/* The slice in TSC cycles, from the TSC rate measured at boot (set before
+ * the first guest is made). */
+extern uint64_t vmm_irq_slice_tsc;
+
 extern const struct vmm_ops vmx_ops, svm_ops;
 /* The vendor's operations for this CPU (vmm_init chooses). */
 extern const struct vmm_ops *vmm_ops;

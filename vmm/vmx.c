@@ -25,6 +25,8 @@
  *   holds it otherwise.
  * - g->exit.qual and .intr_info are read only on the slow path
  *   (vmx_handle_exit, failed entries); the fast path never reads them.
+ * - The VMX-preemption timer is on exactly for entries with the guest's
+ *   RFLAGS.IF clear (vmm/vmx_preempt.c, which owns it and why).
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -44,6 +46,7 @@
 #include <vmm/gdbstub.h>
 #include <vmm/fastpath.h>
 #include <vmm/vmcons.h>
+#include <vmm/vmx_preempt.h>
 
 /* asm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -102,30 +105,6 @@ static int vmptrld(physaddr_t vmcs)
 		     : "m"(vmcs)
 		     : "cc", "memory");
 	return failed ? -1 : 0;
-}
-
-static uint64_t vmcs_read(enum vmcs_field field)
-{
-	uint64_t value;
-
-	asm volatile("vmread %1, %0"
-		     : "=r"(value)
-		     : "r"((uint64_t)field)
-		     : "cc");
-	return value;
-}
-
-static void vmcs_write(enum vmcs_field field, uint64_t value)
-{
-	uint8_t failed;
-
-	asm volatile("vmwrite %1, %2; setna %0"
-		     : "=q"(failed)
-		     : "r"(value), "r"((uint64_t)field)
-		     : "cc");
-	/* Only a bug in this file (a field the CPU lacks) gets here. */
-	if (failed)
-		warn("vmx: VMWRITE of field 0x%x failed", field);
 }
 
 static void invept_all(void)
@@ -246,6 +225,7 @@ static int vmx_check_ept(void)
 	/* Interrupt-window exiting must be possible (we checked), but is
 	 * turned on only while a timer interrupt waits for the guest. */
 	vmx.cpu &= ~CPU_INTR_WINDOW_EXITING;
+	vmx_preempt_fit(true_ctls, vmx.pin);
 	ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	if ((ept_cap & need_cap) != need_cap) {
 		cprintf("vmx: EPT lacks capabilities 0x%lx\n",
@@ -355,6 +335,7 @@ static void vmcs_init_controls(struct Guest *g)
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx.cpu2);
 	vmcs_write(VM_EXIT_CONTROLS, vmx.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx.entry);
+	vmx_preempt_init_vmcs(g);
 	/* The guest handles all its own exceptions (25.6.3). */
 	vmcs_write(EXCEPTION_BITMAP, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
@@ -857,6 +838,7 @@ static int vmx_enter_here(struct Env *e)
 
 	vmx_write_guest_regs(e);
 	vmx_inject_events(e);
+	vmx_preempt_before_entry(g, e->env_tf.tf_eflags);
 
 	write_cr2(g->vmx.cr2);
 	r = asm_vmrun(&e->env_tf, g->vmx.launched);
@@ -1091,6 +1073,7 @@ static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
 	[EXIT_REASON_XSETBV] = vmexit_undefined,
 	[EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
 	[EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_intr_window,
+	[EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preempt,
 };
 
 static enum vmexit_action vmx_handle_exit(struct Env *e)

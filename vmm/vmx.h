@@ -20,6 +20,10 @@
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x482
 #define MSR_IA32_VMX_EXIT_CTLS 0x483
 #define MSR_IA32_VMX_ENTRY_CTLS 0x484
+#define MSR_IA32_VMX_MISC 0x485
+/* IA32_VMX_MISC bits 4:0: the VMX-preemption timer counts down by one
+ * each time this bit of the TSC changes (A.6). */
+#define VMX_MISC_PREEMPT_RATE_MASK 0x1F
 #define MSR_IA32_VMX_CR0_FIXED0 0x486
 #define MSR_IA32_VMX_CR0_FIXED1 0x487
 #define MSR_IA32_VMX_CR4_FIXED0 0x488
@@ -135,6 +139,7 @@ enum vmcs_field {
 	GUEST_INTERRUPTIBILITY_INFO = 0x4824,
 	GUEST_ACTIVITY_STATE = 0x4826,
 	GUEST_SYSENTER_CS = 0x482A,
+	VMX_PREEMPTION_TIMER_VALUE = 0x482E,
 	/* 32-bit host state (B.3.4) */
 	HOST_IA32_SYSENTER_CS = 0x4C00,
 	/* natural-width controls (B.4.1) */
@@ -186,6 +191,7 @@ enum vmcs_field {
 /* Pin-based (25.6.1, Table 25-5) */
 #define PIN_EXTINT_EXITING (1U << 0)
 #define PIN_NMI_EXITING (1U << 3)
+#define PIN_PREEMPT_TIMER (1U << 6)
 /* Primary processor-based (25.6.2, Table 25-6) */
 #define CPU_INTR_WINDOW_EXITING (1U << 2)
 #define CPU_HLT_EXITING (1U << 7)
@@ -344,8 +350,34 @@ enum vmx_exit_reason {
 
 #ifndef __ASSEMBLER__
 #include <inc/trap.h>
+#include <inc/assert.h>
 int asm_vmrun(struct Trapframe *tf, int launched);
 const char *vmx_exit_name(uint32_t reason);
+
+/* VMREAD and VMWRITE (30.3) on the current VMCS. */
+static inline uint64_t vmcs_read(enum vmcs_field field)
+{
+	uint64_t value;
+
+	asm volatile("vmread %1, %0"
+		     : "=r"(value)
+		     : "r"((uint64_t)field)
+		     : "cc");
+	return value;
+}
+
+static inline void vmcs_write(enum vmcs_field field, uint64_t value)
+{
+	uint8_t failed;
+
+	asm volatile("vmwrite %1, %2; setna %0"
+		     : "=q"(failed)
+		     : "r"(value), "r"((uint64_t)field)
+		     : "cc");
+	/* Only a bug in the VMM (a field the CPU lacks) gets here. */
+	if (failed)
+		warn("vmx: VMWRITE of field 0x%x failed", field);
+}
 
 /* Per-guest VT-x state (the vendor part of struct Guest). */
 struct vmx_state {
@@ -355,6 +387,7 @@ struct vmx_state {
 	bool launched;                /* VMLAUNCH done since the last VMCLEAR */
 	bool vmcs_initialized;        /* controls and first guest state written */
 	bool intr_window;             /* interrupt-window exiting is on */
+	bool preempt_on;              /* the preemption timer is (vmx_preempt.c) */
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
 	/* What the VMCS holds of env_tf while launched: read at the last
 	 * exit or written since, so that an entry rewrites only what a
