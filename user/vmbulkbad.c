@@ -32,14 +32,14 @@
 #include <inc/vmx.h>
 
 #ifdef VMM_GUEST
-#define REQ_PERM (PTE_P | PTE_U | PTE_W)
+#include "hostfsprobe.h"
+
 /* Window pages this program maps (the rest stay unmapped on purpose
  * unless the guest's server mapped them already: see check_unmapped). */
 #define NMAPPED 4
 /* An offset that straddles the image's end by less than a page. */
 #define STRADDLE 512
 
-static union Fsipc req __attribute__((aligned(PGSIZE)));
 /* Fd pages of our two opens of the disk image (read-write, read-only). */
 static char rwfd_page[PGSIZE] __attribute__((aligned(PGSIZE)));
 static char rofd_page[PGSIZE] __attribute__((aligned(PGSIZE)));
@@ -50,24 +50,6 @@ static char pagebuf[PGSIZE];
 /* Where an Fd page would land if an open it must not get succeeded. */
 static char scratch_page[PGSIZE] __attribute__((aligned(PGSIZE)));
 static off_t image_size;
-static int nchecks, nfailed;
-
-static void expect(const char *what, int64_t got, int64_t want)
-{
-	nchecks++;
-	if (got == want)
-		return;
-	nfailed++;
-	printf("vmbulkbad: FAIL: %s returned %ld, not %ld\n", what, got,
-	       want);
-}
-
-static int call(int type, void *rpg)
-{
-	int perm;
-
-	return ipc_host_call(VMM_HOST_FS, type, &req, REQ_PERM, rpg, &perm);
-}
 
 static int bulkmap(int page, void *dst)
 {
@@ -260,10 +242,7 @@ static void run_checks(void)
 	for (i = 0; i < NMAPPED; i++)
 		bulkmap(i, window + i * PGSIZE);
 	sync_steps();
-	if (nfailed == 0)
-		printf("vmbulkbad: all %d checks passed\n", nchecks);
-	else
-		printf("vmbulkbad: %d of %d checks failed\n", nfailed, nchecks);
+	report();
 }
 #endif /* VMM_GUEST */
 

@@ -29,7 +29,8 @@
 #include <inc/vmx.h>
 
 #ifdef VMM_GUEST
-#define REQ_PERM (PTE_P | PTE_U | PTE_W)
+#include "hostfsprobe.h"
+
 /* Bytes a test write moves: more than the straddle, less than a page. */
 #define SMALL_WRITE 16
 /* How far before the end a straddling write starts: plain, bulk. */
@@ -42,30 +43,11 @@
 #define MAX_BITMAP_BLOCKS 8
 #define MAX_BLOCKS (MAX_BITMAP_BLOCKS * BLKBITSIZE)
 
-static union Fsipc req __attribute__((aligned(PGSIZE)));
 static char fd_page[PGSIZE] __attribute__((aligned(PGSIZE)));
 static struct Fd *const fd = (struct Fd *)fd_page;
 static char window[FSBULK_MAX] __attribute__((aligned(PGSIZE)));
 static uint32_t guest_bitmap[MAX_BLOCKS / 32];
 static off_t image_size;
-static int nchecks, nfailed;
-
-static void expect(const char *what, int64_t got, int64_t want)
-{
-	nchecks++;
-	if (got == want)
-		return;
-	nfailed++;
-	printf("vmdiskfill: FAIL: %s returned %ld, not %ld\n", what, got,
-	       want);
-}
-
-static int call(int type, void *rpg)
-{
-	int perm;
-
-	return ipc_host_call(VMM_HOST_FS, type, &req, REQ_PERM, rpg, &perm);
-}
 
 static off_t stat_size(void)
 {
@@ -277,11 +259,7 @@ static void check_fill(bool press)
 		expect("the last block's bytes as written", i, BLKSIZE);
 	}
 	expect("the image's size after filling it", stat_size(), image_size);
-	if (nfailed == 0)
-		printf("vmdiskfill: all %d checks passed\n", nchecks);
-	else
-		printf("vmdiskfill: %d of %d checks failed\n", nfailed,
-		       nchecks);
+	report();
 	if (!press || r == 0)
 		return;
 	printf("vmdiskfill: pressing on\n");
