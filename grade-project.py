@@ -2014,11 +2014,8 @@ def jos_on_jos_multi():
              "second: a leak" % (first, second))
 
 
-# The QEMU tests of several guests on two CPUs run alone (serial): QEMU
-# runs two vCPU threads, which beside another emulator on a 2-core
-# machine take several times as long (docs/known-issues.md).
-test("jos-on-jos-multi-svm", emulator="qemu", cpus=2, timeout=240,
-     serial=True)(jos_on_jos_multi)
+test("jos-on-jos-multi-svm", emulator="qemu", cpus=2,
+     timeout=240)(jos_on_jos_multi)
 
 
 def typed_cmd(r, line, *patterns):
@@ -2108,8 +2105,8 @@ def jos_on_jos_three():
 
 # AMD-V under QEMU on two CPUs; VT-x and AMD-V (ryzen) under Bochs on one
 # CPU, with 16 MiB guests (Bochs is ~10x slower than QEMU).
-test("jos-on-jos-three-svm", emulator="qemu", cpus=2, timeout=300,
-     serial=True)(jos_on_jos_three)
+test("jos-on-jos-three-svm", emulator="qemu", cpus=2,
+     timeout=300)(jos_on_jos_three)
 test("jos-on-jos-three", emulator="bochs", cpus=1,
      timeout=600)(jos_on_jos_three)
 test("jos-on-jos-three-ryzen", emulator="bochs", cpus=1,
@@ -2150,8 +2147,7 @@ def jos_on_jos_disks():
 FSCONC_BUSY_RUNS = 12
 
 
-@test("jos-on-jos-fsconc-svm", emulator="qemu", cpus=2, timeout=300,
-      serial=True)
+@test("jos-on-jos-fsconc-svm", emulator="qemu", cpus=2, timeout=300)
 def jos_on_jos_fsconc():
     """The host file server serves several guests at once, interleaved.
 
