@@ -41,6 +41,18 @@ static int call(int type, void *rpg)
 	return ipc_host_call(VMM_HOST_FS, type, &req, REQ_PERM, rpg, &perm);
 }
 
+/* A whole sync in steps, as fs/host.c does it; 0 or an error. */
+static int sync_steps(void)
+{
+	int r = 0;
+
+	do {
+		req.sync.req_from = r;
+		r = call(FSREQ_SYNCSTEP, NULL);
+	} while (r > 0);
+	return r;
+}
+
 /* The summary line every probe ends with. */
 static void report(void)
 {

@@ -84,18 +84,6 @@ static off_t stat_size(void)
 	return req.statRet.ret_size;
 }
 
-/* A whole sync in steps, as fs/host.c does it; 0 or an error. */
-static int sync_steps(void)
-{
-	int r = 0;
-
-	do {
-		req.sync.req_from = r;
-		r = call(FSREQ_SYNCSTEP, NULL);
-	} while (r > 0);
-	return r;
-}
-
 /* A host file that exists beside every guest disk (GNUmakefile). */
 #define OTHER_HOST_FILE "/vmm/fs.img.orig"
 

@@ -95,18 +95,6 @@ static int set_size(off_t size)
 	return call(FSREQ_SET_SIZE, NULL);
 }
 
-/* A whole sync in steps, as fs/host.c does it; 0 or an error. */
-static int sync_steps(void)
-{
-	int r = 0;
-
-	do {
-		req.sync.req_from = r;
-		r = call(FSREQ_SYNCSTEP, NULL);
-	} while (r > 0);
-	return r;
-}
-
 static void check_plain_writes(void)
 {
 	char junk[SMALL_WRITE], tail[STRADDLE], after[STRADDLE];
