@@ -10,6 +10,7 @@
  */
 #include <inc/types.h>
 #include <inc/x86.h>
+#include <inc/uart.h>
 #include <inc/memlayout.h>
 #include <inc/string.h>
 #include <inc/stdio.h>
@@ -306,33 +307,7 @@ cons_intr(int (*proc)(void))
 	route_input();
 }
 
-/***** Serial port: a 16550 UART at COM1 *****/
-
-#define COM1 0x3F8
-
-#define COM_RX 0         /* in: receive buffer (DLAB = 0) */
-#define COM_TX 0         /* out: transmit holding (DLAB = 0) */
-#define COM_DLL 0        /* out: divisor latch, low byte (DLAB = 1) */
-#define COM_DLM 1        /* out: divisor latch, high byte (DLAB = 1) */
-#define COM_IER 1        /* out: interrupt enable */
-#define COM_IER_RDI 0x01 /*   interrupt when received data is available */
-#define COM_FCR 2        /* out: FIFO control */
-#define COM_FCR_ON 0x01  /*   enable FIFOs (trigger level: 1 byte) */
-#define COM_IIR 2        /* in: interrupt identification */
-#define COM_LCR 3        /* out: line control */
-#define COM_LCR_DLAB 0x80 /*  divisor latch access */
-#define COM_LCR_8N1 0x03 /*   8 data bits, no parity, 1 stop bit */
-#define COM_MCR 4        /* out: modem control */
-#define COM_MCR_DTR 0x01
-#define COM_MCR_RTS 0x02
-#define COM_MCR_OUT2 0x08 /*  on PCs, gates the IRQ line to the PIC */
-#define COM_LSR 5         /* in: line status */
-#define COM_LSR_DATA 0x01 /*  a received byte is waiting */
-#define COM_LSR_OVERRUN 0x02 /* a received byte was lost (FIFO full) */
-#define COM_LSR_TXRDY 0x20 /* transmit holding register empty */
-
-#define COM_BAUD 115200
-#define COM_CLOCK 115200 /* the UART's base rate: divisor 1 = full speed */
+/***** Serial port: a 16550 UART at COM1 (registers: inc/uart.h) *****/
 
 /* How many LSR polls to wait for the transmitter before giving up. */
 #define COM_TX_SPINS 12800
@@ -397,7 +372,7 @@ serial_putc(int c)
 			uart_overran = true;
 		if (lsr & COM_LSR_DATA)
 			drain_device(serial_proc_data);
-		if (lsr & COM_LSR_TXRDY)
+		if (lsr & COM_LSR_THRE)
 			break;
 	}
 	outb(COM1 + COM_TX, c);

@@ -4,6 +4,7 @@
 #include <inc/stdio.h>
 #include <inc/string.h>
 #include <inc/assert.h>
+#include <inc/cpuid.h>
 
 #include <vmm/ept.h>
 #include <kern/attack.h>
@@ -122,12 +123,6 @@ static void create_first_envs(void)
 }
 
 #ifdef VMM_GUEST
-/* CPUID leaf 1 (features): ECX bit 5 says the CPU has VMX. */
-#define CPUID_LEAF_FEATURES 1
-#define CPUID_FEATURES_ECX_VMX (1U << 5)
-#define CPUID_LEAF_EXT_FEATURES 0x80000001
-#define CPUID_EXT_FEATURES_ECX_SVM (1U << 2)
-
 /* Hypercalls use VMMCALL, not VMCALL (inc/vmx.h): set first thing. */
 bool vmm_use_vmmcall;
 /* The VMCALL_EXIT status of a guest whose kernel panicked. */
@@ -177,10 +172,10 @@ static void guest_check_cpuid(void)
 	uint32_t ecx, ext_ecx;
 
 	cpuid(CPUID_LEAF_FEATURES, 0, NULL, NULL, &ecx, NULL);
-	cpuid(CPUID_LEAF_EXT_FEATURES, 0, NULL, NULL, &ext_ecx, NULL);
-	if (ecx & CPUID_FEATURES_ECX_VMX)
+	cpuid(CPUID_EXT_FEATURES, 0, NULL, NULL, &ext_ecx, NULL);
+	if (ecx & CPUID1_ECX_VMX)
 		panic("VMX visible to the guest");
-	if (ext_ecx & CPUID_EXT_FEATURES_ECX_SVM)
+	if (ext_ecx & CPUIDX_ECX_SVM)
 		panic("SVM visible to the guest");
 	cprintf("%s extension hidden from guest\n",
 		vmm_use_vmmcall ? "SVM" : "VMX");

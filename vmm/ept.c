@@ -23,8 +23,8 @@
  * - Callers hold the kernel lock; nothing here is reentrant.
  *
  * Flushing cached translations (SDM Vol. 3C 28.4.3) is the vendor code's
- * job: vmm/vmx.c does INVEPT each time it loads a guest's VMCS on a CPU,
- * vmm/svm.c flushes the guest's ASID each time the guest comes back to a
+ * job: vmm/vtx/setup.c does INVEPT each time it loads a guest's VMCS on a CPU,
+ * vmm/amdv/run.c flushes the guest's ASID each time the guest comes back to a
  * CPU, which also covers a root page reused after ept_free(). Changing a
  * present leaf (overwrite in ept_map_hva2gpa, ept_page_insert) while the
  * guest runs on another CPU needs a flush there too. Making an absent
@@ -75,7 +75,7 @@ const struct nested_format ept_format = {
 /*
  * APM Vol. 2 15.25.5: nested entries are long-mode entries, and every
  * guest access counts as a user access, so tables carry P|RW|US and a
- * readable leaf P|US. NX needs EFER.NXE on the host (vmm/svm.c sets it).
+ * readable leaf P|US. NX needs EFER.NXE on the host (vmm/amdv/setup.c sets it).
  */
 const struct nested_format npt_format = {
 	.walk = { .name = "npt", .present = PTE_P,
@@ -359,7 +359,6 @@ int ept_guest_init(struct Env *e, uint64_t gphysz)
 	g->gphysz = gphysz;
 	g->ept_root = page2kva(root);
 	g->last_cpu = -1;
-	g->inject_vector = g->inject_error = -1;
 	g->exitstat_last = g->exitstat;
 	/* This page and the root table: host memory beyond guest RAM. */
 	g->overhead_pages = 2;

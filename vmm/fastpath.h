@@ -1,9 +1,15 @@
 /*
- * The vendor-neutral pieces of the fast path (vmm/vmm.c explains it and
- * why it may run without the big kernel lock), as inline functions so
- * that each vendor's loop (vmx_guest_run in vmx.c, svm_guest_run in
- * svm.c) compiles into one function: a fast exit costs a few dozen host
- * instructions, no indirect calls.
+ * The fast path (vmm/vmm.c explains it and why it may run without the
+ * big kernel lock), written once: the loop (vmm_fast_run), what it may
+ * handle (vmm_fast_handle), when it may (vmm_fast_allowed), its
+ * accounting, and the bookkeeping every backend's entry/exit code shares
+ * (stale RSP, migrations). Inline functions, so that each backend's
+ * guest_run (vmm/vtx/run.c, vmm/amdv/run.c), which passes its own
+ * static functions for the vendor steps, compiles into one function: a
+ * fast exit costs a few dozen host instructions, no indirect calls.
+ *
+ * Invariant: nothing here takes a lock or touches anything but e, its
+ * Guest and this CPU (the rules at the top of vmm/vmm.c).
  */
 #ifndef JOS_VMM_FASTPATH_H
 #define JOS_VMM_FASTPATH_H
@@ -11,6 +17,7 @@
 #include <inc/x86.h>
 #include <kern/env.h>
 #include <vmm/vmm.h>
+#include <vmm/vmexits.h>
 
 /* A word another CPU may write under the lock, read here without it. */
 #define VMM_PEEK(x) (*(volatile __typeof__(x) *)&(x))
@@ -62,6 +69,89 @@ static inline void vmm_fast_account(struct Env *e, uint32_t reason)
 		return;
 	}
 	st->count++;
+}
+
+/* What a fast-path exit is, as each backend classifies its exit. */
+enum vmm_fast_kind {
+	VMM_FAST_NONE,       /* not the fast path's: the slow path handles it */
+	VMM_FAST_CPUID,
+	VMM_FAST_HYPERCALL,  /* VMCALL / VMMCALL */
+	VMM_FAST_PAUSE,      /* AMD-V only (VT-x does not exit on PAUSE) */
+};
+
+/*
+ * Handle a fast exit of kind k in e's registers. True if it was one
+ * (the caller moves RIP past the instruction); false, with nothing
+ * changed, for the slow path (a hypercall vmexit_hypercall_fast does not
+ * answer, or VMM_FAST_NONE).
+ */
+static inline bool vmm_fast_handle(struct Env *e, enum vmm_fast_kind k)
+{
+	struct PushRegs *r = &e->env_tf.tf_regs;
+
+	switch (k) {
+	case VMM_FAST_CPUID:
+		vmexit_cpuid_regs(r);
+		return true;
+	case VMM_FAST_HYPERCALL:
+		return vmexit_hypercall_fast(r);
+	case VMM_FAST_PAUSE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The fast path's loop, after the first entry of a guest_run (whose
+ * result is r): while the exit is of the fast path and may be handled
+ * there, handle it, move RIP past the instruction (g->exit.inst_len,
+ * which kind() sets when the backend must compute it), let the backend
+ * end the interrupt shadow and deliver a single-step trap (skipped),
+ * count it, and enter again (reenter). Returns the result of the entry
+ * whose exit the slow path must handle. The function arguments are the
+ * backend's static functions: always inlined, they compile to direct
+ * code.
+ */
+static inline __attribute__((always_inline)) int
+vmm_fast_run(struct Env *e, int r, enum vmm_fast_kind (*kind)(struct Env *),
+	     void (*skipped)(struct Env *), int (*reenter)(struct Env *))
+{
+	struct Guest *g = e->env_guest;
+
+	while (r >= 0 && vmm_fast_allowed(e) && vmm_fast_handle(e, kind(e))) {
+		e->env_tf.tf_rip += g->exit.inst_len;
+		skipped(e);
+		vmm_fast_account(e, g->exit.reason);
+		r = reenter(e);
+	}
+	return r;
+}
+
+/*
+ * The guest's RSP into env_tf if the last exit left it in the control
+ * structure (g->rsp_stale): read_rsp(e) reads it there. Every guest_run
+ * does this before it returns, so the slow path, the gdb stub and the
+ * monitor never see a stale RSP.
+ */
+static inline __attribute__((always_inline)) void
+vmm_rsp_fetch(struct Env *e, uint64_t (*read_rsp)(struct Env *))
+{
+	struct Guest *g = e->env_guest;
+
+	if (g->rsp_stale) {
+		e->env_tf.tf_rsp = read_rsp(e);
+		g->rsp_stale = false;
+	}
+}
+
+/* The vCPU g starts running on this CPU after it ran on another one (or
+ * this CPU ran something else): count a migration when the CPU changed. */
+static inline void vmm_count_arrival(struct Guest *g, int cpu)
+{
+	if (g->last_cpu >= 0 && g->last_cpu != cpu)
+		g->nmigrations++;
+	g->last_cpu = cpu;
 }
 
 #endif /* !JOS_VMM_FASTPATH_H */

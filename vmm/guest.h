@@ -1,9 +1,9 @@
 /*
  * The host's record of one virtual machine: an env of type ENV_TYPE_GUEST
  * points to one (env_guest). The common part is vendor-neutral; the
- * vendor part is a union of the VT-x state (vmm/vmx.h, used by vmx.c) and
- * the AMD-V state (vmm/svm.h, used by svm.c): only one vendor runs on a
- * machine (vmm_ops), so only that member is ever live.
+ * vendor part is a union of the VT-x state (vmm/vtx/vmcs.h) and the
+ * AMD-V state (vmm/amdv/vmcb.h), opaque to the core: only one vendor
+ * runs on a machine (vmm_ops), so only that member is ever live.
  *
  * Invariants:
  * - Guest-physical memory is [0, gphysz); the nested page tables (EPT on
@@ -22,26 +22,45 @@
 
 #include <inc/types.h>
 #include <inc/memlayout.h>
-#include <vmm/vmx.h>
-#include <vmm/svm.h>
+#include <vmm/vtx/vmcs.h>
+#include <vmm/amdv/vmcb.h>
 #include <vmm/xstate.h>
 #include <vmm/vmcons.h>
 
 typedef uint64_t epte_t;
 
+/* Kinds of event delivered to the guest (vmm/events.h), vendor-neutral;
+ * each backend maps them to its encoding. */
+enum vmm_event_type {
+	VMM_EVENT_NONE = 0,
+	VMM_EVENT_EXTINT,        /* external (or virtual) interrupt */
+	VMM_EVENT_NMI,
+	VMM_EVENT_EXCEPTION,     /* a hardware exception */
+	VMM_EVENT_SOFT_INT,      /* INT n */
+	VMM_EVENT_PRIV_SOFT_EXC, /* INT1 (ICEBP) */
+	VMM_EVENT_SOFT_EXC,      /* INT3, INTO */
+};
+
+/* One event for the guest. */
+struct vmm_event {
+	uint8_t type;        /* enum vmm_event_type */
+	uint8_t vector;
+	bool has_error;      /* error is pushed (exceptions only) */
+	uint32_t error;
+	uint32_t insn_len;   /* software events: the instruction's length */
+};
+
 /* What the last VM exit said, in vendor-neutral terms. */
 struct GuestExit {
-	uint32_t reason;      /* vendor exit reason / exit code */
+	uint32_t reason;      /* basic exit reason (VT-x) / exit code (AMD-V) */
 	uint64_t qual;        /* qualification (VT-x), EXITINFO1 (AMD-V) */
 	uint64_t info2;       /* EXITINFO2 (AMD-V); 0 on VT-x */
 	uint32_t inst_len;    /* length of the exiting instruction */
 	uint32_t intr_info;   /* VM-exit interruption information (VT-x) */
 	/* An event whose delivery the exit interrupted (IDT-vectoring
-	 * information on VT-x, EXITINTINFO on AMD-V; valid bit 31), to
-	 * deliver again at the next entry. */
-	uint32_t redeliver;
-	uint32_t redeliver_err;
-	uint32_t redeliver_len;
+	 * information on VT-x, EXITINTINFO on AMD-V, decoded), to deliver
+	 * again at the next entry (vmm/events.h). */
+	struct vmm_event redeliver;
 };
 
 /* The gdb stub's business with one guest (vmm/gdbstub.c). */
@@ -87,13 +106,13 @@ struct Guest {
 	struct GuestExit exit;
 	/* A virtual timer interrupt waits for the guest (inc/vmx.h). */
 	bool timer_pending;
-	/* An exception the next entry delivers (vmexit_inject_exception):
-	 * its vector or -1, and its error code or -1 for none. */
-	int inject_vector;
-	int inject_error;
-	/* The guest's task priority (CR8) where the hardware does not keep
-	 * a virtual one (VT-x without a TPR shadow). */
-	uint64_t vtpr;
+	/* An exception the next entry delivers (vmexit_inject_exception),
+	 * or type VMM_EVENT_NONE. */
+	struct vmm_event inject;
+	/* The last exit left the guest's RSP in the control structure only
+	 * (fast-path exits: their handlers never read it); env_tf.tf_rsp
+	 * is stale until vmm_rsp_fetch (vmm/fastpath.h). */
+	bool rsp_stale;
 	/* Exits handled in a row without the scheduler getting a turn. */
 	uint64_t streak;
 	/* The TSC when the host last took its own interrupts on a CPU

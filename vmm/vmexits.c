@@ -30,6 +30,7 @@
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
+#include <vmm/events.h>
 #include <vmm/vmcons.h>
 
 void vmexit_skip_instruction(struct Env *e)
@@ -46,8 +47,12 @@ void vmexit_skip_instruction(struct Env *e)
 enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
 					   int error)
 {
-	e->env_guest->inject_vector = vector;
-	e->env_guest->inject_error = error;
+	e->env_guest->inject = (struct vmm_event){
+		.type = VMM_EVENT_EXCEPTION,
+		.vector = vector,
+		.has_error = error >= 0,
+		.error = error >= 0 ? (uint32_t)error : 0,
+	};
 	return VMEXIT_RESUME;
 }
 
@@ -83,13 +88,13 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 	if (vmm_ops->info2_name)
 		vmm_guest_stop(e, "unhandled exit: %s (exit code 0x%x), "
 			       "%s 0x%lx, %s 0x%lx",
-			       what, vmm_ops->exit_reason(e),
+			       what, g->exit.reason,
 			       vmm_ops->info1_name, g->exit.qual,
 			       vmm_ops->info2_name, g->exit.info2);
 	else
 		vmm_guest_stop(e, "unhandled exit: %s (exit reason %u), "
 			       "%s 0x%lx",
-			       what, vmm_ops->exit_reason(e),
+			       what, g->exit.reason,
 			       vmm_ops->info1_name, g->exit.qual);
 	return VMEXIT_STOP;
 }
@@ -370,7 +375,7 @@ enum vmexit_action vmexit_hlt(struct Env *e)
 
 /*
  * PAUSE (intercepted on AMD-V only, and handled there on the fast path,
- * svm.c, unless the host's interrupts are overdue): a guest waiting in a
+ * vmm/amdv/run.c, unless the host's interrupts are overdue): a guest waiting in a
  * spin loop. It completes; the run loop then gives the host its
  * interrupts if they are overdue. For Bochs' ryzen model, which keeps them out of a guest with
  * IF clear (an emulator bug, vmm/README.md): a guest spinning there on
@@ -398,7 +403,7 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
 	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
-	e->env_guest->timer_pending = true;
+	vmm_extint_raise_timer(e->env_guest);
 	/* The tick found it running: its CPU time for `vms`. */
 	e->env_guest->con.cpu_ticks++;
 	return VMEXIT_YIELD;
@@ -425,30 +430,64 @@ enum vmexit_action vmexit_host_irqs(struct Env *e)
 	return a;
 }
 
+/* What a nested page fault's access was, for reports. */
+static const char *npf_access(const struct vmm_npf *f)
+{
+	return f->fetch ? "execute" : f->write ? "write" : "read";
+}
+
 /*
- * The guest touched guest-physical memory its EPT does not map (or not
- * with that access). Guest RAM is filled lazily, on first touch; any other
- * address stops the guest.
+ * Every nested page fault (EPT violation) of both backends: the guest
+ * touched guest-physical memory its nested tables do not map (or not
+ * with that access). Guest RAM is filled lazily, on first touch; a fault
+ * inside RAM that its mapping does not allow stops the guest; anything
+ * outside RAM goes to vmexit_npf_outside.
  */
-enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
-				       const char *access)
+enum vmexit_action vmexit_npf(struct Env *e, const struct vmm_npf *f)
 {
 	struct Guest *g = e->env_guest;
 	int perm = 0;
+	int r;
 
-	if (guest_ram(g, gpa) && !ept_page_lookup(g->ept_root, gpa, &perm)) {
-		int r = guest_populate(g, gpa);
-		if (r == 0)
+	if (!guest_ram(g, f->gpa))
+		return vmexit_npf_outside(e, f);
+	if (!ept_page_lookup(g->ept_root, f->gpa, &perm)) {
+		if ((r = guest_populate(g, f->gpa)) == 0)
 			return VMEXIT_RESUME;
 		vmm_guest_stop(e, "no memory for guest-physical page 0x%lx: %e",
-			       gpa, r);
+			       f->gpa, r);
 		return VMEXIT_STOP;
 	}
-	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (%s), "
-		       "%s 0x%lx",
-		       vmm_ops->npf_name, access, gpa,
-		       guest_ram(g, gpa) ? "not allowed by its mapping"
-					 : "outside guest RAM",
+	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (not allowed by its "
+		       "mapping), %s 0x%lx",
+		       vmm_ops->npf_name, npf_access(f), f->gpa,
 		       vmm_ops->info1_name, g->exit.qual);
+	return VMEXIT_STOP;
+}
+
+/*
+ * An access outside guest RAM (the legacy hole, MMIO such as the local
+ * APIC, beyond gphysz): no device is emulated, so it stops the guest.
+ * A device model hooks in here.
+ */
+enum vmexit_action vmexit_npf_outside(struct Env *e, const struct vmm_npf *f)
+{
+	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (outside guest RAM), "
+		       "%s 0x%lx",
+		       vmm_ops->npf_name, npf_access(f), f->gpa,
+		       vmm_ops->info1_name, e->env_guest->exit.qual);
+	return VMEXIT_STOP;
+}
+
+/*
+ * Every port-I/O exit of both backends. No port is emulated (the guest's
+ * console and disk are hypercalls), so it stops the guest. A device
+ * model hooks in here.
+ */
+enum vmexit_action vmexit_io(struct Env *e, const struct vmm_io *io)
+{
+	vmm_guest_stop(e, "port I/O is not virtualised: %s port 0x%x, "
+		       "%u byte(s)",
+		       io->in ? "in from" : "out to", io->port, io->size);
 	return VMEXIT_STOP;
 }

@@ -1,7 +1,7 @@
 /*
- * Vendor-neutral VM-exit handlers (vmm/vmexits.c). The vendor's exit
- * table (vmx.c) decodes its exit information into struct GuestExit and
- * calls these.
+ * Vendor-neutral VM-exit handlers (vmm/vmexits.c). Each backend's exit
+ * table (vmm/vtx/exits.c, vmm/amdv/exits.c) decodes its exit information
+ * (into struct GuestExit, struct vmm_io, struct vmm_npf) and calls these.
  */
 #ifndef JOS_VMM_VMEXITS_H
 #define JOS_VMM_VMEXITS_H
@@ -10,10 +10,29 @@
 #include <inc/trap.h>
 #include <inc/vmx.h>
 #include <inc/x86.h>
+#include <inc/cpuid.h>
 #include <inc/assert.h>
 #include <vmm/vmm.h>
 
 struct Env;
+
+/* A port-I/O exit, decoded by the backend (VT-x: the exit qualification;
+ * AMD-V: EXITINFO1). */
+struct vmm_io {
+	uint16_t port;
+	uint8_t size;   /* bytes: 1, 2 or 4 */
+	bool in;        /* IN/INS (else OUT/OUTS) */
+	bool string;    /* INS/OUTS */
+	bool rep;       /* with a REP prefix */
+};
+
+/* A nested page fault (EPT violation on VT-x), decoded by the backend:
+ * the guest-physical address and the access that faulted. */
+struct vmm_npf {
+	uint64_t gpa;
+	bool write;     /* a write (else a read) */
+	bool fetch;     /* an instruction fetch */
+};
 
 void vmexit_skip_instruction(struct Env *e);
 enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
@@ -29,33 +48,22 @@ enum vmexit_action vmexit_triple_fault(struct Env *e);
 enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector);
 enum vmexit_action vmexit_host_irqs(struct Env *e);
 enum vmexit_action vmexit_pause(struct Env *e);
-enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
-				       const char *access);
+enum vmexit_action vmexit_io(struct Env *e, const struct vmm_io *io);
+enum vmexit_action vmexit_npf(struct Env *e, const struct vmm_npf *f);
+enum vmexit_action vmexit_npf_outside(struct Env *e, const struct vmm_npf *f);
 enum vmexit_action vmexit_unhandled(struct Env *e, const char *what);
 
 /* ---- CPUID, as the guest sees it (here: the fast path inlines it) ---- */
 
-/* CPUID.1:ECX features the VMM does not virtualise (SDM Vol. 2A, CPUID). */
-#define CPUID1_ECX_MONITOR (1U << 3)
-#define CPUID1_ECX_VMX (1U << 5)
-#define CPUID1_ECX_SMX (1U << 6)
-#define CPUID1_ECX_PCID (1U << 17)
-#define CPUID1_ECX_X2APIC (1U << 21)
-#define CPUID1_ECX_TSC_DEADLINE (1U << 24)
-#define CPUID1_ECX_XSAVE (1U << 26)
-#define CPUID1_ECX_OSXSAVE (1U << 27)
-#define CPUID1_ECX_AVX (1U << 28)
-#define CPUID1_ECX_HYPERVISOR (1U << 31)
+/* CPUID.1:ECX features the VMM does not virtualise (inc/cpuid.h). */
 #define CPUID1_ECX_HIDDEN                                                 \
 	(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX |            \
 	 CPUID1_ECX_PCID | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |   \
 	 CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX)
-/* The guest has no local APIC. */
-#define CPUID1_EDX_APIC (1U << 9)
-/* No nested AMD-V either: CPUID.80000001H:ECX.SVM and the SVM feature
- * leaf 8000000AH are hidden (vmm/svm.h names them). */
-/* The hypervisor leaf: highest hypervisor leaf, then 12 bytes of name. */
-#define CPUID_HYPERVISOR 0x40000000
+/* The guest has no local APIC (CPUID1_EDX_APIC clear), and no nested
+ * AMD-V either: CPUID.80000001H:ECX.SVM and the SVM feature leaf
+ * 8000000AH are hidden. */
+/* The hypervisor leaf (CPUID_HYPERVISOR) names the VMM. */
 #define VMM_SIGNATURE "JOSinJOS-VMM"
 
 /* Bytes i..i+3 of the signature as CPUID returns them (little-endian);

@@ -47,7 +47,7 @@
  * is to resume and the host has not taken its own interrupts for a slice
  * (VMM_IRQ_SLICE_US), it takes them first (vmexit_host_irqs). A guest
  * whose exits never let the host open its interrupts, on an emulator
- * that keeps them out of it (Bochs' VT-x, vmm/vmx_preempt.c), then
+ * that keeps them out of it (Bochs' VT-x, vmm/vtx/preempt.c), then
  * still cannot delay them by more than a slice and an exit.
  */
 #include <inc/x86.h>
@@ -106,7 +106,8 @@ static int vmm_check_support(void)
 	static bool told;
 	int r;
 
-	/* Before the vendor's check: vmx_preempt_fit needs the slice. */
+	/* Before the vendor's check: VT-x's preemption timer needs the
+	 * slice (vmm/vtx/preempt.c). */
 	if (!vmm_irq_slice_tsc)
 		vmm_irq_slice_tsc = (tsc_per_ms ? tsc_per_ms
 						: TSC_PER_MS_FALLBACK) *
@@ -191,7 +192,7 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 	vmm_guest_stop(e, "%lu exits in a row without the host getting a "
 		       "turn (the last: %s)",
 		       e->env_guest->streak,
-		       vmm_ops->exit_name(vmm_ops->exit_reason(e)));
+		       vmm_ops->exit_name(e->env_guest->exit.reason));
 	return VMEXIT_STOP;
 }
 
@@ -280,16 +281,20 @@ void vmm_print_overhead(const struct Guest *g)
 
 /*
  * A host env sends guest e a page (ipc_deliver): it replaces whatever
- * page e had at gpa (checked by the IPC_RECV hypercall). No INVEPT is
- * needed here: e waits, so its VMCS is clear, and whichever CPU loads it
- * next executes INVEPT before entering it (vmx.c, vmcs_load), dropping
- * any translation cached for the old page.
+ * page e had at gpa (checked by the IPC_RECV hypercall). e waits, so no
+ * CPU runs it; the backend sees to it that its next entry uses no
+ * translation cached for the old page (vmm_ops.nested_changed).
  */
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm)
 {
-	return guest_page_insert(e->env_guest, pp, gpa,
-				 EPTE_R | EPTE_X | ((perm & PTE_W) ? EPTE_W : 0));
+	int r = guest_page_insert(e->env_guest, pp, gpa,
+				  EPTE_R | EPTE_X |
+					  ((perm & PTE_W) ? EPTE_W : 0));
+
+	if (r == 0)
+		vmm_ops->nested_changed(e);
+	return r;
 }
 
 /* The results of IPC_RECV, in the registers inc/vmx.h names. */
@@ -367,7 +372,7 @@ enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit)
 {
 	struct GuestExitStat *st =
-		exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e));
+		exit_stat_slot(e->env_guest, e->env_guest->exit.reason);
 
 	st->count++;
 	st->timed++;
@@ -379,5 +384,5 @@ enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
  * under its reason, untimed (vmm_fast_account). */
 void vmm_exit_count(struct Env *e)
 {
-	exit_stat_slot(e->env_guest, vmm_ops->exit_reason(e))->count++;
+	exit_stat_slot(e->env_guest, e->env_guest->exit.reason)->count++;
 }

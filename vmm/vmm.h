@@ -1,7 +1,7 @@
 /*
  * The VMM as the rest of the kernel sees it: vendor-neutral entry points
- * (vmm/vmm.c), which call the vendor's code (vmm/vmx.c for VT-x) through
- * struct vmm_ops.
+ * (vmm/vmm.c), which call the vendor's backend (vmm/vtx/ for Intel VT-x,
+ * vmm/amdv/ for AMD-V) through struct vmm_ops.
  */
 #ifndef JOS_VMM_VMM_H
 #define JOS_VMM_VMM_H
@@ -30,7 +30,8 @@ struct guest_dbgstate {
 	uint64_t cr0, cr2, cr3, cr4, efer;
 };
 
-/* What each vendor (VT-x in vmx.c, AMD-V in svm.c) supplies. */
+/* What each backend (vmx_ops in vmm/vtx/, svm_ops in vmm/amdv/) supplies:
+ * encodings and hardware steps only; what to do is the core's. */
 struct vmm_ops {
 	const char *name;
 	/* For reports: what the exit information words are called, and
@@ -47,29 +48,29 @@ struct vmm_ops {
 	int (*cpu_enable)(void);
 	/* Set up g's control structure to start at rip in real mode. */
 	int (*guest_init)(struct Env *e, uint64_t rip);
-	/* Enter the guest and return after the next VM exit, with
-	 * g->exit filled in and the registers in e->env_tf; < 0 when the
-	 * entry failed (reported already). */
-	int (*guest_enter)(struct Env *e);
 	/* Dispatch the exit in g->exit to a handler. */
 	enum vmexit_action (*handle_exit)(struct Env *e);
-	/* Enter the guest, as guest_enter, and go on entering it while its
-	 * exits are of the fast path (vmm/vmm.c: handled here without the
-	 * big kernel lock, each counted by vmm_fast_account). Returns
-	 * guest_enter's result for the first exit the caller must handle
-	 * (with the lock, through handle_exit); *tsc_exit is the TSC when
-	 * guest_run had decided so (the start of that exit's timing). */
+	/* Enter the guest and go on entering it while its exits are of
+	 * the fast path (vmm_fast_run in vmm/fastpath.h: handled without the
+	 * big kernel lock). Returns after the first exit the caller must
+	 * handle (with the lock, through handle_exit), with g->exit filled
+	 * in and the registers in e->env_tf; < 0 when an entry failed
+	 * (reported already). *tsc_exit is the TSC when guest_run had
+	 * decided so (the start of that exit's timing). */
 	int (*guest_run)(struct Env *e, uint64_t *tsc_exit);
 	/* This CPU stops running e: make its state loadable elsewhere. */
 	void (*guest_leave)(struct Env *e);
 	/* Free the vendor's structures (copes with a half-built guest). */
 	void (*guest_free)(struct Env *e);
+	/* e's nested tables changed while it did not run: no CPU may use a
+	 * translation cached from before at e's next entry (VT-x: INVEPT;
+	 * AMD-V: an ASID flush). */
+	void (*nested_changed)(struct Env *e);
 	/* The guest's RIP moved past an instruction the VMM emulated: end
 	 * any interrupt shadow, and deliver a single-step trap if RFLAGS.TF
 	 * asks for one. */
 	void (*skipped)(struct Env *e);
-	/* The last exit's reason, and a name for it, for reports. */
-	uint32_t (*exit_reason)(struct Env *e);
+	/* A name for an exit reason (g->exit.reason), for reports. */
 	const char *(*exit_name)(uint32_t reason);
 	/* Debugging (vmm/gdbstub.c): read e's state above; < 0 when it
 	 * cannot be read now (its control structure is active on another
@@ -94,7 +95,7 @@ struct vmm_ops {
  * once a slice of this many microseconds of host time (vmm_irqs_overdue
  * in fastpath.h). Hardware needs no such bound, host interrupts exit the
  * guest at once; Bochs 2.7's VT-x keeps them out of a guest entered with
- * IF clear (an emulator bug: vmm/vmx_preempt.c). Short enough for the
+ * IF clear (an emulator bug: vmm/vtx/preempt.c). Short enough for the
  * host to drain its UART's 16-byte receive FIFO (1.4 ms at 115200 baud).
  */
 #define VMM_IRQ_SLICE_US 250

@@ -110,7 +110,7 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 	r = &e->env_tf.tf_regs;
 	cprintf("guest %08x %s (%s), %s, as of its last exit (%s)\n",
 		e->env_id, g->con.name, vmm_ops->name, guest_state(e),
-		g->nexits ? vmm_ops->exit_name(vmm_ops->exit_reason(e))
+		g->nexits ? vmm_ops->exit_name(g->exit.reason)
 			  : "none yet");
 	cprintf("  rip %016lx  rsp %016lx  rflags %016lx\n", e->env_tf.tf_rip,
 		e->env_tf.tf_rsp, e->env_tf.tf_eflags);
@@ -133,9 +133,13 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 	cprintf("  host memory: ");
 	vmm_print_overhead(g);
 	cprintf("\n");
-	cprintf("  pending event: %s0x%x, timer interrupt pending: %s\n",
-		(g->exit.redeliver & (1U << 31)) ? "" : "none, ",
-		g->exit.redeliver, g->timer_pending ? "yes" : "no");
+	if (g->exit.redeliver.type != VMM_EVENT_NONE)
+		cprintf("  pending event: kind %u vector %u, ",
+			g->exit.redeliver.type, g->exit.redeliver.vector);
+	else
+		cprintf("  pending event: none, ");
+	cprintf("timer interrupt pending: %s\n",
+		g->timer_pending ? "yes" : "no");
 	return 0;
 }
 

@@ -24,20 +24,17 @@
 #include <inc/x86.h>
 #include <inc/mmu.h>
 #include <inc/string.h>
+#include <inc/msr.h>
+#include <inc/cpuid.h>
 
 #include <kern/cpu.h>
 #include <vmm/vmm.h>
 #include <vmm/xstate.h>
 
-/* MSRs and bits (SDM Vol. 4; Vol. 3A 2.5, 10.5.1). */
-#define MSR_KERNEL_GS_BASE 0xC0000102
-
 /* What FNINIT and reset leave (SDM Vol. 1 8.1.5, 10.2.3). */
 #define FPU_CW_INIT 0x037F
 #define MXCSR_INIT 0x1F80
-#define DR6_INIT 0xFFFF0FF0UL
-/* XSAVE (SDM Vol. 1 13.3): CPUID.1:ECX.XSAVE, XCR0's x87 and SSE bits. */
-#define CPUID1_ECX_XSAVE_BIT (1U << 26)
+/* XSAVE (SDM Vol. 1 13.3): XCR0's x87 and SSE bits. */
 #define XCR0_X87_SSE 0x3UL
 #define XCR0_INIT 0x1UL
 /* FXSAVE image offsets (SDM Vol. 1 Table 10-2). */
@@ -60,7 +57,7 @@ static bool cpu_has_xsave(void)
 	uint32_t ecx;
 
 	cpuid(1, 0, NULL, NULL, &ecx, NULL);
-	return ecx & CPUID1_ECX_XSAVE_BIT;
+	return ecx & CPUID1_ECX_XSAVE;
 }
 
 static uint64_t xgetbv0(void)

@@ -1,7 +1,7 @@
 /*
  * The AMD-V entry stubs: VMRUN and the #VMEXIT that ends it (AMD64 APM
  * Vol. 2, 15.5 and 15.6), in three parts so that the fast path (vmm/vmm.c,
- * svm_guest_run in svm.c) can run the guest many times in a row without
+ * svm_guest_run in amdv/run.c) can run the guest many times in a row without
  * switching the hidden state each time:
  *
  *   void asm_svm_enter(physaddr_t vmcb_pa, physaddr_t host_save_pa)
@@ -15,7 +15,7 @@
  * switches back (the guest's into its VMCB) and sets GIF again.
  *
  * In between, asm_svm_vmrun is one VMRUN of the VMCB at vmcb_pa, with
- * every general register but RAX and RSP (those live in the VMCB; svm.c
+ * every general register but RAX and RSP (those live in the VMCB; amdv/run.c
  * copies them) swapped from and to *tf. VMRUN saves and
  * restores the rest of the host state itself (RSP, RIP, RFLAGS, CS/SS/
  * DS/ES, CR0/CR3/CR4, EFER, GDTR, IDTR).
@@ -31,7 +31,7 @@
  *
  * Interrupts (15.17, 15.21.1): RFLAGS.IF is set just before VMRUN so that,
  * with V_INTR_MASKING, a physical interrupt exits the guest; it is
- * cleared right after, so the interrupt stays pending until svm.c takes
+ * cleared right after, so the interrupt stays pending until amdv/exits.c takes
  * it through trap_irq_window(), after asm_svm_leave.
  */
 

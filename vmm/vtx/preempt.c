@@ -47,9 +47,10 @@
 #include <inc/stdio.h>
 
 #include <kern/env.h>
-#include <vmm/vmx.h>
+#include <vmm/vtx/vmcs.h>
+#include <vmm/vtx/insn.h>
 #include <vmm/guest.h>
-#include <vmm/vmx_preempt.h>
+#include <vmm/vtx/preempt.h>
 #include <vmm/vmexits.h>
 
 /* The timer value is a 32-bit VMCS field. */
@@ -71,7 +72,7 @@ void vmx_preempt_fit(bool true_ctls, uint32_t pin)
 	if (!(may1 & PIN_PREEMPT_TIMER)) {
 		cprintf("vmx: no VMX-preemption timer: on an emulator that "
 			"keeps host interrupts out of a guest with IF clear, "
-			"such a guest may keep its CPU (vmm/vmx_preempt.c)\n");
+			"such a guest may keep its CPU (vmm/vtx/preempt.c)\n");
 		return;
 	}
 	preempt.pin_off = pin;

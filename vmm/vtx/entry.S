@@ -7,13 +7,13 @@
  *   int asm_vmrun(struct Trapframe *tf, int launched)
  *
  * Writes HOST_RSP (the host resumes on this very stack frame after the
- * exit; HOST_RIP, set by vmx.c, is vmx_exit_entry below), loads the guest
+ * exit; HOST_RIP, set by vtx/setup.c, is vmx_exit_entry below), loads the guest
  * registers, then VMLAUNCH (launched == 0) or VMRESUME. Returns
  * VMRUN_EXITED after a VM exit with the guest registers saved in *tf, or
  * VMRUN_FAIL_INVALID / VMRUN_FAIL_VALID when the instruction itself failed
  * (SDM Vol. 3C 31.2: CF or ZF set, the guest never ran).
  */
-#include <vmm/vmx.h>
+#include <vmm/vtx/vmcs.h>
 
 #include <vmm/gprs.h>
 

@@ -5,14 +5,11 @@
  * "Secure Virtual Machine" and Appendix B "Layout of VMCB". Host-kernel
  * only.
  */
-#ifndef JOS_VMM_SVM_H
-#define JOS_VMM_SVM_H
+#ifndef JOS_VMM_AMDV_VMCB_H
+#define JOS_VMM_AMDV_VMCB_H
 
 /* ---- Detection (APM 15.4, 15.30) ---------------------------------------- */
-#define CPUID_EXT_MAX 0x80000000         /* EAX: the highest extended leaf */
-#define CPUID_EXT_FEATURES 0x80000001
-#define CPUIDX_ECX_SVM (1U << 2)        /* CPUID Fn8000_0001 ECX[SVM] */
-#define CPUID_SVM_FEATURES 0x8000000A   /* EAX revision, EBX ASIDs, EDX */
+/* The CPUID leaves themselves: inc/cpuid.h. CPUID_SVM_FEATURES EDX: */
 #define SVM_FEATURE_NP (1U << 0)        /* nested paging */
 #define SVM_FEATURE_NRIPS (1U << 3)     /* next RIP saved on #VMEXIT */
 #define SVM_FEATURE_FLUSH_BY_ASID (1U << 6)
@@ -23,14 +20,6 @@
 #define VM_CR_SVMDIS (1U << 4)
 /* VM_HSAVE_PA (APM 15.30.4): where VMRUN saves host state. */
 #define MSR_VM_HSAVE_PA 0xC0010117
-
-/* MSRs the guest reaches directly or that we emulate. */
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_PAT 0x277
-#define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
 
 /* The MSR permission map (APM 15.11): two bits per MSR (read, write) in
  * three 2 KiB ranges; a set bit intercepts. */
@@ -57,10 +46,6 @@ struct vmcb_seg {
 	uint64_t base;
 } __attribute__((packed));
 
-#define SEG_ATTR_TYPE_DATA_RW_ACCESSED 0x3
-#define SEG_ATTR_TYPE_CODE_RX_ACCESSED 0xB
-#define SEG_ATTR_TYPE_LDT 0x2
-#define SEG_ATTR_TYPE_TSS_BUSY 0xB
 #define SEG_ATTR_S (1U << 4)
 #define SEG_ATTR_P (1U << 7)
 
@@ -232,6 +217,8 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 
 /* EXITINFO1 of an IOIO exit (APM 15.10.2). */
 #define IOIO_IN (1UL << 0)
+#define IOIO_STR (1UL << 2)         /* INS/OUTS */
+#define IOIO_REP (1UL << 3)         /* with a REP prefix */
 #define IOIO_SIZE(i) (((i) >> 4) & 0x7)        /* one-hot: 1, 2, 4 bytes */
 #define IOIO_PORT(i) (((i) >> 16) & 0xFFFF)
 /* EXITINFO1 of an MSR exit: 0 RDMSR, 1 WRMSR. */
@@ -327,20 +314,16 @@ struct svm_state {
 	int cpu;                /* CPU whose TLB has its current translations,
 				   -1 after it left a CPU */
 	bool vintr;             /* V_IRQ + VINTR intercept armed */
-	/* The last exit left RSP in the VMCB only: env_tf.tf_rsp is stale
-	 * until svm_read_stale (svm.c). */
-	bool rsp_stale;
 };
 
 struct Trapframe;
-/* vmm/svm_asm.S: CLGI and the guest's hidden state in (VMSAVE of the
+/* vmm/amdv/entry.S: CLGI and the guest's hidden state in (VMSAVE of the
  * host's, VMLOAD), VMRUNs with the general registers swapped to and from
  * *tf (RAX and RSP live in the VMCB), then the host's back and STGI. */
 void asm_svm_enter(physaddr_t vmcb_pa, physaddr_t host_save_pa);
 void asm_svm_vmrun(struct Trapframe *tf, physaddr_t vmcb_pa);
 void asm_svm_leave(physaddr_t vmcb_pa, physaddr_t host_save_pa);
 
-const char *svm_exit_name(uint32_t code);
 #endif /* !__ASSEMBLER__ */
 
-#endif /* !JOS_VMM_SVM_H */
+#endif /* !JOS_VMM_AMDV_VMCB_H */

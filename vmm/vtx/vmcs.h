@@ -2,19 +2,16 @@
  * VT-x names: capability MSRs, VMCS field encodings, control bits, exit
  * reasons. Numbers from the Intel SDM, Vol. 3C chapters 24-27 and
  * Vol. 3D Appendix A (capability MSRs), B (field encodings) and C (exit
- * reasons). Host-kernel only.
+ * reasons). Host-kernel only; vmm/vtx/ alone includes it (the
+ * vendor-neutral hypercall ABI, with a confusable name, is inc/vmx.h).
  */
-#ifndef JOS_VMM_VMX_H
-#define JOS_VMM_VMX_H
+#ifndef JOS_VMM_VTX_VMCS_H
+#define JOS_VMM_VTX_VMCS_H
 
 /* ---- MSRs (SDM Vol. 4, Table 2-2; Vol. 3D Appendix A) ------------------ */
 #define MSR_IA32_FEATURE_CONTROL 0x03A
 #define FEATURE_CONTROL_LOCK 0x1
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX 0x4
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_PAT 0x277
 #define MSR_IA32_VMX_BASIC 0x480
 #define MSR_IA32_VMX_PINBASED_CTLS 0x481
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x482
@@ -34,9 +31,6 @@
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48E
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48F
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
-#define MSR_IA32_EFER 0xC0000080
-#define MSR_IA32_FS_BASE 0xC0000100
-#define MSR_IA32_GS_BASE 0xC0000101
 
 /* IA32_VMX_BASIC (Vol. 3D A.1). */
 #define VMX_BASIC_REVISION(b) ((uint32_t)(b) & 0x7FFFFFFF)
@@ -48,11 +42,8 @@
 #define EPT_CAP_INVEPT (1UL << 20)
 #define EPT_CAP_INVEPT_ALL (1UL << 26)
 
-/* CPUID.1:ECX.VMX (Vol. 3C 24.6 "Discovering support for VMX"). */
-#define CPUID1_ECX_VMX (1U << 5)
-
 /* ---- VMCS field encodings (Vol. 3D Appendix B) ------------------------- */
-/* The one field vmx_asm.S writes. */
+/* The one field vtx/entry.S writes. */
 #define VMCS_HOST_RSP_ENCODING 0x6C14
 
 #ifndef __ASSEMBLER__
@@ -228,18 +219,11 @@ enum vmcs_field {
 
 /* ---- Guest state encodings (Vol. 3C 25.4.1) ------------------------------ */
 /* Segment access rights: type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15,
- * unusable 16. */
-#define AR_TYPE_DATA_RW_ACCESSED 0x3
-#define AR_TYPE_CODE_RX_ACCESSED 0xB
-#define AR_TYPE_TSS_BUSY 0xB
+ * unusable 16; the types at reset: vmm/reset.h. */
 #define AR_S (1U << 4)
 #define AR_P (1U << 7)
 #define AR_UNUSABLE (1U << 16)
-#define REAL_MODE_SEG_LIMIT 0xFFFF
 #define VMCS_LINK_POINTER_NONE (~0UL)
-#define DR7_INIT 0x400 /* the value at reset: bit 10 reads as 1 */
-#define RFLAGS_RESERVED1 0x2
-#define PAT_POWER_ON 0x0007040600070406UL
 #define GUEST_ACTIVITY_ACTIVE 0
 
 /* ---- Exit information (Vol. 3C 27.2) -------------------------------------- */
@@ -249,11 +233,12 @@ enum vmcs_field {
 #define INTR_INFO_VALID (1U << 31)
 /* Interruption information (27.2.2, 25.8.3): vector 7:0, type 10:8,
  * error code valid 11. */
-#define INTR_INFO_TYPE(i) (((i) >> 8) & 0x7)
+#define INTR_INFO_TYPE(i) (((i) >> INTR_INFO_TYPE_SHIFT) & 0x7)
 #define INTR_INFO_ERROR_VALID (1U << 11)
-#define INTR_INFO_INJECTABLE (0xFFFU | INTR_INFO_VALID) /* 12: NMI unblocking, exit only */
-#define INTR_TYPE_EXT_INTR (0U << 8)
-#define INTR_TYPE_HW_EXC (3U << 8)
+#define INTR_INFO_TYPE_SHIFT 8
+#define INTR_TYPE_EXT_INTR 0
+#define INTR_TYPE_NMI 2
+#define INTR_TYPE_HW_EXC 3
 #define INTR_TYPE_SOFT_INTR 4
 #define INTR_TYPE_PRIV_SOFT_EXC 5
 #define INTR_TYPE_SOFT_EXC 6
@@ -272,6 +257,8 @@ enum vmcs_field {
 /* For I/O instructions (Table 28-5). */
 #define IOQ_SIZE(q) (((q) & 0x7) + 1)
 #define IOQ_IN(q) (((q) >> 3) & 1)
+#define IOQ_STRING (1UL << 4)
+#define IOQ_REP (1UL << 5)
 #define IOQ_PORT(q) (((q) >> 16) & 0xFFFF)
 /* For EPT violations (Table 28-7). */
 #define EPTQ_READ (1UL << 0)
@@ -343,42 +330,12 @@ enum vmx_exit_reason {
 };
 #endif
 
-/* asm_vmrun's results (vmm/vmx_asm.S). */
+/* asm_vmrun's results (vmm/vtx/entry.S). */
 #define VMRUN_EXITED 0
 #define VMRUN_FAIL_INVALID 1 /* CF: no current VMCS */
 #define VMRUN_FAIL_VALID 2   /* ZF: VM_INSTRUCTION_ERROR says why */
 
 #ifndef __ASSEMBLER__
-#include <inc/trap.h>
-#include <inc/assert.h>
-int asm_vmrun(struct Trapframe *tf, int launched);
-const char *vmx_exit_name(uint32_t reason);
-
-/* VMREAD and VMWRITE (30.3) on the current VMCS. */
-static inline uint64_t vmcs_read(enum vmcs_field field)
-{
-	uint64_t value;
-
-	asm volatile("vmread %1, %0"
-		     : "=r"(value)
-		     : "r"((uint64_t)field)
-		     : "cc");
-	return value;
-}
-
-static inline void vmcs_write(enum vmcs_field field, uint64_t value)
-{
-	uint8_t failed;
-
-	asm volatile("vmwrite %1, %2; setna %0"
-		     : "=q"(failed)
-		     : "r"(value), "r"((uint64_t)field)
-		     : "cc");
-	/* Only a bug in the VMM (a field the CPU lacks) gets here. */
-	if (failed)
-		warn("vmx: VMWRITE of field 0x%x failed", field);
-}
-
 /* Per-guest VT-x state (the vendor part of struct Guest). */
 struct vmx_state {
 	struct PageInfo *vmcs;        /* the VMCS region */
@@ -387,16 +344,16 @@ struct vmx_state {
 	bool launched;                /* VMLAUNCH done since the last VMCLEAR */
 	bool vmcs_initialized;        /* controls and first guest state written */
 	bool intr_window;             /* interrupt-window exiting is on */
-	bool preempt_on;              /* the preemption timer is (vmx_preempt.c) */
+	bool preempt_on;              /* the preemption timer is (vtx/preempt.c) */
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
 	/* What the VMCS holds of env_tf while launched: read at the last
 	 * exit or written since, so that an entry rewrites only what a
 	 * handler changed. */
 	uint64_t rsp, rflags;
-	/* The last exit left RSP in the VMCS only: env_tf.tf_rsp and rsp
-	 * are stale until vmx_read_stale (vmx.c). */
-	bool rsp_stale;
+	/* The guest's task priority (CR8): VT-x without a TPR shadow keeps
+	 * no virtual one (vtx/exits.c). */
+	uint64_t vtpr;
 };
 #endif
 
-#endif /* !JOS_VMM_VMX_H */
+#endif /* !JOS_VMM_VTX_VMCS_H */

@@ -1,11 +1,11 @@
 /*
  * The VMX-preemption timer, on for entries with the guest's IF clear: it
  * bounds how long such a guest runs before the host takes its own
- * interrupts (vmm/vmx_preempt.c says why: a Bochs 2.7 bug). VT-x only,
+ * interrupts (vmm/vtx/preempt.c says why: a Bochs 2.7 bug). VT-x only,
  * host kernel only.
  */
-#ifndef JOS_VMM_VMX_PREEMPT_H
-#define JOS_VMM_VMX_PREEMPT_H
+#ifndef JOS_VMM_VTX_PREEMPT_H
+#define JOS_VMM_VTX_PREEMPT_H
 
 #include <inc/types.h>
 #include <vmm/vmm.h>
@@ -24,4 +24,4 @@ void vmx_preempt_before_entry(struct Guest *g, uint64_t rflags);
 /* The exit handler for "VMX-preemption timer expired". */
 enum vmexit_action vmx_exit_preempt(struct Env *e);
 
-#endif /* !JOS_VMM_VMX_PREEMPT_H */
+#endif /* !JOS_VMM_VTX_PREEMPT_H */
