@@ -88,7 +88,9 @@ static bool requester_guest(void)
 
 /*
  * May the requesting guest open path? Only its own disk image, whose
- * path the kernel keeps for it (vmm -d; unique among live guests).
+ * path the kernel keeps for its VM (vmm -d; unique among live VMs). The
+ * requester is one of the VM's vCPUs: VMMCTL_INFO finds the VM by the
+ * vCPU's env id as well as by the VM's id (vm_find, vmm/vm.c).
  */
 static int guest_may_open(const char *path, int omode)
 {

@@ -72,7 +72,7 @@ struct Env {
 				  * blocking to receive hands it the CPU */
 
 	/* Virtual machine state, for ENV_TYPE_GUEST (kernel pointer). */
-	struct Guest *env_guest;
+	struct Vcpu *env_vcpu;
 };
 
 #endif /* !JOS_INC_ENV_H */

@@ -134,7 +134,7 @@ int env_alloc(struct Env **newenv_store, envid_t parent_id, enum EnvType type)
 	e->env_ipc_from = 0;
 	e->env_ipc_perm = 0;
 	e->env_ipc_handoff = 0;
-	e->env_guest = NULL;
+	e->env_vcpu = NULL;
 
 	env_free_list = e->env_link;
 	e->env_link = NULL;

@@ -10,12 +10,12 @@
  *   everything, so every access is decided by the leaf alone.
  * - A leaf holds one reference to the page it maps (pp_ref); a table page
  *   is referenced once by the entry that points to it; the root once by
- *   its owner (struct Guest). ept_free() drops them all.
+ *   its owner (struct Vm). ept_free() drops them all.
  * - A leaf's permission never has W without R (that would be an EPT
  *   misconfiguration, SDM Vol. 3C 28.3.3.1); an EPT leaf's memory type is
  *   always write-back. NPT cannot express execute-only: it needs R.
  * - Nothing is mapped outside guest RAM: at or above gphysz, or in the
- *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (vmm/guest.h).
+ *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (vmm/vcpu.h).
  *   ept_map_from_env() and guest_populate() check it; ept_map_hva2gpa()
  *   and ept_page_insert() see only the root, so their callers must.
  * - Every guest-physical address that comes from a guest goes through
@@ -50,8 +50,6 @@ static_assert(__EPTE_READ == EPTE_R);
 static_assert(__EPTE_WRITE == EPTE_W);
 static_assert(__EPTE_EXEC == EPTE_X);
 static_assert(__EPTE_FULL == EPTE_PERM);
-/* A guest's struct lives in one page (g->self). */
-static_assert(sizeof(struct Guest) <= PGSIZE);
 /* Guest RAM is whole pages (gphysz is page-aligned too), so checking one
  * address of a page checks the page. */
 static_assert(GUEST_LOWMEM_END % PGSIZE == 0);
@@ -226,12 +224,12 @@ int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm)
 	return ept_map_hva2gpa(eptrt, page2kva(pp), gpa, perm, 1);
 }
 
-/* ept_page_insert into guest g's tables, counting the tables it makes. */
-int guest_page_insert(struct Guest *g, struct PageInfo *pp, uint64_t gpa,
+/* ept_page_insert into vm's tables, counting the tables it makes. */
+int guest_page_insert(struct Vm *vm, struct PageInfo *pp, uint64_t gpa,
 		      int perm)
 {
-	return ept_map(g->ept_root, page2kva(pp), (void *)gpa, perm, 1,
-		       &g->overhead_pages);
+	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 1,
+		       &vm->overhead_pages);
 }
 
 /*
@@ -269,9 +267,9 @@ void ept_free(epte_t *eptrt)
 /* ---- Guest memory ------------------------------------------------------- */
 
 /* Is gpa guest RAM: below gphysz and outside the legacy hole? */
-bool guest_ram(const struct Guest *g, uint64_t gpa)
+bool guest_ram(const struct Vm *vm, uint64_t gpa)
 {
-	if (gpa >= g->gphysz)
+	if (gpa >= vm->gphysz)
 		return false;
 	return gpa < GUEST_LOWMEM_END || gpa >= GUEST_HIGHMEM_START;
 }
@@ -281,17 +279,17 @@ bool guest_ram(const struct Guest *g, uint64_t gpa)
  * unless one is there already. Returns 0, -E_INVAL outside guest RAM or
  * -E_NO_MEM.
  */
-int guest_populate(struct Guest *g, uint64_t gpa)
+int guest_populate(struct Vm *vm, uint64_t gpa)
 {
 	uint64_t page = ROUNDDOWN(gpa, PGSIZE);
 	struct PageInfo *pp;
 	epte_t *e;
 	int r;
 
-	if (!guest_ram(g, gpa))
+	if (!guest_ram(vm, gpa))
 		return -E_INVAL;
-	if ((r = ept_lookup(g->ept_root, (void *)page, 1, &e,
-			    &g->overhead_pages)) < 0)
+	if ((r = ept_lookup(vm->ept_root, (void *)page, 1, &e,
+			    &vm->overhead_pages)) < 0)
 		return r;
 	if (present(*e))
 		return 0;
@@ -311,79 +309,53 @@ int guest_populate(struct Guest *g, uint64_t gpa)
  *  - its EPT entry grants every bit of perm (EPTE_R for reading, EPTE_W
  *    for writing; perm must name at least one).
  */
-void *guest_gpa2kva(struct Guest *g, uint64_t gpa, size_t len, int perm)
+void *guest_gpa2kva(struct Vm *vm, uint64_t gpa, size_t len, int perm)
 {
 	uint64_t last;
 	struct PageInfo *pp;
 	int granted;
 
-	if (!g || len == 0 || perm == 0 || (perm & ~EPTE_PERM) != 0)
+	if (!vm || len == 0 || perm == 0 || (perm & ~EPTE_PERM) != 0)
 		return NULL;
 	last = gpa + (len - 1);
 	if (last < gpa || ROUNDDOWN(gpa, PGSIZE) != ROUNDDOWN(last, PGSIZE))
 		return NULL;
-	if (!guest_ram(g, gpa) || guest_populate(g, gpa) < 0)
+	if (!guest_ram(vm, gpa) || guest_populate(vm, gpa) < 0)
 		return NULL;
-	pp = ept_page_lookup(g->ept_root, ROUNDDOWN(gpa, PGSIZE), &granted);
+	pp = ept_page_lookup(vm->ept_root, ROUNDDOWN(gpa, PGSIZE), &granted);
 	if (!pp || (granted & perm) != perm)
 		return NULL;
 	return (uint8_t *)page2kva(pp) + PGOFF(gpa);
 }
 
 /*
- * Give env e its guest state: a zeroed struct Guest in a page of its own
- * and an empty EPT for gphysz bytes of guest-physical memory. Returns 0,
- * -E_INVAL (e already has one, or a gphysz that is 0, not page-aligned or
- * beyond what the EPT translates), or -E_NO_MEM with nothing allocated.
+ * Give vm gphysz bytes of guest-physical memory, none of it mapped yet:
+ * an empty nested PML4. Returns 0, -E_INVAL (gphysz 0, not page-aligned
+ * or beyond what the tables translate) or -E_NO_MEM.
  */
-int ept_guest_init(struct Env *e, uint64_t gphysz)
+int ept_vm_init(struct Vm *vm, uint64_t gphysz)
 {
-	struct PageInfo *gpage, *root;
-	struct Guest *g;
+	struct PageInfo *root;
 
-	if (e->env_guest || gphysz == 0 || PGOFF(gphysz) ||
-	    gphysz > EPT_GPA_LIMIT)
+	if (gphysz == 0 || PGOFF(gphysz) || gphysz > EPT_GPA_LIMIT)
 		return -E_INVAL;
-	if (!(gpage = page_alloc(ALLOC_ZERO)))
+	if (!(root = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
-	if (!(root = page_alloc(ALLOC_ZERO))) {
-		page_free(gpage);
-		return -E_NO_MEM;
-	}
-	/* Each page is owned once: by the env, and by the struct Guest. */
-	gpage->pp_ref++;
 	root->pp_ref++;
-
-	g = page2kva(gpage);
-	g->self = gpage;
-	g->gphysz = gphysz;
-	g->ept_root = page2kva(root);
-	g->last_cpu = -1;
-	g->exitstat_last = g->exitstat;
-	/* This page and the root table: host memory beyond guest RAM. */
-	g->overhead_pages = 2;
-	xstate_init(g);
-	e->env_guest = g;
+	vm->gphysz = gphysz;
+	vm->ept_root = page2kva(root);
+	/* The root table: host memory beyond guest RAM. */
+	vm->overhead_pages++;
 	return 0;
 }
 
-/*
- * Free e's guest memory, EPT and struct Guest (the vendor's structures
- * must be gone already). Safe on an env without guest state.
- */
-void ept_guest_free(struct Env *e)
+/* Free vm's guest memory and nested tables (its vCPUs are gone). */
+void ept_vm_free(struct Vm *vm)
 {
-	struct Guest *g = e->env_guest;
-	struct PageInfo *self;
-
-	if (!g)
+	if (!vm->ept_root)
 		return;
-	/* Read everything we need from g before its page is freed. */
-	self = g->self;
-	ept_free(g->ept_root);
-	g->ept_root = NULL;
-	e->env_guest = NULL;
-	page_decref(self);
+	ept_free(vm->ept_root);
+	vm->ept_root = NULL;
 }
 
 /*
@@ -406,16 +378,16 @@ void ept_guest_free(struct Env *e)
 int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		     uint64_t gpa, int perm)
 {
-	struct Guest *g = guest->env_guest;
+	struct Vm *vm = guest->env_vcpu ? guest->env_vcpu->vm : NULL;
 	struct PageInfo *pp;
 	pte_t *pte;
 
-	if (guest->env_type != ENV_TYPE_GUEST || !g ||
+	if (guest->env_type != ENV_TYPE_GUEST || !vm ||
 	    src->env_type == ENV_TYPE_GUEST)
 		return -E_INVAL;
 	if (PGOFF(srcva) || srcva >= UTOP)
 		return -E_INVAL;
-	if (PGOFF(gpa) || !guest_ram(g, gpa))
+	if (PGOFF(gpa) || !guest_ram(vm, gpa))
 		return -E_INVAL;
 	if (!ept_perm_ok(perm))
 		return -E_INVAL;
@@ -424,8 +396,8 @@ int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		return -E_INVAL;
 	if ((perm & __EPTE_WRITE) && !(*pte & PTE_W))
 		return -E_INVAL;
-	if (ept_page_lookup(g->ept_root, gpa, NULL))
+	if (ept_page_lookup(vm->ept_root, gpa, NULL))
 		return -E_INVAL;
-	return ept_map(g->ept_root, page2kva(pp), (void *)gpa, perm, 0,
-		       &g->overhead_pages);
+	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 0,
+		       &vm->overhead_pages);
 }

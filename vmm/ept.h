@@ -11,7 +11,8 @@
 #include <inc/types.h>
 #include <inc/vmx.h>
 #include <kern/pmap.h>
-#include <vmm/guest.h>
+#include <vmm/vcpu.h>
+#include <vmm/vm.h>
 
 /* EPT entry bits (SDM Vol. 3C 28.3.2, Tables 28-1 .. 28-6). */
 #define EPTE_R 0x1              /* read access */
@@ -49,19 +50,18 @@ int ept_lookup_gpa(epte_t *eptrt, void *gpa, int create, epte_t **epte_out);
 int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 		    int overwrite);
 int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm);
-int guest_page_insert(struct Guest *g, struct PageInfo *pp, uint64_t gpa,
+int guest_page_insert(struct Vm *vm, struct PageInfo *pp, uint64_t gpa,
 		      int perm);
 struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store);
 void ept_free(epte_t *eptrt);
 
-bool guest_ram(const struct Guest *g, uint64_t gpa);
-int guest_populate(struct Guest *g, uint64_t gpa);
-void *guest_gpa2kva(struct Guest *g, uint64_t gpa, size_t len, int perm);
-/* e's struct Guest and empty EPT: vmm_mkguest() calls ept_guest_init()
- * before the vendor setup, vmm_guest_free() ept_guest_free() after the
- * vendor teardown. */
-int ept_guest_init(struct Env *e, uint64_t gphysz);
-void ept_guest_free(struct Env *e);
+bool guest_ram(const struct Vm *vm, uint64_t gpa);
+int guest_populate(struct Vm *vm, uint64_t gpa);
+void *guest_gpa2kva(struct Vm *vm, uint64_t gpa, size_t len, int perm);
+/* A VM's empty nested tables (vm_create), and their teardown with the
+ * guest's memory (vm_put, after every vCPU's vendor teardown). */
+int ept_vm_init(struct Vm *vm, uint64_t gphysz);
+void ept_vm_free(struct Vm *vm);
 int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		     uint64_t gpa, int perm);
 

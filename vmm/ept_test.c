@@ -2,7 +2,7 @@
  * The EPT self-test (make test-ept-img): sys_ept_map and the EPT helpers
  * of vmm/ept.c, run once at boot by a kernel built with -DTEST_EPT_MAP.
  * It needs no VMX, so it runs under QEMU too: the guest env only gets its
- * struct Guest and EPT (ept_guest_init), never a VMCS.
+ * struct Vm, vCPU and EPT (vm_create), never a VMCS.
  *
  * Invariants:
  * - Runs on the boot CPU with the kernel lock held and no env running;
@@ -22,6 +22,8 @@
 #include <kern/env.h>
 #include <kern/pmap.h>
 #include <vmm/ept.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 #include <vmm/vmm.h>
 
 #ifdef TEST_EPT_MAP
@@ -64,7 +66,7 @@ extern int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 struct fixture {
 	struct Env *src;
 	struct Env *guest;
-	struct Guest *g;
+	struct Vm *g;
 	struct PageInfo *rw;    /* at SRC_VA_RW */
 	struct PageInfo *ro;    /* at SRC_VA_RO */
 	struct PageInfo *kern;  /* at SRC_VA_KERN */
@@ -120,18 +122,18 @@ static bool setup(struct fixture *f)
 	CHECK(r == 0, "env_alloc(guest): %e", r);
 	if (r < 0)
 		return false;
-	r = ept_guest_init(f->guest, TEST_GPHYSZ);
-	CHECK(r == 0, "ept_guest_init: %e", r);
+	r = vm_create(f->guest, TEST_GPHYSZ);
+	CHECK(r == 0, "vm_create: %e", r);
 	if (r < 0)
 		return false;
-	f->g = f->guest->env_guest;
+	f->g = f->guest->env_vcpu->vm;
 	CHECK(f->g && f->g->ept_root && f->g->gphysz == TEST_GPHYSZ &&
-	      f->g->last_cpu == -1 &&
-	      page2kva(f->g->self) == f->g,
-	      "ept_guest_init left a wrong struct Guest");
-	r = ept_guest_init(f->guest, TEST_GPHYSZ);
-	CHECK(r == -E_INVAL && f->guest->env_guest == f->g,
-	      "ept_guest_init twice: %e", r);
+	      f->guest->env_vcpu->last_cpu == -1 &&
+	      page2kva(f->g->page) == f->g,
+	      "vm_create left a wrong struct Vm");
+	r = vm_create(f->guest, TEST_GPHYSZ);
+	CHECK(r == -E_INVAL && f->guest->env_vcpu->vm == f->g,
+	      "vm_create twice: %e", r);
 
 	f->rw = give_page(f->src, SRC_VA_RW, PTE_U | PTE_W);
 	f->ro = give_page(f->src, SRC_VA_RO, PTE_U);
@@ -383,7 +385,7 @@ struct bad_range {
 /* guest_ram, guest_populate and the checks of guest_gpa2kva. */
 static void test_gpa2kva(struct fixture *f)
 {
-	struct Guest *g = f->g;
+	struct Vm *g = f->g;
 	const struct bad_range bad[] = {
 		{ "at gphysz", TEST_GPHYSZ, 1, EPTE_R },
 		{ "crossing a page", GPA_LAZY + PGSIZE - 4, 8, EPTE_R },
@@ -450,8 +452,8 @@ static void teardown(struct fixture *f)
 	curenv = NULL;
 	if (f->guest) {
 		env_free(f->guest);
-		CHECK(f->guest->env_guest == NULL,
-		      "env_free(guest) left its struct Guest");
+		CHECK(f->guest->env_vcpu == NULL,
+		      "env_free(guest) left its struct Vcpu");
 	}
 	if (f->src)
 		env_free(f->src);

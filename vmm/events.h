@@ -7,9 +7,9 @@
  *
  * Priority at each entry (vmm_events_next):
  *  1. an event whose delivery the last exit interrupted (the backend
- *     decoded it into g->exit.redeliver, leaving out what the CPU
+ *     decoded it into vc->exit.redeliver, leaving out what the CPU
  *     delivers again by itself);
- *  2. an exception an exit handler asked for (g->inject,
+ *  2. an exception an exit handler asked for (vc->inject,
  *     vmexit_inject_exception);
  *  3. the external interrupt source's next vector, when the guest can
  *     take an interrupt (RFLAGS.IF set, no STI/MOV-SS shadow); when it
@@ -17,8 +17,8 @@
  *     exits as soon as it can take one, and the next entry delivers it.
  *
  * Invariants:
- * - An event is delivered at most once: taking it out of g->exit.redeliver
- *   or g->inject, or acknowledging it to the source, happens in the same
+ * - An event is delivered at most once: taking it out of vc->exit.redeliver
+ *   or vc->inject, or acknowledging it to the source, happens in the same
  *   call that hands it to the backend for this entry.
  * - Everything here runs on the CPU about to enter the guest, with or
  *   without the big kernel lock (the fast path): it touches only this
@@ -31,7 +31,7 @@
 #include <inc/mmu.h>
 #include <inc/vmx.h>
 #include <kern/env.h>
-#include <vmm/guest.h>
+#include <vmm/vcpu.h>
 
 /* ---- The external interrupt source ------------------------------------------- */
 /*
@@ -44,23 +44,23 @@
  */
 
 /* A host timer tick found the guest running. */
-static inline void vmm_extint_raise_timer(struct Guest *g)
+static inline void vmm_extint_raise_timer(struct Vcpu *vc)
 {
-	g->timer_pending = true;
+	vc->timer_pending = true;
 }
 
 /* The vector the source would deliver next, or -1 for none. */
-static inline int vmm_extint_pending(const struct Guest *g)
+static inline int vmm_extint_pending(const struct Vcpu *vc)
 {
-	return g->timer_pending ? GUEST_TIMER_VECTOR : -1;
+	return vc->timer_pending ? GUEST_TIMER_VECTOR : -1;
 }
 
 /* The next entry delivers `vector` (vmm_extint_pending's answer). */
-static inline void vmm_extint_ack(struct Guest *g, int vector)
+static inline void vmm_extint_ack(struct Vcpu *vc, int vector)
 {
 	(void)vector;
-	g->timer_pending = false;
-	g->ntimer++;
+	vc->timer_pending = false;
+	vc->ntimer++;
 }
 
 /* ---- What the next entry delivers --------------------------------------------- */
@@ -78,10 +78,10 @@ struct vmm_entry_events {
  * backend has no interrupt window armed (window_armed): then it would
  * only clear what the last entry injected. Lets the fast path skip it.
  */
-static inline bool vmm_events_waiting(const struct Guest *g, bool window_armed)
+static inline bool vmm_events_waiting(const struct Vcpu *vc, bool window_armed)
 {
-	return g->exit.redeliver.type != VMM_EVENT_NONE ||
-	       g->inject.type != VMM_EVENT_NONE || vmm_extint_pending(g) >= 0 ||
+	return vc->exit.redeliver.type != VMM_EVENT_NONE ||
+	       vc->inject.type != VMM_EVENT_NONE || vmm_extint_pending(vc) >= 0 ||
 	       window_armed;
 }
 
@@ -95,23 +95,23 @@ static inline __attribute__((always_inline)) void
 vmm_events_next(struct Env *e, bool (*shadowed)(struct Env *),
 		struct vmm_entry_events *out)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int vector;
 
-	out->ev = g->exit.redeliver;
-	g->exit.redeliver.type = VMM_EVENT_NONE;
-	if (out->ev.type == VMM_EVENT_NONE && g->inject.type != VMM_EVENT_NONE) {
-		out->ev = g->inject;
-		g->inject.type = VMM_EVENT_NONE;
+	out->ev = vc->exit.redeliver;
+	vc->exit.redeliver.type = VMM_EVENT_NONE;
+	if (out->ev.type == VMM_EVENT_NONE && vc->inject.type != VMM_EVENT_NONE) {
+		out->ev = vc->inject;
+		vc->inject.type = VMM_EVENT_NONE;
 	}
-	vector = vmm_extint_pending(g);
+	vector = vmm_extint_pending(vc);
 	out->window = vector >= 0;
 	if (out->ev.type != VMM_EVENT_NONE || vector < 0)
 		return;
 	if ((e->env_tf.tf_eflags & FL_IF) && !shadowed(e)) {
 		out->ev = (struct vmm_event){ .type = VMM_EVENT_EXTINT,
 					      .vector = vector };
-		vmm_extint_ack(g, vector);
+		vmm_extint_ack(vc, vector);
 		out->window = false;
 	}
 }

@@ -18,6 +18,8 @@
 #include <kern/env.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 
 /* A word another CPU may write under the lock, read here without it. */
 #define VMM_PEEK(x) (*(volatile __typeof__(x) *)&(x))
@@ -25,11 +27,11 @@
 /* The fast path reads the TSC once per this many exits of a streak. */
 #define VMM_FAST_TSC_EVERY 64
 
-/* Has g run a whole slice (VMM_IRQ_SLICE_US) since the host last took
+/* Has vc run a whole slice (VMM_IRQ_SLICE_US) since the host last took
  * its own interrupts? Then the slow path takes them (vmm_run_loop). */
-static inline bool vmm_irqs_overdue(const struct Guest *g, uint64_t now)
+static inline bool vmm_irqs_overdue(const struct Vcpu *vc, uint64_t now)
 {
-	return now - g->irq_tsc >= vmm_irq_slice_tsc;
+	return now - vc->irq_tsc >= vmm_irq_slice_tsc;
 }
 
 /*
@@ -42,13 +44,15 @@ static inline bool vmm_irqs_overdue(const struct Guest *g, uint64_t now)
  */
 static inline bool vmm_fast_allowed(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
+
+	struct Vm *vm = vc->vm;
 
 	return VMM_PEEK(e->env_status) == ENV_RUNNING &&
-	       !VMM_PEEK(g->con.kill_requested) && !VMM_PEEK(g->con.paused) &&
-	       !VMM_PEEK(g->dbg.active) && g->streak + 1 < VMM_MAX_STREAK &&
-	       (g->streak % VMM_FAST_TSC_EVERY ||
-		!vmm_irqs_overdue(g, read_tsc()));
+	       !VMM_PEEK(vm->kill_requested) && !VMM_PEEK(vm->paused) &&
+	       !VMM_PEEK(vm->dbg.active) && vc->streak + 1 < VMM_MAX_STREAK &&
+	       (vc->streak % VMM_FAST_TSC_EVERY ||
+		!vmm_irqs_overdue(vc, read_tsc()));
 }
 
 /*
@@ -60,10 +64,10 @@ static inline bool vmm_fast_allowed(struct Env *e)
  */
 static inline void vmm_fast_account(struct Env *e, uint32_t reason)
 {
-	struct Guest *g = e->env_guest;
-	struct GuestExitStat *st = g->exitstat_last;
+	struct Vcpu *vc = e->env_vcpu;
+	struct GuestExitStat *st = vc->exitstat_last;
 
-	g->streak++;
+	vc->streak++;
 	if (st->reason != reason || !st->count) {
 		vmm_exit_count(e);
 		return;
@@ -105,7 +109,7 @@ static inline bool vmm_fast_handle(struct Env *e, enum vmm_fast_kind k)
 /*
  * The fast path's loop, after the first entry of a guest_run (whose
  * result is r): while the exit is of the fast path and may be handled
- * there, handle it, move RIP past the instruction (g->exit.inst_len,
+ * there, handle it, move RIP past the instruction (vc->exit.inst_len,
  * which kind() sets when the backend must compute it), let the backend
  * end the interrupt shadow and deliver a single-step trap (skipped),
  * count it, and enter again (reenter). Returns the result of the entry
@@ -117,12 +121,12 @@ static inline __attribute__((always_inline)) int
 vmm_fast_run(struct Env *e, int r, enum vmm_fast_kind (*kind)(struct Env *),
 	     void (*skipped)(struct Env *), int (*reenter)(struct Env *))
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	while (r >= 0 && vmm_fast_allowed(e) && vmm_fast_handle(e, kind(e))) {
-		e->env_tf.tf_rip += g->exit.inst_len;
+		e->env_tf.tf_rip += vc->exit.inst_len;
 		skipped(e);
-		vmm_fast_account(e, g->exit.reason);
+		vmm_fast_account(e, vc->exit.reason);
 		r = reenter(e);
 	}
 	return r;
@@ -130,28 +134,28 @@ vmm_fast_run(struct Env *e, int r, enum vmm_fast_kind (*kind)(struct Env *),
 
 /*
  * The guest's RSP into env_tf if the last exit left it in the control
- * structure (g->rsp_stale): read_rsp(e) reads it there. Every guest_run
+ * structure (vc->rsp_stale): read_rsp(e) reads it there. Every guest_run
  * does this before it returns, so the slow path, the gdb stub and the
  * monitor never see a stale RSP.
  */
 static inline __attribute__((always_inline)) void
 vmm_rsp_fetch(struct Env *e, uint64_t (*read_rsp)(struct Env *))
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
-	if (g->rsp_stale) {
+	if (vc->rsp_stale) {
 		e->env_tf.tf_rsp = read_rsp(e);
-		g->rsp_stale = false;
+		vc->rsp_stale = false;
 	}
 }
 
-/* The vCPU g starts running on this CPU after it ran on another one (or
+/* The vCPU vc starts running on this CPU after it ran on another one (or
  * this CPU ran something else): count a migration when the CPU changed. */
-static inline void vmm_count_arrival(struct Guest *g, int cpu)
+static inline void vmm_count_arrival(struct Vcpu *vc, int cpu)
 {
-	if (g->last_cpu >= 0 && g->last_cpu != cpu)
-		g->nmigrations++;
-	g->last_cpu = cpu;
+	if (vc->last_cpu >= 0 && vc->last_cpu != cpu)
+		vc->nmigrations++;
+	vc->last_cpu = cpu;
 }
 
 #endif /* !JOS_VMM_FASTPATH_H */

@@ -8,7 +8,7 @@
  * vmm/gdbpkt.c frames packets. docs/guest-debugging.md says how it works.
  *
  * Invariants:
- * - One guest at a time is the target (stub.target): the one `vmm -g`
+ * - One VM at a time is the target (stub.target, its VM id): the one `vmm -g`
  *   named, else the first live guest when gdb first asks (`?` or Ctrl-C).
  * - Everything here runs under the kernel lock: gdbstub_poll() from the
  *   boot CPU's timer tick, the other entry points from the run loop
@@ -43,6 +43,8 @@
 #include <vmm/gdbdata.h>
 #include <vmm/gva.h>
 #include <vmm/gdbstub.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 
 /*
  * Work per timer tick: input bytes looked at, and events (packets,
@@ -69,7 +71,7 @@ struct breakpoint {
 
 static struct {
 	bool present;           /* COM2 exists */
-	envid_t target;         /* the debugged guest, 0 for none */
+	envid_t target;         /* the debugged VM's id, 0 for none */
 	bool waiting;           /* gdb waits for a stop reply */
 	struct breakpoint bps[MAX_BREAKPOINTS];
 } stub;
@@ -92,31 +94,35 @@ static void put_packet(const char *data)
 
 static bool live_guest(struct Env *e)
 {
-	return e->env_type == ENV_TYPE_GUEST && e->env_guest &&
-	       e->env_status != ENV_FREE && e->env_status != ENV_DYING;
+	return e->env_type == ENV_TYPE_GUEST && e->env_vcpu &&
+	       vm_find(e->env_vcpu->vm->id) == e->env_vcpu->vm;
 }
 
+/* Is e a vCPU of the target VM? */
+static bool of_target(struct Env *e)
+{
+	return e->env_vcpu && stub.target && e->env_vcpu->vm->id == stub.target;
+}
+
+/* The target VM's first vCPU (the one gdb sees), found by the VM's id. */
 static struct Env *target(void)
 {
-	struct Env *e;
+	struct Vm *vm = stub.target ? vm_find(stub.target) : NULL;
 
-	if (!stub.target || envid2env(stub.target, &e, false) < 0 ||
-	    !live_guest(e))
-		return NULL;
-	return e;
+	return vm ? vm_boot_env(vm) : NULL;
 }
 
 static struct Env *stopped_target(void)
 {
 	struct Env *e = target();
 
-	return e && e->env_guest->dbg.stopped ? e : NULL;
+	return e && e->env_vcpu->vm->dbg.stopped ? e : NULL;
 }
 
 /* Ask e to stop before its next entry, with signal sig. */
 static void request_stop(struct Env *e, int sig)
 {
-	struct GuestDebug *d = &e->env_guest->dbg;
+	struct GuestDebug *d = &e->env_vcpu->vm->dbg;
 
 	if (d->stopped)
 		return;
@@ -128,31 +134,31 @@ static void request_stop(struct Env *e, int sig)
 
 static void attach(struct Env *e)
 {
-	stub.target = e->env_id;
-	e->env_guest->dbg.bp = true;
-	e->env_guest->dbg.active = true;
+	stub.target = e->env_vcpu->vm->id;
+	e->env_vcpu->vm->dbg.bp = true;
+	e->env_vcpu->vm->dbg.active = true;
 }
 
 /* No target yet: the first live guest becomes one. */
 static struct Env *find_target(void)
 {
-	int i;
+	struct Vm *vm;
+	struct Env *e;
 
 	if (target())
 		return target();
-	for (i = 0; i < NENV; i++)
-		if (live_guest(&envs[i])) {
-			attach(&envs[i]);
-			return &envs[i];
-		}
-	return NULL;
+	/* The oldest live VM (vm_next goes oldest first). */
+	if (!(vm = vm_next(NULL)) || !(e = vm_boot_env(vm)))
+		return NULL;
+	attach(e);
+	return e;
 }
 
 static void send_stop_reply(struct Env *e)
 {
 	/* "S" and the signal number as two hex digits. */
 	char r[4] = "S";
-	uint8_t sig = e->env_guest->dbg.signal;
+	uint8_t sig = e->env_vcpu->vm->dbg.signal;
 
 	gdbpkt_put_hex(r + 1, &sig, sizeof(sig));
 	put_packet(r);
@@ -162,7 +168,7 @@ static void send_stop_reply(struct Env *e)
 /* e stops for the debugger: not runnable until gdb resumes it. */
 static void stop(struct Env *e, int sig)
 {
-	struct GuestDebug *d = &e->env_guest->dbg;
+	struct GuestDebug *d = &e->env_vcpu->vm->dbg;
 
 	d->stop_req = false;
 	d->stopped = true;
@@ -174,13 +180,13 @@ static void stop(struct Env *e, int sig)
 		d->tf_added = false;
 	}
 	e->env_status = ENV_NOT_RUNNABLE;
-	if (stub.waiting && e->env_id == stub.target)
+	if (stub.waiting && of_target(e))
 		send_stop_reply(e);
 }
 
 static void resume(struct Env *e, bool step)
 {
-	struct GuestDebug *d = &e->env_guest->dbg;
+	struct GuestDebug *d = &e->env_vcpu->vm->dbg;
 
 	d->step = step;
 	d->stopped = false;
@@ -202,7 +208,7 @@ static struct breakpoint *bp_find(uint64_t gva)
 
 static void bp_remove(struct Env *e, struct breakpoint *b)
 {
-	uint8_t *kva = guest_gpa2kva(e->env_guest, b->gpa, 1, EPTE_R);
+	uint8_t *kva = guest_gpa2kva(e->env_vcpu->vm, b->gpa, 1, EPTE_R);
 
 	if (kva && *kva == INT3)
 		*kva = b->orig;
@@ -248,7 +254,7 @@ static void cmd_breakpoint(struct Env *e, const char *p, bool insert)
 	}
 	gdbdata_read_state(e, &s);
 	if (guest_gva2gpa(e, &s, addr, &gpa, false) < 0 ||
-	    !(kva = guest_gpa2kva(e->env_guest, gpa, 1, EPTE_R))) {
+	    !(kva = guest_gpa2kva(e->env_vcpu->vm, gpa, 1, EPTE_R))) {
 		put_packet(ERR_MEMORY);
 		return;
 	}
@@ -284,7 +290,7 @@ static void cmd_resume(struct Env *e, const char *p, bool step)
 /* D: every breakpoint out, the guest runs on without us. */
 static void detach(struct Env *e)
 {
-	struct GuestDebug *d = &e->env_guest->dbg;
+	struct GuestDebug *d = &e->env_vcpu->vm->dbg;
 
 	bp_remove_all(e);
 	d->bp = false;
@@ -350,7 +356,7 @@ static void handle_packet(const char *p)
 			stub.waiting = true;
 			return;
 		}
-		if (e->env_guest->dbg.stopped) {
+		if (e->env_vcpu->vm->dbg.stopped) {
 			send_stop_reply(e);
 			return;
 		}
@@ -379,7 +385,7 @@ static void interrupt(void)
 	stub.waiting = true;
 	if (!e)
 		return;
-	if (e->env_guest->dbg.stopped)
+	if (e->env_vcpu->vm->dbg.stopped)
 		send_stop_reply(e);
 	else
 		request_stop(e, GDB_SIGINT);
@@ -445,7 +451,7 @@ int gdbstub_debug_guest(struct Env *e)
  */
 void gdbstub_before_entry(struct Env *e)
 {
-	struct GuestDebug *d = &e->env_guest->dbg;
+	struct GuestDebug *d = &e->env_vcpu->vm->dbg;
 
 	if (d->stop_req) {
 		stop(e, d->signal);
@@ -480,7 +486,7 @@ enum vmexit_action gdbstub_trap(struct Env *e, enum gdb_trap why)
 		else
 			e->env_tf.tf_rip = rip + 1;
 	}
-	if (e->env_id != stub.target)
+	if (!of_target(e))
 		return VMEXIT_RESUME;
 	stop(e, GDB_SIGTRAP);
 	return VMEXIT_BLOCK;
@@ -489,7 +495,7 @@ enum vmexit_action gdbstub_trap(struct Env *e, enum gdb_trap why)
 /* From vmm_guest_free: gdb hears that its guest is gone. */
 void gdbstub_guest_free(struct Env *e)
 {
-	if (!stub.present || e->env_id != stub.target)
+	if (!stub.present || !of_target(e))
 		return;
 	memset(stub.bps, 0, sizeof(stub.bps));
 	if (stub.waiting)

@@ -43,9 +43,9 @@ static bool canonical(uint64_t va)
 }
 
 /* Read the 8-byte guest-physical word at gpa; -E_FAULT if not RAM. */
-static int read_gpa64(struct Guest *g, uint64_t gpa, uint64_t *out)
+static int read_gpa64(struct Vcpu *vc, uint64_t gpa, uint64_t *out)
 {
-	uint64_t *p = guest_gpa2kva(g, gpa, PTE_BYTES, EPTE_R);
+	uint64_t *p = guest_gpa2kva(vc->vm, gpa, PTE_BYTES, EPTE_R);
 
 	if (!p)
 		return -E_FAULT;
@@ -58,9 +58,9 @@ static int read_gpa64(struct Guest *g, uint64_t gpa, uint64_t *out)
  * p_vaddr -> p_paddr for each PT_LOAD segment. -E_NOT_FOUND if va lies in
  * none (or the header is not an ELF header any more).
  */
-static int elf_v2p(struct Guest *g, uint64_t va, uint64_t *gpa)
+static int elf_v2p(struct Vcpu *vc, uint64_t va, uint64_t *gpa)
 {
-	struct Elf *elf = guest_gpa2kva(g, GUEST_ELFHDR_PA, sizeof(*elf),
+	struct Elf *elf = guest_gpa2kva(vc->vm, GUEST_ELFHDR_PA, sizeof(*elf),
 					EPTE_R);
 	struct Proghdr *ph;
 	int i;
@@ -68,7 +68,7 @@ static int elf_v2p(struct Guest *g, uint64_t va, uint64_t *gpa)
 	if (!elf || elf->e_magic != ELF_MAGIC)
 		return -E_NOT_FOUND;
 	for (i = 0; i < elf->e_phnum; i++) {
-		ph = guest_gpa2kva(g, GUEST_ELFHDR_PA + elf->e_phoff +
+		ph = guest_gpa2kva(vc->vm, GUEST_ELFHDR_PA + elf->e_phoff +
 					      i * sizeof(*ph),
 				   sizeof(*ph), EPTE_R);
 		if (!ph)
@@ -94,12 +94,12 @@ int guest_gva2gpa(struct Env *e, const struct guest_dbgstate *s,
 {
 	static const char *const level_name[] = { "pte", "pde", "pdpte",
 						  "pml4e" };
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint64_t table = PTE_ADDR(s->cr3), ent;
 	int lvl;
 
 	if (!(s->cr0 & CR0_PG)) {
-		if (elf_v2p(g, gva, gpa) == 0)
+		if (elf_v2p(vc, gva, gpa) == 0)
 			return 0;
 		*gpa = gva;
 		return 0;
@@ -111,7 +111,7 @@ int guest_gva2gpa(struct Env *e, const struct guest_dbgstate *s,
 	for (lvl = PT_LEVEL_PML4; lvl >= PT_LEVEL_PT; lvl--) {
 		uint64_t at = table + PGX(gva, lvl) * PTE_BYTES;
 
-		if (read_gpa64(g, at, &ent) < 0) {
+		if (read_gpa64(vc, at, &ent) < 0) {
 			if (verbose)
 				cprintf("  %-5s table at gpa 0x%lx: not guest "
 					"RAM\n", level_name[lvl], table);
@@ -151,7 +151,7 @@ int guest_gva_copy(struct Env *e, const struct guest_dbgstate *s,
 		if ((r = guest_gva2gpa(e, s, gva + done, &gpa, false)) < 0)
 			return done ? (int)done : r;
 		n = MIN(n, PGSIZE - PGOFF(gpa));
-		kva = guest_gpa2kva(e->env_guest, gpa, n,
+		kva = guest_gpa2kva(e->env_vcpu->vm, gpa, n,
 				    write ? EPTE_W : EPTE_R);
 		if (!kva)
 			return done ? (int)done : -E_FAULT;
@@ -171,11 +171,11 @@ int guest_gva_copy(struct Env *e, const struct guest_dbgstate *s,
 void guest_gpa_walk_print(struct Env *e, uint64_t gpa)
 {
 	const struct ptfmt *f = &nested_fmt->walk;
-	epte_t *table = e->env_guest->ept_root, ent;
+	epte_t *table = e->env_vcpu->vm->ept_root, ent;
 	int lvl;
 
 	cprintf("gpa 0x%lx: %s, guest RAM: %s\n", gpa, f->name,
-		guest_ram(e->env_guest, gpa) ? "yes" : "no");
+		guest_ram(e->env_vcpu->vm, gpa) ? "yes" : "no");
 	for (lvl = PT_LEVEL_PML4; lvl >= PT_LEVEL_PT; lvl--) {
 		ent = table[PGX(gpa, lvl)];
 		cprintf("  level %d [%3lu]: 0x%016lx\n", lvl, PGX(gpa, lvl),

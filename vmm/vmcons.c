@@ -42,6 +42,8 @@
 #include <kern/console.h>
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 
 /* Bytes of the console's unfinished line kept for reprinting. */
 #define LINE_KEEP 256
@@ -50,7 +52,7 @@
 /* Notices a guest may print about itself (VMCALL_PUTS_NOTICE). */
 #define GUEST_NOTICES_MAX 4
 
-static struct Env *fg;
+static struct Vm *fg;
 /* The foreground guest's last input byte was VMM_ESCAPE_CHAR. */
 static bool esc_pending;
 
@@ -159,18 +161,18 @@ void vmcons_restore_line(void)
 }
 
 /* PUTS with VMCALL_PUTS_NOTICE: a background guest's error is seen. */
-void vmcons_guest_notice(struct Env *e, const uint8_t *s, size_t len)
+void vmcons_guest_notice(struct Vm *vm, const uint8_t *s, size_t len)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct GuestCon *gc = &vm->con;
 	size_t i;
 
-	if (fg == e || gc->notices >= GUEST_NOTICES_MAX)
+	if (fg == vm || gc->notices >= GUEST_NOTICES_MAX)
 		return;
 	gc->notices++;
 	while (len > 0 && s[len - 1] == '\n')
 		len--;
 	vmcons_notice_begin();
-	cprintf("vmm: guest %08x (%s): ", e->env_id, gc->name);
+	cprintf("vmm: guest %08x (%s): ", vm->id, vm->name);
 	for (i = 0; i < len && i < LINE_KEEP; i++)
 		cputchar(s[i] == '\n' ? ' ' : s[i]);
 	cputchar('\n');
@@ -194,9 +196,9 @@ static uint64_t line_start(struct GuestCon *gc, uint64_t pos)
 	return from;
 }
 
-int vmcons_init(struct Guest *g)
+int vmcons_init(struct Vm *vm)
 {
-	struct GuestCon *c = &g->con;
+	struct GuestCon *c = &vm->con;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -209,11 +211,11 @@ int vmcons_init(struct Guest *g)
 	return 0;
 }
 
-void vmcons_free(struct Env *e)
+void vmcons_free(struct Vm *vm)
 {
-	struct GuestCon *c = &e->env_guest->con;
+	struct GuestCon *c = &vm->con;
 
-	if (fg == e) {
+	if (fg == vm) {
 		fg = NULL;
 		esc_pending = false;
 	}
@@ -221,48 +223,48 @@ void vmcons_free(struct Env *e)
 	free_pages(c->in_pg, VMCONS_IN_PAGES);
 }
 
-bool vmcons_is_foreground(struct Env *e)
+bool vmcons_is_foreground(struct Vm *vm)
 {
-	return fg == e;
+	return fg == vm;
 }
 
 /* VMCALL_PUTC: into the ring; on the screen too in the foreground. */
-void vmcons_putc(struct Env *e, int c)
+void vmcons_putc(struct Vm *vm, int c)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct GuestCon *gc = &vm->con;
 
 	if (!gc->out_pg[0])
 		return;
 	*ring_at(gc->out_pg, gc->out_w++, VMCONS_OUT_SIZE) = c;
-	if (fg == e) {
+	if (fg == vm) {
 		gc->out_shown = gc->out_w;
 		cputchar(c);
 	}
 }
 
-static void queue_input(struct Env *e, int c)
+static void queue_input(struct Vm *vm, int c)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct GuestCon *gc = &vm->con;
 
 	if (gc->in_w - gc->in_r == VMCONS_IN_SIZE) {
 		if (!gc->in_overflowed)
 			cprintf("\nvmm: guest %s: input queue full: input "
-				"was dropped\n", gc->name);
+				"was dropped\n", vm->name);
 		gc->in_overflowed = true;
 		return;
 	}
 	*ring_at(gc->in_pg, gc->in_w++, VMCONS_IN_SIZE) = c;
 }
 
-/* VMCALL_GETC: the next byte of e's own queue, 0 if none. */
-int vmcons_getc(struct Env *e)
+/* VMCALL_GETC: the next byte of vm's own queue, 0 if none. */
+int vmcons_getc(struct Vm *vm)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct GuestCon *gc = &vm->con;
 
 	/* Poll, as cons_getc does, in case no interrupt came. */
 	serial_intr();
 	kbd_intr();
-	if (fg == e)
+	if (fg == vm)
 		vmcons_restore_line();
 	if (gc->in_r == gc->in_w) {
 		gc->in_overflowed = false;
@@ -271,17 +273,19 @@ int vmcons_getc(struct Env *e)
 	return (uint8_t)*ring_at(gc->in_pg, gc->in_r++, VMCONS_IN_SIZE);
 }
 
-/* Ctrl-] q: end e now, or at its next exit when it is running here. */
-static void kill_foreground(struct Env *e)
+/* Ctrl-] q: end vm now, or at its next exit when one of its vCPUs is
+ * running here. */
+static void kill_foreground(struct Vm *vm)
 {
 	/* It keeps the foreground until it is gone (vmcons_free), so that
 	 * vmm, watching, never takes it for detached. */
-	if (e == curenv) {
-		e->env_guest->con.kill_requested = true;
+	if (vm_runs_here(vm)) {
+		vm->kill_requested = true;
 		return;
 	}
-	vmm_guest_stop(e, "ended from the host console (Ctrl-] q)");
-	env_destroy(e);
+	vmm_guest_stop(vm_boot_env(vm), "ended from the host console "
+		       "(Ctrl-] q)");
+	vm_destroy(vm);
 }
 
 /*
@@ -290,13 +294,12 @@ static void kill_foreground(struct Env *e)
  */
 bool vmcons_input(int c)
 {
-	struct Env *e = fg;
+	struct Vm *vm = fg;
 
 	/* A guest on its way out (Ctrl-] q, or destroyed while it runs on
 	 * another CPU) keeps the foreground until it is freed, but what is
 	 * typed after that is already the host's. */
-	if (!e || e->env_status == ENV_DYING ||
-	    e->env_guest->con.kill_requested)
+	if (!vm || !vm_find(vm->id) || vm->kill_requested)
 		return false;
 	if (!esc_pending && c == VMM_ESCAPE_CHAR) {
 		esc_pending = true;
@@ -305,16 +308,16 @@ bool vmcons_input(int c)
 	if (esc_pending) {
 		esc_pending = false;
 		if (c == VMM_ESCAPE_DETACH) {
-			vmcons_detach(e);
+			vmcons_detach(vm);
 			return true;
 		}
 		if (c == VMM_ESCAPE_QUIT) {
-			kill_foreground(e);
+			kill_foreground(vm);
 			return true;
 		}
-		queue_input(e, VMM_ESCAPE_CHAR);
+		queue_input(vm, VMM_ESCAPE_CHAR);
 	}
-	queue_input(e, c);
+	queue_input(vm, c);
 	return true;
 }
 
@@ -322,18 +325,18 @@ bool vmcons_input(int c)
  * Bring e to the foreground: print its keys, replay the output it made in
  * the background, and give it what was typed ahead for the host.
  */
-int vmcons_attach(struct Env *e)
+int vmcons_attach(struct Vm *vm)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct GuestCon *gc = &vm->con;
 	uint64_t from;
 	int c;
 
-	if (fg && fg != e)
+	if (fg && fg != vm)
 		return -E_BUSY;
-	fg = e;
+	fg = vm;
 	esc_pending = false;
 	cprintf("vmm: guest %08x (%s) in the foreground: Ctrl-] d detaches "
-		"it, Ctrl-] q ends it\n", e->env_id, gc->name);
+		"it, Ctrl-] q ends it\n", vm->id, vm->name);
 	from = gc->out_shown;
 	if (gc->out_w - from > VMCONS_OUT_SIZE) {
 		from = gc->out_w - VMCONS_OUT_SIZE;
@@ -346,14 +349,14 @@ int vmcons_attach(struct Env *e)
 		cputchar(*ring_at(gc->out_pg, from, VMCONS_OUT_SIZE));
 	gc->out_shown = gc->out_w;
 	/* Stop if the typed-ahead bytes detach it again (Ctrl-] d). */
-	while (fg == e && (c = cons_take_pending()) >= 0)
+	while (fg == vm && (c = cons_take_pending()) >= 0)
 		vmcons_input(c);
 	return 0;
 }
 
-int vmcons_detach(struct Env *e)
+int vmcons_detach(struct Vm *vm)
 {
-	if (fg != e)
+	if (fg != vm)
 		return -E_INVAL;
 	fg = NULL;
 	esc_pending = false;
@@ -366,13 +369,13 @@ int vmcons_detach(struct Env *e)
  */
 void vmm_guest_hold(struct Env *e)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct Vm *vm = e->env_vcpu->vm;
 
-	if (gc->kill_requested) {
+	if (vm->kill_requested) {
 		vmm_guest_stop(e, "ended from the host console (Ctrl-] q)");
-		env_destroy(e);
+		vm_destroy(vm);
 	}
-	if (gc->paused) {
+	if (vm->paused) {
 		e->env_status = ENV_NOT_RUNNABLE;
 		sched_yield();
 	}

@@ -1,7 +1,8 @@
 /*
- * A guest's console and its place among the host's guests (vmm/vmcons.c,
- * vmm/vmctl.c): name, disk, foreground/background/paused, an output ring
- * replayed on attach and an input queue of its own.
+ * A VM's console (vmm/vmcons.c): foreground or background, an output
+ * ring replayed on attach and an input queue of its own; and the control
+ * of VMs by id (vmm/vmctl.c). The VM's name, disk and pause/kill state
+ * are the VM's (vmm/vm.h).
  *
  * Invariants:
  * - out_w and in_r/in_w only grow; out_w - out_shown bytes of output
@@ -26,39 +27,34 @@
 #define VMCONS_IN_SIZE (VMCONS_IN_PAGES * PGSIZE)
 
 struct Env;
-struct Guest;
+struct Vm;
 
 struct GuestCon {
-	char name[VMM_NAME_MAX];
-	char disk[VMM_DISK_MAX];
-	bool paused;          /* not scheduled until resumed */
-	bool kill_requested;  /* end it at its next exit (Ctrl-] q) */
 	bool in_overflowed;   /* input was dropped; said so once */
 	int notices;          /* VMCALL_PUTS_NOTICE lines shown */
-	uint64_t cpu_ticks;   /* host timer ticks that found it running */
 	char *out_pg[VMCONS_OUT_PAGES];
 	uint64_t out_w, out_shown;
 	char *in_pg[VMCONS_IN_PAGES];
 	uint64_t in_r, in_w;
 };
 
-int vmcons_init(struct Guest *g);
-void vmcons_free(struct Env *e);
-void vmcons_putc(struct Env *e, int c);
-int vmcons_getc(struct Env *e);
+int vmcons_init(struct Vm *vm);
+void vmcons_free(struct Vm *vm);
+void vmcons_putc(struct Vm *vm, int c);
+int vmcons_getc(struct Vm *vm);
 bool vmcons_input(int c);
-int vmcons_attach(struct Env *e);
-int vmcons_detach(struct Env *e);
-bool vmcons_is_foreground(struct Env *e);
+int vmcons_attach(struct Vm *vm);
+int vmcons_detach(struct Vm *vm);
+bool vmcons_is_foreground(struct Vm *vm);
 void vmm_guest_hold(struct Env *e);
 void vmcons_track(int c);
 void vmcons_notice_begin(void);
 void vmcons_notice_end(void);
 void vmcons_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmcons_restore_line(void);
-void vmcons_guest_notice(struct Env *e, const uint8_t *s, size_t len);
-int vmm_guest_state(struct Env *e);
+void vmcons_guest_notice(struct Vm *vm, const uint8_t *s, size_t len);
+int vmm_guest_state(struct Vm *vm);
 
-int vmm_ctl(int op, int64_t envid, void *arg, size_t len);
+int vmm_ctl(int op, int64_t vmid, void *arg, size_t len);
 
 #endif /* !JOS_VMM_VMCONS_H */

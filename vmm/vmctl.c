@@ -1,6 +1,7 @@
 /*
- * sys_vmm_ctl (inc/vmmctl.h): name a guest and its disk, list guests,
- * move them between foreground, background and paused, end them.
+ * sys_vmm_ctl (inc/vmmctl.h): name a VM and its disk, list VMs, move
+ * them between foreground, background and paused, end them; each found
+ * by its VM id (vm_find), never by "the env that is the guest".
  *
  * Invariants:
  * - Names and disk paths are unique among live guests (setup checks;
@@ -11,9 +12,9 @@
  * - Every user pointer is checked with user_mem_check and copied before
  *   use; strings are bounded and NUL-terminated here, whatever the
  *   caller sent.
- * - A paused guest is never runnable: pausing marks it (the run loop
- *   takes it off the CPU, vmm_guest_hold); resuming makes it runnable
- *   again unless it waits for IPC.
+ * - A paused VM's vCPUs are never runnable: pausing marks the VM (the
+ *   run loop takes a running vCPU off its CPU, vmm_guest_hold); resuming
+ *   makes each runnable again unless it waits for IPC.
  */
 #include <inc/error.h>
 #include <inc/string.h>
@@ -24,41 +25,21 @@
 #include <kern/pmap.h>
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 
 /* Host timer ticks are 10 ms apart (kern/time.c's rate). */
 #define MS_PER_TICK 10
 
-static bool live_guest(struct Env *e)
+/* The live VM other than self whose disk (or name) is value, or NULL. */
+static struct Vm *vm_with(bool disk, const char *value, struct Vm *self)
 {
-	return e->env_type == ENV_TYPE_GUEST && e->env_guest &&
-	       e->env_status != ENV_FREE && e->env_status != ENV_DYING;
-}
+	struct Vm *vm;
 
-static int guest_lookup(int64_t envid, struct Env **store)
-{
-	struct Env *e;
-
-	if (envid <= 0 || envid2env(envid, &e, false) < 0 || !live_guest(e))
-		return -E_BAD_ENV;
-	*store = e;
-	return 0;
-}
-
-/* The live guest other than self that has field value, or NULL. */
-static struct Env *guest_with(bool disk, const char *value, struct Env *self)
-{
-	int i;
-
-	for (i = 0; i < NENV; i++) {
-		struct Env *e = &envs[i];
-		struct GuestCon *gc;
-
-		if (e == self || !live_guest(e))
-			continue;
-		gc = &e->env_guest->con;
-		if (strcmp(disk ? gc->disk : gc->name, value) == 0)
-			return e;
-	}
+	for (vm = vm_next(NULL); vm; vm = vm_next(vm))
+		if (vm != self &&
+		    strcmp(disk ? vm->disk : vm->name, value) == 0)
+			return vm;
 	return NULL;
 }
 
@@ -74,23 +55,23 @@ static bool name_ok(const char *s)
 }
 
 /* "vm1", "vm2", ...: the first not taken. */
-static void make_name(char *buf, struct Env *self)
+static void make_name(char *buf, struct Vm *self)
 {
 	static unsigned next = 1;
 
 	do
 		snprintf(buf, VMM_NAME_MAX, "vm%u", next++);
-	while (guest_with(false, buf, self));
+	while (vm_with(false, buf, self));
 }
 
 /*
  * Copy the caller's struct vmm_setup into *s and check it against every
- * live guest but self: VMMCTL_CHECK before a guest exists (so that vmm
+ * live VM but self: VMMCTL_CHECK before a VM exists (so that vmm
  * refuses with one line and creates nothing), VMMCTL_SETUP again for
- * the new guest (another vmm may have taken the name or disk since).
+ * the new VM (another vmm may have taken the name or disk since).
  */
 static int setup_check(void *arg, size_t len, struct vmm_setup *s,
-		       struct Env *self)
+		       struct Vm *self)
 {
 	if (len != sizeof(*s) ||
 	    user_mem_check(curenv, arg, sizeof(*s), PTE_U) < 0)
@@ -101,59 +82,61 @@ static int setup_check(void *arg, size_t len, struct vmm_setup *s,
 		return -E_INVAL;
 	if (s->name[0] && !name_ok(s->name))
 		return -E_INVAL;
-	if (s->name[0] && guest_with(false, s->name, self))
+	if (s->name[0] && vm_with(false, s->name, self))
 		return -E_FILE_EXISTS;
-	if (guest_with(true, s->disk, self))
+	if (vm_with(true, s->disk, self))
 		return -E_BUSY;
 	return 0;
 }
 
-static int ctl_setup(struct Env *e, void *arg, size_t len)
+static int ctl_setup(struct Vm *vm, void *arg, size_t len)
 {
-	struct GuestCon *gc = &e->env_guest->con;
+	struct Env *boot = vm_boot_env(vm);
 	struct vmm_setup s;
 	int r;
 
-	if (e->env_runs > 0)
+	if (!boot || boot->env_runs > 0)
 		return -E_INVAL;
-	if ((r = setup_check(arg, len, &s, e)) < 0)
+	if ((r = setup_check(arg, len, &s, vm)) < 0)
 		return r;
 	if (s.name[0])
-		strcpy(gc->name, s.name);
+		strcpy(vm->name, s.name);
 	else
-		make_name(gc->name, e);
-	strcpy(gc->disk, s.disk);
+		make_name(vm->name, vm);
+	strcpy(vm->disk, s.disk);
 	return 0;
 }
 
-/* The one place a guest's state is decided (inc/vmmctl.h's order). */
-int vmm_guest_state(struct Env *e)
+/* The one place a VM's state is decided (inc/vmmctl.h's order). */
+int vmm_guest_state(struct Vm *vm)
 {
-	if (e->env_guest->con.paused)
+	if (vm->paused)
 		return VMM_STATE_PAUSED;
-	if (vmcons_is_foreground(e))
+	if (vmcons_is_foreground(vm))
 		return VMM_STATE_FOREGROUND;
-	if (e->env_guest->dbg.stopped)
+	if (vm->dbg.stopped)
 		return VMM_STATE_STOPPED;
 	return VMM_STATE_BACKGROUND;
 }
 
-static int ctl_info(struct Env *e, void *arg, size_t len)
+static int ctl_info(struct Vm *vm, void *arg, size_t len)
 {
-	struct Guest *g = e->env_guest;
 	struct vmm_info in;
+	int i;
 
 	if (len != sizeof(in) ||
 	    user_mem_check(curenv, arg, sizeof(in), PTE_U | PTE_W) < 0)
 		return -E_INVAL;
 	memset(&in, 0, sizeof(in));
-	strcpy(in.name, g->con.name);
-	strcpy(in.disk, g->con.disk);
+	strcpy(in.name, vm->name);
+	strcpy(in.disk, vm->disk);
 	strncpy(in.vendor, vmm_ops->name, VMM_VENDOR_MAX - 1);
-	in.mem_bytes = g->gphysz;
-	in.nexits = g->nexits;
-	in.cpu_ms = g->con.cpu_ticks * MS_PER_TICK;
-	in.state = vmm_guest_state(e);
+	in.mem_bytes = vm->gphysz;
+	for (i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i])
+			in.nexits += vm->vcpu[i]->nexits;
+	in.cpu_ms = vm->cpu_ticks * MS_PER_TICK;
+	in.state = vmm_guest_state(vm);
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
@@ -161,50 +144,59 @@ static int ctl_info(struct Env *e, void *arg, size_t len)
 static int ctl_find(void *arg, size_t len)
 {
 	char name[VMM_NAME_MAX];
-	struct Env *e;
+	struct Vm *vm;
 
 	if (len == 0 || len >= VMM_NAME_MAX ||
 	    user_mem_check(curenv, arg, len, PTE_U) < 0)
 		return -E_INVAL;
 	memcpy(name, arg, len);
 	name[len] = '\0';
-	if (!(e = guest_with(false, name, NULL)))
+	if (!(vm = vm_with(false, name, NULL)))
 		return -E_NOT_FOUND;
-	return e->env_id;
+	return vm->id;
 }
 
-static int ctl_pause(struct Env *e)
+static int ctl_pause(struct Vm *vm)
 {
-	vmcons_detach(e);
-	e->env_guest->con.paused = true;
+	int i;
+
+	vmcons_detach(vm);
+	vm->paused = true;
 	/* Not running now: off the run queue at once. Running elsewhere:
 	 * the run loop stops it at its next exit. */
-	if (e->env_status == ENV_RUNNABLE)
-		e->env_status = ENV_NOT_RUNNABLE;
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct Env *e = vm->vcpu[i] ? vm->vcpu[i]->env : NULL;
+		if (e && e->env_status == ENV_RUNNABLE)
+			e->env_status = ENV_NOT_RUNNABLE;
+	}
 	return 0;
 }
 
-static int ctl_resume(struct Env *e)
+static int ctl_resume(struct Vm *vm)
 {
-	e->env_guest->con.paused = false;
-	if (e->env_status == ENV_NOT_RUNNABLE && !e->env_ipc_recving &&
-	    e->env_runs > 0)
-		e->env_status = ENV_RUNNABLE;
+	int i;
+
+	vm->paused = false;
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct Env *e = vm->vcpu[i] ? vm->vcpu[i]->env : NULL;
+		if (e && e->env_status == ENV_NOT_RUNNABLE &&
+		    !e->env_ipc_recving && e->env_runs > 0)
+			e->env_status = ENV_RUNNABLE;
+	}
 	return 0;
 }
 
-static int ctl_kill(struct Env *e)
+static int ctl_kill(struct Vm *vm)
 {
-	cprintf("vmm: guest %08x (%s) killed\n", e->env_id,
-		e->env_guest->con.name);
-	/* Never curenv: a guest makes no system calls. */
-	env_destroy(e);
+	cprintf("vmm: guest %08x (%s) killed\n", vm->id, vm->name);
+	/* None of its vCPUs is curenv: a guest makes no system calls. */
+	vm_destroy(vm);
 	return 0;
 }
 
-int vmm_ctl(int op, int64_t envid, void *arg, size_t len)
+int vmm_ctl(int op, int64_t vmid, void *arg, size_t len)
 {
-	struct Env *e;
+	struct Vm *vm;
 	int r;
 	struct vmm_setup s;
 
@@ -212,27 +204,27 @@ int vmm_ctl(int op, int64_t envid, void *arg, size_t len)
 		return ctl_find(arg, len);
 	if (op == VMMCTL_CHECK)
 		return setup_check(arg, len, &s, NULL);
-	if ((r = guest_lookup(envid, &e)) < 0)
-		return r;
+	if (!(vm = vm_find(vmid)))
+		return -E_BAD_ENV;
 	switch (op) {
 	case VMMCTL_SETUP:
-		return ctl_setup(e, arg, len);
+		return ctl_setup(vm, arg, len);
 	case VMMCTL_INFO:
-		return ctl_info(e, arg, len);
+		return ctl_info(vm, arg, len);
 	case VMMCTL_ATTACH:
-		if ((r = vmcons_attach(e)) < 0)
+		if ((r = vmcons_attach(vm)) < 0)
 			return r;
-		return ctl_resume(e);
+		return ctl_resume(vm);
 	case VMMCTL_DETACH:
-		return vmcons_detach(e);
+		return vmcons_detach(vm);
 	case VMMCTL_PAUSE:
-		return ctl_pause(e);
+		return ctl_pause(vm);
 	case VMMCTL_RESUME:
-		return ctl_resume(e);
+		return ctl_resume(vm);
 	case VMMCTL_KILL:
-		return ctl_kill(e);
+		return ctl_kill(vm);
 	case VMMCTL_STATE:
-		return vmm_guest_state(e);
+		return vmm_guest_state(vm);
 	default:
 		return -E_INVAL;
 	}

@@ -35,7 +35,7 @@
 
 void vmexit_skip_instruction(struct Env *e)
 {
-	e->env_tf.tf_rip += e->env_guest->exit.inst_len;
+	e->env_tf.tf_rip += e->env_vcpu->exit.inst_len;
 	vmm_ops->skipped(e);
 }
 
@@ -47,7 +47,7 @@ void vmexit_skip_instruction(struct Env *e)
 enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,
 					   int error)
 {
-	e->env_guest->inject = (struct vmm_event){
+	e->env_vcpu->inject = (struct vmm_event){
 		.type = VMM_EVENT_EXCEPTION,
 		.vector = vector,
 		.has_error = error >= 0,
@@ -83,19 +83,19 @@ enum vmexit_action vmexit_invd(struct Env *e)
 
 enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	if (vmm_ops->info2_name)
 		vmm_guest_stop(e, "unhandled exit: %s (exit code 0x%x), "
 			       "%s 0x%lx, %s 0x%lx",
-			       what, g->exit.reason,
-			       vmm_ops->info1_name, g->exit.qual,
-			       vmm_ops->info2_name, g->exit.info2);
+			       what, vc->exit.reason,
+			       vmm_ops->info1_name, vc->exit.qual,
+			       vmm_ops->info2_name, vc->exit.info2);
 	else
 		vmm_guest_stop(e, "unhandled exit: %s (exit reason %u), "
 			       "%s 0x%lx",
-			       what, g->exit.reason,
-			       vmm_ops->info1_name, g->exit.qual);
+			       what, vc->exit.reason,
+			       vmm_ops->info1_name, vc->exit.qual);
 	return VMEXIT_STOP;
 }
 
@@ -140,12 +140,12 @@ static void mmap_entry(struct memory_map *m, uint64_t base, uint64_t len,
  */
 static enum vmexit_action hc_mbmap(struct Env *e, struct PushRegs *r)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	struct multiboot_info *mbi;
 	struct memory_map *mm;
 
-	mbi = guest_gpa2kva(g, GUEST_MBINFO_PA, sizeof(*mbi), EPTE_W);
-	mm = guest_gpa2kva(g, GUEST_MMAP_PA,
+	mbi = guest_gpa2kva(vc->vm, GUEST_MBINFO_PA, sizeof(*mbi), EPTE_W);
+	mm = guest_gpa2kva(vc->vm, GUEST_MMAP_PA,
 			   GUEST_MMAP_ENTRIES * sizeof(*mm), EPTE_W);
 	if (!mbi || !mm) {
 		r->reg_rax = -E_NO_MEM;
@@ -155,11 +155,11 @@ static enum vmexit_action hc_mbmap(struct Env *e, struct PushRegs *r)
 	mmap_entry(&mm[1], GUEST_LOWMEM_END,
 		   GUEST_HIGHMEM_START - GUEST_LOWMEM_END, MB_TYPE_RESERVED);
 	mmap_entry(&mm[2], GUEST_HIGHMEM_START,
-		   g->gphysz - GUEST_HIGHMEM_START, MB_TYPE_USABLE);
+		   vc->vm->gphysz - GUEST_HIGHMEM_START, MB_TYPE_USABLE);
 	memset(mbi, 0, sizeof(*mbi));
 	mbi->flags = MB_FLAG_MEM | MB_FLAG_MMAP | MB_FLAG_CMDLINE;
 	mbi->mem_lower = GUEST_LOWMEM_END / 1024;
-	mbi->mem_upper = (g->gphysz - GUEST_HIGHMEM_START) / 1024;
+	mbi->mem_upper = (vc->vm->gphysz - GUEST_HIGHMEM_START) / 1024;
 	mbi->cmdline = GUEST_CMDLINE_PA;
 	mbi->mmap_addr = GUEST_MMAP_PA;
 	mbi->mmap_length = GUEST_MMAP_ENTRIES * sizeof(*mm);
@@ -169,7 +169,7 @@ static enum vmexit_action hc_mbmap(struct Env *e, struct PushRegs *r)
 
 static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
 {
-	vmcons_putc(e, (uint8_t)r->reg_rdx);
+	vmcons_putc(e->env_vcpu->vm, (uint8_t)r->reg_rdx);
 	r->reg_rax = 0;
 	return VMEXIT_RESUME;
 }
@@ -178,7 +178,7 @@ static enum vmexit_action hc_putc(struct Env *e, struct PushRegs *r)
 static enum vmexit_action hc_puts(struct Env *e, struct PushRegs *r)
 {
 	size_t len = r->reg_rcx, i;
-	const uint8_t *s = guest_gpa2kva(e->env_guest, r->reg_rdx, len,
+	const uint8_t *s = guest_gpa2kva(e->env_vcpu->vm, r->reg_rdx, len,
 					 EPTE_R);
 
 	if (!s) {
@@ -186,20 +186,20 @@ static enum vmexit_action hc_puts(struct Env *e, struct PushRegs *r)
 		return VMEXIT_RESUME;
 	}
 	for (i = 0; i < len; i++)
-		vmcons_putc(e, s[i]);
+		vmcons_putc(e->env_vcpu->vm, s[i]);
 	if (r->reg_rbx & VMCALL_PUTS_NOTICE)
-		vmcons_guest_notice(e, s, len);
+		vmcons_guest_notice(e->env_vcpu->vm, s, len);
 	r->reg_rax = len;
 	return VMEXIT_RESUME;
 }
 
 static enum vmexit_action hc_exit(struct Env *e, struct PushRegs *r)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	vmcons_notice("vmm: guest %08x exited with status %ld after %lu "
 		"exits, %lu CPU migrations\n",
-		e->env_id, (long)r->reg_rdx, g->nexits, g->nmigrations);
+		e->env_id, (long)r->reg_rdx, vc->nexits, vc->nmigrations);
 	return VMEXIT_STOP;
 }
 
@@ -240,7 +240,7 @@ static enum vmexit_action hc_ipc_send(struct Env *e, struct PushRegs *r)
 	}
 	if (gpa != VMM_NO_PAGE) {
 		if (PGOFF(gpa) || !syscall_perm_ok(r->reg_rdi) ||
-		    !(kva = guest_gpa2kva(e->env_guest, gpa, PGSIZE,
+		    !(kva = guest_gpa2kva(e->env_vcpu->vm, gpa, PGSIZE,
 					  ept_perm_for(perm)))) {
 			r->reg_rax = -E_INVAL;
 			return VMEXIT_RESUME;
@@ -257,7 +257,7 @@ static enum vmexit_action hc_ipc_recv(struct Env *e, struct PushRegs *r)
 	uint64_t gpa = r->reg_rdx;
 
 	if (gpa != VMM_NO_PAGE &&
-	    (PGOFF(gpa) || !guest_ram(e->env_guest, gpa))) {
+	    (PGOFF(gpa) || !guest_ram(e->env_vcpu->vm, gpa))) {
 		r->reg_rax = -E_INVAL;
 		return VMEXIT_RESUME;
 	}
@@ -277,7 +277,7 @@ static enum vmexit_action hc_ipc_recv(struct Env *e, struct PushRegs *r)
  */
 static enum vmexit_action hc_getc(struct Env *e, struct PushRegs *r)
 {
-	r->reg_rax = vmcons_getc(e);
+	r->reg_rax = vmcons_getc(e->env_vcpu->vm);
 	return r->reg_rax == 0 ? VMEXIT_YIELD : VMEXIT_RESUME;
 }
 
@@ -291,7 +291,7 @@ static enum vmexit_action hc_ipc_call(struct Env *e, struct PushRegs *r)
 	uint64_t rgpa = r->reg_rsi;
 
 	if (rgpa != VMM_NO_PAGE &&
-	    (PGOFF(rgpa) || !guest_ram(e->env_guest, rgpa))) {
+	    (PGOFF(rgpa) || !guest_ram(e->env_vcpu->vm, rgpa))) {
 		r->reg_rax = -E_INVAL;
 		return VMEXIT_RESUME;
 	}
@@ -305,12 +305,12 @@ static enum vmexit_action hc_ipc_call(struct Env *e, struct PushRegs *r)
 /* DISK(gpa, len): the path of the guest's disk in the host FS. */
 static enum vmexit_action hc_disk(struct Env *e, struct PushRegs *r)
 {
-	const char *path = e->env_guest->con.disk;
+	const char *path = e->env_vcpu->vm->disk;
 	size_t n = strlen(path) + 1;
 	char *dst;
 
 	if (path[0] == '\0' || r->reg_rcx < n ||
-	    !(dst = guest_gpa2kva(e->env_guest, r->reg_rdx, n, EPTE_W))) {
+	    !(dst = guest_gpa2kva(e->env_vcpu->vm, r->reg_rdx, n, EPTE_W))) {
 		r->reg_rax = path[0] == '\0' ? -E_NOT_FOUND : -E_INVAL;
 		return VMEXIT_RESUME;
 	}
@@ -403,9 +403,9 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
 	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
-	vmm_extint_raise_timer(e->env_guest);
+	vmm_extint_raise_timer(e->env_vcpu);
 	/* The tick found it running: its CPU time for `vms`. */
-	e->env_guest->con.cpu_ticks++;
+	e->env_vcpu->vm->cpu_ticks++;
 	return VMEXIT_YIELD;
 }
 
@@ -421,7 +421,7 @@ enum vmexit_action vmexit_host_irqs(struct Env *e)
 	enum vmexit_action a = VMEXIT_RESUME;
 	int irq;
 
-	e->env_guest->irq_tsc = read_tsc();
+	e->env_vcpu->irq_tsc = read_tsc();
 
 	for (irq = 0; irq < NIRQS; irq++)
 		if ((irqs & (1U << irq)) &&
@@ -445,14 +445,14 @@ static const char *npf_access(const struct vmm_npf *f)
  */
 enum vmexit_action vmexit_npf(struct Env *e, const struct vmm_npf *f)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int perm = 0;
 	int r;
 
-	if (!guest_ram(g, f->gpa))
+	if (!guest_ram(vc->vm, f->gpa))
 		return vmexit_npf_outside(e, f);
-	if (!ept_page_lookup(g->ept_root, f->gpa, &perm)) {
-		if ((r = guest_populate(g, f->gpa)) == 0)
+	if (!ept_page_lookup(vc->vm->ept_root, f->gpa, &perm)) {
+		if ((r = guest_populate(vc->vm, f->gpa)) == 0)
 			return VMEXIT_RESUME;
 		vmm_guest_stop(e, "no memory for guest-physical page 0x%lx: %e",
 			       f->gpa, r);
@@ -461,7 +461,7 @@ enum vmexit_action vmexit_npf(struct Env *e, const struct vmm_npf *f)
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (not allowed by its "
 		       "mapping), %s 0x%lx",
 		       vmm_ops->npf_name, npf_access(f), f->gpa,
-		       vmm_ops->info1_name, g->exit.qual);
+		       vmm_ops->info1_name, vc->exit.qual);
 	return VMEXIT_STOP;
 }
 
@@ -475,7 +475,7 @@ enum vmexit_action vmexit_npf_outside(struct Env *e, const struct vmm_npf *f)
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (outside guest RAM), "
 		       "%s 0x%lx",
 		       vmm_ops->npf_name, npf_access(f), f->gpa,
-		       vmm_ops->info1_name, e->env_guest->exit.qual);
+		       vmm_ops->info1_name, e->env_vcpu->exit.qual);
 	return VMEXIT_STOP;
 }
 

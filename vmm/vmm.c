@@ -66,6 +66,8 @@
 #include <kern/lapic.h>
 #include <vmm/ept.h>
 #include <vmm/vmm.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 #include <vmm/vmcons.h>
 #include <vmm/xstate.h>
 #include <vmm/gdbstub.h>
@@ -149,13 +151,13 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 		return -E_INVAL;
 	if ((r = env_alloc(&e, parent->env_id, ENV_TYPE_GUEST)) < 0)
 		return r;
-	if ((r = ept_guest_init(e, gphysz)) < 0 ||
-	    (r = vmcons_init(e->env_guest)) < 0) {
+	if ((r = vm_create(e, gphysz)) < 0 ||
+	    (r = vmcons_init(e->env_vcpu->vm)) < 0) {
 		env_free(e);
 		return r;
 	}
 	/* vmcons_init allocated every page of both rings (or failed). */
-	e->env_guest->overhead_pages += VMCONS_OUT_PAGES + VMCONS_IN_PAGES;
+	e->env_vcpu->vm->overhead_pages += VMCONS_OUT_PAGES + VMCONS_IN_PAGES;
 	if ((r = vmm_ops->guest_init(e, rip)) < 0) {
 		env_free(e);
 		return r;
@@ -191,32 +193,32 @@ static enum vmexit_action vmm_streak_stop(struct Env *e)
 {
 	vmm_guest_stop(e, "%lu exits in a row without the host getting a "
 		       "turn (the last: %s)",
-		       e->env_guest->streak,
-		       vmm_ops->exit_name(e->env_guest->exit.reason));
+		       e->env_vcpu->streak,
+		       vmm_ops->exit_name(e->env_vcpu->exit.reason));
 	return VMEXIT_STOP;
 }
 
 /* With the lock, before entering e: whatever may have changed. */
 static void vmm_before_entry(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int r;
 
 	/* Ended from the console, or paused: not entered again. */
 	vmm_guest_hold(e);
-	if (g->dbg.active)
+	if (vc->vm->dbg.active)
 		gdbstub_before_entry(e);
 	if ((r = vmm_ops->cpu_enable()) < 0) {
 		vmm_guest_stop(e, "cannot turn %s on on CPU %d: %e",
 			       vmm_ops->name, cpunum(), r);
 		env_destroy(e);
 	}
-	xstate_load(g);
+	xstate_load(vc);
 }
 
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	enum vmexit_action action;
 	uint64_t tsc_exit;
 	int r;
@@ -234,16 +236,16 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		if (r < 0)
 			env_destroy(e);
 		action = vmm_exit_account(e, vmm_ops->handle_exit(e), tsc_exit);
-		if (action == VMEXIT_RESUME && vmm_irqs_overdue(g, tsc_exit))
+		if (action == VMEXIT_RESUME && vmm_irqs_overdue(vc, tsc_exit))
 			action = vmexit_host_irqs(e);
-		if (action == VMEXIT_RESUME && ++g->streak >= VMM_MAX_STREAK)
+		if (action == VMEXIT_RESUME && ++vc->streak >= VMM_MAX_STREAK)
 			action = vmm_streak_stop(e);
 		switch (action) {
 		case VMEXIT_RESUME:
 			break;
 		case VMEXIT_YIELD:
 		case VMEXIT_BLOCK:
-			g->streak = 0;
+			vc->streak = 0;
 			sched_yield();
 		case VMEXIT_STOP:
 			env_destroy(e);
@@ -265,15 +267,15 @@ void vmm_env_run(struct Env *e)
 }
 
 /*
- * "overhead N KiB (x.xx% of guest RAM)": the host memory guest g costs
- * beyond its RAM (g->overhead_pages), with the share in hundredths of a
+ * "overhead N KiB (x.xx% of guest RAM)": the host memory VM vm costs
+ * beyond its RAM (vm->overhead_pages), with the share in hundredths of a
  * percent, rounded down (integer arithmetic: no floating point in the
  * kernel).
  */
-void vmm_print_overhead(const struct Guest *g)
+void vmm_print_overhead(const struct Vm *vm)
 {
-	uint64_t bytes = g->overhead_pages * PGSIZE;
-	uint64_t hundredths = bytes * PERCENT_HUNDREDTHS / g->gphysz;
+	uint64_t bytes = vm->overhead_pages * PGSIZE;
+	uint64_t hundredths = bytes * PERCENT_HUNDREDTHS / vm->gphysz;
 
 	cprintf("overhead %lu KiB (%lu.%02lu%% of guest RAM)", bytes / 1024,
 		hundredths / 100, hundredths % 100);
@@ -288,7 +290,7 @@ void vmm_print_overhead(const struct Guest *g)
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm)
 {
-	int r = guest_page_insert(e->env_guest, pp, gpa,
+	int r = guest_page_insert(e->env_vcpu->vm, pp, gpa,
 				  EPTE_R | EPTE_X |
 					  ((perm & PTE_W) ? EPTE_W : 0));
 
@@ -311,31 +313,31 @@ void vmm_ipc_received(struct Env *e)
 /* This CPU runs something else from now on. */
 void vmm_guest_leave(struct Env *e)
 {
-	if (!e->env_guest)
+	if (!e->env_vcpu)
 		return;
-	xstate_save(e->env_guest);
+	xstate_save(e->env_vcpu);
 	vmm_ops->guest_leave(e);
 }
 
-/* From env_free: the vendor's structures, then memory and EPT. */
+/* From env_free: the vCPU's vendor structures, then its VM's hold
+ * (the VM's memory and nested tables go with its last vCPU). */
 void vmm_guest_free(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
-	if (!g)
+	if (!vc)
 		return;
 	vmcons_notice_begin();
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
 		"%lu timer interrupts, ",
-		e->env_id, g->nexits, g->nmigrations, g->ntimer);
-	vmm_print_overhead(g);
+		e->env_id, vc->nexits, vc->nmigrations, vc->ntimer);
+	vmm_print_overhead(vc->vm);
 	cprintf("\n");
 	vmcons_notice_end();
-	xstate_save(g);
+	xstate_save(vc);
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
-	vmcons_free(e);
-	ept_guest_free(e);
+	vm_put(e);
 }
 
 /*
@@ -344,12 +346,12 @@ void vmm_guest_free(struct Env *e)
  * its kind), else the first free or matching slot, which the hint then
  * names. Slots fill in order of first appearance; once they are full,
  * later reasons share the last one. The slot found is also
- * g->exitstat_last, which the fast path tries first.
+ * vc->exitstat_last, which the fast path tries first.
  */
-static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
+static struct GuestExitStat *exit_stat_slot(struct Vcpu *vc, uint32_t reason)
 {
-	struct GuestExitStat *st = g->exitstat;
-	uint8_t *hint = &g->exitstat_hint[reason % GUEST_EXIT_HINTS];
+	struct GuestExitStat *st = vc->exitstat;
+	uint8_t *hint = &vc->exitstat_hint[reason % GUEST_EXIT_HINTS];
 	int i = *hint;
 
 	if (st[i].reason != reason || !st[i].count) {
@@ -359,7 +361,7 @@ static struct GuestExitStat *exit_stat_slot(struct Guest *g, uint32_t reason)
 		*hint = i;
 		st[i].reason = reason;
 	}
-	g->exitstat_last = &st[i];
+	vc->exitstat_last = &st[i];
 	return &st[i];
 }
 
@@ -372,7 +374,7 @@ enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit)
 {
 	struct GuestExitStat *st =
-		exit_stat_slot(e->env_guest, e->env_guest->exit.reason);
+		exit_stat_slot(e->env_vcpu, e->env_vcpu->exit.reason);
 
 	st->count++;
 	st->timed++;
@@ -380,9 +382,9 @@ enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 	return a;
 }
 
-/* A fast-path exit whose reason is not in g->exitstat_last: count it
+/* A fast-path exit whose reason is not in vc->exitstat_last: count it
  * under its reason, untimed (vmm_fast_account). */
 void vmm_exit_count(struct Env *e)
 {
-	exit_stat_slot(e->env_guest, e->env_guest->exit.reason)->count++;
+	exit_stat_slot(e->env_vcpu, e->env_vcpu->exit.reason)->count++;
 }

@@ -7,7 +7,8 @@
 #define JOS_VMM_VMM_H
 
 #include <inc/types.h>
-#include <vmm/guest.h>
+#include <vmm/vcpu.h>
+#include <vmm/vm.h>
 
 struct Env;
 
@@ -46,14 +47,14 @@ struct vmm_ops {
 	/* Turn VMX/SVM on on this CPU if it is not yet (once per CPU; the
 	 * run loop calls it with the kernel lock held, before each entry). */
 	int (*cpu_enable)(void);
-	/* Set up g's control structure to start at rip in real mode. */
+	/* Set up vc's control structure to start at rip in real mode. */
 	int (*guest_init)(struct Env *e, uint64_t rip);
-	/* Dispatch the exit in g->exit to a handler. */
+	/* Dispatch the exit in vc->exit to a handler. */
 	enum vmexit_action (*handle_exit)(struct Env *e);
 	/* Enter the guest and go on entering it while its exits are of
 	 * the fast path (vmm_fast_run in vmm/fastpath.h: handled without the
 	 * big kernel lock). Returns after the first exit the caller must
-	 * handle (with the lock, through handle_exit), with g->exit filled
+	 * handle (with the lock, through handle_exit), with vc->exit filled
 	 * in and the registers in e->env_tf; < 0 when an entry failed
 	 * (reported already). *tsc_exit is the TSC when guest_run had
 	 * decided so (the start of that exit's timing). */
@@ -70,7 +71,7 @@ struct vmm_ops {
 	 * any interrupt shadow, and deliver a single-step trap if RFLAGS.TF
 	 * asks for one. */
 	void (*skipped)(struct Env *e);
-	/* A name for an exit reason (g->exit.reason), for reports. */
+	/* A name for an exit reason (vc->exit.reason), for reports. */
 	const char *(*exit_name)(uint32_t reason);
 	/* Debugging (vmm/gdbstub.c): read e's state above; < 0 when it
 	 * cannot be read now (its control structure is active on another
@@ -116,7 +117,7 @@ void vmm_guest_stop(struct Env *e, const char *fmt, ...);
 int vmm_ipc_map(struct Env *e, struct PageInfo *pp, uint64_t gpa,
 		unsigned perm);
 void vmm_ipc_received(struct Env *e);
-void vmm_print_overhead(const struct Guest *g);
+void vmm_print_overhead(const struct Vm *vm);
 enum vmexit_action vmm_exit_account(struct Env *e, enum vmexit_action a,
 				    uint64_t tsc_exit);
 void vmm_exit_count(struct Env *e);

@@ -29,12 +29,12 @@ static const char *guest_state(struct Env *e)
 {
 	if (e->env_status == ENV_DYING)
 		return "dying";
-	return vmm_state_name(vmm_guest_state(e));
+	return vmm_state_name(vmm_guest_state(e->env_vcpu->vm));
 }
 
 static bool is_guest(struct Env *e)
 {
-	return e->env_type == ENV_TYPE_GUEST && e->env_guest &&
+	return e->env_type == ENV_TYPE_GUEST && e->env_vcpu &&
 	       e->env_status != ENV_FREE;
 }
 
@@ -84,11 +84,11 @@ int mon_vms(int argc, char **argv, struct Trapframe *tf)
 		if (!is_guest(e))
 			continue;
 		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB\n",
-			e->env_id, e->env_guest->con.name, vmm_ops->name,
-			guest_state(e), e->env_guest->nexits,
-			e->env_guest->gphysz >> 20);
+			e->env_id, e->env_vcpu->vm->name, vmm_ops->name,
+			guest_state(e), e->env_vcpu->nexits,
+			e->env_vcpu->vm->gphysz >> 20);
 		cprintf("          ");
-		vmm_print_overhead(e->env_guest);
+		vmm_print_overhead(e->env_vcpu->vm);
 		cprintf("\n");
 		n++;
 	}
@@ -102,15 +102,15 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 	struct Env *e = guest_arg(argc, argv, 2);
 	struct guest_dbgstate s;
 	struct PushRegs *r;
-	struct Guest *g;
+	struct Vcpu *vc;
 
 	if (!e)
 		return 0;
-	g = e->env_guest;
+	vc = e->env_vcpu;
 	r = &e->env_tf.tf_regs;
 	cprintf("guest %08x %s (%s), %s, as of its last exit (%s)\n",
-		e->env_id, g->con.name, vmm_ops->name, guest_state(e),
-		g->nexits ? vmm_ops->exit_name(g->exit.reason)
+		e->env_id, vc->vm->name, vmm_ops->name, guest_state(e),
+		vc->nexits ? vmm_ops->exit_name(vc->exit.reason)
 			  : "none yet");
 	cprintf("  rip %016lx  rsp %016lx  rflags %016lx\n", e->env_tf.tf_rip,
 		e->env_tf.tf_rsp, e->env_tf.tf_eflags);
@@ -131,15 +131,15 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 			s.gs_base);
 	}
 	cprintf("  host memory: ");
-	vmm_print_overhead(g);
+	vmm_print_overhead(vc->vm);
 	cprintf("\n");
-	if (g->exit.redeliver.type != VMM_EVENT_NONE)
+	if (vc->exit.redeliver.type != VMM_EVENT_NONE)
 		cprintf("  pending event: kind %u vector %u, ",
-			g->exit.redeliver.type, g->exit.redeliver.vector);
+			vc->exit.redeliver.type, vc->exit.redeliver.vector);
 	else
 		cprintf("  pending event: none, ");
 	cprintf("timer interrupt pending: %s\n",
-		g->timer_pending ? "yes" : "no");
+		vc->timer_pending ? "yes" : "no");
 	return 0;
 }
 
@@ -186,8 +186,8 @@ int mon_exits(int argc, char **argv, struct Trapframe *tf)
 
 	if (!e)
 		return 0;
-	st = e->env_guest->exitstat;
-	cprintf("guest %08x: %lu exits\n", e->env_id, e->env_guest->nexits);
+	st = e->env_vcpu->exitstat;
+	cprintf("guest %08x: %lu exits\n", e->env_id, e->env_vcpu->nexits);
 	cprintf("  reason                          count       avg TSC "
 		"(slow-path exits only; fast-path CPUID and hypercall exits "
 		"are counted, not timed)\n");

@@ -14,7 +14,7 @@
  *   -mno-sse and no x87 code, sets no breakpoints, never executes
  *   SWAPGS), so they only need switching when a CPU starts or stops
  *   running a particular guest, not on every exit.
- * - g->xstate_cpu is the CPU whose registers hold the guest's values, or
+ * - vc->xstate_cpu is the CPU whose registers hold the guest's values, or
  *   -1 when they are saved in the struct Guest. When it is a CPU, that
  *   CPU's xstate_host[] holds what it had before (the host's values).
  * - xstate_load() runs before each entry (cheap when already loaded);
@@ -107,22 +107,22 @@ static void xstate_restore(const struct xstate *x, bool kernel_gs)
 }
 
 /* A new guest's values: those of a CPU after reset. */
-void xstate_init(struct Guest *g)
+void xstate_init(struct Vcpu *vc)
 {
-	memset(&g->xstate, 0, sizeof(g->xstate));
-	g->xstate.dr[XSTATE_DR6] = DR6_INIT;
-	*(uint16_t *)&g->xstate.fx[FX_FCW] = FPU_CW_INIT;
-	*(uint32_t *)&g->xstate.fx[FX_MXCSR] = MXCSR_INIT;
-	g->xstate.xcr0 = XCR0_INIT;
-	g->xstate_cpu = -1;
+	memset(&vc->xstate, 0, sizeof(vc->xstate));
+	vc->xstate.dr[XSTATE_DR6] = DR6_INIT;
+	*(uint16_t *)&vc->xstate.fx[FX_FCW] = FPU_CW_INIT;
+	*(uint32_t *)&vc->xstate.fx[FX_MXCSR] = MXCSR_INIT;
+	vc->xstate.xcr0 = XCR0_INIT;
+	vc->xstate_cpu = -1;
 }
 
 /* Before an entry on this CPU: the guest's values in the registers. */
-void xstate_load(struct Guest *g)
+void xstate_load(struct Vcpu *vc)
 {
 	int cpu = cpunum();
 
-	if (g->xstate_cpu == cpu)
+	if (vc->xstate_cpu == cpu)
 		return;
 	/* FXSAVE/FXRSTOR cover the XMM registers only with OSFXSR; XCR0
 	 * can be read and switched only with OSXSAVE. */
@@ -131,18 +131,18 @@ void xstate_load(struct Guest *g)
 	if (!(rcr4() & CR4_OSXSAVE) && cpu_has_xsave())
 		lcr4(rcr4() | CR4_OSXSAVE);
 	xstate_store(&xstate_host[cpu].regs, !vmm_ops->switches_kernel_gs);
-	xstate_restore(&g->xstate, !vmm_ops->switches_kernel_gs);
-	g->xstate_cpu = cpu;
+	xstate_restore(&vc->xstate, !vmm_ops->switches_kernel_gs);
+	vc->xstate_cpu = cpu;
 }
 
 /* This CPU stops running the guest: its values back, the host's too. */
-void xstate_save(struct Guest *g)
+void xstate_save(struct Vcpu *vc)
 {
 	int cpu = cpunum();
 
-	if (g->xstate_cpu != cpu)
+	if (vc->xstate_cpu != cpu)
 		return;
-	xstate_store(&g->xstate, !vmm_ops->switches_kernel_gs);
+	xstate_store(&vc->xstate, !vmm_ops->switches_kernel_gs);
 	xstate_restore(&xstate_host[cpu].regs, !vmm_ops->switches_kernel_gs);
-	g->xstate_cpu = -1;
+	vc->xstate_cpu = -1;
 }

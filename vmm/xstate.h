@@ -21,9 +21,9 @@ struct xstate {
 	uint64_t xcr0;          /* with XSAVE on the CPU (else unused) */
 } __attribute__((aligned(XSTATE_ALIGN)));
 
-struct Guest;
-void xstate_init(struct Guest *g);
-void xstate_load(struct Guest *g);
-void xstate_save(struct Guest *g);
+struct Vcpu;
+void xstate_init(struct Vcpu *vc);
+void xstate_load(struct Vcpu *vc);
+void xstate_save(struct Vcpu *vc);
 
 #endif /* !JOS_VMM_XSTATE_H */

@@ -21,7 +21,7 @@
 
 #include <inc/types.h>
 #include <vmm/vmm.h>
-#include <vmm/guest.h>
+#include <vmm/vcpu.h>
 #include <vmm/amdv/vmcb.h>
 
 struct Env;
@@ -44,15 +44,15 @@ struct svm_cpu {
 };
 extern struct svm_cpu svm_cpu[];
 
-static inline struct vmcb *vmcb_of(struct Guest *g)
+static inline struct vmcb *vmcb_of(struct Vcpu *vc)
 {
-	return g->svm.vmcb_kva;
+	return vc->svm.vmcb_kva;
 }
 
 /* run.c */
 int svm_guest_run(struct Env *e, uint64_t *tsc_exit);
 void svm_skipped(struct Env *e);
-void svm_set_vintr(struct Guest *g, struct vmcb_control *c, bool on);
+void svm_set_vintr(struct Vcpu *vc, struct vmcb_control *c, bool on);
 
 /* exits.c */
 enum vmexit_action svm_handle_exit(struct Env *e);

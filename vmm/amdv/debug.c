@@ -22,9 +22,9 @@ int svm_dbg_read(struct Env *e, struct guest_dbgstate *s)
 {
 	struct vmcb_save *v;
 
-	if (!e->env_guest->svm.vmcb)
+	if (!e->env_vcpu->svm.vmcb)
 		return -E_INVAL;
-	v = &vmcb_of(e->env_guest)->save;
+	v = &vmcb_of(e->env_vcpu)->save;
 	s->cs = v->cs.selector;
 	s->ss = v->ss.selector;
 	s->ds = v->ds.selector;
@@ -53,7 +53,7 @@ int svm_dbg_read(struct Env *e, struct guest_dbgstate *s)
  * RFLAGS.TF; INTn too while breakpoints are armed (see above). */
 int svm_dbg_intercepts(struct Env *e, bool bp, bool step)
 {
-	struct vmcb_control *c = &vmcb_of(e->env_guest)->control;
+	struct vmcb_control *c = &vmcb_of(e->env_vcpu)->control;
 
 	c->intercept_exceptions =
 		(bp ? 1U << T_BRKPT : 0) | (step ? 1U << T_DEBUG : 0);
@@ -86,7 +86,7 @@ enum vmexit_action svm_exit_intn(struct Env *e)
 	if (insn[0] != OPCODE_INTN)
 		return vmexit_unhandled(e, "software interrupt");
 	e->env_tf.tf_rip += INSN_LEN_INTN;
-	e->env_guest->exit.redeliver = (struct vmm_event){
+	e->env_vcpu->exit.redeliver = (struct vmm_event){
 		.type = VMM_EVENT_EXTINT,
 		.vector = insn[1],
 	};

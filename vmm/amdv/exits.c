@@ -7,7 +7,7 @@
  * numbers: AMD64 APM Vol. 2, chapter 15; Appendix C for the codes.
  *
  * Invariant: handlers run on the slow path (the big kernel lock held,
- * the host's hidden state back: svm_guest_run), with g->exit.qual and
+ * the host's hidden state back: svm_guest_run), with vc->exit.qual and
  * .info2 read (svm_handle_exit).
  */
 #include <inc/x86.h>
@@ -40,13 +40,13 @@
  */
 static enum vmexit_action svm_exit_shutdown(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
 	int i;
 
 	cprintf("vmm: guest %08x shutdown on CPU %d: vmcb %lx, eventinj %lx, "
 		"exitintinfo %lx, cs %x, cr0 %lx, cr3 %lx, efer %lx\n",
-		e->env_id, cpunum(), page2pa(g->svm.vmcb),
+		e->env_id, cpunum(), page2pa(vc->svm.vmcb),
 		v->control.eventinj, v->control.exitintinfo, v->save.cs.selector,
 		v->save.cr0, v->save.cr3, v->save.efer);
 	for (i = 0; i < ncpu; i++)
@@ -66,16 +66,16 @@ static enum vmexit_action svm_exit_intr(struct Env *e)
 /* The guest can take the waiting timer interrupt: the entry injects it. */
 static enum vmexit_action svm_exit_vintr(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
-	svm_set_vintr(g, &vmcb_of(g)->control, false);
+	svm_set_vintr(vc, &vmcb_of(vc)->control, false);
 	return VMEXIT_RESUME;
 }
 
 /* Port I/O (15.10.2: EXITINFO1), decoded for the core's vmexit_io. */
 static enum vmexit_action svm_exit_ioio(struct Env *e)
 {
-	uint64_t q = e->env_guest->exit.qual;
+	uint64_t q = e->env_vcpu->exit.qual;
 	struct vmm_io io = {
 		.port = IOIO_PORT(q),
 		.size = IOIO_SIZE(q),
@@ -126,8 +126,8 @@ static enum vmexit_action svm_exit_pat(struct Env *e, struct vmcb_save *s,
 static enum vmexit_action svm_exit_msr(struct Env *e)
 {
 	struct PushRegs *r = &e->env_tf.tf_regs;
-	struct vmcb_save *s = &vmcb_of(e->env_guest)->save;
-	bool write = e->env_guest->exit.qual == MSR_EXIT_WRITE;
+	struct vmcb_save *s = &vmcb_of(e->env_vcpu)->save;
+	bool write = e->env_vcpu->exit.qual == MSR_EXIT_WRITE;
 	uint32_t msr = (uint32_t)r->reg_rcx;
 	uint64_t val;
 
@@ -157,11 +157,11 @@ static enum vmexit_action svm_exit_msr(struct Env *e)
  * EXITINFO2 the address; decoded for the core's vmexit_npf. */
 static enum vmexit_action svm_exit_npf(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	struct vmm_npf f = {
-		.gpa = g->exit.info2,
-		.write = g->exit.qual & NPF_WRITE,
-		.fetch = g->exit.qual & NPF_FETCH,
+		.gpa = vc->exit.info2,
+		.write = vc->exit.qual & NPF_WRITE,
+		.fetch = vc->exit.qual & NPF_FETCH,
 	};
 
 	return vmexit_npf(e, &f);
@@ -206,22 +206,22 @@ static const struct svm_exit_handler svm_exit_handlers[SVM_NEXIT_TABLE] = {
  * one: from NRIP save where the CPU has it (15.7.1), else the table's. */
 static void svm_set_inst_len(struct Env *e, const struct svm_exit_handler *h)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	if (h->insn_len)
-		g->exit.inst_len = svm.nrips ? vmcb_of(g)->control.next_rip -
+		vc->exit.inst_len = svm.nrips ? vmcb_of(vc)->control.next_rip -
 						       e->env_tf.tf_rip
 					     : h->insn_len;
 }
 
 enum vmexit_action svm_handle_exit(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	uint32_t code = g->exit.reason;
+	struct Vcpu *vc = e->env_vcpu;
+	uint32_t code = vc->exit.reason;
 	const struct svm_exit_handler *h;
 
-	g->exit.qual = vmcb_of(g)->control.exitinfo1;
-	g->exit.info2 = vmcb_of(g)->control.exitinfo2;
+	vc->exit.qual = vmcb_of(vc)->control.exitinfo1;
+	vc->exit.info2 = vmcb_of(vc)->control.exitinfo2;
 	if (code == SVM_EXIT_NPF)
 		return svm_exit_npf(e);
 	if (code >= SVM_NEXIT_TABLE || !svm_exit_handlers[code].handle)

@@ -6,9 +6,14 @@
  * one function. Section numbers: AMD64 APM Vol. 2, chapter 15.
  *
  * Invariants:
- * - RIP, RSP, RFLAGS and RAX of the guest are copied from env_tf into the
- *   VMCB before each VMRUN and back after each #VMEXIT; asm_svm_vmrun
- *   swaps the other general registers. VMLOAD/VMSAVE switch the hidden
+ * - RIP and RAX of the guest are copied from env_tf into the VMCB before
+ *   every VMRUN, RSP and RFLAGS only before the first of a guest_run (a
+ *   fast exit changes neither); after each #VMEXIT RIP, RFLAGS and RAX
+ *   come back, and RSP too except after a CPUID or VMMCALL exit, which
+ *   leaves it in the VMCB (vc->rsp_stale) until guest_run returns.
+ *   asm_svm_vmrun swaps the other general registers. The TLB flush asked
+ *   for on arrival (TLB_CONTROL) is done by the first VMRUN only; fast
+ *   entries skip it. VMLOAD/VMSAVE switch the hidden
  *   state (FS, GS, TR, LDTR, KernelGSBase, STAR/LSTAR/CSTAR/SFMASK,
  *   SYSENTER) once around a run of VMRUNs (svm_guest_run: the first
  *   entry and the fast path's exits), with GIF clear all along; the host
@@ -16,10 +21,8 @@
  * - Host interrupts: VMRUN runs with GIF clear, RFLAGS.IF set and
  *   V_INTR_MASKING set (15.21.1), so a physical interrupt exits the guest
  *   whatever the guest's own IF. After #VMEXIT (GIF still clear) the host
- *   turns IF off before STGI; svm_exit_intr() then takes the interrupts
+ *   turns IF off before STGI; svm_exit_intr() (amdv/exits.c) then takes the interrupts
  *   through trap_irq_window(). CR8 writes go to V_TPR, not the host TPR.
- * - After a CPUID or VMMCALL exit RSP is left in the VMCB (g->rsp_stale)
- *   until guest_run returns.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -45,11 +48,11 @@ static_assert(offsetof(struct Trapframe, tf_regs.reg_rax) == 112);
  */
 static inline void svm_end_shadow(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
 
 	v->control.int_state &= ~INT_STATE_SHADOW;
-	if ((e->env_tf.tf_eflags & FL_TF) && g->inject.type == VMM_EVENT_NONE) {
+	if ((e->env_tf.tf_eflags & FL_TF) && vc->inject.type == VMM_EVENT_NONE) {
 		v->save.dr6 |= DR6_BS;
 		vmexit_inject_exception(e, T_DEBUG, -1);
 	}
@@ -66,11 +69,11 @@ void svm_skipped(struct Env *e)
 
 /* Arm or disarm a virtual interrupt that exits as soon as the guest can
  * take it (15.21.4: V_IRQ with the VINTR intercept). */
-void svm_set_vintr(struct Guest *g, struct vmcb_control *c, bool on)
+void svm_set_vintr(struct Vcpu *vc, struct vmcb_control *c, bool on)
 {
-	if (g->svm.vintr == on)
+	if (vc->svm.vintr == on)
 		return;
-	g->svm.vintr = on;
+	vc->svm.vintr = on;
 	if (on) {
 		c->int_ctl |= V_IRQ | V_IGN_TPR | V_INTR_PRIO_MAX;
 		c->intercept_misc1 |= INTERCEPT1_VINTR;
@@ -80,7 +83,7 @@ void svm_set_vintr(struct Guest *g, struct vmcb_control *c, bool on)
 	}
 }
 
-/* Event kinds (vmm/guest.h) as EVENTINJ's type encodes them (15.20).
+/* Event kinds (vmm/vcpu.h) as EVENTINJ's type encodes them (15.20).
  * AMD-V has no software-exception type: INT3/INTO go in as exceptions. */
 static const uint32_t svm_event_type[] = {
 	[VMM_EVENT_EXTINT] = EVENT_TYPE_INTR,
@@ -99,9 +102,9 @@ static const uint32_t svm_event_type[] = {
  * twice.
  */
 static void __attribute__((noinline))
-svm_decode_redeliver(struct Guest *g, uint64_t ei)
+svm_decode_redeliver(struct Vcpu *vc, uint64_t ei)
 {
-	struct vmm_event *ev = &g->exit.redeliver;
+	struct vmm_event *ev = &vc->exit.redeliver;
 	uint32_t type = EVENT_TYPE(ei), vec = EVENT_VECTOR(ei);
 
 	ev->type = VMM_EVENT_NONE;
@@ -123,7 +126,7 @@ svm_decode_redeliver(struct Guest *g, uint64_t ei)
 /* Is the guest in an STI or MOV-SS shadow? For vmm_events_next. */
 static bool svm_shadowed(struct Env *e)
 {
-	return vmcb_of(e->env_guest)->control.int_state & INT_STATE_SHADOW;
+	return vmcb_of(e->env_vcpu)->control.int_state & INT_STATE_SHADOW;
 }
 
 /*
@@ -148,59 +151,59 @@ svm_inject_events(struct Env *e, struct vmcb_control *c)
 			c->eventinj |= EVENT_ERROR_VALID |
 				       (uint64_t)ev->error << EVENT_ERROR_SHIFT;
 	}
-	svm_set_vintr(e->env_guest, c, n.window);
+	svm_set_vintr(e->env_vcpu, c, n.window);
 }
 
 /*
- * Copy what #VMEXIT left in the VMCB into g->exit and env_tf (15.6):
+ * Copy what #VMEXIT left in the VMCB into vc->exit and env_tf (15.6):
  * what every exit needs. EXITINFO1/2 wait for svm_handle_exit (the slow
  * path): the fast path never reads them.
  *
  * CPUID and VMMCALL exits (the fast path's) read less still: an
  * intercepted instruction never interrupts an event's delivery, so
  * EXITINTINFO is not valid for them (15.7.2), and their handlers never
- * read RSP, so it stays in the VMCB (g->rsp_stale) until vmm_rsp_fetch,
+ * read RSP, so it stays in the VMCB (vc->rsp_stale) until vmm_rsp_fetch,
  * before guest_run returns.
  */
 static inline void svm_read_exit(struct Env *e, struct vmcb *v)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint32_t code = (uint32_t)v->control.exitcode;
 
-	g->exit.reason = code;
-	g->exit.inst_len = 0;
+	vc->exit.reason = code;
+	vc->exit.inst_len = 0;
 	e->env_tf.tf_rip = v->save.rip;
 	e->env_tf.tf_eflags = v->save.rflags;
 	e->env_tf.tf_regs.reg_rax = v->save.rax;
 	if (code == SVM_EXIT_CPUID || code == SVM_EXIT_VMMCALL) {
-		g->exit.redeliver.type = VMM_EVENT_NONE;
-		g->rsp_stale = true;
+		vc->exit.redeliver.type = VMM_EVENT_NONE;
+		vc->rsp_stale = true;
 		return;
 	}
-	svm_decode_redeliver(g, v->control.exitintinfo);
+	svm_decode_redeliver(vc, v->control.exitintinfo);
 	e->env_tf.tf_rsp = v->save.rsp;
-	g->rsp_stale = false;
+	vc->rsp_stale = false;
 }
 
 /* The guest's RSP from the VMCB, for vmm_rsp_fetch. */
 static uint64_t svm_read_rsp(struct Env *e)
 {
-	return vmcb_of(e->env_guest)->save.rsp;
+	return vmcb_of(e->env_vcpu)->save.rsp;
 }
 
 /* This CPU is about to run e: flush e's ASID here if e ran elsewhere (or
  * anything else ran here) since. Returns the CPU. */
 static int svm_arrive(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int cpu = cpunum();
 
-	if (g->svm.cpu != cpu) {
-		vmcb_of(g)->control.tlb_control = svm.flush_by_asid
+	if (vc->svm.cpu != cpu) {
+		vmcb_of(vc)->control.tlb_control = svm.flush_by_asid
 							  ? TLB_CONTROL_FLUSH_ASID
 							  : TLB_CONTROL_FLUSH_ALL;
-		vmm_count_arrival(g, cpu);
-		g->svm.cpu = cpu;
+		vmm_count_arrival(vc, cpu);
+		vc->svm.cpu = cpu;
 	}
 	return cpu;
 }
@@ -224,33 +227,33 @@ static void svm_report_invalid(struct Env *e)
 static inline __attribute__((always_inline)) int
 svm_fast_vmrun(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
 
 	v->save.rip = e->env_tf.tf_rip;
 	v->save.rax = e->env_tf.tf_regs.reg_rax;
-	if (vmm_events_waiting(g, g->svm.vintr))
+	if (vmm_events_waiting(vc, vc->svm.vintr))
 		svm_inject_events(e, &v->control);
 	else
 		v->control.eventinj = 0;
 
-	asm_svm_vmrun(&e->env_tf, g->svm.vmcb_pa);
+	asm_svm_vmrun(&e->env_tf, vc->svm.vmcb_pa);
 
-	g->nexits++;
+	vc->nexits++;
 	svm_read_exit(e, v);
-	return g->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
+	return vc->exit.reason == SVM_EXIT_INVALID ? -1 : 0;
 }
 
 /*
  * One VMRUN, between asm_svm_enter and asm_svm_leave (GIF clear, the
- * guest's hidden state loaded); then the exit's information into g->exit
+ * guest's hidden state loaded); then the exit's information into vc->exit
  * and env_tf. -1 if VMRUN found the guest state invalid (reported by the
  * caller, once the host's state is back).
  */
 static int svm_vmrun_once(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	struct vmcb *v = vmcb_of(g);
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
 	int r;
 
 	v->save.rsp = e->env_tf.tf_rsp;
@@ -269,13 +272,13 @@ static int svm_vmrun_once(struct Env *e)
  */
 static enum vmm_fast_kind svm_fast_kind(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	enum vmm_fast_kind k;
 	uint32_t len;
 
-	if (g->exit.redeliver.type != VMM_EVENT_NONE)
+	if (vc->exit.redeliver.type != VMM_EVENT_NONE)
 		return VMM_FAST_NONE;
-	switch (g->exit.reason) {
+	switch (vc->exit.reason) {
 	case SVM_EXIT_CPUID:
 		k = VMM_FAST_CPUID;
 		len = INSN_LEN_CPUID;
@@ -292,8 +295,8 @@ static enum vmm_fast_kind svm_fast_kind(struct Env *e)
 		return VMM_FAST_NONE;
 	}
 	if (svm.nrips)
-		len = vmcb_of(g)->control.next_rip - e->env_tf.tf_rip;
-	g->exit.inst_len = len;
+		len = vmcb_of(vc)->control.next_rip - e->env_tf.tf_rip;
+	vc->exit.inst_len = len;
 	return k;
 }
 
@@ -306,17 +309,17 @@ static enum vmm_fast_kind svm_fast_kind(struct Env *e)
  */
 int svm_guest_run(struct Env *e, uint64_t *tsc_exit)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	physaddr_t host = svm_cpu[svm_arrive(e)].host_vmcb_pa;
 	int r;
 
-	asm_svm_enter(g->svm.vmcb_pa, host);
+	asm_svm_enter(vc->svm.vmcb_pa, host);
 	r = svm_vmrun_once(e);
 	r = vmm_fast_run(e, r, svm_fast_kind, svm_end_shadow, svm_fast_vmrun);
 	/* The slow path's exit is timed from here (vmm_exit_account). */
 	*tsc_exit = read_tsc();
 	vmm_rsp_fetch(e, svm_read_rsp);
-	asm_svm_leave(g->svm.vmcb_pa, host);
+	asm_svm_leave(vc->svm.vmcb_pa, host);
 	if (r < 0)
 		svm_report_invalid(e);
 	return r;

@@ -11,7 +11,7 @@
  *   for good (a one-time cost, like a VMXON region on VT-x).
  * - One I/O permission map and one MSR permission map serve every guest:
  *   every port and every MSR outside svm_passthrough_msrs is intercepted.
- * - Each guest holds an ASID (15.16) for its whole life; g->svm.cpu is
+ * - Each guest holds an ASID (15.16) for its whole life; vc->svm.cpu is
  *   the CPU whose TLB holds its current translations. When the guest
  *   comes to a CPU that ran anything else since (svm_guest_leave sets
  *   cpu = -1), its ASID is flushed there before VMRUN. So a reused or
@@ -204,7 +204,7 @@ static void vmcb_seg(struct vmcb_seg *s, uint16_t attrib)
 }
 
 /* Intercepts, permission maps, ASID, nested paging (15.9-15.13, 15.25). */
-static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
+static void vmcb_init_control(struct Vcpu *vc, struct vmcb_control *c)
 {
 	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_INIT |
 			     INTERCEPT1_CPUID | INTERCEPT1_INVD |
@@ -223,11 +223,11 @@ static void vmcb_init_control(struct Guest *g, struct vmcb_control *c)
 			     INTERCEPT2_XSETBV;
 	c->iopm_base_pa = PADDR(svm_iopm);
 	c->msrpm_base_pa = PADDR(svm_msrpm);
-	c->asid = g->svm.asid;
+	c->asid = vc->svm.asid;
 	c->tlb_control = TLB_CONTROL_NOTHING;
 	c->int_ctl = V_INTR_MASKING;
 	c->np_control = NP_ENABLE;
-	c->n_cr3 = PADDR(g->ept_root);
+	c->n_cr3 = PADDR(vc->vm->ept_root);
 }
 
 /* Real mode, as a CPU after reset except for CS:IP (15.5, 14.1.3). */
@@ -260,18 +260,18 @@ static void vmcb_init_save(struct vmcb_save *s)
 
 static int svm_guest_init(struct Env *e, uint64_t rip)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	struct vmcb *v;
 
-	g->svm.cpu = -1;
-	if (!(g->svm.vmcb = svm_page()))
+	vc->svm.cpu = -1;
+	if (!(vc->svm.vmcb = svm_page()))
 		return -E_NO_MEM;
-	g->overhead_pages++;
-	g->svm.vmcb_kva = page2kva(g->svm.vmcb);
-	g->svm.vmcb_pa = page2pa(g->svm.vmcb);
-	g->svm.asid = asid_get();
-	v = vmcb_of(g);
-	vmcb_init_control(g, &v->control);
+	vc->vm->overhead_pages++;
+	vc->svm.vmcb_kva = page2kva(vc->svm.vmcb);
+	vc->svm.vmcb_pa = page2pa(vc->svm.vmcb);
+	vc->svm.asid = asid_get();
+	v = vmcb_of(vc);
+	vmcb_init_control(vc, &v->control);
 	vmcb_init_save(&v->save);
 	return 0;
 }
@@ -279,21 +279,21 @@ static int svm_guest_init(struct Env *e, uint64_t rip)
 /* This CPU runs something else now: the guest's next arrival flushes. */
 static void svm_guest_leave(struct Env *e)
 {
-	if (e->env_guest)
-		e->env_guest->svm.cpu = -1;
+	if (e->env_vcpu)
+		e->env_vcpu->svm.cpu = -1;
 }
 
 static void svm_guest_free(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
-	if (g->svm.vmcb)
-		page_decref(g->svm.vmcb);
-	g->svm.vmcb = NULL;
-	g->svm.vmcb_kva = NULL;
-	g->svm.vmcb_pa = 0;
-	asid_put(g->svm.asid);
-	g->svm.asid = 0;
+	if (vc->svm.vmcb)
+		page_decref(vc->svm.vmcb);
+	vc->svm.vmcb = NULL;
+	vc->svm.vmcb_kva = NULL;
+	vc->svm.vmcb_pa = 0;
+	asid_put(vc->svm.asid);
+	vc->svm.asid = 0;
 }
 
 /*
@@ -302,7 +302,7 @@ static void svm_guest_free(struct Env *e)
  */
 static void svm_nested_changed(struct Env *e)
 {
-	e->env_guest->svm.cpu = -1;
+	e->env_vcpu->svm.cpu = -1;
 }
 
 const struct vmm_ops svm_ops = {

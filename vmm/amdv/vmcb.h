@@ -303,7 +303,7 @@ enum svm_exit_code {
 #define INSN_LEN_INVD 2
 #define INSN_LEN_PAUSE 2  /* F3 90 */
 
-/* Per-guest AMD-V state (the vendor part of struct Guest). */
+/* Per-guest AMD-V state (the vendor part of struct Vcpu). */
 struct svm_state {
 	struct PageInfo *vmcb;  /* the guest's VMCB */
 	/* Its kernel and physical addresses, computed once: every entry and

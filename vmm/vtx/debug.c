@@ -40,7 +40,7 @@ static void vmx_dbg_fill(struct Env *e, struct guest_dbgstate *s)
 	s->fs_base = vmcs_read(GUEST_FS_BASE);
 	s->gs_base = vmcs_read(GUEST_GS_BASE);
 	s->cr0 = vmcs_read(GUEST_CR0);
-	s->cr2 = e->env_guest->vmx.cr2;
+	s->cr2 = e->env_vcpu->vmx.cr2;
 	s->cr3 = vmcs_read(GUEST_CR3);
 	/* VMXE is ours (the read shadow hides it from the guest). */
 	s->cr4 = vmcs_read(GUEST_CR4) & ~(uint64_t)CR4_VMXE;
@@ -54,22 +54,22 @@ static void vmx_dbg_fill(struct Env *e, struct guest_dbgstate *s)
  */
 int vmx_dbg_read(struct Env *e, struct guest_dbgstate *s)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint64_t saved;
 
-	if (!g->vmx.vmcs || !g->vmx.vmcs_initialized)
+	if (!vc->vmx.vmcs || !vc->vmx.vmcs_initialized)
 		return -E_INVAL;
-	if (g->vmx.vmcs_cpu == cpunum()) {
+	if (vc->vmx.vmcs_cpu == cpunum()) {
 		vmx_dbg_fill(e, s);
 		return 0;
 	}
-	if (g->vmx.vmcs_cpu >= 0 || vmx_cpu_enable() < 0)
+	if (vc->vmx.vmcs_cpu >= 0 || vmx_cpu_enable() < 0)
 		return -E_BAD_ENV;
 	saved = vmptrst();
-	if (vmptrld(page2pa(g->vmx.vmcs)) < 0)
+	if (vmptrld(page2pa(vc->vmx.vmcs)) < 0)
 		return -E_INVAL;
 	vmx_dbg_fill(e, s);
-	vmclear(page2pa(g->vmx.vmcs));
+	vmclear(page2pa(vc->vmx.vmcs));
 	if (saved != NO_CURRENT_VMCS)
 		vmptrld(saved);
 	return 0;
@@ -78,12 +78,12 @@ int vmx_dbg_read(struct Env *e, struct guest_dbgstate *s)
 /* The exception bitmap (25.6.3) on the CPU about to enter e. */
 int vmx_dbg_intercepts(struct Env *e, bool bp, bool step)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	if (vmx_cpu_enable() < 0)
 		return -E_NO_VMX;
-	if (g->vmx.vmcs_cpu != cpunum()) {
-		if (g->vmx.vmcs_cpu >= 0 || vmcs_load(e) < 0)
+	if (vc->vmx.vmcs_cpu != cpunum()) {
+		if (vc->vmx.vmcs_cpu >= 0 || vmcs_load(e) < 0)
 			return -E_BAD_ENV;
 	}
 	vmcs_write(EXCEPTION_BITMAP,
@@ -97,7 +97,7 @@ int vmx_dbg_intercepts(struct Env *e, bool bp, bool step)
 /* An intercepted exception (27.2.2): #BP or #DB for the debugger. */
 enum vmexit_action vmx_exit_exception(struct Env *e)
 {
-	uint32_t info = e->env_guest->exit.intr_info;
+	uint32_t info = e->env_vcpu->exit.intr_info;
 
 	if (info & INTR_INFO_VALID) {
 		if (INTR_INFO_VECTOR(info) == T_BRKPT)

@@ -6,7 +6,7 @@
  * numbers: Intel SDM Vol. 3C; Appendix C for the reasons.
  *
  * Invariant: handlers run on the slow path (the big kernel lock held),
- * with the VMCS current on this CPU and g->exit.qual and .intr_info read
+ * with the VMCS current on this CPU and vc->exit.qual and .intr_info read
  * (vmx_handle_exit).
  */
 #include <inc/x86.h>
@@ -111,7 +111,7 @@ static void vmx_set_gpr(struct Env *e, unsigned n, uint64_t v)
 
 /*
  * MOV to and from CR8 (CR8-load and -store exiting, 25.6.2): the guest's
- * task priority lives in g->vmx.vtpr and never reaches the host's local APIC.
+ * task priority lives in vc->vmx.vtpr and never reaches the host's local APIC.
  * The guest has no APIC to prioritise, so the value only reads back.
  * Bits above 3 are reserved: #GP (SDM Vol. 3A 10.8.6.1).
  */
@@ -119,15 +119,15 @@ static void vmx_set_gpr(struct Env *e, unsigned n, uint64_t v)
 
 static enum vmexit_action vmx_exit_cr8(struct Env *e, uint64_t q)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	if (CRQ_TYPE(q) == CRQ_TYPE_MOV_FROM_CR) {
-		vmx_set_gpr(e, CRQ_GPR(q), g->vmx.vtpr);
+		vmx_set_gpr(e, CRQ_GPR(q), vc->vmx.vtpr);
 	} else {
 		uint64_t val = vmx_gpr(e, CRQ_GPR(q));
 		if (val & ~CR8_TPR_MASK)
 			return vmexit_inject_exception(e, T_GPFLT, 0);
-		g->vmx.vtpr = val;
+		vc->vmx.vtpr = val;
 	}
 	vmexit_skip_instruction(e);
 	return VMEXIT_RESUME;
@@ -140,7 +140,7 @@ static enum vmexit_action vmx_exit_cr8(struct Env *e, uint64_t q)
  */
 static enum vmexit_action vmx_exit_cr_access(struct Env *e)
 {
-	uint64_t q = e->env_guest->exit.qual, val;
+	uint64_t q = e->env_vcpu->exit.qual, val;
 
 	if (CRQ_CR(q) == 8)
 		return vmx_exit_cr8(e, q);
@@ -171,7 +171,7 @@ static enum vmexit_action vmx_exit_cr_access(struct Env *e)
 
 static enum vmexit_action vmx_exit_extint(struct Env *e)
 {
-	uint32_t info = e->env_guest->exit.intr_info;
+	uint32_t info = e->env_vcpu->exit.intr_info;
 
 	if (!(info & INTR_INFO_VALID))
 		return VMEXIT_RESUME;
@@ -181,7 +181,7 @@ static enum vmexit_action vmx_exit_extint(struct Env *e)
 /* Port I/O (Table 28-5), decoded for the core's vmexit_io. */
 static enum vmexit_action vmx_exit_io(struct Env *e)
 {
-	uint64_t q = e->env_guest->exit.qual;
+	uint64_t q = e->env_vcpu->exit.qual;
 	struct vmm_io io = {
 		.port = IOQ_PORT(q),
 		.size = IOQ_SIZE(q),
@@ -196,7 +196,7 @@ static enum vmexit_action vmx_exit_io(struct Env *e)
 /* An EPT violation (Table 28-7), decoded for the core's vmexit_npf. */
 static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
 {
-	uint64_t q = e->env_guest->exit.qual;
+	uint64_t q = e->env_vcpu->exit.qual;
 	struct vmm_npf f = {
 		/* Valid only for EPT exits (27.2.1): read here, not on
 		 * every exit. */
@@ -252,9 +252,9 @@ static enum vmexit_action (*const vmx_exit_handlers[VMX_NEXIT_REASONS])(
 
 enum vmexit_action vmx_handle_exit(struct Env *e)
 {
-	uint32_t reason = e->env_guest->exit.reason;
+	uint32_t reason = e->env_vcpu->exit.reason;
 
-	vmx_read_exit_details(e->env_guest);
+	vmx_read_exit_details(e->env_vcpu);
 	if (reason < VMX_NEXIT_REASONS && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](e);
 	return vmexit_unhandled(e, vmx_exit_name(reason));

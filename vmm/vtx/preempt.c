@@ -39,7 +39,7 @@
  * - Otherwise every guest's VMCS holds preempt.value as the timer value
  *   from its set-up on (without "save VMX-preemption timer value" the
  *   CPU never writes it, so each entry starts a whole slice), and
- *   g->vmx.preempt_on says whether its pin-based controls activate the
+ *   vc->vmx.preempt_on says whether its pin-based controls activate the
  *   timer: exactly for entries with the guest's RFLAGS.IF clear (the slow
  *   path decides before each entry; a fast-path exit never changes IF).
  */
@@ -49,7 +49,7 @@
 #include <kern/env.h>
 #include <vmm/vtx/vmcs.h>
 #include <vmm/vtx/insn.h>
-#include <vmm/guest.h>
+#include <vmm/vcpu.h>
 #include <vmm/vtx/preempt.h>
 #include <vmm/vmexits.h>
 
@@ -80,20 +80,20 @@ void vmx_preempt_fit(bool true_ctls, uint32_t pin)
 	preempt.value = value ? (value > TIMER_VALUE_MAX ? TIMER_VALUE_MAX : value) : 1;
 }
 
-void vmx_preempt_init_vmcs(struct Guest *g)
+void vmx_preempt_init_vmcs(struct Vcpu *vc)
 {
-	g->vmx.preempt_on = false;
+	vc->vmx.preempt_on = false;
 	if (preempt.value)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, preempt.value);
 }
 
-void vmx_preempt_before_entry(struct Guest *g, uint64_t rflags)
+void vmx_preempt_before_entry(struct Vcpu *vc, uint64_t rflags)
 {
 	bool on = !(rflags & FL_IF);
 
-	if (!preempt.value || g->vmx.preempt_on == on)
+	if (!preempt.value || vc->vmx.preempt_on == on)
 		return;
-	g->vmx.preempt_on = on;
+	vc->vmx.preempt_on = on;
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL,
 		   on ? preempt.pin_on : preempt.pin_off);
 }

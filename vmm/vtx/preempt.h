@@ -11,16 +11,16 @@
 #include <vmm/vmm.h>
 
 struct Env;
-struct Guest;
+struct Vcpu;
 
 /* Detection, once the pin-based controls were fitted (vmm_irq_slice_tsc
  * set): note whether the CPU has the timer, and the controls with it. */
 void vmx_preempt_fit(bool true_ctls, uint32_t pin);
-/* Setting up g's VMCS (current): the timer value, the timer off. */
-void vmx_preempt_init_vmcs(struct Guest *g);
-/* Before an entry of g (its VMCS current) with these RFLAGS: the timer
+/* Setting up vc's VMCS (current): the timer value, the timer off. */
+void vmx_preempt_init_vmcs(struct Vcpu *vc);
+/* Before an entry of vc (its VMCS current) with these RFLAGS: the timer
  * on when IF is clear, off otherwise. */
-void vmx_preempt_before_entry(struct Guest *g, uint64_t rflags);
+void vmx_preempt_before_entry(struct Vcpu *vc, uint64_t rflags);
 /* The exit handler for "VMX-preemption timer expired". */
 enum vmexit_action vmx_exit_preempt(struct Env *e);
 

@@ -5,20 +5,20 @@
  * into one function. Section numbers: Intel SDM Vol. 3C.
  *
  * Invariants:
- * - g->vmx.launched is true iff VMLAUNCH succeeded since the last VMCLEAR
+ * - vc->vmx.launched is true iff VMLAUNCH succeeded since the last VMCLEAR
  *   (26.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one).
  * - The guest's RIP, RSP and RFLAGS are copied from the VMCS into env_tf
  *   after each exit and back before each entry (RSP and RFLAGS only when
- *   they changed: g->vmx.rsp and .rflags are the VMCS's copies while
+ *   they changed: vc->vmx.rsp and .rflags are the VMCS's copies while
  *   launched); asm_vmrun swaps the other general registers. After a
- *   CPUID or VMCALL exit RSP is left in the VMCS (g->rsp_stale) until
+ *   CPUID or VMCALL exit RSP is left in the VMCS (vc->rsp_stale) until
  *   guest_run returns; entries on the fast path write RIP only.
- * - g->exit.reason is the basic exit reason (bits 15:0); a failed entry
+ * - vc->exit.reason is the basic exit reason (bits 15:0); a failed entry
  *   (bit 31) never reaches a handler.
  * - The guest's CR2 is in the CPU from the first entry of a guest_run to
- *   its return (the fast path takes no host page fault); g->vmx.cr2
+ *   its return (the fast path takes no host page fault); vc->vmx.cr2
  *   holds it otherwise.
- * - g->exit.qual and .intr_info are read only on the slow path
+ * - vc->exit.qual and .intr_info are read only on the slow path
  *   (vmx_handle_exit, failed entries); the fast path never reads them.
  */
 #include <inc/x86.h>
@@ -64,7 +64,7 @@ void vmx_skipped(struct Env *e)
 	vmx_end_shadow(e);
 }
 
-/* Event kinds (vmm/guest.h) as the interruption-type field encodes them
+/* Event kinds (vmm/vcpu.h) as the interruption-type field encodes them
  * (Table 24-15, 25.8.3). */
 static const uint32_t vmx_event_type[] = {
 	[VMM_EVENT_EXTINT] = INTR_TYPE_EXT_INTR,
@@ -79,9 +79,9 @@ static const uint32_t vmx_event_type[] = {
  * next entry delivers again (vmm/events.h), with its error code and, for
  * software events, the instruction's length. */
 static void __attribute__((noinline))
-vmx_decode_redeliver(struct Guest *g, uint32_t info)
+vmx_decode_redeliver(struct Vcpu *vc, uint32_t info)
 {
-	struct vmm_event *ev = &g->exit.redeliver;
+	struct vmm_event *ev = &vc->exit.redeliver;
 	uint32_t type = INTR_INFO_TYPE(info);
 	size_t k;
 
@@ -95,11 +95,11 @@ vmx_decode_redeliver(struct Guest *g, uint32_t info)
 	ev->has_error = info & INTR_INFO_ERROR_VALID;
 	if (ev->has_error)
 		ev->error = vmcs_read(IDT_VECTORING_ERROR_CODE);
-	ev->insn_len = g->exit.inst_len;
+	ev->insn_len = vc->exit.inst_len;
 }
 
 /*
- * Copy what the exit left in the VMCS into g->exit and env_tf (27.2):
+ * Copy what the exit left in the VMCS into vc->exit and env_tf (27.2):
  * what every exit needs. The rest, which only some handlers read, waits
  * for vmx_read_exit_details: a VMREAD is not free, and the fast path
  * (CPUID, hypercalls) never needs it. Returns the full exit reason
@@ -108,43 +108,43 @@ vmx_decode_redeliver(struct Guest *g, uint32_t info)
  * CPUID and VMCALL exits (the fast path's) read less still. Their
  * IDT-vectoring information is never valid: they are instruction exits,
  * not exits during an event's delivery through the IDT (27.2.4). Their
- * handlers never read RSP, so it stays in the VMCS and g->rsp_stale
+ * handlers never read RSP, so it stays in the VMCS and vc->rsp_stale
  * says so; vmm_rsp_fetch brings it into env_tf before anything else
  * (the slow path, the gdb stub, the monitor) can look.
  */
 static uint32_t vmx_read_exit(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint32_t full = vmcs_read(VM_EXIT_REASON);
 	uint32_t basic = EXIT_REASON_BASIC(full);
 
-	g->exit.reason = basic;
-	g->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	vc->exit.reason = basic;
+	vc->exit.inst_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
 	e->env_tf.tf_rip = vmcs_read(GUEST_RIP);
-	e->env_tf.tf_eflags = g->vmx.rflags = vmcs_read(GUEST_RFLAGS);
+	e->env_tf.tf_eflags = vc->vmx.rflags = vmcs_read(GUEST_RFLAGS);
 	if (basic == EXIT_REASON_CPUID || basic == EXIT_REASON_VMCALL) {
-		g->exit.redeliver.type = VMM_EVENT_NONE;
-		g->rsp_stale = true;
+		vc->exit.redeliver.type = VMM_EVENT_NONE;
+		vc->rsp_stale = true;
 		return full;
 	}
-	vmx_decode_redeliver(g, vmcs_read(IDT_VECTORING_INFO_FIELD));
-	e->env_tf.tf_rsp = g->vmx.rsp = vmcs_read(GUEST_RSP);
-	g->rsp_stale = false;
+	vmx_decode_redeliver(vc, vmcs_read(IDT_VECTORING_INFO_FIELD));
+	e->env_tf.tf_rsp = vc->vmx.rsp = vmcs_read(GUEST_RSP);
+	vc->rsp_stale = false;
 	return full;
 }
 
 /* The guest's RSP from the VMCS, for vmm_rsp_fetch. */
 static uint64_t vmx_read_rsp(struct Env *e)
 {
-	return e->env_guest->vmx.rsp = vmcs_read(GUEST_RSP);
+	return e->env_vcpu->vmx.rsp = vmcs_read(GUEST_RSP);
 }
 
 /* The exit qualification and interruption information (27.2.1, 27.2.2),
  * for the handlers and reports that read them (the slow path). */
-void vmx_read_exit_details(struct Guest *g)
+void vmx_read_exit_details(struct Vcpu *vc)
 {
-	g->exit.qual = vmcs_read(EXIT_QUALIFICATION);
-	g->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	vc->exit.qual = vmcs_read(EXIT_QUALIFICATION);
+	vc->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 }
 
 /*
@@ -154,23 +154,23 @@ void vmx_read_exit_details(struct Guest *g)
  */
 static void vmx_write_guest_regs(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
-	bool all = !g->vmx.launched;
+	struct Vcpu *vc = e->env_vcpu;
+	bool all = !vc->vmx.launched;
 
 	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
-	if (all || e->env_tf.tf_rsp != g->vmx.rsp)
+	if (all || e->env_tf.tf_rsp != vc->vmx.rsp)
 		vmcs_write(GUEST_RSP, e->env_tf.tf_rsp);
-	if (all || e->env_tf.tf_eflags != g->vmx.rflags)
+	if (all || e->env_tf.tf_eflags != vc->vmx.rflags)
 		vmcs_write(GUEST_RFLAGS, e->env_tf.tf_eflags);
 }
 
 /* Turn interrupt-window exiting on or off; a VMWRITE only on a change
  * (this runs before every entry). */
-static void vmx_set_intr_window(struct Guest *g, bool on)
+static void vmx_set_intr_window(struct Vcpu *vc, bool on)
 {
-	if (g->vmx.intr_window == on)
+	if (vc->vmx.intr_window == on)
 		return;
-	g->vmx.intr_window = on;
+	vc->vmx.intr_window = on;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
 		   on ? vmx.cpu | CPU_INTR_WINDOW_EXITING : vmx.cpu);
 }
@@ -208,32 +208,32 @@ static void __attribute__((noinline)) vmx_inject_events(struct Env *e)
 		if (ev->type >= VMM_EVENT_SOFT_INT)
 			vmcs_write(VM_ENTRY_INSTRUCTION_LEN, ev->insn_len);
 	}
-	vmx_set_intr_window(e->env_guest, n.window);
+	vmx_set_intr_window(e->env_vcpu, n.window);
 }
 
 static int vmx_entry_failed(struct Env *e, int r, uint32_t reason);
 
 /*
  * The entry itself, on the CPU where e's VMCS is current; then the exit's
- * information into g->exit and env_tf.
+ * information into vc->exit and env_tf.
  */
 static int vmx_enter_here(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint32_t reason;
 	int r;
 
 	vmx_write_guest_regs(e);
 	vmx_inject_events(e);
-	vmx_preempt_before_entry(g, e->env_tf.tf_eflags);
+	vmx_preempt_before_entry(vc, e->env_tf.tf_eflags);
 
-	write_cr2(g->vmx.cr2);
-	r = asm_vmrun(&e->env_tf, g->vmx.launched);
-	g->vmx.cr2 = rcr2();
+	write_cr2(vc->vmx.cr2);
+	r = asm_vmrun(&e->env_tf, vc->vmx.launched);
+	vc->vmx.cr2 = rcr2();
 	if (r != VMRUN_EXITED)
 		return vmx_entry_failed(e, r, 0);
-	g->vmx.launched = true;
-	g->nexits++;
+	vc->vmx.launched = true;
+	vc->nexits++;
 	reason = vmx_read_exit(e);
 	if (reason & EXIT_REASON_ENTRY_FAIL)
 		return vmx_entry_failed(e, VMRUN_EXITED, reason);
@@ -246,12 +246,12 @@ static int vmx_enter_here(struct Env *e)
  */
 static int vmx_guest_enter(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
-	if (g->vmx.vmcs_cpu != cpunum()) {
-		if (g->vmx.vmcs_cpu >= 0) {
+	if (vc->vmx.vmcs_cpu != cpunum()) {
+		if (vc->vmx.vmcs_cpu >= 0) {
 			vmm_guest_stop(e, "VMCS still active on CPU %d",
-				       g->vmx.vmcs_cpu);
+				       vc->vmx.vmcs_cpu);
 			return -1;
 		}
 		if (vmcs_load(e) < 0)
@@ -265,7 +265,7 @@ static int vmx_guest_enter(struct Env *e)
  * nothing to redeliver for them.) The CPU reported their length. */
 static enum vmm_fast_kind vmx_fast_kind(struct Env *e)
 {
-	switch (e->env_guest->exit.reason) {
+	switch (e->env_vcpu->exit.reason) {
 	case EXIT_REASON_CPUID:
 		return VMM_FAST_CPUID;
 	case EXIT_REASON_VMCALL:
@@ -289,17 +289,17 @@ static enum vmm_fast_kind vmx_fast_kind(struct Env *e)
  */
 static inline int vmx_fast_enter(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint32_t reason;
 	int r;
 
 	vmcs_write(GUEST_RIP, e->env_tf.tf_rip);
-	if (vmm_events_waiting(g, g->vmx.intr_window))
+	if (vmm_events_waiting(vc, vc->vmx.intr_window))
 		vmx_inject_events(e);
 	r = asm_vmrun(&e->env_tf, true);
 	if (r != VMRUN_EXITED)
 		return vmx_entry_failed(e, r, 0);
-	g->nexits++;
+	vc->nexits++;
 	reason = vmx_read_exit(e);
 	if (reason & EXIT_REASON_ENTRY_FAIL)
 		return vmx_entry_failed(e, VMRUN_EXITED, reason);
@@ -314,13 +314,13 @@ static inline int vmx_fast_enter(struct Env *e)
  */
 int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int r = vmx_guest_enter(e);
 
 	r = vmm_fast_run(e, r, vmx_fast_kind, vmx_end_shadow, vmx_fast_enter);
 	/* The slow path's exit is timed from here (vmm_exit_account). */
 	*tsc_exit = read_tsc();
-	g->vmx.cr2 = rcr2();
+	vc->vmx.cr2 = rcr2();
 	if (r >= 0)
 		vmm_rsp_fetch(e, vmx_read_rsp);
 	return r;
@@ -334,7 +334,7 @@ int vmx_guest_run(struct Env *e, uint64_t *tsc_exit)
 static int __attribute__((noinline))
 vmx_entry_failed(struct Env *e, int r, uint32_t reason)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint64_t err;
 	uint32_t basic = EXIT_REASON_BASIC(reason);
 
@@ -350,11 +350,11 @@ vmx_entry_failed(struct Env *e, int r, uint32_t reason)
 			       err, vm_instruction_error_name(err));
 		return -1;
 	}
-	vmx_read_exit_details(g);
+	vmx_read_exit_details(vc);
 	vmm_guest_stop(e,
 		       "VM entry failed: exit reason %u (%s), "
 		       "qualification 0x%lx",
-		       basic, vmx_exit_name(basic), g->exit.qual);
+		       basic, vmx_exit_name(basic), vc->exit.qual);
 	return -1;
 }
 

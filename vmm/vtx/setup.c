@@ -8,7 +8,7 @@
  * - A CPU enters VMX operation (VMXON) the first time it runs a guest and
  *   stays in it; vmx_cpu[cpu].on says so.
  * - A guest's VMCS is current and active on at most one CPU: the one whose
- *   curenv is the guest (g->vmx.vmcs_cpu). Whenever that CPU runs something
+ *   curenv is the guest (vc->vmx.vmcs_cpu). Whenever that CPU runs something
  *   else or halts, vmx_guest_leave() VMCLEARs it, so the next VMPTRLD may
  *   happen on any CPU (24.11.1: a VMCS must be cleared before it moves).
  * - After every VMPTRLD the host-state area is rewritten for the loading
@@ -254,14 +254,14 @@ static void msr_bitmap_allow(uint8_t *bm, uint32_t msr)
 }
 
 /* The execution, exit and entry controls (25.6-25.8). */
-static void vmcs_init_controls(struct Guest *g)
+static void vmcs_init_controls(struct Vcpu *vc)
 {
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx.pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx.cpu);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx.cpu2);
 	vmcs_write(VM_EXIT_CONTROLS, vmx.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx.entry);
-	vmx_preempt_init_vmcs(g);
+	vmx_preempt_init_vmcs(vc);
 	/* The guest handles all its own exceptions (25.6.3). */
 	vmcs_write(EXCEPTION_BITMAP, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
@@ -271,9 +271,9 @@ static void vmcs_init_controls(struct Guest *g)
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(MSR_BITMAP, page2pa(g->vmx.msr_bitmap));
+	vmcs_write(MSR_BITMAP, page2pa(vc->vmx.msr_bitmap));
 	/* EPT pointer (25.6.11). */
-	vmcs_write(EPT_POINTER, PADDR(g->ept_root) | EPTP_MT_WB |
+	vmcs_write(EPT_POINTER, PADDR(vc->vm->ept_root) | EPTP_MT_WB |
 					EPTP_WALK_LENGTH(4));
 	/*
 	 * CR0.NE and CR4.VMXE must stay 1 in VMX operation (A.7, A.8) but
@@ -373,26 +373,26 @@ static void vmcs_init_host_state(void)
 	vmcs_write(HOST_RIP, (uintptr_t)vmx_exit_entry);
 }
 
-/* Make g's VMCS current on this CPU (it is clear, per the invariant). */
+/* Make vc's VMCS current on this CPU (it is clear, per the invariant). */
 int vmcs_load(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	int cpu = cpunum();
 
-	if (vmptrld(page2pa(g->vmx.vmcs)) < 0) {
+	if (vmptrld(page2pa(vc->vmx.vmcs)) < 0) {
 		vmm_guest_stop(e, "VMPTRLD failed on CPU %d", cpu);
 		return -1;
 	}
 	invept_all();
-	if (!g->vmx.vmcs_initialized) {
-		vmcs_init_controls(g);
-		g->vmx.intr_window = false;
+	if (!vc->vmx.vmcs_initialized) {
+		vmcs_init_controls(vc);
+		vc->vmx.intr_window = false;
 		vmcs_init_guest_state(e);
-		g->vmx.vmcs_initialized = true;
+		vc->vmx.vmcs_initialized = true;
 	}
 	vmcs_init_host_state();
-	g->vmx.vmcs_cpu = cpu;
-	vmm_count_arrival(g, cpu);
+	vc->vmx.vmcs_cpu = cpu;
+	vmm_count_arrival(vc, cpu);
 	return 0;
 }
 
@@ -400,59 +400,59 @@ int vmcs_load(struct Env *e)
 
 static int vmx_guest_init(struct Env *e, uint64_t rip)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 	uint8_t *bm;
 	size_t i;
 
 	/* First: vmx_guest_free() relies on it if an allocation fails. */
-	g->vmx.vmcs_cpu = -1;
-	if (!(g->vmx.vmcs = page_alloc(ALLOC_ZERO)))
+	vc->vmx.vmcs_cpu = -1;
+	if (!(vc->vmx.vmcs = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
-	g->vmx.vmcs->pp_ref++;
-	g->overhead_pages++;
-	*(uint32_t *)page2kva(g->vmx.vmcs) = vmx.revision & VMCS_REVISION_MASK;
-	if (!(g->vmx.msr_bitmap = page_alloc(0)))
+	vc->vmx.vmcs->pp_ref++;
+	vc->vm->overhead_pages++;
+	*(uint32_t *)page2kva(vc->vmx.vmcs) = vmx.revision & VMCS_REVISION_MASK;
+	if (!(vc->vmx.msr_bitmap = page_alloc(0)))
 		return -E_NO_MEM; /* vmx_guest_free frees the VMCS */
-	g->vmx.msr_bitmap->pp_ref++;
-	g->overhead_pages++;
-	bm = page2kva(g->vmx.msr_bitmap);
+	vc->vmx.msr_bitmap->pp_ref++;
+	vc->vm->overhead_pages++;
+	bm = page2kva(vc->vmx.msr_bitmap);
 	memset(bm, 0xFF, PGSIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
 		msr_bitmap_allow(bm, vmx_passthrough_msrs[i]);
-	g->vmx.launched = false;
-	g->vmx.vmcs_initialized = false;
+	vc->vmx.launched = false;
+	vc->vmx.vmcs_initialized = false;
 	return 0;
 }
 
 static void vmx_guest_leave(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	/* No VMCS (a guest that never got one, as in the EPT self-test),
 	 * or not active anywhere. */
-	if (!g || !g->vmx.vmcs || g->vmx.vmcs_cpu < 0)
+	if (!vc || !vc->vmx.vmcs || vc->vmx.vmcs_cpu < 0)
 		return;
-	if (g->vmx.vmcs_cpu != cpunum()) {
+	if (vc->vmx.vmcs_cpu != cpunum()) {
 		warn("vmx: guest %08x's VMCS is active on CPU %d, not %d",
-		     e->env_id, g->vmx.vmcs_cpu, cpunum());
+		     e->env_id, vc->vmx.vmcs_cpu, cpunum());
 		return;
 	}
-	if (vmclear(page2pa(g->vmx.vmcs)) < 0)
+	if (vmclear(page2pa(vc->vmx.vmcs)) < 0)
 		warn("vmx: VMCLEAR failed for guest %08x", e->env_id);
-	g->vmx.vmcs_cpu = -1;
-	g->vmx.launched = false;
+	vc->vmx.vmcs_cpu = -1;
+	vc->vmx.launched = false;
 }
 
 static void vmx_guest_free(struct Env *e)
 {
-	struct Guest *g = e->env_guest;
+	struct Vcpu *vc = e->env_vcpu;
 
 	vmx_guest_leave(e);
-	if (g->vmx.vmcs)
-		page_decref(g->vmx.vmcs);
-	if (g->vmx.msr_bitmap)
-		page_decref(g->vmx.msr_bitmap);
-	g->vmx.vmcs = g->vmx.msr_bitmap = NULL;
+	if (vc->vmx.vmcs)
+		page_decref(vc->vmx.vmcs);
+	if (vc->vmx.msr_bitmap)
+		page_decref(vc->vmx.msr_bitmap);
+	vc->vmx.vmcs = vc->vmx.msr_bitmap = NULL;
 }
 
 /*
@@ -462,7 +462,7 @@ static void vmx_guest_free(struct Env *e)
  */
 static void vmx_nested_changed(struct Env *e)
 {
-	if (e->env_guest->vmx.vmcs_cpu == cpunum())
+	if (e->env_vcpu->vmx.vmcs_cpu == cpunum())
 		invept_all();
 }
 

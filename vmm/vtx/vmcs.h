@@ -336,7 +336,7 @@ enum vmx_exit_reason {
 #define VMRUN_FAIL_VALID 2   /* ZF: VM_INSTRUCTION_ERROR says why */
 
 #ifndef __ASSEMBLER__
-/* Per-guest VT-x state (the vendor part of struct Guest). */
+/* Per-guest VT-x state (the vendor part of struct Vcpu). */
 struct vmx_state {
 	struct PageInfo *vmcs;        /* the VMCS region */
 	struct PageInfo *msr_bitmap;  /* MSR accesses that exit */

@@ -24,7 +24,7 @@
 #include <vmm/vtx/vmcs.h>
 
 struct Env;
-struct Guest;
+struct Vcpu;
 
 /* Control values, computed once by vmx_check_support() (setup.c). */
 struct vmx_caps {
@@ -42,7 +42,7 @@ int vmcs_load(struct Env *e);
 int asm_vmrun(struct Trapframe *tf, int launched);
 int vmx_guest_run(struct Env *e, uint64_t *tsc_exit);
 void vmx_skipped(struct Env *e);
-void vmx_read_exit_details(struct Guest *g);
+void vmx_read_exit_details(struct Vcpu *vc);
 
 /* exits.c */
 enum vmexit_action vmx_handle_exit(struct Env *e);

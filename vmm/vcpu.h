@@ -1,33 +1,34 @@
 /*
- * The host's record of one virtual machine: an env of type ENV_TYPE_GUEST
- * points to one (env_guest). The common part is vendor-neutral; the
- * vendor part is a union of the VT-x state (vmm/vtx/vmcs.h) and the
+ * A virtual CPU: what one processor of a virtual machine (struct Vm,
+ * vmm/vm.h) is to the host. An env of type ENV_TYPE_GUEST runs each vCPU
+ * (env_vcpu; the scheduler's unit, as a thread is one of a process) and
+ * vc->vm is the machine it belongs to. The common part is vendor-neutral;
+ * the vendor part is a union of the VT-x state (vmm/vtx/vmcs.h) and the
  * AMD-V state (vmm/amdv/vmcb.h), opaque to the core: only one vendor
  * runs on a machine (vmm_ops), so only that member is ever live.
  *
  * Invariants:
- * - Guest-physical memory is [0, gphysz); the nested page tables (EPT on
- *   VT-x, NPT on AMD-V; "EPT" in the course's names) map nothing at or
- *   above gphysz and nothing in the legacy hole [GUEST_LOWMEM_END,
- *   GUEST_HIGHMEM_START).
- * - Every leaf holds one reference to the page it maps; ept_free() drops
- *   them all when the guest dies.
+ * - vc->vm is set for the vCPU's whole life and outlives it (the VM
+ *   holds a reference per vCPU: vm.h).
+ * - Only the CPU running the vCPU writes its fields while it runs (the
+ *   fast path relies on it, vmm/vmm.c); otherwise the big kernel lock
+ *   protects them.
  * - The guest's general registers, RIP, RSP and RFLAGS live in the env's
  *   trapframe (env_tf) whenever the host runs; the vendor code copies
  *   what its hardware keeps in the control structure (VMCS: RIP, RSP,
  *   RFLAGS; VMCB: also RAX) to and from it around each entry.
  */
-#ifndef JOS_VMM_GUEST_H
-#define JOS_VMM_GUEST_H
+#ifndef JOS_VMM_VCPU_H
+#define JOS_VMM_VCPU_H
 
 #include <inc/types.h>
 #include <inc/memlayout.h>
 #include <vmm/vtx/vmcs.h>
 #include <vmm/amdv/vmcb.h>
 #include <vmm/xstate.h>
-#include <vmm/vmcons.h>
 
-typedef uint64_t epte_t;
+struct Vm;
+struct Env;
 
 /* Kinds of event delivered to the guest (vmm/events.h), vendor-neutral;
  * each backend maps them to its encoding. */
@@ -63,17 +64,6 @@ struct GuestExit {
 	struct vmm_event redeliver;
 };
 
-/* The gdb stub's business with one guest (vmm/gdbstub.c). */
-struct GuestDebug {
-	bool active;    /* the run loop calls gdbstub_before_entry() */
-	bool stop_req;  /* stop before the next entry */
-	bool stopped;   /* held by the debugger: the env is not runnable */
-	bool bp;        /* intercept #BP (breakpoints are in guest memory) */
-	bool step;      /* run one instruction, then stop */
-	bool tf_added;  /* the stub set RFLAGS.TF for the step: clear it */
-	int signal;     /* why it stopped, as a gdb signal number */
-};
-
 /* Exits of one reason: how many, and host TSC spent handling them. */
 struct GuestExitStat {
 	uint32_t reason;
@@ -87,15 +77,10 @@ struct GuestExitStat {
 /* Hints from exit reason (modulo this) to its slot (vmm_exit_account). */
 #define GUEST_EXIT_HINTS 32
 
-struct Guest {
-	uint64_t gphysz;        /* bytes of guest-physical memory */
-	epte_t *ept_root;       /* kernel address of the EPT PML4 */
-	struct PageInfo *self;  /* the page holding this struct */
-	/* Host pages this guest holds beyond its RAM: this struct's page,
-	 * the nested tables, the VMCS/VMCB and MSR bitmap, the console
-	 * rings. Counted where each is allocated; freed only with the
-	 * guest (vmm_print_overhead reports it). */
-	uint64_t overhead_pages;
+struct Vcpu {
+	struct Vm *vm;          /* the machine this vCPU belongs to */
+	struct Env *env;        /* the env that runs it */
+	int index;              /* its number in vm->vcpu[] */
 
 	/* The vendor's part: vmx on VT-x, svm on AMD-V. */
 	union {
@@ -128,13 +113,10 @@ struct Guest {
 	uint64_t ntimer;        /* timer interrupts injected */
 	int last_cpu;
 
-	/* Name, disk, console and scheduling state (vmm/vmcons.h). */
-	struct GuestCon con;
-	struct GuestDebug dbg;
 	struct GuestExitStat exitstat[GUEST_EXIT_KINDS];
 	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
 	/* The slot the last lookup found: the fast path tries it first. */
 	struct GuestExitStat *exitstat_last;
 };
 
-#endif /* !JOS_VMM_GUEST_H */
+#endif /* !JOS_VMM_VCPU_H */

@@ -1,0 +1,88 @@
+/*
+ * A virtual machine: what its vCPUs (struct Vcpu, vmm/vcpu.h) share.
+ * Guest-physical memory and the nested page tables that map it, the
+ * console, the disk, the debugger's hold on it, its name and its id.
+ * Users and the rest of the kernel find a VM by its id (vm_find, vms,
+ * vmm kill ID, the gdb stub's target, the host file server's checks),
+ * never by "the env that is the guest": each vCPU is an env of its own.
+ * In this tree a VM has one vCPU; nothing here assumes it.
+ *
+ * Invariants:
+ * - Guest-physical memory is [0, gphysz); the nested page tables (EPT on
+ *   VT-x, NPT on AMD-V; "EPT" in the course's names) map nothing at or
+ *   above gphysz and nothing in the legacy hole [GUEST_LOWMEM_END,
+ *   GUEST_HIGHMEM_START).
+ * - Every leaf holds one reference to the page it maps; ept_free() drops
+ *   them all when the VM goes.
+ * - refs counts the vCPUs that use the VM (each holds one from vm_create
+ *   or vm_add_vcpu to vm_put); the nested tables, the guest RAM, the
+ *   console rings and the struct go when it drops to 0, and not before.
+ * - id is unique among live VMs: the env id of the VM's first vCPU, so
+ *   the ids users see are the env ids they always saw.
+ * - Everything here is written under the big kernel lock. The fast path
+ *   reads paused, kill_requested and dbg.active without it (VMM_PEEK,
+ *   vmm/fastpath.h).
+ */
+#ifndef JOS_VMM_VM_H
+#define JOS_VMM_VM_H
+
+#include <inc/types.h>
+#include <inc/env.h>
+#include <inc/vmmctl.h>
+#include <vmm/vmcons.h>
+
+typedef uint64_t epte_t;
+
+struct Env;
+struct Vcpu;
+
+/* vCPUs a VM may have (one in this tree: no SMP guests yet). */
+#define VM_MAX_VCPUS 1
+
+/* The gdb stub's business with one VM (vmm/gdbstub.c). */
+struct GuestDebug {
+	bool active;    /* the run loop calls gdbstub_before_entry() */
+	bool stop_req;  /* stop before the next entry */
+	bool stopped;   /* held by the debugger: its vCPUs are not runnable */
+	bool bp;        /* intercept #BP (breakpoints are in guest memory) */
+	bool step;      /* run one instruction, then stop */
+	bool tf_added;  /* the stub set RFLAGS.TF for the step: clear it */
+	int signal;     /* why it stopped, as a gdb signal number */
+};
+
+struct Vm {
+	envid_t id;             /* its first vCPU's env id (see above) */
+	struct Vm *next;        /* the list of live VMs (vm.c) */
+	int refs;               /* vCPUs using it */
+	struct PageInfo *page;  /* the page holding this struct (vm.c) */
+
+	uint64_t gphysz;        /* bytes of guest-physical memory */
+	epte_t *ept_root;       /* kernel address of the nested PML4 */
+	/* Host pages this VM holds beyond its RAM: the page of this struct
+	 * and its first vCPU, the nested tables, each vCPU's VMCS/VMCB and
+	 * MSR bitmap, the console rings. Counted where each is allocated;
+	 * freed only with the VM (vmm_print_overhead reports it). */
+	uint64_t overhead_pages;
+
+	char name[VMM_NAME_MAX];
+	char disk[VMM_DISK_MAX];  /* the only host file it may open */
+	bool paused;              /* not scheduled until resumed */
+	bool kill_requested;      /* end it at its next exit (Ctrl-] q) */
+	uint64_t cpu_ticks;       /* host timer ticks that found it running */
+
+	struct GuestCon con;      /* console rings and state (vmcons.h) */
+	struct GuestDebug dbg;    /* the gdb stub's hold on it */
+
+	int nvcpus;
+	struct Vcpu *vcpu[VM_MAX_VCPUS];
+};
+
+int vm_create(struct Env *e, uint64_t gphysz);
+void vm_put(struct Env *e);
+struct Vm *vm_find(int64_t id);
+struct Vm *vm_next(struct Vm *vm);
+struct Env *vm_boot_env(struct Vm *vm);
+bool vm_runs_here(struct Vm *vm);
+void vm_destroy(struct Vm *vm);
+
+#endif /* !JOS_VMM_VM_H */
