@@ -1,6 +1,9 @@
 /*
  * The paravirtual interface between a JOS guest and the JOS VMM: the
  * hypercall ABI and the guest-physical addresses both sides agree on.
+ * Vendor-neutral despite the course's name (VT-x and AMD-V alike;
+ * vmm/README.md says what the course's VT-x names mean on AMD-V); VT-x's
+ * own encodings are vmm/vtx/vmcs.h.
  * Included by the guest (kernel and user code built with VMM_GUEST), by
  * the host kernel's vmm/ and by user/vmm.c.
  *

@@ -1,7 +1,7 @@
 /*
- * For the VM entry stubs (vmx_asm.S, svm_asm.S): where struct PushRegs
- * keeps each general register in struct Trapframe (inc/trap.h; vmx.c and
- * svm.c check the offsets with static_assert), and macros that move the
+ * For the VM entry stubs (vtx/entry.S, amdv/entry.S): where struct PushRegs
+ * keeps each general register in struct Trapframe (inc/trap.h; vtx/run.c and
+ * amdv/run.c check the offsets with static_assert), and macros that move the
  * guest's registers between a trapframe and the CPU. RAX and RDI are left
  * to each stub: RAX because AMD-V keeps it in the VMCB, RDI because it
  * holds the trapframe's address while the others move.

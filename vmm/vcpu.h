@@ -57,7 +57,6 @@ struct GuestExit {
 	uint64_t qual;        /* qualification (VT-x), EXITINFO1 (AMD-V) */
 	uint64_t info2;       /* EXITINFO2 (AMD-V); 0 on VT-x */
 	uint32_t inst_len;    /* length of the exiting instruction */
-	uint32_t intr_info;   /* VM-exit interruption information (VT-x) */
 	/* An event whose delivery the exit interrupted (IDT-vectoring
 	 * information on VT-x, EXITINTINFO on AMD-V, decoded), to deliver
 	 * again at the next entry (vmm/events.h). */

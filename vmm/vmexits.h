@@ -30,7 +30,8 @@ struct vmm_io {
  * the guest-physical address and the access that faulted. */
 struct vmm_npf {
 	uint64_t gpa;
-	bool write;     /* a write (else a read) */
+	bool read;      /* a data read */
+	bool write;     /* a data write */
 	bool fetch;     /* an instruction fetch */
 };
 

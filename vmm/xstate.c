@@ -15,7 +15,7 @@
  *   SWAPGS), so they only need switching when a CPU starts or stops
  *   running a particular guest, not on every exit.
  * - vc->xstate_cpu is the CPU whose registers hold the guest's values, or
- *   -1 when they are saved in the struct Guest. When it is a CPU, that
+ *   -1 when they are saved in the struct Vcpu. When it is a CPU, that
  *   CPU's xstate_host[] holds what it had before (the host's values).
  * - xstate_load() runs before each entry (cheap when already loaded);
  *   xstate_save() runs when the CPU leaves the guest (vmm_guest_leave)

@@ -160,6 +160,7 @@ static enum vmexit_action svm_exit_npf(struct Env *e)
 	struct Vcpu *vc = e->env_vcpu;
 	struct vmm_npf f = {
 		.gpa = vc->exit.info2,
+		.read = !(vc->exit.qual & (NPF_WRITE | NPF_FETCH)),
 		.write = vc->exit.qual & NPF_WRITE,
 		.fetch = vc->exit.qual & NPF_FETCH,
 	};

@@ -97,7 +97,7 @@ int vmx_dbg_intercepts(struct Env *e, bool bp, bool step)
 /* An intercepted exception (27.2.2): #BP or #DB for the debugger. */
 enum vmexit_action vmx_exit_exception(struct Env *e)
 {
-	uint32_t info = e->env_vcpu->exit.intr_info;
+	uint32_t info = e->env_vcpu->vmx.exit_intr_info;
 
 	if (info & INTR_INFO_VALID) {
 		if (INTR_INFO_VECTOR(info) == T_BRKPT)

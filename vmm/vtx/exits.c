@@ -6,7 +6,7 @@
  * numbers: Intel SDM Vol. 3C; Appendix C for the reasons.
  *
  * Invariant: handlers run on the slow path (the big kernel lock held),
- * with the VMCS current on this CPU and vc->exit.qual and .intr_info read
+ * with the VMCS current on this CPU and vc->exit.qual and vc->vmx.exit_intr_info read
  * (vmx_handle_exit).
  */
 #include <inc/x86.h>
@@ -171,7 +171,7 @@ static enum vmexit_action vmx_exit_cr_access(struct Env *e)
 
 static enum vmexit_action vmx_exit_extint(struct Env *e)
 {
-	uint32_t info = e->env_vcpu->exit.intr_info;
+	uint32_t info = e->env_vcpu->vmx.exit_intr_info;
 
 	if (!(info & INTR_INFO_VALID))
 		return VMEXIT_RESUME;
@@ -201,6 +201,7 @@ static enum vmexit_action vmx_exit_ept_violation(struct Env *e)
 		/* Valid only for EPT exits (27.2.1): read here, not on
 		 * every exit. */
 		.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS),
+		.read = q & EPTQ_READ,
 		.write = q & EPTQ_WRITE,
 		.fetch = q & EPTQ_FETCH,
 	};

@@ -18,7 +18,7 @@
  * - The guest's CR2 is in the CPU from the first entry of a guest_run to
  *   its return (the fast path takes no host page fault); vc->vmx.cr2
  *   holds it otherwise.
- * - vc->exit.qual and .intr_info are read only on the slow path
+ * - vc->exit.qual and vc->vmx.exit_intr_info are read only on the slow path
  *   (vmx_handle_exit, failed entries); the fast path never reads them.
  */
 #include <inc/x86.h>
@@ -144,7 +144,7 @@ static uint64_t vmx_read_rsp(struct Env *e)
 void vmx_read_exit_details(struct Vcpu *vc)
 {
 	vc->exit.qual = vmcs_read(EXIT_QUALIFICATION);
-	vc->exit.intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	vc->vmx.exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 }
 
 /*

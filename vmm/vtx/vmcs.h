@@ -353,6 +353,9 @@ struct vmx_state {
 	/* The guest's task priority (CR8): VT-x without a TPR shadow keeps
 	 * no virtual one (vtx/exits.c). */
 	uint64_t vtpr;
+	/* The last exit's interruption information (27.2.2), read on the
+	 * slow path only (vmx_read_exit_details). */
+	uint32_t exit_intr_info;
 };
 #endif
 
