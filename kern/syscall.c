@@ -450,7 +450,7 @@ static int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 }
 
 #ifdef TEST_EPT_MAP
-/* The EPT self-test (vmm/ept_test.c) calls sys_ept_map through this. */
+/* The EPT self-test (testpayload/ept_test.c) calls sys_ept_map through this. */
 int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 			void *guest_pa, int perm)
 {
