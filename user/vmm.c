@@ -31,9 +31,10 @@
  * Every other page of guest RAM the VMM fills with zeroes when the guest
  * first touches it. Then we wait for the guest to end, and print the
  * host's free page count from before and after: they differ only if the
- * VMM leaked memory, or by the one-time costs that are not leaks: a page
- * per CPU that ran its first guest (VMXON region or host save area),
- * blocks the host file server cached, and the server's bulk window of
+ * VMM leaked memory, or by the one-time costs that are not leaks: the
+ * pages each CPU keeps from its first guest on (VT-x: its VMXON region;
+ * AMD-V: its host save area and host VMSAVE area, two pages), blocks the
+ * host file server cached, and the server's bulk window of
  * FSBULK_PAGES pages that a guest ending without a sync leaves with it
  * until its next request.
  *
@@ -651,8 +652,9 @@ void umain(int argc, char **argv)
 	printf("vmm: guest %08x exited; free pages: %ld before, %ld after\n",
 	       guest, before, after);
 	if (after < before)
-		printf("vmm: not a leak: each CPU keeps one page from its "
-		       "first guest on (VMXON region or host save area), the "
+		printf("vmm: not a leak: each CPU keeps pages from its "
+		       "first guest on (VT-x: its VMXON region; AMD-V: its "
+		       "host save and host VMSAVE areas), the "
 		       "host file server caches up to %d disk blocks, and it "
 		       "keeps a guest's %d-page bulk window until its next "
 		       "request when the guest ended without a sync\n",
