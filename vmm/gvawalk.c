@@ -65,19 +65,23 @@
 
 static const char *const level_name[] = { "pte", "pde", "pdpte", "pml4e" };
 
-/* One entry: read it, print it when asked; -E_FAULT if unreadable. */
-static int read_entry(gva_reader rd, void *arg, uint64_t at, unsigned bytes,
-		      const char *name, uint64_t *ent, bool verbose)
+/* Entry index of the table at gpa table: read it, print it when asked;
+ * -E_FAULT if unreadable. */
+static int read_entry(gva_reader rd, void *arg, uint64_t table,
+		      uint64_t index, unsigned bytes, const char *name,
+		      uint64_t *ent, bool verbose)
 {
+	uint64_t at = table + index * bytes;
+
 	if (rd(arg, at, bytes, ent) < 0) {
 		if (verbose)
-			cprintf("  %-5s at gpa 0x%lx: not guest RAM\n", name,
-				at);
+			cprintf("  %-5s table at gpa 0x%lx: not guest RAM\n",
+				name, table);
 		return -E_FAULT;
 	}
 	if (verbose)
-		cprintf("  %-5s at gpa 0x%lx: 0x%0*lx\n", name, at,
-			(int)bytes * 2, *ent);
+		cprintf("  %-5s [%3lu] at gpa 0x%lx: 0x%0*lx\n", name, index,
+			at, (int)bytes * 2, *ent);
 	return 0;
 }
 
@@ -101,14 +105,14 @@ static int check_entry(uint64_t ent, uint64_t rsvd, bool verbose)
 static int walk32(const struct guest_dbgstate *s, uint64_t la,
 		  gva_reader rd, void *arg, uint64_t *gpa, bool verbose)
 {
-	uint64_t pde, pte, at;
+	uint64_t pde, pte;
 	int r;
 
 	if (la >= LA_LIMIT_32)
 		return -E_INVAL;
-	at = (s->cr3 & E32_ADDR_MASK) +
-	     ((la >> E32_PD_SHIFT) & E32_INDEX_MASK) * E32_BYTES;
-	if ((r = read_entry(rd, arg, at, E32_BYTES, "pde", &pde, verbose)) < 0)
+	if ((r = read_entry(rd, arg, s->cr3 & E32_ADDR_MASK,
+			    (la >> E32_PD_SHIFT) & E32_INDEX_MASK, E32_BYTES,
+			    "pde", &pde, verbose)) < 0)
 		return r;
 	if ((s->cr4 & CR4_PSE) && (pde & PTE_PS)) {
 		if ((r = check_entry(pde, E32_BIG_RSVD, verbose)) < 0)
@@ -121,9 +125,9 @@ static int walk32(const struct guest_dbgstate *s, uint64_t la,
 	}
 	if ((r = check_entry(pde, 0, verbose)) < 0)
 		return r;
-	at = (pde & E32_ADDR_MASK) +
-	     ((la >> E32_PT_SHIFT) & E32_INDEX_MASK) * E32_BYTES;
-	if ((r = read_entry(rd, arg, at, E32_BYTES, "pte", &pte, verbose)) < 0)
+	if ((r = read_entry(rd, arg, pde & E32_ADDR_MASK,
+			    (la >> E32_PT_SHIFT) & E32_INDEX_MASK, E32_BYTES,
+			    "pte", &pte, verbose)) < 0)
 		return r;
 	if ((r = check_entry(pte, 0, verbose)) < 0)
 		return r;
@@ -139,13 +143,12 @@ static int walk32(const struct guest_dbgstate *s, uint64_t la,
 static int walk64(int lvl, uint64_t table, uint64_t la, uint64_t rsvd,
 		  gva_reader rd, void *arg, uint64_t *gpa, bool verbose)
 {
-	uint64_t ent, at, span;
+	uint64_t ent, span;
 	int r;
 
 	for (; lvl >= PT_LEVEL_PT; lvl--) {
-		at = table + PGX(la, lvl) * E64_BYTES;
-		if ((r = read_entry(rd, arg, at, E64_BYTES, level_name[lvl],
-				    &ent, verbose)) < 0)
+		if ((r = read_entry(rd, arg, table, PGX(la, lvl), E64_BYTES,
+				    level_name[lvl], &ent, verbose)) < 0)
 			return r;
 		span = LEVEL_SPAN(lvl);
 		if (lvl == PT_LEVEL_PML4)
@@ -170,17 +173,16 @@ static int walk64(int lvl, uint64_t table, uint64_t la, uint64_t rsvd,
 static int walk_pae(const struct guest_dbgstate *s, uint64_t la,
 		    gva_reader rd, void *arg, uint64_t *gpa, bool verbose)
 {
-	uint64_t pdpte, at, rsvd = PAE_HIGH_RSVD;
+	uint64_t pdpte, rsvd = PAE_HIGH_RSVD;
 	int r;
 
 	if (la >= LA_LIMIT_32)
 		return -E_INVAL;
 	if (!(s->efer & EFER_NXE))
 		rsvd |= E64_XD;
-	at = (s->cr3 & PAE_CR3_MASK) +
-	     ((la >> PAE_PDPT_SHIFT) % PAE_PDPT_ENTRIES) * E64_BYTES;
-	if ((r = read_entry(rd, arg, at, E64_BYTES, "pdpte", &pdpte,
-			    verbose)) < 0)
+	if ((r = read_entry(rd, arg, s->cr3 & PAE_CR3_MASK,
+			    (la >> PAE_PDPT_SHIFT) % PAE_PDPT_ENTRIES,
+			    E64_BYTES, "pdpte", &pdpte, verbose)) < 0)
 		return r;
 	if ((r = check_entry(pdpte, PAE_PDPTE_RSVD, verbose)) < 0)
 		return r;
