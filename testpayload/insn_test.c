@@ -3,7 +3,9 @@
  * insn-decoder): a table of instruction byte strings in 16-, 32- and
  * 64-bit code, each decoded by vmm/insndec.c and, for reads, completed
  * into a fake register file and RFLAGS, every result compared with what
- * the SDM says the instruction does.
+ * the SDM says the instruction does; and the code's mode and linear
+ * address from CS in real, 16/32-bit, virtual-8086, compatibility and
+ * 64-bit mode.
  *
  * Invariants:
  * - Pure: no guest, no env, no memory allocated; it can run at any
@@ -19,6 +21,7 @@
 #include <inc/string.h>
 
 #include <vmm/insndec.h>
+#include <vmm/vmm.h>
 #include <kern/monitor.h>
 #include <testpayload/selftest.h>
 
@@ -167,6 +170,54 @@ static const struct icase cases[] = {
 	  0x837363534333ee13),
 };
 
+/* The code's mode and linear address from CS (insn_code_mode/linear). */
+struct mcase {
+	const char *name;
+	uint64_t efer, cs_base;
+	bool cs_l, cs_db;
+	uint64_t rflags, rip;
+	enum insn_mode mode;
+	uint64_t linear;
+};
+
+#define RFL 0x2  /* RFLAGS' fixed bit */
+
+static const struct mcase mcases[] = {
+	{ "real: reset vector", 0, 0xf0000, false, false, RFL, 0xfff0, M16,
+	  0xffff0 },
+	{ "real: ip is 16 bits", 0, 0x7c00, false, false, RFL, 0x10005, M16,
+	  0x7c05 },
+	{ "real: cs.d set (big real)", 0, 0, false, true, RFL, 0x100000, M32,
+	  0x100000 },
+	{ "32: flat", 0, 0, false, true, RFL, 0x80100000, M32, 0x80100000 },
+	{ "32: base wraps at 4g", 0, 0xfffff000, false, true, RFL, 0x2000,
+	  M32, 0x1000 },
+	{ "16-bit protected", 0, 0x10000, false, false, RFL, 0x1234, M16,
+	  0x11234 },
+	{ "vm86: 16 whatever cs.d", 0, 0xb8000, false, true, RFL | FL_VM,
+	  0x10, M16, 0xb8010 },
+	{ "cs.l without lma", 0, 0, true, true, RFL, 0x1000, M32, 0x1000 },
+	{ "compat: base counts", EFER_LMA, 0x1000, false, true, RFL, 0x400000,
+	  M32, 0x401000 },
+	{ "64: base ignored", EFER_LMA, 0x1000, true, false, RFL,
+	  0xffffffff80100000, M64, 0xffffffff80100000 },
+};
+
+static bool run_mcase(const struct mcase *c)
+{
+	struct guest_dbgstate s = { .efer = c->efer, .cs_base = c->cs_base,
+				    .cs_l = c->cs_l, .cs_db = c->cs_db };
+	enum insn_mode mode = insn_code_mode(&s, c->rflags);
+	uint64_t lin = insn_code_linear(&s, mode, c->rip);
+
+	if (mode != c->mode || lin != c->linear) {
+		cprintf("insn: FAILED %s: %d-byte code at 0x%lx, not %d-byte "
+			"at 0x%lx\n", c->name, mode, lin, c->mode, c->linear);
+		return false;
+	}
+	return true;
+}
+
 /* "89 03" -> { 0x89, 0x03 }; the number of bytes. */
 static unsigned parse_hex(const char *s, uint8_t *out, unsigned max)
 {
@@ -254,16 +305,18 @@ static bool run_case(const struct icase *c)
 
 int insn_selftest(void)
 {
-	unsigned i, bad = 0;
+	unsigned i, bad = 0, total = ARRAY_SIZE(cases) + ARRAY_SIZE(mcases);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		if (!run_case(&cases[i]))
 			bad++;
+	for (i = 0; i < ARRAY_SIZE(mcases); i++)
+		if (!run_mcase(&mcases[i]))
+			bad++;
 	if (bad)
-		cprintf("insn: %u of %u cases FAILED\n", bad,
-			(unsigned)ARRAY_SIZE(cases));
+		cprintf("insn: %u of %u cases FAILED\n", bad, total);
 	else
-		cprintf("insn: %u ok\n", (unsigned)ARRAY_SIZE(cases));
+		cprintf("insn: %u ok\n", total);
 	return bad ? -E_INVAL : 0;
 }
 

@@ -24,10 +24,6 @@
 #include <vmm/insndec.h>
 #include <vmm/vmm.h>
 
-/* Outside 64-bit mode linear addresses are 32 bits, and 16-bit code's
- * instruction pointer is 16 (SDM Vol. 3A 3.4, Vol. 1 3.6). */
-#define LINEAR32_MASK 0xFFFFFFFFUL
-#define IP16_MASK 0xFFFFUL
 #define BITS_PER_BYTE 8
 
 /* General register n (x86 numbering) in e's trapframe, which is packed
@@ -80,29 +76,6 @@ static void gpr_set(struct Trapframe *tf, unsigned n, uint64_t v)
 	}
 }
 
-/* The code's default sizes: 64-bit mode (EFER.LMA and CS.L), else
- * CS.D/B; virtual-8086 code is 16-bit whatever CS says. */
-static enum insn_mode code_mode(const struct guest_dbgstate *s,
-				uint64_t rflags)
-{
-	if ((s->efer & EFER_LMA) && s->cs_l)
-		return INSN_MODE64;
-	if (!(rflags & FL_VM) && s->cs_db)
-		return INSN_MODE32;
-	return INSN_MODE16;
-}
-
-/* CS.base + RIP; 64-bit mode ignores the base (Vol. 3A 3.4.4). */
-static uint64_t code_linear(const struct guest_dbgstate *s,
-			    enum insn_mode mode, uint64_t rip)
-{
-	if (mode == INSN_MODE64)
-		return rip;
-	if (mode == INSN_MODE16)
-		rip &= IP16_MASK;
-	return (s->cs_base + rip) & LINEAR32_MASK;
-}
-
 /* The bytes that would not decode, for the guest's last line. */
 static void print_bytes(const struct Env *e, enum insn_mode mode,
 			const uint8_t *code, int n, const char *why)
@@ -131,8 +104,8 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 			"(%e)\n", e->env_id, r);
 		return r;
 	}
-	mode = code_mode(&s, e->env_tf.tf_eflags);
-	lin = code_linear(&s, mode, e->env_tf.tf_rip);
+	mode = insn_code_mode(&s, e->env_tf.tf_eflags);
+	lin = insn_code_linear(&s, mode, e->env_tf.tf_rip);
 	n = guest_gva_copy(e, &s, lin, code, sizeof(code), false);
 	if (n <= 0) {
 		cprintf("mmio: guest %08x rip 0x%lx: cannot fetch the "

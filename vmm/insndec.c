@@ -26,6 +26,12 @@
 #include <inc/string.h>
 
 #include <vmm/insndec.h>
+#include <vmm/vmm.h>
+
+/* Outside 64-bit mode linear addresses are 32 bits, and 16-bit code's
+ * instruction pointer is 16 (SDM Vol. 3A 3.4, Vol. 1 3.6). */
+#define LINEAR32_MASK 0xFFFFFFFFUL
+#define IP16_MASK 0xFFFFUL
 
 /* struct mmio_insn.dst: register, how it is written, what computes. */
 #define DST_REG_MASK 0xF
@@ -415,6 +421,26 @@ static int decode_kind(struct dec *d, const struct opdesc *od, uint8_t m,
 	if (od->alu == OP_CMP || od->alu == OP_TEST || od->kind == K_ALU_IMM)
 		mi->dst |= DST_NO_STORE;
 	return 0;
+}
+
+enum insn_mode insn_code_mode(const struct guest_dbgstate *s,
+			      uint64_t rflags)
+{
+	if ((s->efer & EFER_LMA) && s->cs_l)
+		return INSN_MODE64;
+	if (!(rflags & FL_VM) && s->cs_db)
+		return INSN_MODE32;
+	return INSN_MODE16;
+}
+
+uint64_t insn_code_linear(const struct guest_dbgstate *s,
+			  enum insn_mode mode, uint64_t rip)
+{
+	if (mode == INSN_MODE64)
+		return rip;
+	if (mode == INSN_MODE16)
+		rip &= IP16_MASK;
+	return (s->cs_base + rip) & LINEAR32_MASK;
 }
 
 int insn_decode_bytes(const uint8_t *code, unsigned n, enum insn_mode mode,

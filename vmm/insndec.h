@@ -1,6 +1,7 @@
 /*
- * The MMIO instruction decoder's pure half (vmm/insndec.c): bytes in, a
- * struct mmio_insn out, and a read's effect on a register and RFLAGS.
+ * The MMIO instruction decoder's pure half (vmm/insndec.c): the code's
+ * mode and address from CS, bytes in, a struct mmio_insn out, and a
+ * read's effect on a register and RFLAGS.
  * No guest, no env: vmm/insn.c fetches the bytes and owns the registers;
  * the self-test (testpayload/insn_test.c) feeds it a table.
  */
@@ -19,6 +20,19 @@ enum insn_mode { INSN_MODE16 = 2, INSN_MODE32 = 4, INSN_MODE64 = 8 };
 /* General registers, by their x86 number: 0 rax, 1 rcx, ... 15 r15. */
 #define INSN_NGPRS 16
 #define INSN_RSP 4
+
+struct guest_dbgstate;
+
+/* The code's default sizes: 64-bit mode (EFER.LMA and CS.L), else CS.D/B
+ * (real mode too: its CS cache says 16 unless the guest made it big);
+ * virtual-8086 code (RFLAGS.VM) is 16-bit whatever CS says. */
+enum insn_mode insn_code_mode(const struct guest_dbgstate *s,
+			      uint64_t rflags);
+
+/* The linear address of the instruction at rip: CS.base + IP/EIP, 32
+ * bits wide; 64-bit mode ignores the base (SDM Vol. 3A 3.4.4). */
+uint64_t insn_code_linear(const struct guest_dbgstate *s,
+			  enum insn_mode mode, uint64_t rip);
 
 /*
  * Decode the instruction in code[0..n) in mode; regs gives the values a
