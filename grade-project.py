@@ -3083,7 +3083,7 @@ def insn_len_at(elf, addr):
     return len(m.group(1).split())
 
 
-@vmm_test("insn-mmio-stop", bochs_timeout=300, qemu_timeout=90)
+@vmm_test("insn-mmio-stop", bochs_timeout=300, qemu_timeout=90, ryzen=True)
 def insn_mmio_stop():
     """The MMIO decoder on a live guest: the instruction's fetch through
     the guest's CS and 4-level paging, and its decoding, on this vendor.

@@ -137,6 +137,15 @@ static const struct opdesc optab[] = {
 /* Prefixes (Vol. 2A 2.1.1). */
 #define PFX_OPSIZE 0x66
 #define PFX_ADSIZE 0x67
+#define PFX_ES 0x26
+#define PFX_CS 0x2E
+#define PFX_SS 0x36
+#define PFX_DS 0x3E
+#define PFX_FS 0x64
+#define PFX_GS 0x65
+#define PFX_LOCK 0xF0
+#define PFX_REPNE 0xF2
+#define PFX_REP 0xF3
 #define REX_MASK 0xF0
 #define REX_BASE 0x40
 #define REX_W 0x08
@@ -218,9 +227,9 @@ static bool legacy_prefix(uint8_t b)
 {
 	switch (b) {
 	case PFX_OPSIZE: case PFX_ADSIZE:
-	case 0x26: case 0x2E: case 0x36: case 0x3E: /* ES CS SS DS */
-	case 0x64: case 0x65:                        /* FS GS */
-	case 0xF0: case 0xF2: case 0xF3:             /* LOCK REPNE REP */
+	case PFX_ES: case PFX_CS: case PFX_SS: case PFX_DS:
+	case PFX_FS: case PFX_GS:
+	case PFX_LOCK: case PFX_REPNE: case PFX_REP:
 		return true;
 	}
 	return false;
@@ -279,7 +288,7 @@ static int modrm(struct dec *d, uint8_t *m)
 		d->why = "register operand, no memory access";
 		return -E_INVAL;
 	}
-	if (d->adsize == DISP16) {
+	if (d->adsize == INSN_MODE16) {   /* 16-bit addressing: no SIB */
 		if (MOD(*m) == MOD_DISP8)
 			disp = DISP8;
 		else if (MOD(*m) == MOD_DISPFULL || RM(*m) == RM16_DISP_ONLY)
