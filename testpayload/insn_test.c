@@ -40,6 +40,7 @@
 #define RCX 1
 #define RBX 3
 #define RBP 5
+#define R9 9
 #define R15 15
 
 struct icase {
@@ -78,6 +79,10 @@ static const struct icase cases[] = {
 	W("mov [rbx],r8d", M64, "44 89 03", 4, 3, 0x48382818),
 	W("mov fs:[rbx],eax", M64, "64 89 03", 4, 3, 0x40302010),
 	W("rex then 66: rex ignored", M64, "48 66 89 03", 2, 4, 0x2010),
+	W("rex.w beats 66", M64, "66 48 89 03", 8, 4, 0x8070605040302010),
+	W("lock tolerated", M64, "f0 89 03", 4, 3, 0x40302010),
+	W("15 bytes exactly", M64, "2e 2e 2e 2e 2e 2e 2e 2e 2e c7 00 78 56 34 "
+	  "12", 4, 15, 0x12345678),
 	W("mov [moffs64],eax", M64, "a3 00 00 e0 fe 00 00 00 00", 4, 9,
 	  0x40302010),
 	/* 64-bit code: immediates. */
@@ -106,6 +111,7 @@ static const struct icase cases[] = {
 	  RAX, 0x0123456789abcdef, 0x0123456789abcdef),
 	R("mov eax,[moffs32] (67)", M64, "67 a1 00 00 e0 fe", 4, 6, RAX,
 	  0xffffffff, 0xffffffff),
+	R("movzx r9d,word", M64, "44 0f b7 0e", 2, 4, R9, 0xffff, 0xffff),
 	R("movzx eax,byte", M64, "0f b6 03", 1, 3, RAX, 0xff, 0xff),
 	R("movzx ax,byte", M64, "66 0f b6 03", 1, 4, RAX, 0x80,
 	  0x8070605040300080),
@@ -140,6 +146,7 @@ static const struct icase cases[] = {
 	    "66 89 03", -E_INVAL),
 	/* 32-bit code: 32-bit results keep the upper half. */
 	W("32: mov [ebx],eax", M32, "89 03", 4, 2, 0x40302010),
+	W("32: mov [ebp+0],eax", M32, "89 45 00", 4, 3, 0x40302010),
 	W("32: mov [ebx],ax", M32, "66 89 03", 2, 3, 0x2010),
 	W("32: movb [d32],1", M32, "c6 05 00 00 e0 fe 01", 1, 7, 1),
 	R("32: mov eax,[d32]", M32, "8b 05 00 00 e0 fe", 4, 6, RAX,
@@ -154,6 +161,7 @@ static const struct icase cases[] = {
 	BAD("32: 63 is arpl", M32, "63 03", -E_INVAL),
 	/* 16-bit code (real mode, 16-bit segments). */
 	W("16: mov [bx],ax", M16, "89 07", 2, 2, 0x2010),
+	W("16: mov [bp+0],ax", M16, "89 46 00", 2, 3, 0x2010),
 	W("16: mov [bx],eax", M16, "66 89 07", 4, 3, 0x40302010),
 	W("16: mov word [d16],imm16", M16, "c7 06 00 10 34 12", 2, 6, 0x1234),
 	W("16: mov dword [d16],imm32", M16, "66 c7 06 00 10 78 56 34 12", 4, 9,
