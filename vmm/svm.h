@@ -63,6 +63,8 @@ struct vmcb_seg {
 #define SEG_ATTR_TYPE_TSS_BUSY 0xB
 #define SEG_ATTR_S (1U << 4)
 #define SEG_ATTR_P (1U << 7)
+#define SEG_ATTR_L (1U << 9)  /* 64-bit code segment */
+#define SEG_ATTR_DB (1U << 10) /* default operand size 32 */
 
 /* The control area (APM Table B-1), offsets 0x000-0x3FF. */
 struct vmcb_control {

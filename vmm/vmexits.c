@@ -28,6 +28,7 @@
 #include <kern/syscall.h>
 #include <kern/pmap.h>
 #include <vmm/ept.h>
+#include <vmm/insn.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/vmcons.h>
@@ -425,6 +426,31 @@ enum vmexit_action vmexit_host_irqs(struct Env *e)
 	return a;
 }
 
+/* Room for mmio_note's clause. */
+#define MMIO_NOTE_LEN 80
+
+/*
+ * For the stop line of a data access outside guest RAM: what the
+ * instruction at RIP does (vmm/insn.c), as the device model will see it.
+ * Empty when it does not decode (mmio_decode said why on its own line).
+ * A fault of the guest's own page walk shows the instruction that
+ * caused the walk.
+ */
+static void mmio_note(struct Env *e, const char *access, char *buf)
+{
+	struct mmio_insn mi;
+
+	buf[0] = '\0';
+	if (strcmp(access, "execute") == 0 || mmio_decode(e, &mi) < 0)
+		return;
+	if (mi.write)
+		snprintf(buf, MMIO_NOTE_LEN, "; its instruction (%u bytes) "
+			 "writes %u bytes, 0x%lx", mi.len, mi.size, mi.wval);
+	else
+		snprintf(buf, MMIO_NOTE_LEN, "; its instruction (%u bytes) "
+			 "reads %u bytes", mi.len, mi.size);
+}
+
 /*
  * The guest touched guest-physical memory its EPT does not map (or not
  * with that access). Guest RAM is filled lazily, on first touch; any other
@@ -434,6 +460,7 @@ enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 				       const char *access)
 {
 	struct Guest *g = e->env_guest;
+	char note[MMIO_NOTE_LEN] = "";
 	int perm = 0;
 
 	if (guest_ram(g, gpa) && !ept_page_lookup(g->ept_root, gpa, &perm)) {
@@ -444,11 +471,13 @@ enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 			       gpa, r);
 		return VMEXIT_STOP;
 	}
+	if (!guest_ram(g, gpa))
+		mmio_note(e, access, note);
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (%s), "
-		       "%s 0x%lx",
+		       "%s 0x%lx%s",
 		       vmm_ops->npf_name, access, gpa,
 		       guest_ram(g, gpa) ? "not allowed by its mapping"
 					 : "outside guest RAM",
-		       vmm_ops->info1_name, g->exit.qual);
+		       vmm_ops->info1_name, g->exit.qual, note);
 	return VMEXIT_STOP;
 }

@@ -234,6 +234,8 @@ enum vmcs_field {
 #define AR_TYPE_TSS_BUSY 0xB
 #define AR_S (1U << 4)
 #define AR_P (1U << 7)
+#define AR_L (1U << 13)  /* 64-bit code segment */
+#define AR_DB (1U << 14) /* default operand size 32 */
 #define AR_UNUSABLE (1U << 16)
 #define REAL_MODE_SEG_LIMIT 0xFFFF
 #define VMCS_LINK_POINTER_NONE (~0UL)
