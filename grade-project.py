@@ -3129,6 +3129,49 @@ def insn_mmio_stop():
         last = before
 
 
+# ---- Firmware tables of PC-kind guests (issue 22) -------------------------
+
+FW_CPU_COUNTS = (1, 2, 4, 8, 16)        # fwdump's good cases (16: FW_MAX_CPUS)
+FW_REFUSED = ("0 CPUs", "too many CPUs", "RAM below the EBDA's end",
+              "EBDA not staged", "BDA not staged")
+
+
+@test("fwtables", emulator="qemu", timeout=60)
+def fwtables():
+    """vmmdev/fwtables.c's BIOS data area, MP and ACPI tables, found as a
+    guest kernel finds them.
+
+    user/fwdump stands in for the VMM (its own gmem_ptr over 1 MiB) and
+    for a guest: for 1, 2, 4, 8 and 16 CPUs it finds "_MP_" and "RSD PTR "
+    on 16-byte boundaries in the EBDA's first KiB (0x9FC00), checks every
+    checksum and walks the MP entries and RSDT -> MADT: APIC ids 0..n-1,
+    CPU 0 the only boot CPU, one ISA bus, the IOAPIC (id n, 0xFEC00000),
+    ISA IRQ 0 on pin 2 and the others on their own pins (none for the
+    cascade), LINT0 ExtINT and LINT1 NMI, IRQ 0 -> GSI 2 in the MADT, and
+    no byte written outside the BDA and the EBDA. Bad calls (0 or 17 CPUs,
+    RAM below the EBDA, memory gmem_ptr does not stage) are refused in one
+    line and write nothing. No pages leak."""
+    pats = []
+    for n in FW_CPU_COUNTS:
+        pats += [r"  MP: _MP_ at 0x9fc00 -> PCMP at 0x9fc30, %d entries\b"
+                 % (n + 19),
+                 r"  MP: %d CPUs \(1 boot\), IOAPIC %d at 0xfec00000, LAPIC "
+                 r"0xfee00000, IRQ 0 -> pin 2, IRQ 2 -> -1, IRQ 15 -> pin 15, "
+                 r"LINT0 ExtINT 0, LINT1 NMI 1\n" % (n, n),
+                 r"  ACPI: RSD PTR at 0x9fc10 -> RSDT at 0x9f[0-9a-f]{3} -> "
+                 r"APIC at 0x9f[0-9a-f]{3}, %d bytes\n" % (44 + 8 * n + 22),
+                 r"  ACPI: %d CPUs, IOAPIC %d at 0xfec00000, LAPIC 0xfee00000, "
+                 r"IRQ 0 -> GSI 2\n" % (n, n),
+                 r"fwdump: %d CPUs: ok\n" % n]
+    for name in FW_REFUSED:
+        pats += [r"vmm: firmware tables: .*: none written\n",
+                 r"fwdump: %s: ok\n" % re.escape(name)]
+    pats.append(r"fwdump: all %d cases passed\n"
+                % (len(FW_CPU_COUNTS) + len(FW_REFUSED)))
+    r = run_user("fwdump", no=USER_PANIC + [r"FAIL"])
+    in_order(r, *pats)
+
+
 # The user's guide and the make targets it names (grade_docs.py).
 import grade_docs  # noqa: E402,F401
 
