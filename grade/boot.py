@@ -1,4 +1,9 @@
-"""TODO"""
+"""Tests of booting: QEMU and Bochs, small and large memory, the
+backtrace, the kernel monitor's typed input, poweroff, and the Bochs
+window.
+
+Invariants: each test boots the kernel itself (no vmm) and fails on a
+kernel panic."""
 
 import glob
 import os
@@ -6,11 +11,11 @@ import re
 import subprocess
 
 from grade.config import GRADEDIR, KERNEL_IMG
-from grade.registry import fail, test
-from grade.make import make_var, run_command
 from grade.emulators import boot
 from grade.helpers import (MONITOR, PANIC, SELF_CHECKS, fs_image_copy, shell,
                            shell_cmd)
+from grade.make import make_var, run_command
+from grade.registry import fail, test
 
 
 # ---- Boot -----------------------------------------------------------------

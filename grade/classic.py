@@ -1,22 +1,22 @@
-"""TODO"""
+"""Tests that programs written for the classic 64-bit JOS labs build here
+unchanged and print the lines the classic graders match
+(docs/jos-api.md): the warning set, the user layout, the trap-frame dump,
+the FS server's self-checks, the disk's files and sh -x (divzero and the
+fault tests are in processes.py).
+
+Invariants: the classic programs and files are built as the labs build
+them; a test here never changes the build."""
 
 import os
 import re
 import subprocess
 
 from grade.config import FS_IMG, GRADEDIR, KERNEL_IMG
-from grade.registry import fail, test
 from grade.emulators import boot
 from grade.helpers import (PANIC, PROMPT, USER_PANIC, fs_image_copy, in_order,
                            run_user, shell, shell_cmd, user_test)
+from grade.registry import fail, test
 
-
-# ---- Classic JOS programs and graders (issue 15) ---------------------------
-#
-# Programs written for the classic 64-bit JOS labs build here unchanged and
-# print the lines the classic graders match (docs/jos-api.md): the
-# warning set, the user layout, the trap-frame dump, the FS server's
-# self-checks, the disk's files, sh -x and divzero (with the tests above).
 
 def compile_command(obj, src):
     """The compiler command make would run for SRC (-> OBJ), from a dry

@@ -1,22 +1,29 @@
-"""TODO"""
+"""Tests of several guests and of the console that loses nothing: fast
+typing and Ctrl-C, guests in the background with attach and detach, a
+guest's own disk, host and guests writing at once; and what a new
+student meets: the terminal's line wrap, env messages, a console that
+refuses what it cannot do.
+
+Invariants: every guest a test starts ends, and a test that counts the
+host's free pages counts them with every guest gone."""
 
 import re
 import time
 
 from grade.config import KERNEL_IMG
-from grade.registry import GDB_PORTS, fail, test
-from grade.make import run_make
 from grade.emulators import boot
 from grade.helpers import (GUEST_MOTD, GUEST_PROMPT, GUEST_STOPPED,
                            GUEST_TYPING_DELAY, HOST_PROMPT, attach,
                            cpu_on_line, detach, expect_line, fs_image_copy,
-                           guest_boot, guest_cmd, guest_halt, guest_problems,
-                           guest_send, host_cmd, kmon_cmd, long_line, shell,
-                           shell_cmd, vboot, vendor, vmm_test, vms_free)
+                           guest_boot, guest_cmd, guest_halt, guest_kill,
+                           guest_problems, guest_send, host_boot, host_cmd,
+                           kmon_cmd, long_line, shell, shell_cmd, vendor,
+                           vmm_test, vms_free)
+from grade.make import run_make
+from grade.registry import GDB_PORTS, fail, test
 
 
 # ---- Several guests; a console that loses nothing ---------------------------
-
 
 @vmm_test("jos-on-jos-burst", bochs_timeout=400, qemu_timeout=120)
 def jos_on_jos_burst():
@@ -26,8 +33,7 @@ def jos_on_jos_burst():
     shell, a command typed ahead while the guest boots (it reaches the
     guest's shell), a 4 KiB line into the guest's shell. Ctrl-C ends the
     foreground command, in the host shell and in the guest's."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-burst")])
-    shell(r)
+    r = host_boot("jos-burst")
     line, out = long_line()
     r.send(line)
     expect_line(r, out)
@@ -57,7 +63,7 @@ def ctrl_c(r, prompt):
     runs on, and the shell still works.
 
     On both vendors: under Bochs the byte goes through its `term` serial
-    pty (gradelib keeps that pty raw) and, like any typed byte, is also
+    pty (grade/runs.py keeps that pty raw) and, like any typed byte, is also
     taken at the next timer tick if its serial interrupt never comes."""
     r.send("busy %s | busy %s; echo after the busy loops"
            % (CTRL_C_BUSY, CTRL_C_BUSY), delay=GUEST_TYPING_DELAY)
@@ -107,7 +113,7 @@ def multi_round(r, names):
     if not re.search(r"(?m)^[0-9a-f]{8} %s .*paused" % names[0], out):
         fail("vms does not show %s paused:\n%s" % (names[0], out))
     start = len(r.text)
-    shell_cmd(r, "vmm kill %s" % names[0], r"\(%s\) killed" % names[0])
+    guest_kill(r, names[0])
     killed = re.search(r"guest ([0-9a-f]{8}) \(%s\) killed" % names[0],
                        r.text[start:]).group(1)
     for n in names[1:]:
@@ -150,8 +156,7 @@ def jos_on_jos_multi():
     same disks ends with exactly the host's free pages of the first (the
     first round warms the host file server's cache)."""
     names = ["g1", "g2", "g3", "g4"]
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-multi")])
-    shell(r)
+    r = host_boot("jos-multi")
     multi_round(r, names)
     first, out = vms_free(r, 0)
     multi_round(r, names)
@@ -227,8 +232,7 @@ def jos_on_jos_three():
     # Bochs: small guests (the run is ~10x slower than QEMU's).
     mem = 64 if vendor() == "svm" else 16
     line, echoed = long_line()
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-three")])
-    shell(r)
+    r = host_boot("jos-three")
     r.send(line)
     expect_line(r, echoed)
     r.expect(HOST_PROMPT)
@@ -270,8 +274,7 @@ def jos_on_jos_disks():
     Two guests may not share a disk; names are unique; a bad guest
     name gets an error; Ctrl-] followed by another key reaches the
     guest."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-disks")])
-    shell(r)
+    r = host_boot("jos-disks")
     shell_cmd(r, "vmm -b -n one", r"\(one\) runs in the background")
     shell_cmd(r, "vmm -n two", r"/vmm/fs.img is the disk of another "
               r"running guest")
@@ -307,8 +310,7 @@ def jos_on_jos_fsconc():
     disk work, another still reads and writes its own disk, and the first
     finishes once resumed. (The first busy guest is killed rather than
     waited for: its disk work would take minutes more.)"""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-fsconc")])
-    shell(r)
+    r = host_boot("jos-fsconc")
     shell_cmd(r, "vmm -b -n busy -d /vmm/busy.img",
               r"\(busy\) runs in the background")
     attach(r, "busy")
@@ -325,7 +327,7 @@ def jos_on_jos_fsconc():
              "nothing shows that their requests interleaved (raise "
              "FSCONC_BUSY_RUNS)")
     # Killed in the middle of its disk work: its bulk window goes with it.
-    shell_cmd(r, "vmm kill busy", r"\(busy\) killed")
+    guest_kill(r, "busy")
     shell_cmd(r, "vmm -b -n busy -d /vmm/busy2.img",
               r"\(busy\) runs in the background")
     attach(r, "busy")
@@ -465,8 +467,7 @@ def vmm_console():
     when re-attached, with nothing typed; a guest on /vmm/m.img says its
     disk is /vmm/m.img and its message of the day does not claim
     /vmm/fs.img."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-console")])
-    shell(r)
+    r = host_boot("vmm-console")
     start = len(r.text)
     r.send("vmm -b -n nop nosuchprog")
     r.expect(r"vmm: guest [0-9a-f]{8} \(nop\): kernel command line: no "
@@ -525,8 +526,7 @@ def vmm_refuse():
     memory is refused with how much there is; `vms` and `kmon vms` show
     the same state word for a background and for a paused guest, and the
     CPU column says its unit."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-refuse")])
-    shell(r)
+    r = host_boot("vmm-refuse")
     shell_cmd(r, "vmm -b -n a -d /vmm/a.img",
               r"\(a\) runs in the background")
     # Its boot and notices settle first: free pages then hold still.
@@ -560,5 +560,5 @@ def vmm_refuse():
                  vms_state(kmon_cmd(r, "vms"), "a"))
         if words != (word, word):
             fail("vms and kmon vms say %s and %s, not %s" % (words + (word,)))
-    shell_cmd(r, "vmm kill a", r"\(a\) killed")
+    guest_kill(r, "a")
     guest_problems(r)

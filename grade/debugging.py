@@ -1,21 +1,26 @@
-"""TODO"""
+"""Tests of debugging: gdb on the kernel (make qemu-nox-gdb), gdb on a
+guest through the VMM's gdb stub on COM2, the guest gdb port under
+attack (gdbattack.py), and the kernel monitor's VMM commands.
 
-from grade import gdbattack
+Invariants: a test that uses GDBPORT or GDBPORT+1 holds the GDB_PORTS
+lock; every guest a test starts ends."""
+
 import os
 import re
 import signal
 import subprocess
 import time
 
+from grade import gdbattack
 from grade.config import KERNEL_IMG
-from grade.registry import GDB_PORTS, fail, test
-from grade.make import make_var, run_make
 from grade.emulators import boot
 from grade.gdb import gdb_port, port_in_use, run_gdb, wait_listening
 from grade.helpers import (GUEST_PROMPT, HOST_PROMPT, PROMPT, attach, detach,
-                           fs_image_copy, guest_halt, guest_problems,
-                           guest_send, kmon_cmd, shell, shell_cmd, vboot,
-                           vendor, vmm_test)
+                           fs_image_copy, guest_halt, guest_kill,
+                           guest_problems, guest_send, host_boot, kmon_cmd,
+                           shell, shell_cmd, vboot, vendor, vmm_test)
+from grade.make import make_var, run_make
+from grade.registry import GDB_PORTS, fail, test
 
 
 # ---- gdb --------------------------------------------------------------------
@@ -323,8 +328,7 @@ def kmon():
     `vmm kill` the guest is gone."""
     vend = "VT-x" if vendor() == "vmx" else "AMD-V"
     gva = elf_symbol(GUEST_KERNEL_ELF, KMON_GVA_SYMBOL)
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("kmon")])
-    shell(r)
+    r = host_boot("kmon")
     shell_cmd(r, "kmon continue",
               r"kmon: 'continue' is not a read-only monitor command")
     # A guest kernel that spins forever (kern/attack.c), paging on.
@@ -352,5 +356,5 @@ def kmon():
     kmon_exits_check(r, gid)
     kmon_expect(kmon_cmd(r, "vmstate 1000"), "vmstate 1000",
                 r"vmstate: no guest 1000")
-    shell_cmd(r, "vmm kill g1", r"\(g1\) killed")
+    guest_kill(r, "g1")
     kmon_expect(kmon_cmd(r, "vms"), "vms", r"\(no guests\)")

@@ -6,10 +6,10 @@ import re
 import subprocess
 
 from grade.config import GRADEDIR
-from grade.registry import GDB_PORTS, fail, test
-from grade.make import run_command, run_make
 from grade.emulators import boot
 from grade.gdb import gdb_port, port_in_use, run_gdb, wait_listening
+from grade.make import run_command, run_make
+from grade.registry import GDB_PORTS, fail, test
 
 
 README = "README.md"

@@ -1,4 +1,10 @@
-"""TODO"""
+"""QEMU and Bochs runs: run_qemu, run_bochs, and boot(), which boots the
+current test's emulator.
+
+Invariants: the build's disk images are booted read-only (QEMU
+snapshot=on, Bochs a private copy), so that tests may share them; only a
+test's own disks (under obj/grade) are written.  Each run has its own
+log files, named after the test."""
 
 import os
 import re
@@ -6,9 +12,9 @@ import subprocess
 
 from grade.config import (CYLINDER_BYTES, DEFAULT_BOCHS_CPU, FS_IMG, GRADEDIR,
                           KERNEL_IMG, OBJDIR)
+from grade.make import kernel_image, make_var
 from grade.registry import _context, current_test, fail
 from grade.runs import Run
-from grade.make import kernel_image, make_var
 
 
 # ---------------------------------------------------------------------------

@@ -1,24 +1,24 @@
-"""TODO"""
+"""Tests of the file system, descriptors, pipes, spawn and the shell.
+
+Each test boots "fs NAME": the file-system server (env 00001000), then
+NAME (00001001).  The server stays alive, blocked in ipc_recv, when the
+rest is done, so there is no leak check: the system ends in the monitor
+with one env still there.  A test that writes its disk boots a private
+copy (helpers.fs_image_copy)."""
 
 import re
 
 from grade.config import KERNEL_IMG
-from grade.registry import fail, test
-from grade.make import run_make
 from grade.emulators import boot
-from grade.helpers import (FSOPEN_CLIENT_MAX, FS_READY, PANIC, PROMPT,
-                           USER_PANIC, expect_line, fs_image_copy, in_order,
-                           long_line, shell, shell_cmd)
+from grade.helpers import (FSOPEN_CLIENT_MAX, PANIC, PROMPT, USER_PANIC,
+                           expect_line, fs_image_copy, in_order, long_line,
+                           shell, shell_cmd)
+from grade.make import run_make
+from grade.registry import fail, test
 
-
-# ---- File system, descriptors, pipes, spawn, shell -------------------------
-#
-# Each test boots "fs NAME": the file-system server (env 00001000), then
-# NAME (00001001). The server stays alive, blocked in ipc_recv, when the
-# rest is done, so there is no leak check: the system ends in the monitor
-# with one env still there.
 
 # The FS server's last start-up line (fs/check.c): it prints no more.
+FS_READY = r"file rewrite is good\n"
 
 
 def run_fs(program, *patterns, no=(), disks=None, **kw):

@@ -1,11 +1,16 @@
-"""TODO"""
+"""gdb from a test: the gdb port make uses, whether something listens on
+a port (read from /proc, never by connecting: a gdb stub serves one
+client), and gdb in batch mode (run_gdb).
+
+Invariants: tests that use GDBPORT hold the GDB_PORTS lock; nothing here
+connects to a port."""
 
 import os
 import time
 
 from grade.config import KERNEL_ELF
-from grade.registry import _context, _scaled, fail
 from grade.make import make_var, run_command
+from grade.registry import _context, _scaled, fail
 
 
 # ---------------------------------------------------------------------------

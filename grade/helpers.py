@@ -1,14 +1,28 @@
-"""TODO"""
+"""What the test modules share: a booted host and its shell, a guest
+started with vmm, its prompt, a command typed into it, ending it, and the
+free-page checks.  The suites of the next features (unmodified PC guests,
+guest SMP) build on these; docs/writing-tests.md lists them.
+
+Every helper takes the Run of a booted host (R) and works within the
+current test's deadline; a helper that waits for a prompt returns with
+that prompt matched, so helpers chain.  Nothing here registers a test:
+vmm_test and user_test only do so when a test module calls them.
+
+Sections: the host (boot lines, free pages, user programs, the shell);
+disks; the VMM's vendors and vmm sessions; a guest's shell; several
+guests (background, attach, detach)."""
 
 import os
 import re
 import shutil
 import struct
 
-from grade.config import DEFAULT_CPUS, FS_IMG, GRADEDIR
-from grade.registry import current_test, fail, test
+from grade.config import DEFAULT_CPUS, FS_IMG, GRADEDIR, KERNEL_IMG
 from grade.emulators import boot
+from grade.registry import current_test, fail, test
 
+
+# ---- The host: boot lines, free pages, user programs, the shell ------------
 
 # What a good boot prints (banner, self-checks), in any order; a panic fails the test at once.
 SELF_CHECKS = [
@@ -22,18 +36,8 @@ MONITOR = [r"Welcome to the JOS kernel monitor!", r"(?m)^K> "]
 PANIC = [r"kernel panic"]
 
 
-# ---- User programs (processes) --------------------------------------------
-#
-# Each test boots the kernel with one user program as the first env
-# (obj/kern/kernel-NAME.img, what `make run-NAME-nox` boots) and checks the
-# program's output and the kernel's messages. The first env is always
-# 00001000 (envs[0], generation 1), its first child 00001001.
-#
-# Every test also waits until every env is gone and checks that the
-# kernel got back every page: "Free pages: M" after "No runnable
-# environments in the system!" equals "Free pages before the first env: N"
-# (breakpoint first resumes its env from the monitor).
-
+# A user-program boot ends with every env gone; the kernel then prints
+# its free pages, which must equal its count before the first env ran.
 FREE_BEFORE = r"Free pages before the first env: (\d+)"
 FREE_AFTER = r"No runnable environments in the system!\nFree pages: (\d+)"
 PROMPT = r"(?m)^K> "
@@ -41,7 +45,8 @@ USER_PANIC = [r"user panic"]
 
 
 def check_free_pages(r):
-    """N == M, as described above."""
+    """The free pages after the last env equal those before the first
+    (FREE_AFTER against FREE_BEFORE): no page leaked."""
     before = re.search(FREE_BEFORE, r.text)
     after = re.search(FREE_AFTER, r.text)
     if not before or not after:
@@ -86,18 +91,13 @@ def user_test(name, *patterns, doc, no=USER_PANIC, timeout=30):
     return test(name, emulator="qemu", timeout=timeout)(check)
 
 
-FS_READY = r"file rewrite is good\n"
-
-
-def fs_image_copy(name):
-    """A private copy of the pristine obj/fs/fs.img, for a test that
-    changes the disk (other tests must keep seeing the original). Its
-    name holds the test's: NAME-svm may run beside NAME."""
-    os.makedirs(GRADEDIR, exist_ok=True)
-    path = os.path.join(GRADEDIR, "%s.%s.fs.img"
-                        % (current_test().name, name))
-    shutil.copyfile(FS_IMG, path)
-    return path
+def host_boot(disk, **kw):
+    """Boot the host on the test's vendor with typed input and a private
+    copy of the file system (fs_image_copy(DISK)); wait for its shell's
+    first prompt.  KW: more of boot()'s options.  Returns the run."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy(disk)], **kw)
+    shell(r)
+    return r
 
 
 def shell(r):
@@ -114,17 +114,15 @@ def shell_cmd(r, line, *patterns):
     r.expect(r"(?m)^\$ ")
 
 
-# ---- The VMM on both vendors --------------------------------------------------
+# ---- The VMM's vendors; vmm sessions -----------------------------------------
 #
 # `vmm` in the host shell (user/vmm.c) builds a guest from /vmm/boot and
-# /vmm/kernel (the tree built with VMM_GUEST) and waits for it. These tests
-# type into the shell of the default boot, so the host keeps running.
-# Each is registered (vmm_test) under its plain name for VT-x (Bochs,
+# /vmm/kernel (the tree built with VMM_GUEST) and waits for it.  A VMM
+# test is registered (vmm_test) under its plain name for VT-x (Bochs,
 # corei7_skylake_x: VMX with EPT), with -svm for AMD-V under QEMU's TCG
 # (-cpu max: SVM with NPT, no NRIP save) and, for some, with -ryzen for
 # AMD-V under Bochs (cpu model ryzen: SVM with NPT and NRIP save).
 
-TEST_EPT_IMG = os.path.join("obj", "test-ept", "kern", "kernel.img")
 GUEST_STOPPED = [r"vmm: guest [0-9a-f]{8} stopped"]
 VMM_FREE = (r"vmm: guest ([0-9a-f]{8}) exited; free pages: (\d+) before, "
             r"(\d+) after")
@@ -190,7 +188,7 @@ def vmm_session(r, command="vmm"):
     return int(m.group(2)), int(m.group(3))
 
 
-# ---- JOS on JOS: the guest's shell, disk, console and timer ------------------
+# ---- A guest's shell ---------------------------------------------------------
 
 GUEST_PROMPT = r"vm\$ "
 GUEST_MOTD = r"This is the guest JOS, running inside JOS\."
@@ -207,11 +205,12 @@ def guest_boot(r, command="vmm"):
 
 # Typed into the guest a character at a time: a burst of more than 16
 # characters can overrun the UART's receive FIFO while the host is busy
-# printing guest output (seen after forktree; see the closing note).
+# printing guest output (seen after forktree).
 GUEST_TYPING_DELAY = 0.02
 
 
 def guest_send(r, line):
+    """Type LINE into the guest, a character at a time."""
     r.send(line, delay=GUEST_TYPING_DELAY)
 
 
@@ -238,12 +237,21 @@ def guest_halt(r):
     return int(m.group(2)), int(m.group(3))
 
 
+def guest_kill(r, name):
+    """`vmm kill NAME` at the host prompt: the guest is reported killed
+    and the prompt comes back."""
+    shell_cmd(r, "vmm kill %s" % name, r"\(%s\) killed" % re.escape(name))
+
+
 def guest_problems(r):
+    """Fail if the run so far shows a guest stopped or a panic."""
     for p in GUEST_STOPPED + PANIC + [r"user panic"]:
         hit = re.search(p, r.text)
         if hit:
             fail("unexpected: %s" % r._line_at(hit.start()))
 
+
+# ---- Several guests: background, attach, detach ------------------------------
 
 def host_cmd(r, line, *patterns):
     """shell_cmd that returns the text the command printed."""
@@ -253,6 +261,7 @@ def host_cmd(r, line, *patterns):
 
 
 def vms_free(r, nguests):
+    """`vms` with NGUESTS guests: (the host's free pages, its output)."""
     out = host_cmd(r, "vms", r"vms: %d guests?; host free pages: (\d+)"
                    % nguests)
     return int(re.search(r"host free pages: (\d+)", out).group(1)), out
@@ -266,9 +275,23 @@ def attach(r, name):
 
 
 def detach(r, name):
+    """Ctrl-] d: NAME goes to the background and the host prompt comes."""
     r.send("\x1dd", newline="")
     r.expect(r"guest [0-9a-f]{8} \(%s\) runs in the background" % name)
     r.expect(HOST_PROMPT)
+
+
+# ---- Disks -------------------------------------------------------------------
+
+def fs_image_copy(name):
+    """A private copy of the pristine obj/fs/fs.img, for a test that
+    changes the disk (other tests must keep seeing the original). Its
+    name holds the test's: NAME-svm may run beside NAME."""
+    os.makedirs(GRADEDIR, exist_ok=True)
+    path = os.path.join(GRADEDIR, "%s.%s.fs.img"
+                        % (current_test().name, name))
+    shutil.copyfile(FS_IMG, path)
+    return path
 
 
 # The host file server's shares of its open files (inc/fs.h): one
@@ -312,6 +335,8 @@ def fs_image_small(name, free_blocks):
     return path
 
 
+# ---- Long lines; the kernel monitor -----------------------------------------
+
 def long_line():
     """A line of more than 4 KiB for `echo`: eight distinct words with long
     runs of spaces between them (spawn's argument page holds the words,
@@ -323,6 +348,7 @@ def long_line():
 
 
 def expect_line(r, text):
+    """Expect TEXT as a whole line of output."""
     r.expect(r"(?m)^%s\r?$" % re.escape(text))
 
 

@@ -1,23 +1,25 @@
-"""TODO"""
+"""Tests of hostile guests (kern/attack.c, user/vmattack3.c).
+
+Each attack runs in a fresh guest (`vmm attack NAME`: the guest kernel
+runs it at CPL 0 instead of starting any env).  It may end with the VMM
+stopping the guest (a report with guest RIP), with an exception inside
+the guest, or with an architectural result; never with a host panic, a
+hung host, a leaked page or a value from another guest.
+
+Invariant: the host answers, and has its free pages back, after every
+attack."""
 
 import re
 import time
 
 from grade.config import KERNEL_IMG
-from grade.registry import fail
 from grade.helpers import (FREE_AFTER, HOST_PROMPT, PANIC, VMM_FREE, attach,
                            check_free_pages, detach, fs_image_copy, guest_boot,
-                           guest_cmd, guest_halt, guest_problems, host_cmd,
-                           shell, shell_cmd, vboot, vendor, vmm_test, vms_free)
+                           guest_cmd, guest_halt, guest_kill, guest_problems,
+                           host_boot, host_cmd, shell, shell_cmd, vboot,
+                           vendor, vmm_test, vms_free)
+from grade.registry import fail
 
-
-# ---- Hostile guests (kern/attack.c, user/vmattack3.c) ------------------------
-#
-# Each attack runs in a fresh guest (`vmm attack NAME`: the guest kernel
-# runs it at CPL 0 instead of starting any env). It may end with the VMM
-# stopping the guest (a report with guest RIP), with an exception inside
-# the guest, or with an architectural result; never with a host panic, a
-# hung host, a leaked page or a value from another guest.
 
 HOSTILE_ATTACKS = [
     "vmxon", "vmclear", "vmptrld", "vmptrst", "vmread", "vmwrite",
@@ -120,8 +122,7 @@ def hostile_cpl0():
     when the server lets go of it, just after vmm prints its figures), no
     value planted by one guest is seen by the next, and after the CR8
     attack the host's timer still preempts (spin)."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("hostile")])
-    shell(r)
+    r = host_boot("hostile")
     r.send("vmm attack list")
     m = r.expect(r"attack: (\d+) attacks:")
     r.expect(VMM_FREE)
@@ -223,7 +224,7 @@ def spin_kill(r, name, free):
     """vmm kill the spinning guest: it is freed (if its CPU was running
     it, at its next exit) and the host has FREE free pages again."""
     start = len(r.text)
-    shell_cmd(r, "vmm kill %s" % SPIN_NAME, r"\(%s\) killed" % SPIN_NAME)
+    guest_kill(r, SPIN_NAME)
     end, r.cursor = r.cursor, start
     r.expect(r"guest [0-9a-f]{8} freed", timeout=SPIN_ANSWER_S)
     r.cursor = max(r.cursor, end)
@@ -298,8 +299,7 @@ def vmm_fuzz():
 def hostile_cpl3():
     """The CPL-3 attacks of user/vmattack3.c in the guest's shell: each
     only kills its own process; the guest and the host go on."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("hostile-cpl3")])
-    shell(r)
+    r = host_boot("hostile-cpl3")
     guest_boot(r)
     guest_cmd(r, "vmattack3", r"vmattack3: all \d+ attacks done")
     guest_cmd(r, "echo guest alive", r"(?m)^guest alive\r?$")

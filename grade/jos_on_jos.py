@@ -1,17 +1,24 @@
-"""TODO"""
+"""Tests of JOS on JOS: the guest JOS's shell, its disk on the host's
+file system, its console and timer; a guest beside host programs, its
+escape attempts and bad calls; bulk I/O, a full disk and a guest holding
+every open it may get.
+
+Invariants: each test boots its host on a private disk
+(helpers.host_boot); every guest it starts ends (halt or vmm kill), and
+the host's free pages are those of before."""
 
 import os
 import re
 import time
 
 from grade.config import KERNEL_IMG
-from grade.registry import fail
 from grade.helpers import (FSOPEN_GUEST_MAX, GUEST_MOTD, GUEST_PROMPT,
                            GUEST_TYPING_DELAY, HOST_PROMPT, VMM_FREE, attach,
                            detach, fs_image_copy, fs_image_small, guest_boot,
-                           guest_cmd, guest_halt, guest_problems, guest_send,
-                           host_cmd, shell, shell_cmd, vboot, vendor,
-                           vmm_session, vmm_test, vms_free)
+                           guest_cmd, guest_halt, guest_kill, guest_problems,
+                           guest_send, host_boot, host_cmd, shell, shell_cmd,
+                           vboot, vendor, vmm_session, vmm_test, vms_free)
+from grade.registry import fail
 
 
 @vmm_test("jos-on-jos", bochs_timeout=600, qemu_timeout=180, ryzen=True)
@@ -23,8 +30,7 @@ def jos_on_jos():
     inside it; `halt` returns to the host shell; a second guest sees the
     file the first wrote, and ends with as many free host pages as it
     started with."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-on-jos")])
-    shell(r)
+    r = host_boot("jos-on-jos")
     guest_boot(r)
     guest_cmd(r, "ls /", r"(?m)^motd\r?$")
     guest_cmd(r, "cat /motd", GUEST_MOTD)
@@ -72,8 +78,7 @@ def jos_on_jos_persist():
 def jos_on_jos_spin():
     """The guest is preemptive: spin's parent runs and kills its spinning
     child (the VMM injects timer interrupts)."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-spin")])
-    shell(r)
+    r = host_boot("jos-spin")
     guest_boot(r)
     guest_cmd(r, "spin", r"I am the child.  Spinning",
               r"I am the parent.  Killing the child")
@@ -93,8 +98,7 @@ def jos_on_jos_beside():
     guest runs in the background (a foreground guest takes the console's
     input), and is attached afterwards: its output so far, then the
     rest."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-beside")])
-    shell(r)
+    r = host_boot("jos-beside")
     r.send("vmm -b -n spinner busy 1500", delay=GUEST_TYPING_DELAY)
     r.expect(r"\(spinner\) runs in the background")
     r.expect(HOST_PROMPT)
@@ -115,8 +119,7 @@ def jos_on_jos_beside():
 def jos_on_jos_escape():
     """Ctrl-] q on the host console ends the guest; vmm returns and can
     run again at once."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-escape")])
-    shell(r)
+    r = host_boot("jos-escape")
     guest_boot(r)
     r.send("\x1dq", newline="")
     r.expect(r"ended from the host console")
@@ -133,8 +136,7 @@ def jos_on_jos_badcalls():
     A guest program's bad hypercalls (unknown numbers, addresses outside
     guest memory, unaligned, huge, bad permissions) get errors; the guest
     and the host go on."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-badcalls")])
-    shell(r)
+    r = host_boot("jos-badcalls")
     guest_boot(r)
     guest_cmd(r, "vmcallbad", r"vmcallbad: all \d+ checks passed")
     if re.search(r"vmcallbad: FAIL", r.text):
@@ -182,8 +184,7 @@ def jos_on_jos_bulkbad():
     disk image, bad file ids, writes through a read-only open, a window
     not mapped) get errors; the server, the guest's own disk and the host
     go on."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-bulkbad")])
-    shell(r)
+    r = host_boot("jos-bulkbad")
     guest_boot(r)
     guest_cmd(r, "vmbulkbad", r"vmbulkbad: all \d+ checks passed")
     if re.search(r"vmbulkbad: FAIL", r.text):
@@ -241,7 +242,7 @@ def jos_on_jos_diskfull():
                   r"(?m)^host file %d\r?$" % i)
     shell_cmd(r, "cat /lorem /lorem /lorem > /big; wc /big",
               r"(?m)^\s*\d+\s+\d+\s+3570 /big\r?$")
-    shell_cmd(r, "vmm kill filler", r"\(filler\) killed")
+    guest_kill(r, "filler")
     shell_cmd(r, "ls -l /vmm/fs.img", r"(?m)^-\s+%d /vmm/fs.img\r?$" % size)
     shell_cmd(r, "sync; cat /h0 /h3", r"(?m)^while it boots\r?$",
               r"(?m)^host file 3\r?$")
@@ -281,8 +282,7 @@ def jos_on_jos_openhog():
     again two minutes into the attack. Killed with `vmm kill`, the guest
     gives its opens back: the host opens files, and has exactly its free
     pages of before the attack."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("jos-openhog")])
-    shell(r)
+    r = host_boot("jos-openhog")
     # Everything the attack makes the host read or write, once, so that
     # its file cache already holds it when the free pages are counted.
     guest_boot(r)
@@ -309,7 +309,7 @@ def jos_on_jos_openhog():
         time.sleep(max(0, attack_start + OPENHOG_HOLD_S - time.time()))
         host_answers(r, 1)
     start = len(r.text)
-    shell_cmd(r, "vmm kill hog", r"\(hog\) killed")
+    guest_kill(r, "hog")
     killed = re.search(r"guest ([0-9a-f]{8}) \(hog\) killed",
                        r.text[start:]).group(1)
     end, r.cursor = r.cursor, start

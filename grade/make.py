@@ -1,4 +1,10 @@
-"""TODO"""
+"""make, from a test: targets (make_target, run_make, kernel_image), the
+makefile's variables (make_var), other commands (run_command), and the
+harness' own `make all` (_rebuild).
+
+Invariants: one make at a time per target list (two tests never write
+the same file); a test that changes the build asks for `make all` after
+it (make_target(restore=True)) and is registered serial."""
 
 import os
 import subprocess

@@ -1,11 +1,19 @@
-"""TODO"""
+"""Tests of user programs: each boots the kernel with one program as the
+first env (obj/kern/kernel-NAME.img, what `make run-NAME-nox` boots) and
+checks the program's output and the kernel's messages: faults, fork,
+preemption, IPC, and the same on Bochs.
+
+The first env is always 00001000 (envs[0], generation 1), its first
+child 00001001.  Every test also waits until every env is gone and
+checks that the kernel got back every page (helpers.check_free_pages;
+breakpoint first resumes its env from the monitor)."""
 
 import itertools
 import re
 
-from grade.registry import fail, test
 from grade.helpers import (FREE_AFTER, PROMPT, USER_PANIC, check_free_pages,
                            in_order, run_user, user_test)
+from grade.registry import fail, test
 
 
 # The kernel's report of a fatal user fault, and the env going away.

@@ -1,4 +1,10 @@
-"""TODO"""
+"""The test registry (@test, TESTS, select_tests), failing a test
+(fail), and the state of the test this thread runs (current_test).
+
+Invariants: test names are unique; every test has a docstring and a
+vendor in VENDORS or None, fixed when it is registered; TESTS is in
+registration order.  A test's context exists only in the thread that
+runs it, from its start to its end.  Python 3 standard library only."""
 
 import fnmatch
 import os
@@ -176,7 +182,7 @@ def _scaled(seconds):
 def _context():
     ctx = getattr(_local, "ctx", None)
     if ctx is None:
-        raise RuntimeError("gradelib helpers work only inside a test")
+        raise RuntimeError("grade helpers work only inside a test")
     return ctx
 
 

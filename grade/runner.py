@@ -1,5 +1,13 @@
-"""TODO"""
+"""Running the tests: the scheduler (one worker in registration order,
+the others the costliest left), one test's run and report, and main,
+the command line of grade-project.py and bench-vmm.py.
 
+Invariants: results are printed in registration order; the last line is
+"N passed, N failed"; no two tests holding one lock run at once, and a
+serial test runs alone; every process a test started is killed when it
+ends or the grader is interrupted."""
+
+import argparse
 import io
 import os
 import queue
@@ -10,10 +18,10 @@ import time
 import traceback
 
 from grade.config import GRADEDIR, options
-from grade.registry import (TESTS, VENDOR_LABELS, TestFailure, _Context,
+from grade.make import _rebuild
+from grade.registry import (TESTS, TestFailure, VENDOR_LABELS, _Context,
                             _local, select_tests, split_test_list)
 from grade.runs import _tail
-from grade.make import _rebuild
 
 
 # ---------------------------------------------------------------------------

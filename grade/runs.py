@@ -1,4 +1,15 @@
-"""TODO"""
+"""Run: a program the test started (an emulator, make, gdb) whose console
+output is captured, to type into and to match with regular expressions.
+
+A test passes when it returns and fails when it raises (fail(), a
+helper's TestFailure, or any other exception).  Each test has a deadline
+(its timeout); at the deadline, and when the test ends, every process the
+test started is killed with SIGKILL (Bochs ignores SIGTERM).  Console
+output goes to obj/grade/<test>.log as it arrives.
+
+Invariants: every Run belongs to the test that started it and is killed
+with it; a run's text only grows; expect() and match() never wait past
+the test's deadline."""
 
 import codecs
 import fcntl

@@ -1,14 +1,25 @@
-"""TODO"""
+"""Tests of the VMM on both vendors: the EPT/NPT self-test, `vmm` in the
+host shell (a guest JOS that runs a program and ends), its stress and
+overhead, SMP hosts, bad hypercalls, and a CPU without VT-x or AMD-V.
 
+Each VMM test is registered by helpers.vmm_test: NAME runs VT-x on Bochs,
+NAME-svm AMD-V on QEMU, NAME-ryzen AMD-V on Bochs.  Invariant: every
+guest a test starts ends, and the host's free pages are checked."""
+
+import os
 import re
 
 from grade.config import KERNEL_IMG
-from grade.registry import fail, test
-from grade.make import make_target
 from grade.emulators import boot
-from grade.helpers import (FREE_AFTER, PANIC, TEST_EPT_IMG, check_free_pages,
-                           cpu_on_line, fs_image_copy, hidden_line, shell,
+from grade.helpers import (FREE_AFTER, PANIC, check_free_pages, cpu_on_line,
+                           fs_image_copy, hidden_line, host_boot, shell,
                            shell_cmd, vboot, vendor, vmm_session, vmm_test)
+from grade.make import make_target
+from grade.registry import fail, test
+
+
+# The kernel built with -DTEST_EPT_MAP (make test-ept-img).
+TEST_EPT_IMG = os.path.join("obj", "test-ept", "kern", "kernel.img")
 
 
 @vmm_test("ept-selftest", bochs_timeout=300, qemu_timeout=60)
@@ -37,8 +48,7 @@ def vmm_guest():
     VMX and SVM, the program, a clean exit; then the host prompt returns.
     A second run (the file cache now warm) ends with exactly as many free
     pages as it started with."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-guest")])
-    shell(r)
+    r = host_boot("vmm-guest")
     vmm_session(r, "vmm hello")
     first = r.text
     for p in (r"(?m)^%s" % cpu_on_line(0), r"guest: \d+ MiB of memory",
@@ -58,8 +68,7 @@ def vmm_guest():
 def vmm_stress():
     """A guest program makes 10,000 CPUID and 10,000 hypercall exits and
     checks every result."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-stress")])
-    shell(r)
+    r = host_boot("vmm-stress")
     vmm_session(r, "vmm vmstress")
     if not re.search(r"vmstress: all 20000 exits checked", r.text) or \
             re.search(r"vmstress: FAILED", r.text):
@@ -80,8 +89,7 @@ GUEST_DEFAULT_MIB = 64
 @vmm_test("vmm-overhead")
 def vmm_overhead():
     """A 64 MiB guest that touched its RAM costs the VMM <= 1% more."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-overhead")])
-    shell(r)
+    r = host_boot("vmm-overhead")
     start = len(r.text)
     vmm_session(r, "vmm memtouch")
     out = r.text[start:]
@@ -108,8 +116,7 @@ def vmm_smp():
 
     The guest on a 2-CPU host: each CPU turns VMX/SVM on the first time
     it runs the guest; the guest's state follows it between CPUs."""
-    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("vmm-smp")])
-    shell(r)
+    r = host_boot("vmm-smp")
     vmm_session(r, "vmm vmstress")
     if not re.search(r"vmstress: all 20000 exits checked", r.text):
         fail("vmstress did not check all its exits")
