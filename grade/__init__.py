@@ -18,9 +18,14 @@ imports them in that order, which registers their tests in that order
 
 Invariants: importing `grade` registers nothing; only load_tests() does,
 once.  Every module that defines tests is named in TEST_MODULES, and no
-harness module imports a test module."""
+harness module imports a test module.  Every global name a test
+module's functions use is defined or imported there (load_tests checks,
+so that --list fails on a missing import rather than the test)."""
 
+import builtins
+import dis
 import importlib
+import inspect
 
 # The test modules, in registration order.  A new module of tests is
 # added here (and nowhere else).
@@ -40,10 +45,43 @@ TEST_MODULES = [
 _loaded = False
 
 
+def _code_objects(code):
+    """CODE and the code of every function nested in it."""
+    yield code
+    for c in code.co_consts:
+        if inspect.iscode(c):
+            yield from _code_objects(c)
+
+
+def undefined_globals(module):
+    """(function, name) for each global name that a function defined in
+    MODULE uses and that neither the module nor builtins define: a
+    missing import, which would otherwise fail only when the test runs."""
+    found = []
+    for fname, func in vars(module).items():
+        if not inspect.isfunction(func) or \
+                func.__module__ != module.__name__:
+            continue
+        for code in _code_objects(func.__code__):
+            for ins in dis.get_instructions(code):
+                if ins.opname == "LOAD_GLOBAL" and \
+                        ins.argval not in vars(module) and \
+                        not hasattr(builtins, ins.argval):
+                    found.append((fname, ins.argval))
+    return found
+
+
 def load_tests():
-    """Import every test module once (registering its tests)."""
+    """Import every test module once (registering its tests); refuse a
+    module whose functions use a name it does not define or import."""
     global _loaded
-    if not _loaded:
-        for name in TEST_MODULES:
-            importlib.import_module("grade." + name)
-        _loaded = True
+    if _loaded:
+        return
+    for name in TEST_MODULES:
+        module = importlib.import_module("grade." + name)
+        missing = undefined_globals(module)
+        if missing:
+            raise ImportError("grade/%s.py: %s" % (name, ", ".join(
+                "%s() uses %s, which is not defined or imported" % m
+                for m in missing)))
+    _loaded = True

@@ -9,8 +9,8 @@
  * kern/attack_irq.c; the guest user program vmattack3 has the CPL 3
  * ones.
  *
- * What an attack may end in, and what the host must show (grade-project's
- * hostile-* tests check it on every backend):
+ * What an attack may end in, and what the host must show (the hostile-*
+ * tests, grade/hostile.py, check it on every backend):
  *  - the VMM stops the guest with a report (exit name, qualification or
  *    EXITINFO1/2, guest RIP);
  *  - the instruction faults inside the guest: attack_trap() reports
