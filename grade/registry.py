@@ -54,8 +54,10 @@ GDB_PORTS = "gdb-ports"   # GDBPORT and GDBPORT+1 (make *-gdb, GUESTGDB=1, gdb, 
 
 
 # A test's vendor: the hardware virtualisation its emulator's CPU has,
-# as the VMM names it.  --list shows VENDOR_LABELS'.
+# as the VMM names it, and the emulator that provides it.  --list shows
+# VENDOR_LABELS.
 VENDORS = ("vmx", "svm", "ryzen")
+VENDOR_EMULATOR = {"vmx": "bochs", "svm": "qemu", "ryzen": "bochs"}
 VENDOR_LABELS = {"vmx": "vt-x", "svm": "amd-v", "ryzen": "amd-v", None: "-"}
 # test(vendor=...) left out: the vendor follows from the name and emulator.
 FROM_NAME = "from-name"
@@ -92,6 +94,9 @@ def test(name, emulator="qemu", cpus=DEFAULT_CPUS, mem=None, timeout=30,
         vendor = vendor_from_name(name, emulator)
     if vendor not in VENDORS + (None,):
         raise ValueError("vendor must be one of %s or None" % (VENDORS,))
+    if vendor is not None and VENDOR_EMULATOR[vendor] != emulator:
+        raise ValueError("test %r: vendor %s runs on %s, not %s"
+                         % (name, vendor, VENDOR_EMULATOR[vendor], emulator))
 
     def register(func):
         if any(t.name == name for t in TESTS):
