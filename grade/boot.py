@@ -34,7 +34,6 @@ def boot_bochs():
     boot("monitor").match(*SELF_CHECKS + MONITOR, no=PANIC)
 
 
-
 @test("boot-mem-64m", emulator="qemu", mem=64, timeout=30)
 def boot_mem_64m():
     """With only 64 MiB of memory the kernel boots, passes its memory

@@ -7,8 +7,6 @@ options is written only by runner.main, before any test runs."""
 
 import os
 
-
-
 OBJDIR = "obj"
 GRADEDIR = os.path.join(OBJDIR, "grade")
 KERNEL_IMG = os.path.join(OBJDIR, "kern", "kernel.img")

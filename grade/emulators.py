@@ -1,10 +1,10 @@
 """QEMU and Bochs runs: run_qemu, run_bochs, and boot(), which boots the
 current test's emulator.
 
-Invariants: the build's disk images are booted read-only (QEMU
-snapshot=on, Bochs a private copy), so that tests may share them; only a
-test's own disks (under obj/grade) are written.  Each run has its own
-log files, named after the test."""
+Invariants: QEMU boots the build's disk images with snapshot=on (it
+neither writes nor locks them), so that tests may share them, and
+writes only a test's own disks (under obj/grade, fs_image_copy).  Each
+run has its own log files, named after the test."""
 
 import os
 import re

@@ -249,7 +249,6 @@ def _run_serially_in_thread(tests, out):
 def main(argv=None):
     """Command line: [--tests LIST] [--list] [-v] [--no-build]
     [--timeout-scale X] [-j N].  Ends with the line 'N passed, N failed'."""
-    import argparse
     ap = argparse.ArgumentParser(description="Run the JOS-in-JOS tests.")
     ap.add_argument("--tests", action="append", default=[],
                     help="names or glob patterns, comma or space separated")
