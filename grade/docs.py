@@ -1,4 +1,11 @@
-"""TODO"""
+"""Tests that the user's guide (README.md, docs/) and the make targets it
+names stay true: every QEMU target takes `poweroff` as success, two
+sessions run side by side, README's commands work, and what README
+quotes (vmm's usage, the benchmark rows) is what the programs print.
+
+Invariants: a test here runs what a user would type (make targets,
+README's marked commands) and checks what the guide says about it; a
+test that uses GDBPORT holds the GDB_PORTS lock."""
 
 import ast
 import os
