@@ -10,8 +10,8 @@
  * Built only into the guest kernel (testpayload/Makefrag); kern/init.c
  * and kern/trap.c call it, under VMM_GUEST.
  *
- * What an attack may end in, and what the host must show (grade-project's
- * hostile-* tests check it on every backend):
+ * What an attack may end in, and what the host must show (the hostile-*
+ * tests, grade/hostile.py, check it on every backend):
  *  - the VMM stops the guest with a report (exit name, qualification or
  *    EXITINFO1/2, guest RIP);
  *  - the instruction faults inside the guest: attack_trap() reports
