@@ -3108,15 +3108,22 @@ def bios_services():
     again. On our BIOS alone it then prints, through INT 10h: the E820 map
     to EBX = 0 (RAM [0, 0x9F000), reserved [0x9F000, 0xA0000), RAM [1 MiB,
     32 MiB)), E801h and 88h, INT 12h's 636 KiB, INT 13h 08h's geometry
-    (8 cylinders, 16 heads, 63 sectors, 1 disk), 15h's and 48h's 8192
+    (8 cylinders, 16 heads, 63 sectors, 1 or 2 disks), 15h's and 48h's 8192
     sectors; it checks 42h (a buffer across 64 KiB) and 02h (CHS) read
-    the pattern sectors, the errors (past the disk, sector 0, the absent
-    slave, drive 82h, AH=01h's last status, E820 without SMAP, AH=C0h),
+    the pattern sectors, the errors (past the disk, sector 0, drive 82h,
+    AH=01h's last status, E820 without SMAP, AH=C0h), and the slave (81h):
+    absent (an error) in one boot, read (the same disk again) in another,
     that INT 1Ah's ticks advance (IRQ 0 stub and its EOI), and reads a key
     typed on COM1 with INT 16h; it ends QEMU with status 67 (pass). A
     FAIL line or any other status fails."""
-    r = _bios_run_qemu(disks=[BIOSTEST_IMG], mem=BIOSTEST_RAM_MB,
-                       label="bios-services")
+    _bios_services_run(1)
+    _bios_services_run(2)
+
+
+def _bios_services_run(ndisks):
+    """One boot of the BIOS test disk, as master (and slave: ndisks 2)."""
+    r = _bios_run_qemu(disks=[BIOSTEST_IMG] * ndisks, mem=BIOSTEST_RAM_MB,
+                       label="bios-services-%d" % ndisks)
     r.expect(r"biostest: POST done, our BIOS runs")
     for base, end, kind in ((0, BIOS_PA, 1),
                             (BIOS_PA, BIOS_RESERVED_END, 2),
@@ -3128,11 +3135,13 @@ def bios_services():
     r.expect(r"int15 88h: %04x\r?\n" % ext_kb)
     r.expect(r"int12: %04x\r?\n" % (BIOS_PA // 1024))
     cyls = BIOSTEST_SECTORS // (16 * 63)
-    r.expect(r"int13 08h: cx=%02x3f dx=0f01\r?\n" % (cyls - 1))
+    r.expect(r"int13 08h: cx=%02x3f dx=0f%02x\r?\n" % (cyls - 1, ndisks))
     r.expect(r"int13 15h: %08x\r?\n" % BIOSTEST_SECTORS)
     r.expect(r"int13 48h: %08x\r?\n" % BIOSTEST_SECTORS)
     r.expect(r"int13 42h: 3 sectors across 64 KiB ok")
     r.expect(r"int13 02h: 2 sectors by CHS ok")
+    if ndisks == 2:
+        r.expect(r"int13 81h: slave read ok")
     r.expect(r"int13 errors: ok")
     r.expect(r"int1a: ticks advance")
     r.expect(r"int16: type a key")

@@ -9,7 +9,8 @@
  * runs: every line is printed with INT 10h, and the test calls INT 15h
  * (E820 to the end, E801h, 88h, 2401h, C0h, a bad E820), INT 12h, INT 13h
  * (41h, 08h, 15h, 48h, 42h and 02h reading pattern sectors, errors past
- * the disk, on an absent slave and a bad drive), INT 1Ah (ticks must
+ * the disk and on a bad drive; the slave read when 08h counts two disks,
+ * else its error as absent), INT 1Ah (ticks must
  * advance: IRQ 0 stub and EOI) and INT 16h (a key typed on COM1).
  *
  * The grade test checks the values printed; this program checks the
@@ -38,6 +39,7 @@
 .set CHS_LBA, 5000
 .set CHS_COUNT, 2
 .set CHS_SEG, 0x3000
+.set SLAVE_LBA, BT_DISK_SECTORS - 1
 .set TICKS_WANTED, 3
 .set HLT_MAX, 1000
 .set PARA_PER_SECTOR, BT_SECTOR / 16
@@ -253,6 +255,7 @@ test_disk_info:
 	mov	%dh, %al
 	inc	%al
 	mov	%al, heads
+	mov	%dl, ndisks
 	push	%dx
 	PRINT	"int13 08h: cx="
 	mov	%cx, %ax
@@ -362,15 +365,39 @@ test_disk_errors:
 	mov	$DRIVE0, %dl
 	int	$0x13
 	CHECK	c, "INT 13h AH=01h: the last error is not kept"
+	cmpb	$2, ndisks
+	je	1f
 	mov	$0x0800, %ax
 	mov	$DRIVE1, %dl
 	int	$0x13
 	CHECK	c, "INT 13h AH=08h on the absent slave: carry clear"
+	jmp	2f
+1:	call	test_slave
+2:
 	mov	$0x0800, %ax
 	mov	$DRIVE_BAD, %dl
 	int	$0x13
 	CHECK	c, "INT 13h on drive 82h: carry clear"
 	PRINT	"int13 errors: ok\r\n"
+	ret
+
+/* With a slave (the same disk again): AH=42h reads it. */
+test_slave:
+	movw	$1, dap2 + 2
+	movw	$0, dap2 + 4
+	movw	$BUF_SEG, dap2 + 6
+	movl	$SLAVE_LBA, dap2 + 8
+	mov	$dap2, %si
+	mov	$0x4200, %ax
+	mov	$DRIVE1, %dl
+	int	$0x13
+	CHECK	nc, "INT 13h AH=42h on the slave: carry set"
+	mov	$BUF_SEG, %ax
+	mov	$SLAVE_LBA, %ebx
+	mov	$1, %cx
+	call	check_sectors
+	CHECK	nc, "INT 13h AH=42h on the slave: wrong data"
+	PRINT	"int13 81h: slave read ok\r\n"
 	ret
 
 /* Sectors from LBA EBX, CX of them, at segment AX (offset 0) each hold
@@ -487,3 +514,4 @@ dap2:	.byte	16, 0
 edp:	.fill	EDP_SIZE, 1, 0
 spt:	.byte	0
 heads:	.byte	0
+ndisks:	.byte	0
