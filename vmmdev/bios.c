@@ -5,21 +5,25 @@
  * vmmdev/bios.h has the layout and the services.
  *
  * How the `-i IMAGE` loader uses it (user/vmm.c or vmmdev/pc.c):
- *   1. Stage guest RAM for gmem_ptr, then call fw_tables_build(ncpus,
- *      ram_bytes) and bios_build(ram_bytes) (either order: they write
- *      disjoint ranges): bios_build writes [0, 0x400) (the IVT) and
- *      [BIOS_PA, BIOS_END) = [0x9F000, 0x9FC00); fw_tables_build writes
- *      the BDA [0x400, 0x500) and the EBDA [0x9FC00, 0xA0000).
- *   2. Put IMAGE's first sector at 0x7C00.
- *   3. Start the vCPU in real mode at CS:IP = BIOS_SEG:<the word at
- *      BIOS_PA + BH_POST> (CS base BIOS_PA), any SS:SP, IF clear: POST
- *      programs both 8259s (vectors 08h and 70h, only IRQ 0 and the
- *      cascade unmasked), the PIT (channel 0, mode 3, 18.2 Hz), counts the
- *      IDE disks into the BDA, and jumps to 0:7C00 with DL = 80h, SS:SP =
- *      0:7C00, DS = ES = 0, the other general registers 0 and IF set.
- *      A loader that starts at 0:7C00 itself must leave that state, with
- *      the PICs and the PIT programmed as above if INT 1Ah's tick count
- *      is to advance (IF may then stay clear).
+ *   1. Stage guest RAM for gmem_ptr; call fw_tables_build(ncpus,
+ *      ram_bytes) and bios_build(ram_bytes), in either order: bios_build
+ *      writes [0, 0x400) (the IVT), [0x7C00, 0x7C05) (a far jump to POST)
+ *      and [BIOS_PA, BIOS_END) = [0x9F000, 0x9FC00); fw_tables_build the
+ *      BDA [0x400, 0x500) and the EBDA [0x9FC00, 0xA0000). Register the
+ *      devices (IDE with IMAGE as master, COM1, PIC, PIT) before the start.
+ *   2. Start the vCPU in real mode at CS:IP = 0:7C00 (CS base 0), IF
+ *      clear, any SS:SP and general registers: sys_env_mkguest(gphysz,
+ *      GUEST_BOOT_PA) as for the JOS guest. POST programs both 8259s
+ *      (vectors 08h and 70h, only IRQ 0 and the cascade unmasked), the PIT
+ *      (channel 0, mode 3, 18.2 Hz), counts the IDE disks into the BDA,
+ *      reads drive 80h's sector 0 to 0:7C00 with its own INT 13h, checks
+ *      55AAh, and jumps to 0:7C00 with DL = 80h, SS:SP = 0:7C00, DS = ES =
+ *      0, the other general registers 0 and IF set. (No boot sector: a
+ *      line on COM1 and HLT with IF clear.)
+ *   A loader that puts IMAGE's first sector at 0x7C00 itself, after
+ *   bios_build, overwrites the jump and skips POST: it must then leave the
+ *   state above (DL = 80h, SS:SP), and INT 1Ah's ticks advance only if the
+ *   PICs and the PIT are set up as POST sets them.
  * The guest's memory map (what INT 15h E820 reports, and what the loader
  * must not put anything else into): RAM [0, BIOS_PA), reserved [BIOS_PA,
  * 0xA0000) (the BIOS, then the EBDA), the legacy hole, RAM [1 MiB,
@@ -28,7 +32,8 @@
  * Invariants:
  * - Everything is composed in local buffers and copied to the guest only
  *   when every check passed: a refused call writes no guest byte.
- * - Only [0, BIOS_IVT_SIZE) and [BIOS_PA, BIOS_END) are written.
+ * - Only [0, BIOS_IVT_SIZE), [BIOS_RESET_PA, BIOS_RESET_PA +
+ *   BIOS_RESET_SIZE) and [BIOS_PA, BIOS_END) are written.
  * - Every vector has a handler: the named services, the IRQ stubs at
  *   08h-0Fh and 70h-77h, and an IRET stub for all others.
  */
@@ -130,10 +135,21 @@ static uint16_t handler(unsigned vec)
 	return get16(BH_IRET);
 }
 
+/* JMP BIOS_SEG:post, where the guest starts. */
+static void reset_fill(uint8_t *jmp)
+{
+	uint16_t off = get16(BH_POST), sel = BIOS_SEG;
+
+	jmp[0] = BIOS_JMP_FAR;
+	memcpy(jmp + 1, &off, sizeof(off));
+	memcpy(jmp + 3, &sel, sizeof(sel));
+}
+
 int bios_build(uint64_t ram_bytes)
 {
 	size_t blob = bios16_blob_end - bios16_blob;
-	void *ivt_gpa, *seg_gpa;
+	void *ivt_gpa, *seg_gpa, *reset_gpa;
+	uint8_t reset[BIOS_RESET_SIZE];
 	uint32_t magic;
 	unsigned v;
 
@@ -151,9 +167,11 @@ int bios_build(uint64_t ram_bytes)
 	}
 	ivt_gpa = gmem_ptr(BIOS_IVT_PA, BIOS_IVT_SIZE);
 	seg_gpa = gmem_ptr(BIOS_PA, BIOS_SIZE);
-	if (!ivt_gpa || !seg_gpa) {
+	reset_gpa = gmem_ptr(BIOS_RESET_PA, BIOS_RESET_SIZE);
+	if (!ivt_gpa || !seg_gpa || !reset_gpa) {
 		cprintf("vmm: bios: guest memory at 0x%x not staged: none "
-			"written\n", ivt_gpa ? BIOS_PA : BIOS_IVT_PA);
+			"written\n", !ivt_gpa ? BIOS_IVT_PA :
+			!seg_gpa ? BIOS_PA : BIOS_RESET_PA);
 		return -E_INVAL;
 	}
 	memcpy(seg, bios16_blob, BIOS_SIZE);
@@ -162,7 +180,9 @@ int bios_build(uint64_t ram_bytes)
 		ivt[v][0] = handler(v);
 		ivt[v][1] = BIOS_SEG;
 	}
+	reset_fill(reset);
 	memcpy(ivt_gpa, ivt, BIOS_IVT_SIZE);
+	memcpy(reset_gpa, reset, BIOS_RESET_SIZE);
 	memcpy(seg_gpa, seg, BIOS_SIZE);
 	return 0;
 }

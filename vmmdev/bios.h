@@ -8,6 +8,9 @@
  * never RAM, inc/vmx.h, so the BIOS lives in low RAM, under the EBDA):
  *   [0, BIOS_IVT_SIZE)           the real-mode IVT (bios_build)
  *   [0x400, 0x500)               the BIOS data area (fw_tables_build)
+ *   [0x7C00, 0x7C05)             a far jump to POST, where the guest
+ *                                starts (bios_build); POST reads the
+ *                                boot sector over it
  *   [BIOS_PA, BIOS_END)          the BIOS segment: header, data, code
  *                                (bios_build); E820 type 2
  *   [BIOS_END, 0xA0000)          the EBDA (fw_tables_build); E820 type 2
@@ -34,6 +37,13 @@
 #define BIOS_SIZE (BIOS_END - BIOS_PA)
 #define BIOS_RESERVED_END 0xA0000 /* the EBDA's end, the hole's start */
 #define BIOS_HIGH_PA 0x100000     /* RAM again (inc/vmx.h) */
+
+/* Where the guest starts: bios_build puts a far jump to POST there
+ * (BIOS_RESET_SIZE bytes), which POST then overwrites with the boot
+ * sector. */
+#define BIOS_RESET_PA 0x7C00
+#define BIOS_RESET_SIZE 5 /* JMP ptr16:16: opcode, offset, segment */
+#define BIOS_JMP_FAR 0xEA
 
 /* What POST leaves for the boot sector (the PC convention). */
 #define BIOS_BOOT_PA 0x7C00 /* CS:IP = 0:7C00 */
@@ -81,10 +91,11 @@
  * Write the BIOS of a PC-kind guest with ram_bytes of guest-physical
  * address space (RAM in [0, 0xA0000) and [1 MiB, ram_bytes), inc/vmx.h)
  * through gmem_ptr, before the guest starts: the IVT (all 256 vectors),
- * and the BIOS segment with its E820 table and memory sizes. Call it after
- * fw_tables_build (both write disjoint ranges, in either order). The guest
- * then starts at BIOS_SEG:<BH_POST word> (POST: then 0:7C00), or directly
- * at 0:7C00 (bios.c's top comment says what each needs).
+ * the jump to POST at BIOS_RESET_PA, and the BIOS segment with its E820
+ * table and memory sizes. Call it and fw_tables_build in either order
+ * (they write disjoint ranges). The guest
+ * then starts in real mode at 0:7C00, in POST (bios.c's top comment says
+ * what POST does and what a loader that skips it must do).
  * 0, or -E_INVAL (RAM smaller than BIOS_RAM_MIN, or not staged by
  * gmem_ptr), having said why in one line and written nothing.
  */

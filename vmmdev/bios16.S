@@ -100,6 +100,8 @@
 .set BDA_DISK_STATUS, 0x474 /* byte: INT 13h's last status */
 .set BDA_NDISKS, 0x475     /* byte: hard disks POST found */
 .set TICKS_PER_DAY, 0x1800B0 /* 18.2065 Hz for 24 h */
+.set BOOT_SIGNATURE, 0xAA55 /* the boot sector's last word */
+.set BOOT_SIGNATURE_AT, 510
 
 /* ---- Interfaces --------------------------------------------------------- */
 .set FL_CF, 0x0001
@@ -212,8 +214,10 @@ bios16:
 
 /* ---- POST ---------------------------------------------------------------- */
 /* The PICs at vectors 08h/70h with only the timer open, the PIT at 18.2 Hz,
- * the disk count in the BDA; then the boot sector, as a PC BIOS starts it:
- * CS:IP 0:7C00, DL 80h, SS:SP 0:7C00, DS = ES = 0, IF set. */
+ * the disk count in the BDA; then drive 80h's boot sector read to 0:7C00
+ * (INT 13h) and started as a PC BIOS starts it: CS:IP 0:7C00, DL 80h,
+ * SS:SP 0:7C00, DS = ES = 0, IF set. Without one (no disk, a read error,
+ * no 55AAh at its end) a line on COM1, and the CPU halts. */
 post:
 	cli
 	cld
@@ -247,6 +251,15 @@ post:
 	out	%al, $PIT_CH0
 	call	count_disks
 	mov	%al, BDA_NDISKS
+	/* The boot sector: drive 80h's first, with its signature. */
+	mov	$0x0201, %ax       /* AH=02h, one sector */
+	mov	$1, %cx            /* cylinder 0, sector 1 */
+	mov	$BIOS_BOOT_DRIVE, %dx /* head 0 */
+	mov	$BIOS_BOOT_PA, %bx
+	int	$0x13
+	jc	no_boot
+	cmpw	$BOOT_SIGNATURE, BIOS_BOOT_PA + BOOT_SIGNATURE_AT
+	jne	no_boot
 	xor	%eax, %eax
 	xor	%ebx, %ebx
 	xor	%ecx, %ecx
@@ -257,6 +270,22 @@ post:
 	mov	$BIOS_BOOT_DRIVE, %dl
 	sti
 	ljmp	$0, $BIOS_BOOT_PA
+
+no_boot:
+	push	%cs
+	pop	%ds
+	mov	$no_boot_msg, %si
+1:	lodsb
+	test	%al, %al
+	jz	2f
+	mov	$0x0E, %ah
+	int	$0x10
+	jmp	1b
+2:	cli
+	hlt
+	jmp	2b
+no_boot_msg:
+	.asciz	"bios: no bootable disk (drive 80h, sector 0)\r\n"
 
 /* ---- Interrupt stubs ----------------------------------------------------- */
 int_iret:

@@ -4,14 +4,15 @@
  * firmware; the boot sector (pass 1) reads the rest of the program and
  * the pages bios_build and fw_tables_build wrote (biostest.h), puts them
  * where a guest has them (IVT at 0, BDA at 0x400, BIOS and EBDA at
- * BIOS_PA), and jumps to our POST, which comes back to 0:7C00 (pass 2)
- * as it would start a guest's boot sector. From then on only our BIOS
+ * BIOS_PA), and runs bios_build's jump to our POST (a guest's first
+ * instruction), which reads this boot sector again with our INT 13h and
+ * starts it (pass 2) as it starts a guest's. From then on only our BIOS
  * runs: every line is printed with INT 10h, and the test calls INT 15h
  * (E820 to the end, E801h, 88h, 2401h, C0h, a bad E820), INT 12h, INT 13h
  * (41h, 08h, 15h, 48h, 42h and 02h reading pattern sectors, errors past
  * the disk and on a bad drive; the slave read when 08h counts two disks,
- * else its error as absent), INT 1Ah (ticks must
- * advance: IRQ 0 stub and EOI) and INT 16h (a key typed on COM1).
+ * else its error as absent), INT 1Ah (ticks must advance: IRQ 0 stub
+ * and EOI) and INT 16h (a key typed on COM1).
  *
  * The grade test checks the values printed; this program checks the
  * sector contents, the carry flags and the error paths, and ends QEMU
@@ -78,8 +79,8 @@ start:
 	mov	%ax, %es
 	mov	%ax, %ss
 	mov	$BT_BOOT_PA, %sp
-	cmpb	$0, pass2
-	jne	tests
+	cmpl	$BT_PASS2_MAGIC, pass2
+	je	tests
 	/* Pass 1: the code and pages, with the firmware's INT 13h. */
 	mov	$dap, %si
 	mov	$0x4200, %ax
@@ -100,10 +101,9 @@ start:
 	xor	%di, %di
 	mov	$BT_RES_BYTES / 2, %cx
 	rep movsw
-	movb	$1, pass2
-	mov	%es:BH_POST, %ax
-	mov	%ax, post_ptr
-	ljmp	*post_ptr
+	movl	$BT_PASS2_MAGIC, pass2
+	/* The guest's first instruction: bios_build's jump to POST. */
+	ljmp	$0, $BT_BDA_STAGED + BT_RESET_AT
 load_failed:
 	mov	$BT_FAIL_LOAD, %al
 	jmp	exit
@@ -113,9 +113,6 @@ dap:	.byte	16, 0
 	.word	BT_LOAD_SECTORS
 	.word	BT_CODE_PA, 0
 	.quad	1
-post_ptr:
-	.word	0, BIOS_SEG
-pass2:	.byte	0
 	.org	BT_SECTOR - 2
 	.word	0xAA55
 
@@ -512,6 +509,7 @@ e820_buf:
 dap2:	.byte	16, 0
 	.fill	14, 1, 0
 edp:	.fill	EDP_SIZE, 1, 0
+pass2:	.long	0                  /* BT_PASS2_MAGIC from pass 1 on */
 spt:	.byte	0
 heads:	.byte	0
 ndisks:	.byte	0

@@ -6,8 +6,10 @@
  *   LBA 0                   biostest.S's boot sector
  *   LBA 1 ..                the rest of biostest.S (BT_CODE_SECTORS)
  *   LBA BT_PAGES_LBA ..     what fw_tables_build and bios_build wrote into
- *                           a guest of BT_RAM_MB MiB: the IVT, the BDA, and
- *                           [BIOS_PA, 0xA0000) (the BIOS and the EBDA)
+ *                           a guest of BT_RAM_MB MiB: the IVT, the BDA (and
+ *                           at BT_RESET_AT in its sector the jump to POST
+ *                           from 0x7C00), and [BIOS_PA, 0xA0000) (the BIOS
+ *                           and the EBDA)
  *   LBA BT_PATTERN_LBA ..   to the end (BT_DISK_SECTORS): sector L holds
  *                           the dword L, then byte i = (i + L) mod 256
  *
@@ -27,6 +29,7 @@
 #define BT_BDA_PA 0x400
 #define BT_BDA_BYTES 0x100
 #define BT_BDA_SECTORS 1
+#define BT_RESET_AT 0x100        /* in the BDA's sector: bios_build's jump */
 #define BT_RES_BYTES 0x1000      /* [BIOS_PA, 0xA0000) */
 #define BT_PAGES_SECTORS                                                   \
 	(BT_IVT_BYTES / BT_SECTOR + BT_BDA_SECTORS + BT_RES_BYTES / BT_SECTOR)
@@ -44,5 +47,6 @@
 #define BT_PASS 0x21             /* status 67 */
 #define BT_FAIL 0x11             /* status 35 */
 #define BT_FAIL_LOAD 0x12        /* status 37: the first read failed */
+#define BT_PASS2_MAGIC 0x32535350 /* "PSS2": POST started us again */
 
 #endif /* !JOS_GUESTS_BIOSTEST_H */

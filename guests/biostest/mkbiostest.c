@@ -9,7 +9,7 @@
  *   mkbiostest OUT.img BIOSTEST.bin
  *
  * Invariants: a page range either function left unwritten, a byte
- * written outside the IVT, BDA, BIOS and EBDA, a program
+ * written outside the IVT, BDA, jump to POST, BIOS and EBDA, a program
  * too big for its sectors, or any I/O error fails with a message and
  * exit status 1, leaving no OUT.img.
  */
@@ -61,13 +61,16 @@ static void put_pages(unsigned lba, uint32_t gpa, size_t n)
 	memcpy(disk + (size_t)lba * BT_SECTOR, gmem + gpa, n);
 }
 
-/* Nothing but [0, end of the BDA) and [BIOS_PA, 0xA0000) was written. */
+/* Nothing but [0, end of the BDA), the jump at BIOS_RESET_PA and
+ * [BIOS_PA, 0xA0000) was written. */
 static int untouched_outside(void)
 {
 	uint32_t pa;
 
 	for (pa = FW_BDA_PA + FW_BDA_SIZE; pa < GMEM_SIZE; pa++)
 		if ((pa < BIOS_PA || pa >= BIOS_RESERVED_END) &&
+		    (pa < BIOS_RESET_PA ||
+		     pa >= BIOS_RESET_PA + BIOS_RESET_SIZE) &&
 		    gmem[pa] != MEM_FILL)
 			return 0;
 	return 1;
@@ -110,7 +113,8 @@ int main(int argc, char **argv)
 	fw_tables_build(1, ram);
 	if (bios_build(ram) != 0)
 		die("bios_build refused", NULL);
-	if (gmem[FW_EBDA_PA] == MEM_FILL || gmem[BIOS_PA] == MEM_FILL)
+	if (gmem[FW_EBDA_PA] == MEM_FILL || gmem[BIOS_PA] == MEM_FILL ||
+	    gmem[BIOS_RESET_PA] != BIOS_JMP_FAR)
 		die("fw_tables_build or bios_build wrote nothing", NULL);
 	if (!untouched_outside())
 		die("a byte outside the IVT, BDA, BIOS and EBDA was written",
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
 	put_pages(BT_PAGES_LBA, BIOS_IVT_PA, BT_IVT_BYTES);
 	put_pages(BT_PAGES_LBA + BT_IVT_BYTES / BT_SECTOR, BT_BDA_PA,
 		  BT_BDA_BYTES);
+	memcpy(disk + (BT_PAGES_LBA + BT_IVT_BYTES / BT_SECTOR) * BT_SECTOR +
+		       BT_RESET_AT, gmem + BIOS_RESET_PA, BIOS_RESET_SIZE);
 	put_pages(BT_PAGES_LBA + BT_IVT_BYTES / BT_SECTOR + BT_BDA_SECTORS,
 		  BIOS_PA, BT_RES_BYTES);
 	put_patterns();
@@ -136,5 +142,8 @@ _Static_assert(BIOS_RESERVED_END - BIOS_PA == BT_RES_BYTES,
 _Static_assert(BT_BDA_PA == FW_BDA_PA && BT_BDA_BYTES == FW_BDA_SIZE,
 	       "the disk carries the BDA");
 _Static_assert(BT_IVT_BYTES == BIOS_IVT_SIZE, "the disk carries the IVT");
+_Static_assert(BT_RESET_AT >= BT_BDA_BYTES &&
+		       BT_RESET_AT + BIOS_RESET_SIZE <= BT_SECTOR,
+	       "the jump fits the BDA's sector after the BDA");
 _Static_assert(BT_PAGES_LBA + BT_PAGES_SECTORS <= BT_PATTERN_LBA,
 	       "the pages end before the patterns");
