@@ -3110,7 +3110,8 @@ def bios_services():
     32 MiB)), E801h and 88h, INT 12h's 636 KiB, INT 13h 08h's geometry
     (8 cylinders, 16 heads, 63 sectors, 1 or 2 disks), 15h's and 48h's 8192
     sectors; it checks 42h (a buffer across 64 KiB) and 02h (CHS) read
-    the pattern sectors, the errors (past the disk, sector 0, drive 82h,
+    the pattern sectors, 43h and 03h write others (read back; QEMU's
+    snapshot keeps the image as built), the errors (past the disk, sector 0, drive 82h,
     AH=01h's last status, E820 without SMAP, AH=C0h), and the slave (81h):
     absent (an error) in one boot, read (the same disk again) in another,
     that INT 1Ah's ticks advance (IRQ 0 stub and its EOI), and reads a key
@@ -3140,6 +3141,7 @@ def _bios_services_run(ndisks):
     r.expect(r"int13 48h: %08x\r?\n" % BIOSTEST_SECTORS)
     r.expect(r"int13 42h: 3 sectors across 64 KiB ok")
     r.expect(r"int13 02h: 2 sectors by CHS ok")
+    r.expect(r"int13 43h, 03h: writes read back ok")
     if ndisks == 2:
         r.expect(r"int13 81h: slave read ok")
     r.expect(r"int13 errors: ok")

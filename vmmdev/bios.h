@@ -72,7 +72,8 @@
 #define BH_KEY 0x22       /* byte: a key INT 16h AH=01h saw, if BH_KEY_FULL */
 #define BH_KEY_FULL 0x23  /* byte: 1 while BH_KEY holds a key */
 #define BH_DEV 0x24       /* byte: INT 13h's ATA device bit (scratch) */
-#define BH_RESERVED 0x25  /* 3 bytes */
+#define BH_CMD 0x25       /* byte: INT 13h's ATA command (scratch) */
+#define BH_RESERVED 0x26  /* 2 bytes */
 #define BH_E820 0x28      /* BIOS_E820_MAX entries of BIOS_E820_ENTRY bytes */
 #define BIOS_E820_MAX 4
 #define BIOS_E820_ENTRY 20 /* base (8 bytes), length (8), type (4) */

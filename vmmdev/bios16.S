@@ -11,17 +11,19 @@
  *   ES:DI buffer, ECX buffer size (>= 20), EDX = "SMAP"; returns CF clear,
  *   EAX = "SMAP", ECX = bytes written, EBX next; CF set on error.
  * - IBM PC/AT BIOS interface (as collected in Ralf Brown's interrupt
- *   list): INT 10h AH=0Eh/0Fh, INT 12h, INT 13h AH=00h/01h/02h/08h/15h,
+ *   list): INT 10h AH=0Eh/0Fh, INT 12h, INT 13h AH=00h-03h/08h/15h,
  *   INT 15h AH=88h, AX=E801h, AX=2401h, AH=C0h, INT 16h AH=00h/01h,
  *   INT 1Ah AH=00h, and the status codes of INT 13h.
  * - Phoenix "Enhanced Disk Drive Specification" 1.1: INT 13h AH=41h
  *   (BX=55AAh -> AA55h, CX bit 0: fixed disk access subset), AH=42h (the
- *   16-byte disk address packet), AH=48h (the 26-byte parameter table).
- * - ATA/ATAPI-6 (T13 1410D): 7.15 IDENTIFY DEVICE (ECh; words 60-61 the
- *   LBA28 sector count), 8.27 READ SECTORS (20h), the command block
- *   registers at 1F0h-1F7h and the alternate status at 3F6h, 9.7 the PIO
- *   data-in protocol (poll BSY clear, then DRQ; ERR/DF with the error
- *   register's IDNF and UNC bits), the 400 ns wait after a device select.
+ *   16-byte disk address packet), 43h, AH=48h (the 26-byte parameter
+ *   table).
+ * - ATA/ATAPI-6 (T13 1410D): the commands IDENTIFY DEVICE (ECh; words
+ *   60-61 the LBA28 sector count), READ SECTORS (20h) and WRITE SECTORS
+ *   (30h); the command block registers at 1F0h-1F7h and the alternate
+ *   status at 3F6h; the PIO data-in and data-out protocols (poll BSY
+ *   clear, then DRQ; ERR/DF with the error register's IDNF and UNC bits)
+ *   and the 400 ns wait after a device select or a command.
  * - Intel 8259A datasheet (ICW1-ICW4, OCW1 masks, OCW2 non-specific
  *   EOI) and Intel 8254 datasheet (control word, mode 3).
  * - 16550A datasheet: LSR bit 0 data ready, bit 5 THR empty.
@@ -34,9 +36,10 @@
  *   wait for a key, which lets the timer tick meanwhile.
  * - Every wait on a device is bounded (POLL_MAX reads): a device that
  *   never answers gives an error code, never a hung BIOS.
- * - INT 13h reads at most the sectors the caller asked for into its
- *   buffer, renormalising ES:DI after each sector so a buffer may cross a
- *   64 KiB boundary; the count it reports is the sectors read.
+ * - INT 13h moves at most the sectors the caller asked for between the
+ *   disk and its buffer, renormalising ES:DI after each sector so a
+ *   buffer may cross a 64 KiB boundary; the count it reports is the
+ *   sectors moved.
  */
 #include <vmmdev/bios.h>
 
@@ -74,6 +77,7 @@
 .set ATA_DEV_LBA, 0xE0     /* device register: LBA mode, obsolete bits set */
 .set ATA_DEV_SLAVE, 0x10
 .set ATA_CMD_READ, 0x20
+.set ATA_CMD_WRITE, 0x30
 .set ATA_CMD_IDENTIFY, 0xEC
 .set ST_ERR, 0x01
 .set ST_DRQ, 0x08
@@ -206,8 +210,8 @@ bios16:
 	AT BH_E801_LO
 	.word	0, 0, 0, 0     /* E801 low, high, AH=88h, E820 count */
 	AT BH_KEY
-	.byte	0, 0, 0        /* key, key full, device bit */
-	.byte	0, 0, 0        /* reserved: the table on a 4-byte boundary */
+	.byte	0, 0, 0, 0     /* key, key full, device bit, command */
+	.byte	0, 0           /* reserved: the table on a 4-byte boundary */
 	AT BH_E820
 	.fill	BIOS_E820_MAX * BIOS_E820_ENTRY, 1, 0
 	AT BH_CODE

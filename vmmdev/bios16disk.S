@@ -33,16 +33,22 @@ int13:
 	je	disk_reset
 	cmp	$0x01, %ah
 	je	disk_status
+	movb	$ATA_CMD_READ, %cs:BH_CMD
 	cmp	$0x02, %ah
-	je	disk_read_chs
+	je	disk_chs
+	cmp	$0x42, %ah
+	je	edd_rw
+	movb	$ATA_CMD_WRITE, %cs:BH_CMD
+	cmp	$0x03, %ah
+	je	disk_chs
+	cmp	$0x43, %ah
+	je	edd_rw
 	cmp	$0x08, %ah
 	je	disk_params
 	cmp	$0x15, %ah
 	je	disk_type
 	cmp	$0x41, %ah
 	je	edd_check
-	cmp	$0x42, %ah
-	je	edd_read
 	cmp	$0x48, %ah
 	je	edd_params
 disk_bad:
@@ -81,9 +87,10 @@ disk_status:
 	jz	svc_ok
 	jmp	svc_fail
 
-/* AH=02h: AL sectors from cylinder CH + CL[7:6] << 8, head DH, sector
- * CL[5:0] (from 1) to ES:BX; AL returns the sectors read. */
-disk_read_chs:
+/* AH=02h (read) / 03h (write): AL sectors at cylinder CH + CL[7:6] << 8,
+ * head DH, sector CL[5:0] (from 1), buffer ES:BX; AL returns the sectors
+ * transferred. */
+disk_chs:
 	movzbw	F_AL(%bp), %cx
 	test	%cx, %cx
 	jz	disk_bad
@@ -105,7 +112,7 @@ disk_read_chs:
 	imul	$GEOM_SPT, %eax, %eax
 	add	%esi, %eax
 	mov	F_EBX(%bp), %di
-	call	disk_read
+	call	disk_rw
 	mov	%si, %bx
 	mov	%bl, F_AL(%bp)
 	jc	disk_fail
@@ -139,7 +146,8 @@ disk_type:
 1:	movb	$0, F_AH(%bp)
 	jmp	svc_ok
 
-/* AH=41h: EDD 1.1 with the fixed disk access subset (42h, 48h here). */
+/* AH=41h: EDD 1.1 with the fixed disk access subset (42h, 43h, 48h; not
+ * 44h verify or 47h seek: those answer 01h). */
 edd_check:
 	cmpw	$EDD_CHECK_IN, F_EBX(%bp)
 	jne	disk_bad
@@ -150,9 +158,10 @@ edd_check:
 	movw	$EDD_FIXED_DISK_ACCESS, F_ECX(%bp)
 	jmp	svc_ok
 
-/* AH=42h: the disk address packet at DS:SI; its count returns the blocks
- * read. */
-edd_read:
+/* AH=42h (read) / 43h (write; AL's verify flag is not needed: the disk
+ * reports errors): the disk address packet at DS:SI; its count returns
+ * the blocks transferred. */
+edd_rw:
 	mov	F_DS(%bp), %ds
 	mov	F_ESI(%bp), %si
 	cmpb	$DAP_SIZE_MIN, (%si)
@@ -167,7 +176,7 @@ edd_read:
 	movl	DAP_LBA(%si), %eax
 	les	DAP_BUF_OFF(%si), %di
 	push	%si
-	call	disk_read
+	call	disk_rw
 	mov	%si, %bx
 	pop	%si
 	mov	%bx, DAP_COUNT(%si)
@@ -272,16 +281,21 @@ ata_wait:
 
 /* Status AL after BSY cleared: data ready (DRQ), or the error. */
 ata_check:
+	call	ata_errors
+	jc	1f
+	test	$ST_DRQ, %al
+	jnz	1f                 /* CF clear */
+	mov	$DS_STATUS_ERR, %ah
+	stc
+1:	ret
+
+/* Status AL after BSY cleared: CF and AH if it reports an error. */
+ata_errors:
 	test	$ST_ERR, %al
 	jnz	3f
 	test	$ST_DF, %al
 	jnz	2f
-	test	$ST_DRQ, %al
-	jz	1f
 	ret                        /* CF clear */
-1:	mov	$DS_STATUS_ERR, %ah
-	stc
-	ret
 2:	mov	$DS_WRITE_FAULT, %ah
 	stc
 	ret
@@ -307,9 +321,10 @@ normalize:
 	and	$0x0F, %di
 	ret
 
-/* Read CX (1..255) sectors from LBA EAX of the drive BH_DEV into ES:DI
- * with READ SECTORS; SI = the sectors read. */
-disk_read:
+/* Transfer CX (1..255) sectors at LBA EAX of the drive BH_DEV from (READ
+ * SECTORS) or to (WRITE SECTORS) ES:DI, by BH_CMD; SI = the sectors
+ * transferred. */
+disk_rw:
 	xor	%si, %si
 	movzwl	%cx, %ebx
 	addl	%eax, %ebx
@@ -339,7 +354,7 @@ disk_read:
 	mov	$ATA_LBA2, %dx
 	out	%al, %dx
 	mov	$ATA_STATUS, %dx
-	mov	$ATA_CMD_READ, %al
+	mov	%cs:BH_CMD, %al
 	out	%al, %dx
 	mov	%cx, %bx           /* sectors still to come */
 1:	call	normalize
@@ -348,19 +363,37 @@ disk_read:
 	jc	3f
 	call	ata_check
 	jc	3f
-	mov	$ATA_DATA, %dx
-	mov	$ATA_SECTOR_WORDS, %cx
-	rep insw
+	call	sector_move
 	inc	%si
 	dec	%bx
 	jnz	1b
-	mov	$ATA_STATUS, %dx   /* the device's completion */
-	in	%dx, %al
-	xor	%ah, %ah           /* CF clear */
+	call	ata_delay          /* the device's completion (writes: */
+	call	ata_wait           /* the last sector is on the disk) */
+	jc	3f
+	call	ata_errors
 	ret
 2:	mov	$DS_BAD_PARAM, %ah
 	stc
 3:	ret
+
+/* One sector between the data port and ES:DI (DI advances), by BH_CMD. */
+sector_move:
+	mov	$ATA_DATA, %dx
+	mov	$ATA_SECTOR_WORDS, %cx
+	cmpb	$ATA_CMD_WRITE, %cs:BH_CMD
+	je	1f
+	rep insw
+	ret
+1:	push	%ds
+	push	%si
+	push	%es
+	pop	%ds
+	mov	%di, %si
+	rep outsw                  /* from DS:SI = the caller's ES:DI */
+	mov	%si, %di
+	pop	%si
+	pop	%ds
+	ret
 
 /* EAX = the LBA28 sectors the drive BH_DEV reports in IDENTIFY DEVICE. */
 disk_sectors:

@@ -41,6 +41,11 @@
 .set CHS_COUNT, 2
 .set CHS_SEG, 0x3000
 .set SLAVE_LBA, BT_DISK_SECTORS - 1
+.set SRC_LBA, 7000         /* writes copy these sectors' patterns ... */
+.set DST_LBA, 6000         /* ... here (AH=43h, two sectors) */
+.set DST_CHS_LBA, 6100     /* ... and here (AH=03h, one sector) */
+.set SRC_SEG, 0x4000
+.set BACK_SEG, 0x5000
 .set TICKS_WANTED, 3
 .set HLT_MAX, 1000
 .set PARA_PER_SECTOR, BT_SECTOR / 16
@@ -133,6 +138,7 @@ tests:
 	call	newline
 	call	test_disk_info
 	call	test_disk_reads
+	call	test_disk_writes
 	call	test_disk_errors
 	call	test_ticks
 	call	test_key
@@ -338,6 +344,93 @@ test_disk_reads:
 	xor	%ax, %ax
 	mov	%ax, %es
 	PRINT	"int13 02h: 2 sectors by CHS ok\r\n"
+	ret
+
+/* AH=43h and 03h write another sector's pattern; 42h and 02h read it
+ * back. */
+test_disk_writes:
+	mov	$SRC_SEG, %ax
+	mov	$SRC_LBA, %ebx
+	mov	$0x42, %cl
+	call	edd_two
+	CHECK	nc, "INT 13h AH=42h: carry set"
+	mov	$SRC_SEG, %ax
+	mov	$DST_LBA, %ebx
+	mov	$0x43, %cl
+	call	edd_two
+	CHECK	nc, "INT 13h AH=43h: carry set"
+	mov	$BACK_SEG, %ax
+	mov	$DST_LBA, %ebx
+	mov	$0x42, %cl
+	call	edd_two
+	CHECK	nc, "INT 13h AH=42h after 43h: carry set"
+	mov	$BACK_SEG, %ax
+	mov	$SRC_LBA, %ebx
+	mov	$2, %cx
+	call	check_sectors
+	CHECK	nc, "INT 13h AH=43h: the sectors read back differ"
+	mov	$DST_CHS_LBA, %ax
+	mov	$0x0301, %bx
+	call	chs_one
+	CHECK	nc, "INT 13h AH=03h: carry set"
+	mov	$DST_CHS_LBA, %ax
+	mov	$0x0201, %bx
+	push	%es
+	mov	$BACK_SEG, %cx
+	mov	%cx, %es
+	call	chs_one_es
+	pop	%es
+	CHECK	nc, "INT 13h AH=02h after 03h: carry set"
+	mov	$BACK_SEG, %ax
+	mov	$SRC_LBA, %ebx
+	mov	$1, %cx
+	call	check_sectors
+	CHECK	nc, "INT 13h AH=03h: the sector read back differs"
+	PRINT	"int13 43h, 03h: writes read back ok\r\n"
+	ret
+
+/* INT 13h AH=CL on drive 80h: two sectors at LBA EBX, buffer AX:0. */
+edd_two:
+	movw	$2, dap2 + 2
+	movw	$0, dap2 + 4
+	mov	%ax, dap2 + 6
+	movl	%ebx, dap2 + 8
+	movl	$0, dap2 + 12
+	mov	$dap2, %si
+	mov	%cl, %ah
+	xor	%al, %al
+	mov	$DRIVE0, %dl
+	int	$0x13
+	ret
+
+/* INT 13h AX=BX (AH=02h/03h, one sector) at LBA AX by CHS on drive 80h,
+ * buffer SRC_SEG:0 (chs_one) or ES:0 (chs_one_es). */
+chs_one:
+	push	%es
+	mov	$SRC_SEG, %cx
+	mov	%cx, %es
+	call	chs_one_es
+	pop	%es
+	ret
+chs_one_es:
+	push	%bx
+	movzbw	spt, %cx
+	xor	%dx, %dx
+	div	%cx                /* ax = track, dx = sector - 1 */
+	inc	%dx
+	push	%dx
+	movzbw	heads, %cx
+	xor	%dx, %dx
+	div	%cx                /* ax = cylinder, dx = head */
+	mov	%dl, %dh
+	pop	%cx                /* the sector: CL; CH is 0 */
+	mov	%al, %ch
+	shl	$6, %ah
+	or	%ah, %cl
+	pop	%ax
+	xor	%bx, %bx
+	mov	$DRIVE0, %dl
+	int	$0x13
 	ret
 
 test_disk_errors:
