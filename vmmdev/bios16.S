@@ -76,6 +76,7 @@
 .set ATA_ALTSTATUS, 0x3F6
 .set ATA_DEV_LBA, 0xE0     /* device register: LBA mode, obsolete bits set */
 .set ATA_DEV_SLAVE, 0x10
+.set ATA_LBA_TOP_SHIFT, 24 /* LBA bits 27:24 go in the device register */
 .set ATA_CMD_READ, 0x20
 .set ATA_CMD_WRITE, 0x30
 .set ATA_CMD_IDENTIFY, 0xEC
@@ -154,6 +155,34 @@
 .set DRIVE_FIRST, 0x80
 .set DRIVE_LAST, 0x81
 .set DISK_TYPE_FIXED, 0x03
+
+/* Real-mode addresses and widths. */
+.set PARA_SHIFT, 4         /* a segment is a 16-byte paragraph number */
+.set PARA_MASK, 0x0F
+.set BYTE_BITS, 8
+.set WORD_BITS, 16
+
+/* Service function numbers (AH, or AX where said). */
+.set V_TTY, 0x0E           /* INT 10h */
+.set V_GET_MODE, 0x0F
+.set M_E820, 0xE820        /* INT 15h, AX */
+.set M_E801, 0xE801        /* AX */
+.set M_A20_ON, 0x2401      /* AX */
+.set M_EXT_SIZE, 0x88
+.set K_READ, 0x00          /* INT 16h */
+.set K_PEEK, 0x01
+.set D_RESET, 0x00         /* INT 13h */
+.set D_STATUS, 0x01
+.set D_READ, 0x02
+.set D_WRITE, 0x03
+.set D_PARAMS, 0x08
+.set D_TYPE, 0x15
+.set D_EDD_CHECK, 0x41
+.set D_EDD_READ, 0x42
+.set D_EDD_WRITE, 0x43
+.set D_EDD_PARAMS, 0x48
+.set D_ONE_SECTOR, 1
+.set D_FIRST_SECTOR, 1     /* CHS sectors count from 1 */
 
 /* The register frame ENTER builds (pushal, then DS, then ES). */
 .set F_ES, 0
@@ -256,8 +285,8 @@ post:
 	call	count_disks
 	mov	%al, BDA_NDISKS
 	/* The boot sector: drive 80h's first, with its signature. */
-	mov	$0x0201, %ax       /* AH=02h, one sector */
-	mov	$1, %cx            /* cylinder 0, sector 1 */
+	mov	$D_READ << 8 | D_ONE_SECTOR, %ax
+	mov	$D_FIRST_SECTOR, %cx /* cylinder 0 */
 	mov	$BIOS_BOOT_DRIVE, %dx /* head 0 */
 	mov	$BIOS_BOOT_PA, %bx
 	int	$0x13
@@ -282,7 +311,7 @@ no_boot:
 1:	lodsb
 	test	%al, %al
 	jz	2f
-	mov	$0x0E, %ah
+	mov	$V_TTY, %ah
 	int	$0x10
 	jmp	1b
 2:	cli
@@ -344,9 +373,9 @@ svc_done:
 
 /* ---- INT 10h: video, on COM1 ---------------------------------------------- */
 int10:
-	cmp	$0x0E, %ah
+	cmp	$V_TTY, %ah
 	je	tty_out
-	cmp	$0x0F, %ah
+	cmp	$V_GET_MODE, %ah
 	je	video_mode
 	iret
 video_mode:
@@ -385,13 +414,13 @@ int12:
 int15:
 	ENTER
 	mov	F_EAX(%bp), %ax
-	cmp	$0xE820, %ax
+	cmp	$M_E820, %ax
 	je	e820
-	cmp	$0xE801, %ax
+	cmp	$M_E801, %ax
 	je	e801
-	cmp	$0x2401, %ax
+	cmp	$M_A20_ON, %ax
 	je	a20_on
-	cmp	$0x88, %ah
+	cmp	$M_EXT_SIZE, %ah
 	je	ext_mem
 	/* AH=C0h (system configuration) and all else: not supported. */
 unsupported:
@@ -445,9 +474,9 @@ int16:
 	ENTER
 	mov	F_AH(%bp), %ah
 	and	$KEY_EXT_MASK, %ah /* 10h/11h: the same as 00h/01h */
-	cmp	$0x00, %ah
+	cmp	$K_READ, %ah
 	je	key_read
-	cmp	$0x01, %ah
+	cmp	$K_PEEK, %ah
 	je	key_peek
 	jmp	svc_done
 key_peek:

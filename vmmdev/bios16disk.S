@@ -25,31 +25,33 @@ int13:
 	jb	disk_bad
 	cmp	$DRIVE_LAST, %dl
 	ja	disk_bad
-	and	$1, %dl
-	shl	$4, %dl            /* 81h: the slave's device bit */
-	mov	%dl, %cs:BH_DEV
+	xor	%al, %al
+	cmp	$DRIVE_FIRST, %dl
+	je	1f
+	mov	$ATA_DEV_SLAVE, %al /* 81h: the slave */
+1:	mov	%al, %cs:BH_DEV
 	mov	F_AH(%bp), %ah
-	cmp	$0x00, %ah
+	cmp	$D_RESET, %ah
 	je	disk_reset
-	cmp	$0x01, %ah
+	cmp	$D_STATUS, %ah
 	je	disk_status
 	movb	$ATA_CMD_READ, %cs:BH_CMD
-	cmp	$0x02, %ah
+	cmp	$D_READ, %ah
 	je	disk_chs
-	cmp	$0x42, %ah
+	cmp	$D_EDD_READ, %ah
 	je	edd_rw
 	movb	$ATA_CMD_WRITE, %cs:BH_CMD
-	cmp	$0x03, %ah
+	cmp	$D_WRITE, %ah
 	je	disk_chs
-	cmp	$0x43, %ah
+	cmp	$D_EDD_WRITE, %ah
 	je	edd_rw
-	cmp	$0x08, %ah
+	cmp	$D_PARAMS, %ah
 	je	disk_params
-	cmp	$0x15, %ah
+	cmp	$D_TYPE, %ah
 	je	disk_type
-	cmp	$0x41, %ah
+	cmp	$D_EDD_CHECK, %ah
 	je	edd_check
-	cmp	$0x48, %ah
+	cmp	$D_EDD_PARAMS, %ah
 	je	edd_params
 disk_bad:
 	mov	$DS_BAD_PARAM, %ah
@@ -140,7 +142,7 @@ disk_type:
 	jc	1f
 	movb	$DISK_TYPE_FIXED, F_AH(%bp)
 	mov	%ax, F_EDX(%bp)
-	shr	$16, %eax
+	shr	$WORD_BITS, %eax
 	mov	%ax, F_ECX(%bp)
 	jmp	svc_ok
 1:	movb	$0, F_AH(%bp)
@@ -314,11 +316,11 @@ ata_errors:
 /* ES:DI with DI < 16, the same address: a whole sector fits. */
 normalize:
 	mov	%di, %ax
-	shr	$4, %ax
+	shr	$PARA_SHIFT, %ax
 	mov	%es, %dx
 	add	%ax, %dx
 	mov	%dx, %es
-	and	$0x0F, %di
+	and	$PARA_MASK, %di
 	ret
 
 /* Transfer CX (1..255) sectors at LBA EAX of the drive BH_DEV from (READ
@@ -334,7 +336,7 @@ disk_rw:
 	pushl	%eax
 	push	%cx
 	mov	%eax, %ebx
-	shr	$24, %ebx
+	shr	$ATA_LBA_TOP_SHIFT, %ebx
 	or	$ATA_DEV_LBA, %bl
 	or	%cs:BH_DEV, %bl
 	call	ata_select
@@ -347,10 +349,10 @@ disk_rw:
 	mov	%ebx, %eax
 	mov	$ATA_LBA0, %dx
 	out	%al, %dx
-	shr	$8, %eax
+	shr	$BYTE_BITS, %eax
 	mov	$ATA_LBA1, %dx
 	out	%al, %dx
-	shr	$8, %eax
+	shr	$BYTE_BITS, %eax
 	mov	$ATA_LBA2, %dx
 	out	%al, %dx
 	mov	$ATA_STATUS, %dx
@@ -421,7 +423,7 @@ disk_sectors:
 	cmp	$IDENT_WORDS, %cx
 	jb	1b
 	movzwl	%bx, %eax
-	shl	$16, %eax
+	shl	$WORD_BITS, %eax
 	mov	%si, %ax           /* CF clear (shl of a value < 2^16) */
 	clc
 9:	pop	%si
