@@ -378,10 +378,16 @@ disk_rw:
 	stc
 3:	ret
 
-/* One sector between the data port and ES:DI (DI advances), by BH_CMD. */
+/* One sector between the data port and ES:DI (DI advances), by BH_CMD.
+ * The count and the offset are set as 32-bit registers: 16-bit code's
+ * REP counts with CX and addresses with DI, but a VMM that emulates the
+ * string I/O and takes the address size for 32 bits would use ECX and
+ * EDI (seen: a VMM on QEMU's AMD-V read ECX = 0x000F0100 words into low
+ * memory); with their upper halves zero, both readings agree. */
 sector_move:
 	mov	$ATA_DATA, %dx
-	mov	$ATA_SECTOR_WORDS, %cx
+	mov	$ATA_SECTOR_WORDS, %ecx
+	movzwl	%di, %edi
 	cmpb	$ATA_CMD_WRITE, %cs:BH_CMD
 	je	1f
 	rep insw
@@ -390,7 +396,7 @@ sector_move:
 	push	%si
 	push	%es
 	pop	%ds
-	mov	%di, %si
+	movzwl	%di, %esi
 	rep outsw                  /* from DS:SI = the caller's ES:DI */
 	mov	%si, %di
 	pop	%si
