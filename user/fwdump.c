@@ -390,7 +390,7 @@ static void good_case(unsigned ncpus)
 	fw_tables_build(ncpus, 64 << 20);
 	untouched(true);
 	if (rd(BDA_COM1, 2) != 0x3F8 || rd(BDA_EBDA_SEG, 2) != FW_EBDA_PA / PARA ||
-	    rd(BDA_BASEMEM_KB, 2) != FW_EBDA_PA / KIB)
+	    rd(BDA_BASEMEM_KB, 2) != FW_BASEMEM_END / KIB)
 		bad("BDA: COM1, EBDA segment or base memory");
 	found_init(&mp);
 	mp_walk(&mp);

@@ -480,7 +480,7 @@ static bool ebda_build(struct area *a, unsigned ncpus)
 static void bda_fill(uint8_t *bda)
 {
 	uint16_t com1 = COM1_PORT, seg = FW_EBDA_PA >> PARA_SHIFT,
-		 basemem = FW_EBDA_PA / KIB;
+		 basemem = FW_BASEMEM_END / KIB;
 
 	memset(bda, 0, FW_BDA_SIZE);
 	memcpy(bda + BDA_COM1, &com1, sizeof(com1));

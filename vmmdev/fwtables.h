@@ -24,6 +24,10 @@
 #define FW_BDA_SIZE 0x100
 #define FW_EBDA_PA 0x9FC00
 #define FW_EBDA_SIZE 0x400
+/* The lowest byte the firmware reserves: the BIOS segment (vmmdev/bios.h's
+ * BIOS_PA) lies below the EBDA, so the base memory the BDA reports (in
+ * KiB) ends here, not at the EBDA. */
+#define FW_BASEMEM_END 0x9F000
 
 /* CPUs the tables list at most (sizes the EBDA: fwtables.c checks that
  * the tables of FW_MAX_CPUS CPUs fit). */
