@@ -28,6 +28,7 @@
 #include <kern/pmap.h>
 #include <vmm/ept.h>
 #include <vmm/gva.h>
+#include <vmm/devexit.h>
 
 /* Long mode translates 48-bit canonical addresses (SDM Vol. 3A 4.5). */
 #define GVA_BITS 48
@@ -99,7 +100,8 @@ int guest_gva2gpa(struct Env *e, const struct guest_dbgstate *s,
 	int lvl;
 
 	if (!(s->cr0 & CR0_PG)) {
-		if (elf_v2p(g, gva, gpa) == 0)
+		/* Only the JOS guest has vmm's ELF header page (devexit hook). */
+		if (!devexit_pc_guest(e) && elf_v2p(g, gva, gpa) == 0)
 			return 0;
 		*gpa = gva;
 		return 0;

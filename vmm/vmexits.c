@@ -31,6 +31,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 
 void vmexit_skip_instruction(struct Env *e)
 {
@@ -398,7 +399,9 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
 	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
-	e->env_guest->timer_pending = true;
+	/* A PC guest's timer is its VMM's device model (devexit hook). */
+	if (!devexit_pc_guest(e))
+		e->env_guest->timer_pending = true;
 	/* The tick found it running: its CPU time for `vms`. */
 	e->env_guest->con.cpu_ticks++;
 	return VMEXIT_YIELD;
