@@ -36,6 +36,8 @@ enum {
 	VMRUN_EXIT_NONE = 0,
 	VMRUN_EXIT_PIO,   /* IN, OUT, INS, OUTS: pio.* */
 	VMRUN_EXIT_MMIO,  /* a load or store outside RAM: mmio.* */
+	VMRUN_EXIT_HLT,   /* HLT with interrupts on and none pending: the
+			   * VMM resumes it when one is due */
 };
 
 /* A string transfer moves at most this many bytes per exit (two
@@ -72,12 +74,16 @@ struct vmrun {
 	int32_t intr_delivered;   /* kernel: vector injected since the last
 				   * hand-off (vintr_ack it), or -1 */
 	uint64_t nexits;          /* kernel: the guest's exits so far */
+	uint64_t tsc_per_ms;      /* kernel: the host TSC's rate (set once),
+				   * for the VMM's clock without a syscall */
 
 	uint64_t value;           /* vmm: IN / MMIO load result (low bytes) */
 	uint32_t cons_out_len;    /* vmm: bytes of cons_out to print on the
 				   * guest's console (kernel resets to 0) */
 	uint32_t cons_in_room;    /* vmm: most input bytes it takes now */
-	int32_t intr_vector;      /* vmm: vector to inject, or -1 */
+	int32_t intr_vector;      /* vmm: vector to inject (32-255) when the
+				   * guest can take it, or -1; one at a time:
+				   * ask again only after intr_delivered */
 	uint32_t end;             /* vmm: not 0: print cons_out, then end
 				   * the guest (sys_vcpu_run returns 0 at
 				   * once) */

@@ -6,7 +6,13 @@
  * RAM from 1 MiB to the end mem_upper gives). Then it writes 7 to the
  * debug-exit port 0xf4: the VMM ends it with status (7 << 1) | 1 = 15.
  *
- * A word "hostile-*" on the command line first attacks the VMM's
+ * The word "spin" makes it poll COM1 for ever instead of exiting, and
+ * echo each byte typed as "mbtest: got C" (the console's input path);
+ * "bench" times BENCH_INB reads of LSR, each one exit handled by the
+ * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
+ * The word "halt" makes it halt HALTS times with interrupts on first
+ * (none comes: the VMM must resume it all the same). A word "hostile-*"
+ * on the command line first attacks the VMM's
  * string I/O (grade-project.py runs each): a guest stopped cleanly by
  * the VMM never reaches the exit.
  *
@@ -45,6 +51,7 @@ struct mb_mmap {
 #define COM1 0x3F8
 #define COM_LSR 5
 #define COM_LSR_THRE 0x20
+#define COM_LSR_DR 0x01
 #define COM_LCR 3
 #define COM_LCR_DLAB 0x80
 #define COM_LCR_8N1 0x03
@@ -65,6 +72,8 @@ struct mb_mmap {
 #define HOSTILE_COUNT 4096
 #define HOSTILE_BEFORE_END 16
 #define BEYOND_RAM 0xFFFF0000
+#define HALTS 3
+#define BENCH_INB 1000
 
 static inline void outb(u16 port, u8 v)
 {
@@ -194,6 +203,47 @@ static const char *check_mmap(const struct mb_info *mbi, u32 *n, u64 *kib)
 	return 0;
 }
 
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+/* The average round trip of an inb the VMM program emulates. */
+static void bench(void)
+{
+	u64 t0, t1;
+	u32 i;
+
+	t0 = rdtsc();
+	for (i = 0; i < BENCH_INB; i++)
+		(void)inb(COM1 + COM_LSR);
+	t1 = rdtsc();
+	puts("mbtest: inb round trip: ");
+	/* Under 2^32 ticks in all (no 64-bit division in 32-bit code). */
+	putu((u32)(t1 - t0) / BENCH_INB);
+	puts(" TSC ticks (average of ");
+	putu(BENCH_INB);
+	puts(")\n");
+}
+
+static void __attribute__((noreturn)) spin(void)
+{
+	char c;
+
+	puts("mbtest: spinning\n");
+	for (;;) {
+		if (!(inb(COM1 + COM_LSR) & COM_LSR_DR))
+			continue;
+		c = inb(COM1);
+		puts("mbtest: got ");
+		putc(c >= ' ' && c < 127 ? c : '.');
+		putc('\n');
+	}
+}
+
 /* String I/O the VMM must stop: the guest never comes back from it. */
 static void hostile(const struct mb_info *mbi, const char *cmdline)
 {
@@ -249,6 +299,17 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 	puts(" entries, ");
 	putu((u32)kib);
 	puts(" KiB usable\n");
+	if (has_word(cmdline, "halt")) {
+		for (n = 0; n < HALTS; n++)
+			asm volatile("sti; hlt; cli");
+		puts("mbtest: ");
+		putu(HALTS);
+		puts(" HLTs came back\n");
+	}
+	if (has_word(cmdline, "bench"))
+		bench();
+	if (has_word(cmdline, "spin"))
+		spin();
 	hostile(mbi, cmdline);
 	finish(EXIT_VALUE);
 }

@@ -10,8 +10,16 @@
  * the guest's next port-I/O exit the run loop (vmm/vmm.c) gets
  * VMEXIT_HANDOFF from devexit_pio and calls devexit_handoff, which fills
  * the run page and env_runs the VMM program on this CPU, sys_vcpu_run
- * returning 0. Everything else the guest does (timer ticks, HLT, faults)
- * is the run loop's as for any guest: the VMM program sleeps meanwhile.
+ * returning 0. The same hand-off carries an MMIO exit (a nested page
+ * fault outside RAM: the instruction decoded by vmm/insn.h, RIP moved,
+ * a load's value written back at completion) and a HLT with interrupts
+ * on and none pending (the VMM decides when one is due). The VMM asks
+ * for one interrupt vector at a time in the run page; the vendor's
+ * injection delivers it when the guest can take it, through the same
+ * timer_pending path the JOS guest's tick takes (devexit_vector_taken),
+ * and the next hand-off reports it delivered. Everything else the guest
+ * does (timer ticks, faults) is the run loop's as for any guest: the VMM
+ * program sleeps meanwhile.
  *
  * Invariants:
  * - Exactly one of these holds for a live PC guest after its first
@@ -37,13 +45,17 @@
 #include <kern/env.h>
 #include <kern/pmap.h>
 #include <kern/sched.h>
+#include <kern/lapic.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/vmcons.h>
 #include <vmm/gva.h>
+#include <vmm/insn.h>
 #include <vmm/devexit.h>
 
 #define BYTE_BITS 8
+/* The TSC rate if the boot measured none: 1 GHz (as vmm.c assumes). */
+#define TSC_PER_MS_UNKNOWN 1000000
 
 bool devexit_pc_guest(const struct Env *e)
 {
@@ -127,6 +139,22 @@ static uint32_t string_share(struct Env *e, const struct devexit_io *io,
 	return n;
 }
 
+/* Vectors 0-31 are exceptions; the VMM injects external interrupts. */
+#define FIRST_EXTERNAL_VECTOR 32
+#define LAST_VECTOR 255
+
+/* The exit in the run page goes to the VMM program (the run loop then
+ * calls devexit_handoff). */
+static enum vmexit_action hand_over(struct Env *e)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+
+	pc->run->version = VMRUN_ABI_VERSION;
+	pc->waiting = true;
+	e->env_status = ENV_NOT_RUNNABLE;
+	return VMEXIT_HANDOFF;
+}
+
 /*
  * A port-I/O exit of a PC guest (devexit hook in each vendor's I/O exit
  * handler): record it, fill the run page and hand it to the VMM
@@ -159,11 +187,11 @@ enum vmexit_action devexit_pio(struct Env *e, const struct devexit_io *io)
 			return string_fault(e, "OUTS", io->lin, n * io->size);
 	}
 	pc->io_count = n;
+	pc->exit = VMRUN_EXIT_PIO;
 	/* Done with this exit unless a REP transfer has more to move. */
 	if (n == left)
 		vmexit_skip_instruction(e);
 
-	run->version = VMRUN_ABI_VERSION;
 	run->exit = VMRUN_EXIT_PIO;
 	run->pio.port = io->port;
 	run->pio.size = io->size;
@@ -173,9 +201,90 @@ enum vmexit_action devexit_pio(struct Env *e, const struct devexit_io *io)
 	run->pio.value = io->in || io->string
 				 ? 0
 				 : e->env_tf.tf_regs.reg_rax & low_mask(io->size);
-	pc->waiting = true;
-	e->env_status = ENV_NOT_RUNNABLE;
-	return VMEXIT_HANDOFF;
+	return hand_over(e);
+}
+
+/* Instruction lengths x86 allows (SDM Vol. 2A 2.3.11). */
+#define INSN_LEN_MAX 15
+
+/*
+ * A PC guest touched guest-physical gpa, which no RAM backs (devexit
+ * hook in vmexit_guest_memory): decode the instruction (vmm/insn.h),
+ * move RIP past it, hand the access to the VMM program. A load's value
+ * is written to its destination at completion.
+ */
+enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+	struct mmio_insn *mi = &pc->mmio;
+	struct vmrun *run = pc->run;
+	int r;
+
+	memset(mi, 0, sizeof(*mi));
+	if ((r = mmio_decode(e, mi)) < 0) {
+		vmm_guest_stop(e, "MMIO at guest-physical 0x%lx: not an "
+			       "instruction the decoder knows (%e)", gpa, r);
+		return VMEXIT_STOP;
+	}
+	if ((mi->size != 1 && mi->size != 2 && mi->size != 4 &&
+	     mi->size != 8) || mi->len == 0 || mi->len > INSN_LEN_MAX) {
+		vmm_guest_stop(e, "MMIO at guest-physical 0x%lx: the decoder "
+			       "gave size %u, length %u", gpa, mi->size,
+			       mi->len);
+		return VMEXIT_STOP;
+	}
+	e->env_guest->exit.inst_len = mi->len;
+	vmexit_skip_instruction(e);
+	pc->exit = VMRUN_EXIT_MMIO;
+	run->exit = VMRUN_EXIT_MMIO;
+	run->mmio.gpa = gpa;
+	run->mmio.size = mi->size;
+	run->mmio.write = mi->write;
+	run->mmio.wval = mi->write ? mi->wval & low_mask(mi->size) : 0;
+	return hand_over(e);
+}
+
+/*
+ * HLT of a PC guest with interrupts on (devexit hook in vmexit_hlt, past
+ * the instruction already): an interrupt the VMM asked for is injected
+ * at the entry; with none, the VMM program decides when one is due.
+ */
+enum vmexit_action devexit_hlt(struct Env *e)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+
+	if (e->env_guest->timer_pending)
+		return VMEXIT_RESUME;
+	pc->exit = VMRUN_EXIT_HLT;
+	pc->run->exit = VMRUN_EXIT_HLT;
+	return hand_over(e);
+}
+
+/*
+ * The vector the entry injects for timer_pending (devexit hook in each
+ * vendor's event injection): the VMM's for a PC guest, noted as
+ * delivered; GUEST_TIMER_VECTOR for the JOS guest.
+ */
+uint32_t devexit_vector_taken(struct Env *e)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+
+	if (pc->kind == VMM_KIND_JOS)
+		return GUEST_TIMER_VECTOR;
+	pc->delivered = pc->intr_vec;
+	return pc->intr_vec;
+}
+
+/* The VMM's interrupt request: pending until the guest can take it. */
+static void take_intr(struct Env *e, struct vmrun *run)
+{
+	int32_t v = run->intr_vector;
+
+	if (v < FIRST_EXTERNAL_VECTOR || v > LAST_VECTOR ||
+	    e->env_guest->timer_pending)
+		return;
+	e->env_guest->pc.intr_vec = v;
+	e->env_guest->timer_pending = true;
 }
 
 /* Console input for the VMM program: as much as it has room for. */
@@ -207,6 +316,8 @@ void devexit_handoff(struct Env *e)
 	}
 	give_input(e, pc->run);
 	pc->run->nexits = e->env_guest->nexits;
+	pc->run->intr_delivered = pc->delivered;
+	pc->delivered = VMRUN_NO_INTR;
 	pc->nhandoffs++;
 	pc->vmm_blocked = false;
 	e->env_guest->streak = 0;
@@ -263,6 +374,20 @@ static int complete_pio(struct Env *e)
 	return 0;
 }
 
+/* The VMM program's answer to the exit handed over; < 0: the guest
+ * had to stop (destroyed). */
+static int complete(struct Env *e)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+
+	if (pc->exit == VMRUN_EXIT_PIO)
+		return complete_pio(e);
+	if (pc->exit == VMRUN_EXIT_MMIO && !pc->mmio.write)
+		mmio_complete_read(e, &pc->mmio,
+				   pc->run->value & low_mask(pc->mmio.size));
+	return 0;
+}
+
 /* The VMM program's console output, onto the guest's console. */
 static void take_output(struct Env *e, struct vmrun *run)
 {
@@ -301,12 +426,13 @@ int devexit_vcpu_run(int32_t guestid)
 		return 0;
 	}
 	if (pc->waiting) {
-		if ((r = complete_pio(e)) < 0)
+		if ((r = complete(e)) < 0)
 			return r;
 	} else if (e->env_runs != 0 || e->env_status != ENV_NOT_RUNNABLE) {
 		return -E_BUSY;
 	}
 	take_output(e, pc->run);
+	take_intr(e, pc->run);
 	pc->waiting = false;
 	pc->vmm_blocked = true;
 	curenv->env_status = ENV_NOT_RUNNABLE;
@@ -341,6 +467,8 @@ int devexit_setup(struct Env *e, void *arg, size_t len)
 	memset(pc->run, 0, sizeof(*pc->run));
 	pc->run->version = VMRUN_ABI_VERSION;
 	pc->run->intr_delivered = VMRUN_NO_INTR;
+	pc->run->tsc_per_ms = tsc_per_ms ? tsc_per_ms : TSC_PER_MS_UNKNOWN;
+	pc->delivered = VMRUN_NO_INTR;
 	pc->kind = s.kind;
 	pc->vmm = curenv->env_id;
 	return 0;

@@ -12,11 +12,15 @@
  * - vmm_blocked: the VMM program sleeps in sys_vcpu_run (not runnable);
  *   whoever ends that (the guest's next device exit, or the guest's
  *   death) clears it and makes the VMM program runnable.
+ * - intr_vec is the vector the guest's timer_pending stands for (the
+ *   VMM asked for it; 32-255); delivered is the vector injected since
+ *   the last hand-off, or -1.
  */
 #ifndef JOS_VMM_GUESTPC_H
 #define JOS_VMM_GUESTPC_H
 
 #include <inc/types.h>
+#include <vmm/insn.h>
 
 struct PageInfo;
 struct vmrun;
@@ -46,7 +50,11 @@ struct GuestPC {
 	struct vmrun *run;        /* its kernel address */
 	bool waiting;
 	bool vmm_blocked;
-	struct devexit_io io;     /* the exit handed over */
+	int exit;                 /* VMRUN_EXIT_* of the exit handed over */
+	struct devexit_io io;     /* a port-I/O exit handed over */
+	struct mmio_insn mmio;    /* an MMIO exit handed over */
+	int intr_vec;
+	int delivered;
 	uint32_t io_count;        /* its elements handed over this time */
 	struct devexit_mmu mmu;   /* string transfers: paging at the exit */
 	uint64_t nhandoffs;       /* exits handed to the VMM program */

@@ -425,7 +425,8 @@ static void svm_inject_events(struct Env *e, struct vmcb_control *c)
 	}
 	if ((e->env_tf.tf_eflags & FL_IF) &&
 	    !(c->int_state & INT_STATE_SHADOW)) {
-		c->eventinj = GUEST_TIMER_VECTOR |
+		/* devexit hook: a PC guest's vector is its VMM's. */
+		c->eventinj = devexit_vector_taken(e) |
 			      (EVENT_TYPE_INTR << EVENT_TYPE_SHIFT) |
 			      EVENT_VALID;
 		g->timer_pending = false;

@@ -366,6 +366,8 @@ enum vmexit_action vmexit_hlt(struct Env *e)
 			       "can never wake up");
 		return VMEXIT_STOP;
 	}
+	if (devexit_pc_guest(e))  /* devexit hook: its VMM waits for it */
+		return devexit_hlt(e);
 	return VMEXIT_YIELD;
 }
 
@@ -447,6 +449,9 @@ enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 			       gpa, r);
 		return VMEXIT_STOP;
 	}
+	/* A PC guest's device memory: its VMM's (devexit hook). */
+	if (devexit_pc_guest(e) && !guest_ram(g, gpa))
+		return devexit_mmio(e, gpa);
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (%s), "
 		       "%s 0x%lx",
 		       vmm_ops->npf_name, access, gpa,

@@ -701,7 +701,8 @@ static void vmx_inject_events(struct Env *e)
 	blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
 		   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 	if ((e->env_tf.tf_eflags & FL_IF) && !blocking) {
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, GUEST_TIMER_VECTOR |
+		/* devexit hook: a PC guest's vector is its VMM's. */
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, devexit_vector_taken(e) |
 							     INTR_TYPE_EXT_INTR |
 							     INTR_INFO_VALID);
 		g->timer_pending = false;

@@ -142,7 +142,9 @@ uint64_t vbus_poll(uint64_t now_ns)
 	for (i = 0; i < ndevs; i++) {
 		struct vdev *d = devs[i];
 
-		if (d->poll && d->deadline <= now_ns)
+		/* At every exit (dev.h allows it): a device a write has
+		 * just armed says its deadline at once. */
+		if (d->poll)
 			d->deadline = d->poll(d, now_ns);
 		next = MIN(next, d->deadline);
 	}

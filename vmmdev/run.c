@@ -14,22 +14,33 @@
  * - An exit is answered from its own record: a string transfer's
  *   elements are data[0 .. count * size), never more than
  *   VMRUN_DATA_MAX bytes whatever count says.
+ * - At most one interrupt is asked of the kernel at a time
+ *   (intr_outstanding): the next only after the kernel reported the
+ *   last one delivered, and vintr_ack took it.
+ * - HLT: the guest waits while no interrupt is due, in sys_yield steps
+ *   (other envs run), until a device deadline passes or HLT_WAIT_MS
+ *   did (then it runs again, and a HLT brings what the console typed).
  */
 #include <inc/lib.h>
 #include <inc/vmrun.h>
+#include <inc/x86.h>
 #include <vmmdev/dev.h>
 #include <vmmdev/pc.h>
 
 /* The run page: away from the text, KFILE_VA (user/vmm.c) and gmem. */
 #define RUN_VA ((struct vmrun *)0x0F000000)
 #define NS_PER_MS 1000000ULL
+#define HLT_WAIT_MS 10
+#define FIRST_VECTOR 32
+#define LAST_VECTOR 255
 
 static struct vmrun *const run = RUN_VA;
 static void (*cons_rx)(const uint8_t *buf, size_t n);
 static size_t (*cons_room)(void);
 static bool exit_requested;
+static bool intr_outstanding;
 static int exit_status;
-static unsigned start_ms;
+static uint64_t start_tsc;
 
 int vrun_init(void)
 {
@@ -43,13 +54,18 @@ void *vrun_page(void)
 
 int vrun_start_clock(void)
 {
-	start_ms = sys_time_msec();
+	start_tsc = read_tsc();
 	return 0;
 }
 
+/* From the host TSC (no system call: every exit may ask). */
 uint64_t vdev_now_ns(void)
 {
-	return (uint64_t)(sys_time_msec() - start_ms) * NS_PER_MS;
+	uint64_t d = read_tsc() - start_tsc, per_ms = run->tsc_per_ms;
+
+	if (!per_ms)
+		return 0;
+	return d / per_ms * NS_PER_MS + d % per_ms * NS_PER_MS / per_ms;
 }
 
 void vrun_exit_request(int status)
@@ -113,10 +129,28 @@ static void mmio(struct vmrun_mmio *m)
 		run->value = vbus_read(VDEV_MMIO, m->gpa, m->size);
 }
 
+/* HLT: until an interrupt is due (or a while passed: see the top). */
+static void halt(void)
+{
+	uint64_t until = vdev_now_ns() + HLT_WAIT_MS * NS_PER_MS, now;
+
+	while (!exit_requested && vintr_next() < 0) {
+		now = vdev_now_ns();
+		if (now >= until || now >= vbus_poll(now))
+			break;
+		sys_yield();
+	}
+}
+
 /* The exit the kernel handed us, and what waits on the guest's clock. */
 static void handle(void)
 {
 	uint32_t n = MIN(run->cons_in_len, (uint32_t)VMRUN_CONS_IN_MAX);
+
+	if (run->intr_delivered != VMRUN_NO_INTR) {
+		vintr_ack(run->intr_delivered);
+		intr_outstanding = false;
+	}
 
 	if (n && cons_rx)
 		cons_rx(run->cons_in, n);
@@ -126,6 +160,22 @@ static void handle(void)
 	else if (run->exit == VMRUN_EXIT_MMIO)
 		mmio(&run->mmio);
 	vbus_poll(vdev_now_ns());
+	if (run->exit == VMRUN_EXIT_HLT)
+		halt();
+}
+
+/* Before each resume: the interrupt the models want delivered next. */
+static void ask_intr(void)
+{
+	int v;
+
+	run->intr_vector = VMRUN_NO_INTR;
+	/* Vectors 0-31 are exceptions: the kernel injects none of them. */
+	if (!intr_outstanding && (v = vintr_next()) >= FIRST_VECTOR &&
+	    v <= LAST_VECTOR) {
+		run->intr_vector = v;
+		intr_outstanding = true;
+	}
 }
 
 int vrun_loop(int32_t guest)
@@ -134,7 +184,7 @@ int vrun_loop(int32_t guest)
 
 	for (;;) {
 		run->cons_in_room = cons_room ? cons_room() : 0;
-		run->intr_vector = VMRUN_NO_INTR;
+		ask_intr();
 		run->end = exit_requested;
 		r = sys_vcpu_run(guest);
 		if (r < 0)
