@@ -3160,6 +3160,27 @@ def multiboot_background():
     guest_problems(r)
 
 
+@vmm_test("vmrun-badcalls", bochs_timeout=300, qemu_timeout=60)
+def vmrun_badcalls():
+    """Bad hand-off calls get errors; a rogue VMM program cannot hurt the
+    host through the run page.
+
+    user/vmrunbad.c: VMMCTL_PC with bad lengths, kinds and pages and
+    sys_vcpu_run on envs that are no PC guest of its own get errors; a
+    real-mode guest it runs as its VMM (OUT, IN, REP INSB of 4 KiB) makes
+    exactly the exits its code makes while the program writes garbage
+    into the run page (IN answers wider than the port, console lengths
+    past the page, bad vectors, its own sizes and counts): only AL
+    changes, the string moves exactly 4 KiB, and the second round ends
+    with as many free pages as it started with."""
+    r = vboot("vmrunbad")
+    # (Its own count, round 2: the kernel's whole-boot count would hold
+    # the one-time pages of the first guest run, such as each CPU's
+    # VMXON region or host save area.)
+    r.match(r"vmrunbad: all \d+ checks passed", FREE_AFTER,
+            no=PANIC + [r"vmrunbad: FAIL", r"vmrunbad: no guest"])
+
+
 # The user's guide and the make targets it names (grade_docs.py).
 import grade_docs  # noqa: E402,F401
 
