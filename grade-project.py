@@ -3052,7 +3052,8 @@ def mb_session(r, args, *patterns):
     """`vmm -k /vmm/mbtest ARGS`: PATTERNS in order, then vmm's free-page
     line and the prompt. Returns (before, after, text of the session)."""
     start = len(r.text)
-    r.send("vmm -k /vmm/mbtest " + args)
+    if args is not None:  # None: typed already
+        r.send("vmm -k /vmm/mbtest " + args)
     for p in patterns:
         r.expect(p)
     m = r.expect(VMM_FREE)
@@ -3095,13 +3096,17 @@ def multiboot_hostile():
     hole: each time the VMM stops the guest with a line naming the
     guest-linear address, vmm says it ended without an exit status, and
     the host's free pages are those of before (after a warm-up run, in
-    which the guest halts 3 times with interrupts on and none due: the
-    VMM resumes it each time)."""
+    which the guest halts 3 times with interrupts on and nothing due: it
+    sleeps until a byte is typed on its console)."""
     r = vboot(input=True,
               disks=[KERNEL_IMG, fs_image_copy("multiboot-hostile")])
     shell(r)
     # (The warm-up also prints the port-I/O round trip: vmm/README.md.)
-    mb_session(r, "-a 'halt bench'", r"mbtest: 3 HLTs came back",
+    r.send("vmm -k /vmm/mbtest -a 'halt bench'")
+    for i in range(3):
+        r.expect(r"mbtest: halt %d" % i)
+        r.send("x", newline="")
+    mb_session(r, None, r"mbtest: 3 HLTs came back",
                r"mbtest: inb round trip: \d+ TSC ticks", MB_STATUS)
     for attack in ("hostile-ins", "hostile-outs", "hostile-insl-hole"):
         before, after, out = mb_session(

@@ -84,6 +84,11 @@ struct vmrun {
 	int32_t intr_vector;      /* vmm: vector to inject (32-255) when the
 				   * guest can take it, or -1; one at a time:
 				   * ask again only after intr_delivered */
+	uint64_t hlt_until_tsc;   /* vmm: a HLT with nothing pending sleeps
+				   * in the kernel until the host TSC reaches
+				   * this (a device deadline; ~0: none) or
+				   * console input comes, then is handed
+				   * over; 0: hand it over at once */
 	uint32_t end;             /* vmm: not 0: print cons_out, then end
 				   * the guest (sys_vcpu_run returns 0 at
 				   * once) */

@@ -10,8 +10,9 @@
  * echo each byte typed as "mbtest: got C" (the console's input path);
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
- * The word "halt" makes it halt HALTS times with interrupts on first
- * (none comes: the VMM must resume it all the same). A word "hostile-*"
+ * The word "halt" makes it halt HALTS times with interrupts on first,
+ * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
+ * console makes the VMM resume it). A word "hostile-*"
  * on the command line first attacks the VMM's
  * string I/O (grade-project.py runs each): a guest stopped cleanly by
  * the VMM never reaches the exit.
@@ -300,8 +301,12 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 	putu((u32)kib);
 	puts(" KiB usable\n");
 	if (has_word(cmdline, "halt")) {
-		for (n = 0; n < HALTS; n++)
+		for (n = 0; n < HALTS; n++) {
+			puts("mbtest: halt ");
+			putu(n);
+			putc('\n');
 			asm volatile("sti; hlt; cli");
+		}
 		puts("mbtest: ");
 		putu(HALTS);
 		puts(" HLTs came back\n");

@@ -13,7 +13,8 @@
  * returning 0. The same hand-off carries an MMIO exit (a nested page
  * fault outside RAM: the instruction decoded by vmm/insn.h, RIP moved,
  * a load's value written back at completion) and a HLT with interrupts
- * on and none pending (the VMM decides when one is due). The VMM asks
+ * on and none pending, which first sleeps here (neither env runnable)
+ * until the VMM's next device deadline or console input (devexit_tick). The VMM asks
  * for one interrupt vector at a time in the run page; the vendor's
  * injection delivers it when the guest can take it, through the same
  * timer_pending path the JOS guest's tick takes (devexit_vector_taken),
@@ -204,6 +205,8 @@ enum vmexit_action devexit_pio(struct Env *e, const struct devexit_io *io)
 	return hand_over(e);
 }
 
+static void wake_vmm(struct Env *e, struct Env *v);
+
 /* Instruction lengths x86 allows (SDM Vol. 2A 2.3.11). */
 #define INSN_LEN_MAX 15
 
@@ -252,12 +255,51 @@ enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa)
 enum vmexit_action devexit_hlt(struct Env *e)
 {
 	struct GuestPC *pc = &e->env_guest->pc;
+	enum vmexit_action a;
 
 	if (e->env_guest->timer_pending)
 		return VMEXIT_RESUME;
 	pc->exit = VMRUN_EXIT_HLT;
 	pc->run->exit = VMRUN_EXIT_HLT;
-	return hand_over(e);
+	a = hand_over(e);
+	if (pc->hlt_until <= read_tsc() || vmcons_has_input(e))
+		return a;
+	/* Sleep: neither it nor its VMM program runs until the tick. */
+	pc->halted = true;
+	e->env_guest->streak = 0;
+	return VMEXIT_BLOCK;
+}
+
+/*
+ * A host timer tick (devexit hook in time_tick, kernel lock held): each
+ * halted PC guest whose VMM's deadline passed, or that has console
+ * input, is handed to its VMM program, which runs when the scheduler
+ * picks it.
+ */
+void devexit_tick(void)
+{
+	uint64_t now = read_tsc();
+	struct GuestPC *pc;
+	struct Env *e, *v;
+	int i;
+
+	for (i = 0; i < NENV; i++) {
+		e = &envs[i];
+		if (e->env_type != ENV_TYPE_GUEST || !e->env_guest ||
+		    e->env_status != ENV_NOT_RUNNABLE ||
+		    !e->env_guest->pc.halted)
+			continue;
+		pc = &e->env_guest->pc;
+		if (now < pc->hlt_until && !vmcons_has_input(e))
+			continue;
+		v = &envs[ENVX(pc->vmm)];
+		pc->halted = false;
+		if (v->env_id != pc->vmm || !pc->vmm_blocked ||
+		    v->env_status != ENV_NOT_RUNNABLE)
+			continue;  /* dying with it: its free wakes nobody */
+		wake_vmm(e, v);
+		v->env_status = ENV_RUNNABLE;
+	}
 }
 
 /*
@@ -299,6 +341,21 @@ static void give_input(struct Env *e, struct vmrun *run)
 	run->cons_in_len = n;
 }
 
+/* The exit in the run page is the VMM program's: its sys_vcpu_run
+ * returns 0 when it next runs. */
+static void wake_vmm(struct Env *e, struct Env *v)
+{
+	struct GuestPC *pc = &e->env_guest->pc;
+
+	give_input(e, pc->run);
+	pc->run->nexits = e->env_guest->nexits;
+	pc->run->intr_delivered = pc->delivered;
+	pc->delivered = VMRUN_NO_INTR;
+	pc->nhandoffs++;
+	pc->vmm_blocked = false;
+	v->env_tf.tf_regs.reg_rax = 0;
+}
+
 /*
  * From the run loop, after devexit_pio: switch straight to the VMM
  * program blocked in sys_vcpu_run. Never returns.
@@ -314,14 +371,8 @@ void devexit_handoff(struct Env *e)
 			       "for its device exits", pc->vmm);
 		env_destroy(e);
 	}
-	give_input(e, pc->run);
-	pc->run->nexits = e->env_guest->nexits;
-	pc->run->intr_delivered = pc->delivered;
-	pc->delivered = VMRUN_NO_INTR;
-	pc->nhandoffs++;
-	pc->vmm_blocked = false;
+	wake_vmm(e, v);
 	e->env_guest->streak = 0;
-	v->env_tf.tf_regs.reg_rax = 0;
 	env_run(v);
 }
 
@@ -433,6 +484,7 @@ int devexit_vcpu_run(int32_t guestid)
 	}
 	take_output(e, pc->run);
 	take_intr(e, pc->run);
+	pc->hlt_until = pc->run->hlt_until_tsc;
 	pc->waiting = false;
 	pc->vmm_blocked = true;
 	curenv->env_status = ENV_NOT_RUNNABLE;
@@ -479,7 +531,7 @@ bool devexit_may_resume(const struct Env *e)
 {
 	if (!devexit_pc_guest(e))
 		return e->env_runs > 0;
-	return e->env_guest->pc.vmm_blocked;
+	return e->env_guest->pc.vmm_blocked && !e->env_guest->pc.waiting;
 }
 
 /* Guest e is being freed: wake its VMM program, drop the run page. */

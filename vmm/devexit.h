@@ -17,6 +17,7 @@ enum vmexit_action devexit_pio(struct Env *e, const struct devexit_io *io);
 enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa);
 enum vmexit_action devexit_hlt(struct Env *e);
 uint32_t devexit_vector_taken(struct Env *e);
+void devexit_tick(void);
 void devexit_handoff(struct Env *e) __attribute__((noreturn));
 int devexit_setup(struct Env *e, void *arg, size_t len);
 int devexit_vcpu_run(int32_t guest);

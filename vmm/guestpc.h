@@ -12,6 +12,9 @@
  * - vmm_blocked: the VMM program sleeps in sys_vcpu_run (not runnable);
  *   whoever ends that (the guest's next device exit, or the guest's
  *   death) clears it and makes the VMM program runnable.
+ * - halted: a HLT sleeps in the kernel (waiting holds too); the host
+ *   timer tick (devexit_tick) hands it over when hlt_until passed or
+ *   console input waits.
  * - intr_vec is the vector the guest's timer_pending stands for (the
  *   VMM asked for it; 32-255); delivered is the vector injected since
  *   the last hand-off, or -1.
@@ -55,6 +58,8 @@ struct GuestPC {
 	struct mmio_insn mmio;    /* an MMIO exit handed over */
 	int intr_vec;
 	int delivered;
+	bool halted;              /* a HLT sleeps (waiting too) until */
+	uint64_t hlt_until;       /* this host TSC, or console input */
 	uint32_t io_count;        /* its elements handed over this time */
 	struct devexit_mmu mmu;   /* string transfers: paging at the exit */
 	uint64_t nhandoffs;       /* exits handed to the VMM program */

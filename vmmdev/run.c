@@ -17,9 +17,11 @@
  * - At most one interrupt is asked of the kernel at a time
  *   (intr_outstanding): the next only after the kernel reported the
  *   last one delivered, and vintr_ack took it.
- * - HLT: the guest waits while no interrupt is due, in sys_yield steps
- *   (other envs run), until a device deadline passes or HLT_WAIT_MS
- *   did (then it runs again, and a HLT brings what the console typed).
+ * - HLT: before each resume the kernel learns the earliest device
+ *   deadline (hlt_until_tsc); a HLT with no interrupt pending sleeps in
+ *   the kernel until then or until console input comes, and is handed
+ *   to us only then: we poll the devices and resume it (with the
+ *   interrupt that may be due now).
  */
 #include <inc/lib.h>
 #include <inc/vmrun.h>
@@ -30,7 +32,6 @@
 /* The run page: away from the text, KFILE_VA (user/vmm.c) and gmem. */
 #define RUN_VA ((struct vmrun *)0x0F000000)
 #define NS_PER_MS 1000000ULL
-#define HLT_WAIT_MS 10
 #define FIRST_VECTOR 32
 #define LAST_VECTOR 255
 
@@ -39,6 +40,8 @@ static void (*cons_rx)(const uint8_t *buf, size_t n);
 static size_t (*cons_room)(void);
 static bool exit_requested;
 static bool intr_outstanding;
+/* The earliest device deadline, vbus_poll's last answer. */
+static uint64_t next_deadline;
 static int exit_status;
 static uint64_t start_tsc;
 
@@ -129,19 +132,6 @@ static void mmio(struct vmrun_mmio *m)
 		run->value = vbus_read(VDEV_MMIO, m->gpa, m->size);
 }
 
-/* HLT: until an interrupt is due (or a while passed: see the top). */
-static void halt(void)
-{
-	uint64_t until = vdev_now_ns() + HLT_WAIT_MS * NS_PER_MS, now;
-
-	while (!exit_requested && vintr_next() < 0) {
-		now = vdev_now_ns();
-		if (now >= until || now >= vbus_poll(now))
-			break;
-		sys_yield();
-	}
-}
-
 /* The exit the kernel handed us, and what waits on the guest's clock. */
 static void handle(void)
 {
@@ -159,9 +149,18 @@ static void handle(void)
 		pio(&run->pio);
 	else if (run->exit == VMRUN_EXIT_MMIO)
 		mmio(&run->mmio);
-	vbus_poll(vdev_now_ns());
-	if (run->exit == VMRUN_EXIT_HLT)
-		halt();
+	next_deadline = vbus_poll(vdev_now_ns());
+}
+
+/* next_deadline as a host TSC value, for a HLT's sleep in the kernel. */
+static uint64_t deadline_tsc(void)
+{
+	uint64_t ns = next_deadline, per_ms = run->tsc_per_ms;
+
+	if (ns == VDEV_NEVER || !per_ms)
+		return ~0ULL;
+	return start_tsc + ns / NS_PER_MS * per_ms +
+	       ns % NS_PER_MS * per_ms / NS_PER_MS;
 }
 
 /* Before each resume: the interrupt the models want delivered next. */
@@ -185,6 +184,7 @@ int vrun_loop(int32_t guest)
 	for (;;) {
 		run->cons_in_room = cons_room ? cons_room() : 0;
 		ask_intr();
+		run->hlt_until_tsc = deadline_tsc();
 		run->end = exit_requested;
 		r = sys_vcpu_run(guest);
 		if (r < 0)
