@@ -3061,7 +3061,8 @@ def mb_session(r, args, *patterns):
     return int(m.group(2)), int(m.group(3)), r.text[start:]
 
 
-@vmm_test("multiboot-exit", bochs_timeout=600, qemu_timeout=180)
+@vmm_test("multiboot-exit", bochs_timeout=600, qemu_timeout=180,
+          ryzen=True)
 def multiboot_exit():
     """A multiboot kernel gets its command line, modules and memory map,
     and its exit status 7 through port 0xf4.
@@ -3087,7 +3088,8 @@ def multiboot_exit():
     guest_problems(r)
 
 
-@vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180)
+@vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180,
+          ryzen=True)
 def multiboot_hostile():
     """String I/O with counts past guest memory stops the guest cleanly.
 
@@ -3125,7 +3127,8 @@ def multiboot_hostile():
             fail("the host panicked")
 
 
-@vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180)
+@vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180,
+          ryzen=True)
 def multiboot_background():
     """A multiboot guest runs in the background; its console works; kill
     ends it and its VMM program, every page back.
@@ -3165,7 +3168,8 @@ def multiboot_background():
     guest_problems(r)
 
 
-@vmm_test("vmrun-badcalls", bochs_timeout=300, qemu_timeout=60)
+@vmm_test("vmrun-badcalls", bochs_timeout=300, qemu_timeout=60,
+          ryzen=True)
 def vmrun_badcalls():
     """Bad hand-off calls get errors; a rogue VMM program cannot hurt the
     host through the run page.
@@ -3177,7 +3181,9 @@ def vmrun_badcalls():
     into the run page (IN answers wider than the port, console lengths
     past the page, bad vectors, its own sizes and counts): only AL
     changes, the string moves exactly 4 KiB, and the second round ends
-    with as many free pages as it started with."""
+    with as many free pages as it started with. A VMM program (a child)
+    destroyed while its guest spins, or exiting while its guest waits
+    for an answer, takes the guest with it, every page back."""
     r = vboot("vmrunbad")
     # (Its own count, round 2: the kernel's whole-boot count would hold
     # the one-time pages of the first guest run, such as each CPU's

@@ -9,6 +9,8 @@
  * and only its own count of a string transfer whatever we write, and
  * clamp the console lengths and ignore bad interrupt vectors we ask for.
  * Two rounds; the second must end with the free pages it started with.
+ * Last, a VMM program (a child) that dies, with its guest running or
+ * waiting for its answer, takes the guest with it, every page back.
  *
  * Invariants:
  * - "vmrunbad: FAIL: ..." for each failed check; "vmrunbad: all N
@@ -26,6 +28,8 @@
 #define VA_NONE (0x10000000UL + 2 * PGSIZE)
 #define VA_CODE (0x10000000UL + 3 * PGSIZE) /* guest page 0x7000 */
 #define VA_DATA (0x10000000UL + 4 * PGSIZE) /* guest page 0x8000 */
+#define VA_CHILD_RUN (0x10000000UL + 5 * PGSIZE) /* the child's own */
+#define VA_CHILD_CODE (0x10000000UL + 6 * PGSIZE)
 #define PERM_RW (PTE_P | PTE_U | PTE_W)
 #define PERM_RO (PTE_P | PTE_U)
 #define GPA_CODE 0x7000UL
@@ -50,6 +54,10 @@ static const uint8_t guest_code[] = {
 	0xFC, 0xB9, 0x00, 0x10, 0xBF, 0x00, 0x80, 0xBA, PORT, 0x00,
 	0xF3, 0x6C, 0xEB, 0xEA,
 };
+
+/* sti; jmp $ (host interrupts exit it), and out 0x80, al; jmp back. */
+static const uint8_t spin_code[] = { 0xFB, 0xEB, 0xFE };
+static const uint8_t out_code[] = { 0xE6, PORT, 0xEB, 0xFC };
 
 static int nchecks, nfailed;
 static struct vmrun *const run = RUN_VA;
@@ -189,6 +197,66 @@ static void rogue_round(int round)
 		      (long)before, (long)after);
 }
 
+static bool alive(envid_t id)
+{
+	const volatile struct Env *e = &envs[ENVX(id)];
+
+	return e->env_id == id && e->env_status != ENV_FREE;
+}
+
+/* The child: a PC guest running code, then the first exit (if any). */
+static void __attribute__((noreturn)) child_vmm(envid_t parent,
+						const uint8_t *code, size_t n)
+{
+	struct vmm_pc pc = { VMM_KIND_PC, (void *)VA_CHILD_RUN };
+	envid_t g = sys_env_mkguest(GUEST_MEM_MIN, GUEST_BOOT_PA);
+
+	if (g < 0 || sys_page_alloc(0, (void *)VA_CHILD_RUN, PERM_RW) < 0 ||
+	    sys_page_alloc(0, (void *)VA_CHILD_CODE, PERM_RW) < 0 ||
+	    sys_vmm_ctl(VMMCTL_PC, g, &pc, sizeof(pc)) < 0) {
+		ipc_send(parent, BAD_ENVID, NULL, 0);
+		exit();
+	}
+	memcpy((uint8_t *)VA_CHILD_CODE + (GUEST_BOOT_PA - GPA_CODE), code, n);
+	sys_ept_map(0, (void *)VA_CHILD_CODE, g, (void *)GPA_CODE,
+		    __EPTE_FULL);
+	ipc_send(parent, g, NULL, 0);
+	sys_vcpu_run(g);  /* spin_code: never returns; we are destroyed */
+	exit();           /* out_code: the guest waits for our answer */
+}
+
+/* A VMM program dies; its guest must go too (devexit_env_free). */
+static void vmm_dies(bool running, bool count)
+{
+	int64_t before = sys_page_free_count(), after;
+	envid_t child, g = 0, from = 0;
+	int i;
+
+	if ((child = fork()) == 0)
+		child_vmm(thisenv->env_parent_id,
+			  running ? spin_code : out_code,
+			  running ? sizeof(spin_code) : sizeof(out_code));
+	CHECK(child > 0, "fork: %e", child);
+	while (child > 0 && from != child)
+		g = ipc_recv(&from, NULL, NULL);
+	CHECK(g > 0, "the child made no guest");
+	if (running) {
+		for (i = 0; i < 10; i++)
+			sys_yield();  /* the guest spins meanwhile */
+		CHECK(alive(g), "the spinning guest died early");
+		sys_env_destroy(child);
+	}
+	wait(child);
+	for (i = 0; i < 1000 && g > 0 && alive(g); i++)
+		sys_yield();  /* freed at its next exit if it ran elsewhere */
+	CHECK(g > 0 && !alive(g), "guest %08x outlived its VMM (%s)", g,
+	      running ? "destroyed, guest running" : "exited, guest waiting");
+	after = sys_page_free_count();
+	if (count)
+		CHECK(before == after, "VMM death: free pages %ld before, %ld "
+		      "after", (long)before, (long)after);
+}
+
 void umain(int argc, char **argv)
 {
 	int round;
@@ -201,6 +269,12 @@ void umain(int argc, char **argv)
 		panic("vmrunbad: no memory");
 	for (round = 0; round < ROUNDS; round++)
 		rogue_round(round);
+	/* The first time, fork leaves us pages for good (our exception
+	 * stack, a page table): count from the second on. */
+	for (round = 0; round < ROUNDS; round++) {
+		vmm_dies(true, round > 0);
+		vmm_dies(false, round > 0);
+	}
 	if (nfailed == 0)
 		cprintf("vmrunbad: all %d checks passed\n", nchecks);
 }
