@@ -3072,7 +3072,8 @@ def multiboot_exit():
     it and the module's text (page-aligned), finds a PC's memory map, and
     writes 7 to port 0xf4; vmm reports status 15 ((7 << 1) | 1). `vms`
     shows nothing left; the second run ends with as many free pages as
-    it started with."""
+    it started with. The same kernel as a flat binary whose multiboot
+    header gives the load addresses (the a.out kludge) does the same."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("multiboot-exit")])
     shell(r)
     args = '-a "hello world" -M /vmm/mbmodule.txt'
@@ -3084,6 +3085,10 @@ def multiboot_exit():
     if before != after:
         fail("a multiboot run leaked: %d free pages before, %d after"
              % (before, after))
+    # The same kernel as a flat binary: the header's address fields.
+    r.send('vmm -k /vmm/mbtest-aout ' + args)
+    mb_session(r, None, r"mbtest: cmdline: /vmm/mbtest-aout hello world",
+               *MB_LINES[1:], r"vmm: guest [0-9a-f]{8} exited with status 15")
     shell_cmd(r, "vms", r"vms: 0 guests")
     guest_problems(r)
 
