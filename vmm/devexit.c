@@ -84,13 +84,16 @@ static uint64_t addr_reg_add(uint64_t reg, int64_t delta, unsigned addr_bytes)
 	return (reg + delta) & m;
 }
 
-/* Stop e for a string transfer whose memory is not guest RAM. */
+/* Stop e for a string transfer whose memory is not guest RAM (or not
+ * reachable: vmm/gva.c walks the paging modes it knows). */
 static enum vmexit_action string_fault(struct Env *e, const char *what,
-				       uint64_t lin, size_t bytes)
+				       uint64_t lin, size_t bytes, int r)
 {
 	vmm_guest_stop(e, "%s of %lu bytes at guest-linear 0x%lx: not guest "
-		       "RAM (port 0x%x)", what, bytes, lin,
-		       e->env_guest->pc.io.port);
+		       "RAM (port 0x%x; %lu bytes moved%s)", what, bytes, lin,
+		       e->env_guest->pc.io.port, r > 0 ? (unsigned long)r : 0,
+		       r == -E_NOT_SUPP ? ", a paging mode gva.c does not walk"
+					: "");
 	return VMEXIT_STOP;
 }
 
@@ -182,10 +185,12 @@ enum vmexit_action devexit_pio(struct Env *e, const struct devexit_io *io)
 			return VMEXIT_STOP;
 		}
 		mmu_state(&pc->mmu, &s);
-		if (!io->in && guest_gva_copy(e, &s, io->lin, run->data,
-					      n * io->size, false) !=
-					   (int)(n * io->size))
-			return string_fault(e, "OUTS", io->lin, n * io->size);
+		if (!io->in &&
+		    (r = guest_gva_copy(e, &s, io->lin, run->data,
+					n * io->size, false)) !=
+			    (int)(n * io->size))
+			return string_fault(e, "OUTS", io->lin, n * io->size,
+					    r);
 	}
 	pc->io_count = n;
 	pc->exit = VMRUN_EXIT_PIO;
@@ -399,6 +404,7 @@ static int complete_pio(struct Env *e)
 	size_t bytes = (size_t)pc->io_count * io->size;
 	struct guest_dbgstate s;
 	int64_t delta;
+	int moved;
 
 	if (!io->string) {
 		if (io->in)
@@ -407,9 +413,9 @@ static int complete_pio(struct Env *e)
 	}
 	if (io->in) {
 		mmu_state(&pc->mmu, &s);
-		if (guest_gva_copy(e, &s, io->lin, pc->run->data, bytes,
-				   true) != (int)bytes) {
-			string_fault(e, "INS", io->lin, bytes);
+		if ((moved = guest_gva_copy(e, &s, io->lin, pc->run->data,
+					    bytes, true)) != (int)bytes) {
+			string_fault(e, "INS", io->lin, bytes, moved);
 			env_destroy(e);
 			return -E_FAULT;
 		}
