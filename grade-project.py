@@ -3143,7 +3143,8 @@ def multiboot_background():
 
     `vmm -b -n spin -k /vmm/mbtest -a spin`: vms lists it as multiboot;
     attached, its COM1 output is replayed and a typed byte reaches its
-    receive FIFO (it echoes it); Ctrl-] d detaches it; `vmm kill spin`
+    receive FIFO (it echoes it); Ctrl-] d detaches it; paused, vms says
+    so, and resumed and attached it echoes again; `vmm kill spin`
     ends it, its VMM program says it ended without an exit status, and
     vms shows the host's free pages of before (after a warm-up run)."""
     r = vboot(input=True,
@@ -3160,6 +3161,14 @@ def multiboot_background():
     r.expect(r"mbtest: spinning")
     r.send("x", newline="")
     r.expect(r"mbtest: got x")
+    detach(r, "spin")
+    shell_cmd(r, "vmm pause spin", r"\(spin\) paused")
+    if vms_state(host_cmd(r, "vms"), "spin") != "paused":
+        fail("vms does not show spin paused")
+    shell_cmd(r, "vmm resume spin", r"\(spin\) resumed")
+    attach(r, "spin")
+    r.send("y", newline="")
+    r.expect(r"mbtest: got y")
     detach(r, "spin")
     shell_cmd(r, "vmm kill spin", r"\(spin\) killed")
     ended = r"vmm: guest [0-9a-f]{8} ended without an exit status"
