@@ -14,8 +14,8 @@
  * fault outside RAM: the instruction decoded by vmm/insn.h, RIP moved,
  * a load's value written back at completion) and a HLT with interrupts
  * on and none pending, which first sleeps here (neither env runnable)
- * until the VMM's next device deadline or console input (devexit_tick). The VMM asks
- * for one interrupt vector at a time in the run page; the vendor's
+ * until the VMM's next device deadline or console input (devexit_tick).
+ * The VMM asks for one interrupt vector at a time in the run page; the vendor's
  * injection delivers it when the guest can take it, through the same
  * timer_pending path the JOS guest's tick takes (devexit_vector_taken),
  * and the next hand-off reports it delivered. Everything else the guest
@@ -23,9 +23,12 @@
  * program sleeps meanwhile.
  *
  * Invariants:
- * - Exactly one of these holds for a live PC guest after its first
- *   sys_vcpu_run: it runs or is runnable (pc.vmm_blocked), or it waits
- *   for the VMM's answer (pc.waiting, not runnable).
+ * - A live PC guest, after its first sys_vcpu_run, is in one of three
+ *   states: it runs or is runnable (pc.vmm_blocked, its VMM program
+ *   sleeps); it waits for the VMM's answer (pc.waiting, not runnable;
+ *   the VMM program runs or is runnable); or it is halted (pc.halted,
+ *   pc.waiting and pc.vmm_blocked: neither runnable until
+ *   devexit_tick).
  * - RIP moves at the exit (vmexit_skip_instruction, on the CPU whose
  *   control structure is current), except for a REP string transfer the
  *   exit moves only part of: the guest executes it again for the rest.
