@@ -66,6 +66,7 @@ unsigned int sys_time_msec(void);
 int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
 int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);
+int sys_vcpu_run(envid_t guest);
 int sys_guest_debug(envid_t guest);
 /* One read-only kernel monitor command line; output on the console. */
 int sys_kmon(const char *line, size_t len);

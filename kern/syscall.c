@@ -27,6 +27,7 @@
 #include <vmm/ept.h>
 #include <vmm/vmcons.h>
 #include <vmm/gdbstub.h>
+#include <vmm/devexit.h>
 
 /* Is va a page-aligned user address below UTOP? */
 static bool user_page_ok(uintptr_t va)
@@ -512,6 +513,10 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return sys_env_destroy_tree(a1);
 	case SYS_poweroff:
 		return sys_poweroff();
+	case SYS_vcpu_run:
+		/* Checked there (vmm/devexit.c); returns when the guest's
+		 * next device exit switches back to the caller. */
+		return devexit_vcpu_run(a1);
 	default:
 		return -E_NO_SYS;
 	}

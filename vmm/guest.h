@@ -26,6 +26,7 @@
 #include <vmm/svm.h>
 #include <vmm/xstate.h>
 #include <vmm/vmcons.h>
+#include <vmm/guestpc.h>
 
 typedef uint64_t epte_t;
 
@@ -116,6 +117,8 @@ struct Guest {
 	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
 	/* The slot the last lookup found: the fast path tries it first. */
 	struct GuestExitStat *exitstat_last;
+	/* PC-kind guests: device exits go to the VMM program (devexit). */
+	struct GuestPC pc;
 };
 
 #endif /* !JOS_VMM_GUEST_H */

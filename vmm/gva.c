@@ -33,6 +33,7 @@
 #include <vmm/ept.h>
 #include <vmm/gva.h>
 #include <vmm/gvawalk.h>
+#include <vmm/devexit.h>
 
 /* A table entry of the guest's, read through the checked helper. */
 static int read_guest_entry(void *arg, uint64_t gpa, unsigned bytes,
@@ -88,8 +89,8 @@ int guest_gva2gpa(struct Env *e, const struct guest_dbgstate *s,
 {
 	struct Guest *g = e->env_guest;
 
-	if (!(s->cr0 & CR0_PG) && !guest_ram(g, gva) &&
-	    elf_v2p(g, gva, gpa) == 0)
+	if (!(s->cr0 & CR0_PG) && !devexit_pc_guest(e) &&
+	    !guest_ram(g, gva) && elf_v2p(g, gva, gpa) == 0)
 		return 0;
 	return gva_walk(s, gva, read_guest_entry, g, gpa, verbose);
 }

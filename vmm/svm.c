@@ -52,6 +52,7 @@
 #include <vmm/fastpath.h>
 #include <vmm/gva.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 
 /* asm_svm_vmrun's register offsets must match struct PushRegs. */
 static_assert(offsetof(struct Trapframe, tf_regs.reg_r15) == 0);
@@ -424,7 +425,8 @@ static void svm_inject_events(struct Env *e, struct vmcb_control *c)
 	}
 	if ((e->env_tf.tf_eflags & FL_IF) &&
 	    !(c->int_state & INT_STATE_SHADOW)) {
-		c->eventinj = GUEST_TIMER_VECTOR |
+		/* devexit hook: a PC guest's vector is its VMM's. */
+		c->eventinj = devexit_vector_taken(e) |
 			      (EVENT_TYPE_INTR << EVENT_TYPE_SHIFT) |
 			      EVENT_VALID;
 		g->timer_pending = false;
@@ -630,9 +632,43 @@ static enum vmexit_action svm_exit_vintr(struct Env *e)
 	return VMEXIT_RESUME;
 }
 
+/*
+ * devexit hook: a PC guest's port I/O goes to its VMM program. EXITINFO2
+ * is the next RIP (15.10.2). A string's memory operand: ES:rDI for INS;
+ * for OUTS the effective segment EXITINFO1 names with decode assists,
+ * else DS (an override prefix is not seen without them).
+ */
+static enum vmexit_action svm_pc_io(struct Env *e, uint64_t q)
+{
+	struct Guest *g = e->env_guest;
+	struct vmcb_save *s = &vmcb_of(g)->save;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	struct devexit_io io = {
+		.port = IOIO_PORT(q), .size = IOIO_SIZE(q),
+		.in = !!(q & IOIO_IN), .string = !!(q & IOIO_STR),
+		.rep = !!(q & IOIO_REP),
+	};
+	unsigned seg = io.in ? IOIO_SEG_ES : IOIO_SEG(q);
+
+	g->exit.inst_len = g->exit.info2 - e->env_tf.tf_rip;
+	if (io.string) {
+		io.addr_bytes = (q & IOIO_A64) ? 8 : (q & IOIO_A16) ? 2 : 4;
+		if (!io.in && (seg == IOIO_SEG_ES || seg > IOIO_SEG_GS))
+			seg = IOIO_SEG_DS;
+		io.lin = (&s->es)[seg].base +
+			 ((io.in ? r->reg_rdi : r->reg_rsi) &
+			  (io.addr_bytes == 8 ? ~0UL
+					      : (1UL << (8 * io.addr_bytes)) - 1));
+	}
+	return devexit_pio(e, &io);
+}
+
 static enum vmexit_action svm_exit_ioio(struct Env *e)
 {
 	uint64_t q = e->env_guest->exit.qual;
+
+	if (devexit_pc_guest(e))  /* devexit hook */
+		return svm_pc_io(e, q);
 
 	vmm_guest_stop(e, "port I/O is not virtualised: %s port 0x%x, "
 		       "%u byte(s)",

@@ -236,6 +236,17 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define IOIO_IN (1UL << 0)
 #define IOIO_SIZE(i) (((i) >> 4) & 0x7)        /* one-hot: 1, 2, 4 bytes */
 #define IOIO_PORT(i) (((i) >> 16) & 0xFFFF)
+#define IOIO_STR (1UL << 2)
+#define IOIO_REP (1UL << 3)
+#define IOIO_A16 (1UL << 7)
+#define IOIO_A32 (1UL << 8)
+#define IOIO_A64 (1UL << 9)
+/* The effective segment (decode assists): 0 ES ... 5 GS, the order of
+ * the VMCB's segment fields. */
+#define IOIO_SEG(i) (((i) >> 10) & 0x7)
+#define IOIO_SEG_ES 0
+#define IOIO_SEG_DS 3
+#define IOIO_SEG_GS 5
 /* EXITINFO1 of an MSR exit: 0 RDMSR, 1 WRMSR. */
 #define MSR_EXIT_WRITE 1
 /* EXITINFO1 of a nested page fault (APM 15.25.6): a #PF error code. */

@@ -271,6 +271,14 @@ int vmcons_getc(struct Env *e)
 	return (uint8_t)*ring_at(gc->in_pg, gc->in_r++, VMCONS_IN_SIZE);
 }
 
+/* Does input wait for e? (devexit: a halted PC guest wakes for it) */
+bool vmcons_has_input(struct Env *e)
+{
+	struct GuestCon *gc = &e->env_guest->con;
+
+	return gc->in_r != gc->in_w;
+}
+
 /* Ctrl-] q: end e now, or at its next exit when it is running here. */
 static void kill_foreground(struct Env *e)
 {

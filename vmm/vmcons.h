@@ -46,6 +46,7 @@ int vmcons_init(struct Guest *g);
 void vmcons_free(struct Env *e);
 void vmcons_putc(struct Env *e, int c);
 int vmcons_getc(struct Env *e);
+bool vmcons_has_input(struct Env *e);
 bool vmcons_input(int c);
 int vmcons_attach(struct Env *e);
 int vmcons_detach(struct Env *e);

@@ -24,6 +24,7 @@
 #include <kern/pmap.h>
 #include <vmm/vmm.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 
 /* Host timer ticks are 10 ms apart (kern/time.c's rate). */
 #define MS_PER_TICK 10
@@ -97,13 +98,14 @@ static int setup_check(void *arg, size_t len, struct vmm_setup *s,
 		return -E_INVAL;
 	memcpy(s, arg, sizeof(*s));
 	s->name[VMM_NAME_MAX - 1] = s->disk[VMM_DISK_MAX - 1] = '\0';
-	if (s->disk[0] != '/')
+	/* No disk at all: a PC-kind guest's disks are its VMM's business. */
+	if (s->disk[0] != '/' && s->disk[0] != '\0')
 		return -E_INVAL;
 	if (s->name[0] && !name_ok(s->name))
 		return -E_INVAL;
 	if (s->name[0] && guest_with(false, s->name, self))
 		return -E_FILE_EXISTS;
-	if (guest_with(true, s->disk, self))
+	if (s->disk[0] && guest_with(true, s->disk, self))
 		return -E_BUSY;
 	return 0;
 }
@@ -154,6 +156,7 @@ static int ctl_info(struct Env *e, void *arg, size_t len)
 	in.nexits = g->nexits;
 	in.cpu_ms = g->con.cpu_ticks * MS_PER_TICK;
 	in.state = vmm_guest_state(e);
+	in.kind = g->pc.kind;
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
@@ -188,7 +191,7 @@ static int ctl_resume(struct Env *e)
 {
 	e->env_guest->con.paused = false;
 	if (e->env_status == ENV_NOT_RUNNABLE && !e->env_ipc_recving &&
-	    e->env_runs > 0)
+	    devexit_may_resume(e))  /* devexit hook */
 		e->env_status = ENV_RUNNABLE;
 	return 0;
 }
@@ -233,6 +236,8 @@ int vmm_ctl(int op, int64_t envid, void *arg, size_t len)
 		return ctl_kill(e);
 	case VMMCTL_STATE:
 		return vmm_guest_state(e);
+	case VMMCTL_PC:  /* devexit hook */
+		return devexit_setup(e, arg, len);
 	default:
 		return -E_INVAL;
 	}

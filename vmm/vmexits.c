@@ -32,6 +32,7 @@
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 
 void vmexit_skip_instruction(struct Env *e)
 {
@@ -366,6 +367,8 @@ enum vmexit_action vmexit_hlt(struct Env *e)
 			       "can never wake up");
 		return VMEXIT_STOP;
 	}
+	if (devexit_pc_guest(e))  /* devexit hook: its VMM waits for it */
+		return devexit_hlt(e);
 	return VMEXIT_YIELD;
 }
 
@@ -399,7 +402,9 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
 	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
-	e->env_guest->timer_pending = true;
+	/* A PC guest's timer is its VMM's device model (devexit hook). */
+	if (!devexit_pc_guest(e))
+		e->env_guest->timer_pending = true;
 	/* The tick found it running: its CPU time for `vms`. */
 	e->env_guest->con.cpu_ticks++;
 	return VMEXIT_YIELD;
@@ -471,6 +476,10 @@ enum vmexit_action vmexit_guest_memory(struct Env *e, uint64_t gpa,
 			       gpa, r);
 		return VMEXIT_STOP;
 	}
+	/* A PC guest's device memory: its VMM's (devexit hook). */
+	if (devexit_pc_guest(e) && !guest_ram(g, gpa) &&
+	    strcmp(access, "execute") != 0)
+		return devexit_mmio(e, gpa);
 	if (!guest_ram(g, gpa))
 		mmio_note(e, access, note);
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (%s), "

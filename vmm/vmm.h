@@ -18,6 +18,8 @@ enum vmexit_action {
 			   runnable) */
 	VMEXIT_BLOCK,   /* the handler made the guest not runnable */
 	VMEXIT_STOP,    /* the guest is finished (the handler reported why) */
+	VMEXIT_HANDOFF, /* a PC guest's device exit: straight to its VMM
+			   program (vmm/devexit.c; devexit hook) */
 };
 
 /*

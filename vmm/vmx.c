@@ -46,6 +46,7 @@
 #include <vmm/gdbstub.h>
 #include <vmm/fastpath.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 #include <vmm/vmx_preempt.h>
 
 /* asm_vmrun's register offsets must match struct PushRegs. */
@@ -700,7 +701,8 @@ static void vmx_inject_events(struct Env *e)
 	blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
 		   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 	if ((e->env_tf.tf_eflags & FL_IF) && !blocking) {
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, GUEST_TIMER_VECTOR |
+		/* devexit hook: a PC guest's vector is its VMM's. */
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, devexit_vector_taken(e) |
 							     INTR_TYPE_EXT_INTR |
 							     INTR_INFO_VALID);
 		g->timer_pending = false;
@@ -1005,10 +1007,30 @@ static enum vmexit_action vmx_exit_extint(struct Env *e)
 	return vmexit_interrupt(e, INTR_INFO_VECTOR(info));
 }
 
+/* devexit hook: a PC guest's port I/O goes to its VMM program. String
+ * I/O: the linear address is the VMCS's (27.2.1); the address size is
+ * the code segment's (an 0x67 prefix is not seen). */
+static enum vmexit_action vmx_pc_io(struct Env *e, uint64_t q)
+{
+	uint32_t cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
+	struct devexit_io io = {
+		.port = IOQ_PORT(q), .size = IOQ_SIZE(q), .in = IOQ_IN(q),
+		.string = IOQ_STRING(q), .rep = IOQ_REP(q),
+	};
+
+	if (io.string) {
+		io.lin = vmcs_read(GUEST_LINEAR_ADDRESS);
+		io.addr_bytes = (cs_ar & SEG_AR_L) ? 8 : (cs_ar & SEG_AR_DB) ? 4 : 2;
+	}
+	return devexit_pio(e, &io);
+}
+
 static enum vmexit_action vmx_exit_io(struct Env *e)
 {
 	uint64_t q = e->env_guest->exit.qual;
 
+	if (devexit_pc_guest(e))  /* devexit hook */
+		return vmx_pc_io(e, q);
 	vmm_guest_stop(e, "port I/O is not virtualised: %s port 0x%x, "
 		       "%u byte(s)",
 		       IOQ_IN(q) ? "in from" : "out to", (unsigned)IOQ_PORT(q),

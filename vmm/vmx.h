@@ -275,6 +275,11 @@ enum vmcs_field {
 #define IOQ_SIZE(q) (((q) & 0x7) + 1)
 #define IOQ_IN(q) (((q) >> 3) & 1)
 #define IOQ_PORT(q) (((q) >> 16) & 0xFFFF)
+#define IOQ_STRING(q) (((q) >> 4) & 1)
+#define IOQ_REP(q) (((q) >> 5) & 1)
+/* Segment access rights (24.4.1): CS.L (64-bit code), CS.D/B (32-bit). */
+#define SEG_AR_L (1U << 13)
+#define SEG_AR_DB (1U << 14)
 /* For EPT violations (Table 28-7). */
 #define EPTQ_READ (1UL << 0)
 #define EPTQ_WRITE (1UL << 1)
