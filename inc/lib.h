@@ -63,6 +63,9 @@ int sys_page_unmap(envid_t env, void *pg);
 int sys_ipc_try_send(envid_t to_env, uint64_t value, void *pg, int perm);
 int sys_ipc_recv(void *rcv_pg);
 unsigned int sys_time_msec(void);
+/* Seconds since 1970-01-01 UTC, from the host's RTC (-E_NOT_SUPP in a
+ * guest). */
+int64_t sys_time_unix(void);
 int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
 int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);

@@ -31,6 +31,7 @@ enum {
 	SYS_cons_interrupts,
 	SYS_env_destroy_tree,
 	SYS_poweroff,
+	SYS_time_unix,
 	NSYSCALLS
 };
 
