@@ -3035,6 +3035,43 @@ def vmm_refuse():
     guest_problems(r)
 
 
+# ---- PC device models (vmmdev/, issue 22) ---------------------------------
+#
+# user/vdevtest drives the device models through their register functions
+# on the host JOS, as their bus and clock (no guest): see its top comment.
+
+VDEVTEST_DEVICES = ("pic", "ioapic", "lapic", "lapic timer", "pit", "rtc",
+                    "kbc", "vga", "ide")
+
+
+@test("vdevtest", emulator="qemu", timeout=60)
+def vdevtest():
+    """The PC device models against their datasheets, in order: 8259A
+    pair (init words, masks, EOIs, priority, cascade, ELCR level lines,
+    spurious, AEOI, poll), IOAPIC -> LAPIC (redirection, remote IRR and
+    EOI, TPR, logical destinations, IPIs, ESR, ExtINT), the LAPIC timer in
+    one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
+    gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
+    interrupt, memory bytes), the keyboard controller (self-test, A20,
+    reset pulse, IRQ 1), VGA ports, and IDE on a scratch image
+    (IDENTIFY, read/write, MULTIPLE, count 0, IDNF, abort, nIEN, SRST).
+    The RTC's date is the host's: within a day of this machine's UTC
+    date (QEMU's RTC holds UTC)."""
+    r = run_fs("vdevtest", r"vdevtest: all devices ok",
+               disks=[KERNEL_IMG, fs_image_copy("vdevtest")])
+    in_order(r, *([r"vdevtest: %s ok" % d for d in VDEVTEST_DEVICES] +
+                  [r"vdevtest: all devices ok"]))
+    m = re.search(r"vdevtest: rtc date (\d{4})-(\d\d)-(\d\d)", r.text)
+    if not m:
+        fail("vdevtest printed no RTC date")
+    import datetime
+    said = datetime.date(*map(int, m.groups()))
+    today = datetime.datetime.utcnow().date()
+    if abs((said - today).days) > 1:
+        fail("the RTC model says %s, the host's UTC date is %s"
+             % (said, today))
+
+
 # The user's guide and the make targets it names (grade_docs.py).
 import grade_docs  # noqa: E402,F401
 
