@@ -119,5 +119,6 @@ envid_t sfork(void);
 #define O_TRUNC 0x0200 /* truncate to zero length */
 #define O_EXCL 0x0400  /* error if already exists */
 #define O_MKDIR 0x0800 /* create directory, not regular file */
+#define O_FIXED 0x1000 /* fixed size, as a guest's disk (inc/fs.h) */
 
 #endif /* !JOS_INC_LIB_H */

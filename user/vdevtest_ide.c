@@ -137,6 +137,7 @@ static void test_multiple_and_errors(void)
 {
 	struct Stat st;
 	unsigned s;
+	int fd;
 
 	/* READ MULTIPLE needs SET MULTIPLE; 3 is not a power of two. */
 	lba_cmd(0, 1, 0xC4);
@@ -163,6 +164,15 @@ static void test_multiple_and_errors(void)
 	CHECK_EQ(inb8(0x1F7), ST_IDLE | ST_ERR);
 	lba_cmd(0x0FFFFFFF, 1, 0x20);
 	CHECK_EQ(inb8(0x1F1), 0x10);
+	CHECK_EQ(stat(SCRATCH, &st), 0);
+	CHECK_EQ(st.st_size, SCRATCH_SECTORS * SECTOR);
+	/* The host FS holds an O_FIXED open (ide.c's) to its size too. */
+	CHECK((fd = open(SCRATCH, O_RDWR | O_FIXED)) >= 0);
+	CHECK_EQ(seek(fd, SCRATCH_SECTORS * SECTOR - 1), 0);
+	CHECK_EQ(write(fd, big, 2), -E_INVAL);
+	CHECK_EQ(ftruncate(fd, SECTOR), -E_INVAL);
+	CHECK_EQ(write(fd, big, 1), 1);
+	close(fd);
 	CHECK_EQ(stat(SCRATCH, &st), 0);
 	CHECK_EQ(st.st_size, SCRATCH_SECTORS * SECTOR);
 	/* DMA and unknown commands abort. */

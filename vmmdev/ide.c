@@ -20,7 +20,9 @@
  * - A transfer moves whole DRQ blocks (1 sector, or the SET MULTIPLE
  *   count) of a command whose every sector was checked to lie inside its
  *   image before its block began: a sector past the end is IDNF, so an
- *   image never grows and nothing outside it is read or written.
+ *   image never grows and nothing outside it is read or written. The
+ *   images are opened O_FIXED, so the host FS holds to that too, and
+ *   fills their holes only above the host's disk reserve.
  * - The host FS sees whole sectors only, in runs of up to BUF_SECTORS:
  *   reads prefetch the command's next sectors into buf, writes gather
  *   there and go out when buf is full or the command ends.
@@ -583,7 +585,7 @@ static int open_drive(struct drive *d, const char *path)
 
 	if (!path)
 		return 0;
-	if ((fd = open(path, O_RDWR)) < 0)
+	if ((fd = open(path, O_RDWR | O_FIXED)) < 0)
 		return fd;
 	if ((r = fstat(fd, &st)) < 0 || st.st_isdir || st.st_size < SECTOR) {
 		close(fd);
