@@ -72,8 +72,8 @@ static struct vdev *find(enum vdev_space sp, uint64_t a)
 		if (devs[i]->space == sp && a >= devs[i]->base &&
 		    a < devs[i]->base + devs[i]->len)
 			return devs[i];
-	panic("vdevtest: no device at %s 0x%lx", sp == VDEV_PIO ? "port" : "gpa",
-	      (unsigned long)a);
+	panic("vdevtest: no device at %s 0x%lx",
+	      sp == VDEV_PIO ? "port" : "gpa", (unsigned long)a);
 }
 
 uint64_t io_in(uint64_t port, unsigned size)
@@ -142,6 +142,14 @@ static void take(int vec)
 
 static void test_pic(void)
 {
+	/* As a BIOS leaves it: vectors 0x08/0x70, all masked but IR2. */
+	CHECK_EQ(inb8(0x21), 0xFB);
+	CHECK_EQ(inb8(0xA1), 0xFF);
+	vdev_irq_pulse(1);
+	CHECK_EQ(vintr_next(), -1);
+	outb8(0x21, 0xF9);
+	CHECK_EQ(vintr_next(), 0x09);
+
 	pic_setup(0x01);
 	CHECK_EQ(inb8(0x21), 0);
 	outb8(0x21, 0xFB);

@@ -167,7 +167,8 @@ static int host_write(struct drive *d, uint64_t lba, unsigned n,
 	if ((r = seek(d->fd, lba * SECTOR)) < 0)
 		return r;
 	while (done < want) {
-		if ((r = write(d->fd, (const char *)buf + done, want - done)) <= 0)
+		r = write(d->fd, (const char *)buf + done, want - done);
+		if (r <= 0)
 			return r < 0 ? r : -E_NO_DISK;
 		done += r;
 	}
@@ -182,8 +183,8 @@ static int64_t start_lba(const struct drive *d)
 	unsigned cyl = ide.hcyl << 8 | ide.lcyl, head = ide.dh & DH_HEAD_MASK;
 
 	if (ide.dh & DH_LBA)
-		return (uint64_t)(ide.dh & DH_HEAD_MASK) << 24 | ide.hcyl << 16 |
-		       ide.lcyl << 8 | ide.sector;
+		return (uint64_t)(ide.dh & DH_HEAD_MASK) << 24 |
+		       ide.hcyl << 16 | ide.lcyl << 8 | ide.sector;
 	if (ide.sector < 1 || ide.sector > CHS_SPT || head >= CHS_HEADS ||
 	    cyl >= d->cyls)
 		return -1;
@@ -199,7 +200,8 @@ static void set_address(uint64_t lba)
 		ide.sector = lba;
 		ide.lcyl = lba >> 8;
 		ide.hcyl = lba >> 16;
-		ide.dh = (ide.dh & ~DH_HEAD_MASK) | ((lba >> 24) & DH_HEAD_MASK);
+		ide.dh = (ide.dh & ~DH_HEAD_MASK) |
+			 ((lba >> 24) & DH_HEAD_MASK);
 		return;
 	}
 	cyl = lba / (CHS_HEADS * CHS_SPT);
@@ -220,6 +222,13 @@ static void finish(uint8_t error)
 	raise();
 }
 
+/* Does buf hold the current block's sectors? */
+static bool buffered(void)
+{
+	return ide.lba >= ide.buf_lba &&
+	       ide.lba + ide.blk_n <= ide.buf_lba + ide.buf_n;
+}
+
 /* Start the next DRQ block at ide.lba: range check, data staged. */
 static void begin_block(void)
 {
@@ -232,10 +241,10 @@ static void begin_block(void)
 		finish(ER_IDNF);
 		return;
 	}
-	if (ide.xfer == X_IN &&
-	    (ide.lba < ide.buf_lba || ide.lba + ide.blk_n > ide.buf_lba + ide.buf_n)) {
+	if (ide.xfer == X_IN && !buffered()) {
 		ide.buf_lba = ide.lba;
-		ide.buf_n = MIN(MIN(ide.left, BUF_SECTORS), d->nsectors - ide.lba);
+		ide.buf_n = MIN(MIN(ide.left, BUF_SECTORS),
+				d->nsectors - ide.lba);
 		if (host_read(d, ide.buf_lba, ide.buf_n, ide.buf) < 0) {
 			ide.buf_n = 0;
 			set_address(ide.lba);

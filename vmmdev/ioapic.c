@@ -62,7 +62,7 @@ static struct ioapic {
 	uint32_t regsel;
 	uint32_t id;
 	uint64_t rte[IOAPIC_PINS];
-	bool input[IOAPIC_PINS];    /* the line levels, as the devices set them */
+	bool input[IOAPIC_PINS];    /* line levels, as the devices set them */
 	bool asserted[IOAPIC_PINS];
 } io;
 
@@ -198,7 +198,8 @@ static uint64_t ioapic_read(struct vdev *d, uint64_t off, unsigned size)
 	for (i = 0; i < size; i++) {
 		uint64_t a = off + i;
 		uint32_t dw = mmio_read32(a & ~(uint64_t)(REG_BYTES - 1));
-		v |= (uint64_t)((dw >> (8 * (a % REG_BYTES))) & 0xFF) << (8 * i);
+		uint64_t byte = (dw >> (8 * (a % REG_BYTES))) & 0xFF;
+		v |= byte << (8 * i);
 	}
 	return v;
 }
@@ -218,7 +219,8 @@ static void ioapic_write(struct vdev *d, uint64_t off, unsigned size,
 			if (b < off || b >= off + size)
 				continue;
 			dw &= ~(0xFFU << (8 * i));
-			dw |= (uint32_t)((val >> (8 * (b - off))) & 0xFF) << (8 * i);
+			dw |= (uint32_t)((val >> (8 * (b - off))) & 0xFF)
+			      << (8 * i);
 		}
 		mmio_write32(a, dw);
 	}

@@ -433,7 +433,9 @@ static void reg_write(struct lapic *l, uint64_t reg, uint32_t val)
 	case REG_TPR: l->tpr = val & VEC_MASK; break;
 	case REG_EOI: eoi(l); break;
 	case REG_LDR: l->ldr = val & LDR_MASK; break;
-	case REG_DFR: l->dfr = (val & DFR_MODEL_MASK) | DFR_RESERVED_ONES; break;
+	case REG_DFR:
+		l->dfr = (val & DFR_MODEL_MASK) | DFR_RESERVED_ONES;
+		break;
 	case REG_SVR: svr_write(l, val); break;
 	case REG_ESR:
 		l->esr = l->esr_pending;

@@ -21,6 +21,10 @@
  *   special mask mode (only itself).
  * - After each change irq_pic_changed() runs, so the IOAPIC's ExtINT pin
  *   follows the master's INTR.
+ * - pic_init leaves the pair as a PC BIOS does before it boots a disk:
+ *   initialised (vectors 0x08 and 0x70, cascade on IR2, 8086 mode) with
+ *   every line masked but the cascade, so a guest that never programs
+ *   the PIC gets no interrupt on an exception vector.
  */
 #include <inc/string.h>
 #include "dev.h"
@@ -70,6 +74,14 @@ enum {
 /* Lines 0, 1 and 2 (master) and 8, 13 (slave) are always edge. */
 #define ELCR_MASTER_MASK 0xF8
 #define ELCR_SLAVE_MASK 0xDE
+/* What a PC BIOS leaves (see the invariants). */
+#define BIOS_MASTER_BASE 0x08
+#define BIOS_SLAVE_BASE 0x70
+#define BIOS_ICW1 (ICW1_INIT | ICW1_IC4)
+#define BIOS_MASTER_ICW3 (1 << PIC_CASCADE_IRQ)
+#define BIOS_SLAVE_ICW3 PIC_CASCADE_IRQ
+#define BIOS_MASTER_IMR ((uint8_t)~(1 << PIC_CASCADE_IRQ))
+#define BIOS_SLAVE_IMR 0xFF
 /* The line a spurious INTA answers with (no ISR bit set). */
 #define PIC_SPURIOUS_LINE 7
 #define PIC_LINES 8
@@ -223,7 +235,8 @@ static void ocw2(struct i8259 *c, uint8_t val)
 	switch (val >> OCW2_CMD_SHIFT) {
 	case OCW2_ROTATE_AEOI_CLEAR:
 	case OCW2_ROTATE_AEOI_SET:
-		c->rotate_aeoi = (val >> OCW2_CMD_SHIFT) == OCW2_ROTATE_AEOI_SET;
+		c->rotate_aeoi =
+			(val >> OCW2_CMD_SHIFT) == OCW2_ROTATE_AEOI_SET;
 		break;
 	case OCW2_EOI:
 	case OCW2_ROTATE_EOI:
@@ -388,8 +401,15 @@ int pic_init(void)
 	for (i = 0; i < 2; i++) {
 		memset(&pics[i], 0, sizeof(pics[i]));
 		pics[i].lowest = PIC_LINES - 1;
+		pics[i].icw1 = BIOS_ICW1;
 	}
+	master->base = BIOS_MASTER_BASE;
+	master->icw3 = BIOS_MASTER_ICW3;
+	master->imr = BIOS_MASTER_IMR;
 	master->elcr_mask = ELCR_MASTER_MASK;
+	slave->base = BIOS_SLAVE_BASE;
+	slave->icw3 = BIOS_SLAVE_ICW3;
+	slave->imr = BIOS_SLAVE_IMR;
 	slave->elcr_mask = ELCR_SLAVE_MASK;
 	for (i = 0; i < ARRAY_SIZE(pic_devs); i++)
 		if ((r = vdev_register(&pic_devs[i])) < 0)

@@ -122,12 +122,12 @@ static bool periodic(const struct pit_chan *c)
 
 static uint32_t count_at(const struct pit_chan *c, uint64_t now)
 {
-	uint64_t e = elapsed(c, now), n = n_of(c), ph, half;
+	uint64_t e = elapsed(c, now), n = n_of(c), mod = modulus(c), ph, half;
 
 	if (!c->counting)
 		return c->reload;
 	if (!periodic(c))
-		return (uint32_t)((n + modulus(c) - e % modulus(c)) % modulus(c));
+		return (uint32_t)((n + mod - e % mod) % mod);
 	ph = e % n;
 	if (c->mode == 2)
 		return (uint32_t)(n - ph);

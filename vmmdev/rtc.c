@@ -157,7 +157,8 @@ static void store_time(const struct date *d)
 static void take_guest_time(uint64_t now)
 {
 	struct date d = {
-		.year = dec(rtc.ram[R_CENTURY]) * 100 + dec(rtc.ram[R_YEAR]) % 100,
+		.year = dec(rtc.ram[R_CENTURY]) * 100 +
+			dec(rtc.ram[R_YEAR]) % 100,
 		.month = dec(rtc.ram[R_MONTH]), .day = dec(rtc.ram[R_DAY]),
 		.hour = dec_hour(rtc.ram[R_HOUR]), .min = dec(rtc.ram[R_MIN]),
 		.sec = dec(rtc.ram[R_SEC]),
@@ -316,7 +317,8 @@ static void rtc_write(struct vdev *d, uint64_t off, unsigned size,
 /* The next moment a flag whose interrupt is enabled can rise. */
 static uint64_t rtc_poll(struct vdev *d, uint64_t now)
 {
-	uint64_t next = VDEV_NEVER, p = period_ns(), t = now - MIN(now, rtc.base_ns);
+	uint64_t next = VDEV_NEVER, p = period_ns();
+	uint64_t t = now - MIN(now, rtc.base_ns);
 	uint8_t b = rtc.ram[R_B];
 
 	update_flags(now);
