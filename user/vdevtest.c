@@ -104,6 +104,52 @@ void mmio_wr(uint64_t gpa, uint32_t v)
 	d->write(d, gpa - d->base, 4, v);
 }
 
+/*
+ * A hostile guest: FUZZ_ACCESSES accesses of random size, offset and
+ * value to every device's range, time moving on, with polls and
+ * interrupt acknowledgements between. Nothing may crash or hang, and the
+ * IDE image (ide.c) may not change size: test_ide checks after.
+ */
+#define FUZZ_SEED 0x9E3779B97F4A7C15ULL
+
+static uint64_t fuzz_state = FUZZ_SEED;
+
+static uint64_t fuzz_rand(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 7;
+	fuzz_state ^= fuzz_state << 17;
+	return fuzz_state;
+}
+
+void fuzz_devices(void)
+{
+	static const unsigned pio_sizes[] = { 1, 2, 4 };
+	static const unsigned mmio_sizes[] = { 1, 2, 4, 8 };
+	unsigned i, size;
+	struct vdev *d;
+	uint64_t off;
+	int vec;
+
+	for (i = 0; i < FUZZ_ACCESSES; i++) {
+		d = devs[fuzz_rand() % ndevs];
+		off = fuzz_rand() % d->len;
+		size = d->space == VDEV_PIO ? pio_sizes[fuzz_rand() % 3]
+					    : mmio_sizes[fuzz_rand() % 4];
+		/* The bus splits what crosses the end (dev.h). */
+		while (off + size > d->len)
+			size /= 2;
+		if (fuzz_rand() & 1)
+			d->read(d, off, size);
+		else
+			d->write(d, off, size, fuzz_rand());
+		fake_now += fuzz_rand() % 100000;
+		poll_all();
+		if ((vec = vintr_next()) >= 0)
+			vintr_ack(vec);
+	}
+}
+
 /* Every device's poll at the fake clock's now. */
 void poll_all(void)
 {

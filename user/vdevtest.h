@@ -44,6 +44,9 @@ extern int resets;
 void pic_setup(uint8_t master_icw4);
 uint8_t pic_reg(uint16_t port, uint8_t ocw3);
 
+#define FUZZ_ACCESSES 20000
+void fuzz_devices(void);
+
 /* The groups of checks. */
 void test_apic(void);
 void test_lapic_timer(void);

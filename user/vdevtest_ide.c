@@ -214,6 +214,8 @@ static void test_nien_srst(void)
 
 void test_ide(void)
 {
+	struct Stat st;
+
 	make_image();
 	CHECK(ide_init("/no/such/image", NULL) < 0);
 	CHECK_EQ(ide_init(SCRATCH, NULL), 0);
@@ -221,6 +223,11 @@ void test_ide(void)
 	test_rw();
 	test_multiple_and_errors();
 	test_nien_srst();
+	fuzz_devices();
+	CHECK_EQ(stat(SCRATCH, &st), 0);
+	CHECK_EQ(st.st_size, SCRATCH_SECTORS * SECTOR);
+	cprintf("vdevtest: %d random accesses to every device survived\n",
+		FUZZ_ACCESSES);
 	CHECK_EQ(remove(SCRATCH), 0);
 	cprintf("vdevtest: ide ok\n");
 }
