@@ -3,8 +3,7 @@
  * the routing between them (irq.c): redirection entries, edge and level
  * delivery with remote IRR and EOI, TPR/PPR, logical destinations, IPIs,
  * ESR, ExtINT through LINT0, software disable; and the APIC timer in
- * one-shot and periodic mode against the fake clock (LAPIC_BUS_HZ, 10 ns
- * a tick).
+ * one-shot and periodic mode against the fake clock (LAPIC_BUS_HZ).
  *
  * Invariants: every check names a datasheet fact (SDM vol. 3A ch. 11,
  * 82093AA section 3); the PIC stays fully masked except where a check
@@ -14,7 +13,10 @@
 
 #define LAPIC 0xFEE00000ULL
 #define IOAPIC 0xFEC00000ULL
-#define NS_PER_TICK 10
+/* The model's bus clock (lapic.c, LAPIC_BUS_HZ: 1 GHz, as QEMU's). */
+#define NS_PER_TICK 1
+/* The periodic check: initial count 100, divided by 2. */
+#define PERIOD (100 * 2 * NS_PER_TICK)
 
 static uint32_t la(unsigned off) { return mmio_rd(LAPIC + off); }
 static void la_wr(unsigned off, uint32_t v) { mmio_wr(LAPIC + off, v); }
@@ -214,18 +216,18 @@ void test_lapic_timer(void)
 	la_wr(0x3E0, 0x0);                          /* divide by 2 */
 	la_wr(0x320, 0x20061);                      /* periodic */
 	t1 = now_ns();
-	la_wr(0x380, 100);                          /* 2000 ns a period */
-	advance_to(t1 + 1999);
+	la_wr(0x380, 100);                          /* PERIOD ns a period */
+	advance_to(t1 + PERIOD - 1);
 	poll_all();
 	CHECK_EQ(vintr_next(), -1);
-	advance_to(t1 + 2000);
+	advance_to(t1 + PERIOD);
 	poll_all();
 	take_eoi(0x61);
-	advance_to(t1 + 3000);
+	advance_to(t1 + PERIOD * 3 / 2);
 	CHECK_EQ(la(0x390), 50);
 	/* The rate: one interrupt per period over 100 periods. */
 	for (i = 2, n = 0; i <= 101; i++) {
-		advance_to(t1 + 2000 * i);
+		advance_to(t1 + PERIOD * i);
 		poll_all();
 		if (vintr_next() == 0x61) {
 			take_eoi(0x61);
@@ -234,13 +236,13 @@ void test_lapic_timer(void)
 	}
 	CHECK_EQ(n, 100);
 	/* Late: one interrupt for several periods, not a burst. */
-	advance_to(t1 + 2000 * 110 + 500);
+	advance_to(t1 + PERIOD * 110 + PERIOD / 4);
 	poll_all();
 	take_eoi(0x61);
 	CHECK_EQ(vintr_next(), -1);
 	/* Masked: it counts on, silently; initial 0 stops it. */
 	la_wr(0x320, 0x30061);
-	advance_to(t1 + 2000 * 120);
+	advance_to(t1 + PERIOD * 120);
 	poll_all();
 	CHECK_EQ(vintr_next(), -1);
 	la_wr(0x380, 0);
