@@ -13,7 +13,7 @@
 #include <inc/lib.h>
 #include <inc/date.h>
 #include <vmmdev/dev.h>
-#include <vmmdev/pc.h>
+#include <vmmdev/devices.h>
 #include "vdevtest.h"
 
 #define MAX_DEVS 32

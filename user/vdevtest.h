@@ -10,7 +10,7 @@
 
 #include <inc/lib.h>
 #include <vmmdev/dev.h>
-#include <vmmdev/pc.h>
+#include <vmmdev/devices.h>
 
 #define CHECK(c)                                                        \
 	do {                                                            \

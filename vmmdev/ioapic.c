@@ -24,7 +24,7 @@
  */
 #include <inc/string.h>
 #include "dev.h"
-#include "pc.h"
+#include "devices.h"
 #include "irqchip.h"
 
 #define IOAPIC_BASE 0xFEC00000ULL

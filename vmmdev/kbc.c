@@ -27,7 +27,7 @@
 #include <inc/lib.h>
 #include "dev.h"
 #include "bytes.h"
-#include "pc.h"
+#include "devices.h"
 
 #define KBC_DATA_PORT 0x60
 #define KBC_CMD_PORT 0x64

@@ -31,7 +31,7 @@
 #include <inc/string.h>
 #include <inc/error.h>
 #include "dev.h"
-#include "pc.h"
+#include "devices.h"
 #include "irqchip.h"
 
 #define LAPIC_BASE 0xFEE00000ULL

@@ -29,7 +29,7 @@
 #include <inc/string.h>
 #include "dev.h"
 #include "bytes.h"
-#include "pc.h"
+#include "devices.h"
 #include "irqchip.h"
 
 #define PIC_MASTER_PORT 0x20

@@ -28,7 +28,7 @@
 #include <inc/string.h>
 #include "dev.h"
 #include "bytes.h"
-#include "pc.h"
+#include "devices.h"
 
 #define PIT_PORT 0x40
 #define PIT_PORTS 4

@@ -10,7 +10,7 @@
  * Invariants: nothing but last changes; no access has any other effect.
  */
 #include "dev.h"
-#include "pc.h"
+#include "devices.h"
 
 #define POST_PORT 0x80
 

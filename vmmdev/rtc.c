@@ -33,7 +33,7 @@
 #include <inc/date.h>
 #include "dev.h"
 #include "bytes.h"
-#include "pc.h"
+#include "devices.h"
 
 #define RTC_PORT 0x70
 #define RTC_PORTS 2

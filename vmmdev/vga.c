@@ -26,7 +26,7 @@
 #include <inc/string.h>
 #include "dev.h"
 #include "bytes.h"
-#include "pc.h"
+#include "devices.h"
 
 #define CRTC_MONO_PORT 0x3B4
 #define STATUS_MONO_PORT 0x3BA

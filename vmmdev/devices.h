@@ -9,10 +9,10 @@
  *   lines raised by other devices and vdev_now_ns(): none keeps host
  *   resources besides the disk images ide.c holds open.
  * - vdev_guest_reset is the one way a device ends the guest; the run loop
- *   (H4) defines it, kbc.c has a weak default that only says so.
+ *   defines it (kbc.c has a weak default that only prints the reason).
  */
-#ifndef JOS_VMMDEV_PC_H
-#define JOS_VMMDEV_PC_H
+#ifndef JOS_VMMDEV_DEVICES_H
+#define JOS_VMMDEV_DEVICES_H
 
 #include <inc/types.h>
 
@@ -42,4 +42,4 @@ void kbc_queue(uint8_t byte);
  * loop ends the guest with a line naming why. */
 void vdev_guest_reset(const char *why);
 
-#endif /* !JOS_VMMDEV_PC_H */
+#endif /* !JOS_VMMDEV_DEVICES_H */
