@@ -266,7 +266,7 @@ static void test_pic(void)
 void umain(int argc, char **argv)
 {
 	CHECK_EQ(pic_init(), 0);
-	CHECK_EQ(ioapic_init(), 0);
+	CHECK_EQ(ioapic_init(1), 0);
 	CHECK_EQ(lapic_init(1), 0);
 	CHECK_EQ(pit_init(), 0);
 	CHECK_EQ(rtc_init(RAM_BYTES), 0);

@@ -57,6 +57,7 @@ static uint32_t esr(void)
 static void test_ioapic_routes(void)
 {
 	CHECK_EQ(io_rd(0x01), 0x00170011);
+	CHECK_EQ(io_rd(0x00), 0x01000000);          /* ioapic_init(1) */
 	io_wr(0x00, 0x05000000);
 	CHECK_EQ(io_rd(0x00), 0x05000000);
 	CHECK_EQ(io_rd(0x02), 0x05000000);

@@ -18,8 +18,10 @@
 
 /* pic.c: the 8259A pair at 0x20/0xA0 and the ELCR at 0x4D0. */
 int pic_init(void);
-/* ioapic.c: the IOAPIC at 0xFEC00000 (ID 0 unless changed by the guest). */
-int ioapic_init(void);
+/* ioapic.c: the IOAPIC at 0xFEC00000 with APIC ID id, as a BIOS leaves
+ * it: the ID the firmware tables give it (fwtables.c: ncpus, after the
+ * CPUs' IDs). */
+int ioapic_init(unsigned id);
 /* lapic.c: the xAPIC page at 0xFEE00000, for ncpus vCPUs (1 for now). */
 int lapic_init(unsigned ncpus);
 /* pit.c: the 8254 at 0x40-0x43 and port B (0x61). */

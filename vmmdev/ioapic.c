@@ -40,6 +40,7 @@
 #define IOREDTBL 0x10
 /* IOAPICID and IOAPICARB: the 4-bit ID in bits 27:24. */
 #define ID_MASK 0x0F000000U
+#define ID_SHIFT 24
 /* IOAPICVER: version 0x11, maximum redirection entry in bits 23:16. */
 #define IOAPIC_VERSION 0x11
 #define VER_MAXREDIR_SHIFT 16
@@ -231,11 +232,12 @@ static struct vdev ioapic_dev = {
 	.len = IOAPIC_MMIO_LEN, .read = ioapic_read, .write = ioapic_write,
 };
 
-int ioapic_init(void)
+int ioapic_init(unsigned id)
 {
 	unsigned pin;
 
 	memset(&io, 0, sizeof(io));
+	io.id = (id << ID_SHIFT) & ID_MASK;
 	for (pin = 0; pin < IOAPIC_PINS; pin++)
 		io.rte[pin] = RTE_MASKED;
 	return vdev_register(&ioapic_dev);
