@@ -218,6 +218,17 @@ static void test_pic(void)
 	take(0x23);
 	outb8(0x20, 0x63);               /* specific EOI, level 3 */
 	CHECK_EQ(pic_reg(0x20, 0x0B), 0);
+	/* A higher request between offer and delivery: the vCPU took the
+	 * vector offered, which goes in service; the new one nests. */
+	vdev_irq_pulse(3);
+	CHECK_EQ(vintr_next(), 0x23);
+	vdev_irq_pulse(1);
+	vintr_ack(0x23);
+	CHECK_EQ(pic_reg(0x20, 0x0B), 0x08);
+	take(0x21);
+	outb8(0x20, 0x20);
+	outb8(0x20, 0x20);
+	CHECK_EQ(pic_reg(0x20, 0x0B), 0);
 
 	/* The slave through the cascade: both in service until both EOIs. */
 	outb8(0xA1, 0x00);

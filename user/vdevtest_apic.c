@@ -72,6 +72,18 @@ static void test_ioapic_routes(void)
 	CHECK_EQ(la(0xA0), 0x30);                   /* PPR = ISRV class */
 	la_wr(0xB0, 0);
 	CHECK_EQ(la(0xA0), 0);
+	/* A higher vector between offer and delivery: the one offered goes
+	 * in service, the new one (higher class) nests. */
+	vdev_irq_pulse(4);
+	CHECK_EQ(vintr_next(), 0x30);
+	la_wr(0x310, 0);
+	la_wr(0x300, 0x40000 | 0x50);
+	vintr_ack(0x30);
+	CHECK_EQ(la(0x110), 0x10000);
+	take_eoi(0x50);
+	CHECK_EQ(la(0x110), 0x10000);
+	la_wr(0xB0, 0);
+	CHECK_EQ(vintr_next(), -1);
 
 	/* ISA IRQ 0 arrives on pin 2 (MADT override). */
 	route(2, 0x31, 0);

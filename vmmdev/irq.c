@@ -18,7 +18,7 @@
  * - vintr_next offers the LAPIC's vector first; else the PIC's, when the
  *   vCPU's LAPIC takes ExtINT (LINT0 unmasked ExtINT, an ExtINT message
  *   from the IOAPIC pending) or is absent or software-disabled.
- *   vintr_ack acknowledges vec in the controller that offers it now.
+ *   vintr_ack acknowledges vec in the controller that offered it.
  */
 #include "dev.h"
 #include "irqchip.h"
@@ -30,6 +30,10 @@
 
 /* An ExtINT message from the IOAPIC is waiting for the vCPU's INTA. */
 static bool extint_pending;
+/* What vintr_next offered last: the vector and the controller. */
+enum { FROM_NONE, FROM_LAPIC, FROM_PIC };
+static int offered_vec = -1;
+static int offered_from = FROM_NONE;
 
 void vdev_irq_set(unsigned line, bool level)
 {
@@ -91,24 +95,36 @@ static bool pic_routed(void)
 int vintr_next(void)
 {
 	struct lapic *l = lapic_of(CUR_CPU);
-	int v;
+	int v = -1;
 
+	offered_from = FROM_NONE;
 	if (l && (v = lapic_next(l)) >= 0)
-		return v;
-	if (pic_routed())
-		return pic_next();
-	return -1;
+		offered_from = FROM_LAPIC;
+	else if (pic_routed() && (v = pic_next()) >= 0)
+		offered_from = FROM_PIC;
+	offered_vec = v;
+	return v;
 }
 
-/* Acknowledge vec where vintr_next would have offered it; a vector no
- * controller offers now (the request went away) changes nothing. */
+/*
+ * The kernel delivered vec: acknowledge it in the controller that
+ * offered it (the guest ran since vintr_next, so the controllers may
+ * offer another vector now; vec is what the vCPU took). A vector
+ * vintr_next did not offer last goes to the LAPIC if its IRR holds it,
+ * else to the PIC.
+ */
 void vintr_ack(int vec)
 {
 	struct lapic *l = lapic_of(CUR_CPU);
+	int from = offered_from;
 
-	if (l && lapic_next(l) == vec) {
+	if (vec != offered_vec || from == FROM_NONE)
+		from = l && lapic_irr_has(l, vec) ? FROM_LAPIC : FROM_PIC;
+	offered_from = FROM_NONE;
+	offered_vec = -1;
+	if (from == FROM_LAPIC && l) {
 		lapic_ack(l, vec);
-	} else if (pic_routed() && pic_next() == vec) {
+	} else if (from == FROM_PIC) {
 		extint_pending = false;
 		pic_ack(vec);
 	}

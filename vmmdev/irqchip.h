@@ -57,6 +57,7 @@ uint8_t lapic_ppr(const struct lapic *l);
 void lapic_accept(struct lapic *l, uint8_t vec, bool level);
 int lapic_next(const struct lapic *l);
 void lapic_ack(struct lapic *l, int vec);
+bool lapic_irr_has(const struct lapic *l, int vec);
 bool lapic_lint0_extint(const struct lapic *l);
 
 /* irq.c */

@@ -224,9 +224,15 @@ int lapic_next(const struct lapic *l)
 	return v;
 }
 
+bool lapic_irr_has(const struct lapic *l, int vec)
+{
+	return vec >= 0 && vec <= (int)VEC_MASK && vec_test(l->irr, vec);
+}
+
+/* IRR -> ISR for vec (the vCPU took it; not always the highest now). */
 void lapic_ack(struct lapic *l, int vec)
 {
-	if (vec < 0 || vec > (int)VEC_MASK || !vec_test(l->irr, vec))
+	if (!lapic_irr_has(l, vec))
 		return;
 	vec_set(l->irr, vec, false);
 	vec_set(l->isr, vec, true);

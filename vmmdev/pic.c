@@ -191,25 +191,31 @@ static void ack_line(struct i8259 *c, unsigned line)
 		c->lowest = line;
 }
 
+/* Is line of c requested and not masked? */
+static bool requested(const struct i8259 *c, unsigned line)
+{
+	return (c->irr & ~c->imr) & (1 << line);
+}
+
 /*
- * The vCPU took vector vec from us (vintr_next offered pic_next()): the
- * INTA cycles. A request gone since then makes this a spurious IR7 (no
- * in-service bit), as on the chip.
+ * The vCPU took vector vec, which pic_next() offered: the INTA cycles
+ * for vec's line (the guest ran in between, so a request of higher
+ * priority may have come: vec is what it got). A request gone since
+ * then makes this a spurious IR7/IR15 (no in-service bit), as on the
+ * chip; a slave's spurious vector still puts IR2 in service.
  */
 void pic_ack(int vec)
 {
-	int line = pick(master), sl;
+	unsigned mline = (unsigned)vec - master->base;
+	unsigned sline = (unsigned)vec - slave->base;
 
-	(void)vec;
-	if (line < 0)
-		return;
-	if (line == PIC_CASCADE_IRQ) {
-		sl = pick(slave);
-		ack_line(master, line);
-		if (sl >= 0)
-			ack_line(slave, sl);
-	} else {
-		ack_line(master, line);
+	if (mline < PIC_LINES && mline != PIC_CASCADE_IRQ) {
+		if (requested(master, mline))
+			ack_line(master, mline);
+	} else if (sline < PIC_LINES && requested(master, PIC_CASCADE_IRQ)) {
+		ack_line(master, PIC_CASCADE_IRQ);
+		if (requested(slave, sline))
+			ack_line(slave, sline);
 	}
 	update();
 }
