@@ -1,17 +1,21 @@
-"""Tests of what unmodified (PC-kind) guests will need (issue 22): the
-MMIO instruction decoder and the guest page walk, the firmware tables.
+"""Tests of PC-kind guests (issue 22): the MMIO instruction decoder and
+the guest page walk, the firmware tables, the BIOS, the device models,
+and multiboot kernels run by the user-space VMM (vmm -k).
 
 Invariant: each test checks its piece against values written from the
-specifications (SDM, MP 1.4, ACPI), not against the code's own output."""
+specifications (SDM, MP 1.4, ACPI, the datasheets), not against the
+code's own output."""
 
+import datetime
 import os
 import re
 import subprocess
 
 from grade.config import KERNEL_IMG
 from grade.debugging import GUEST_KERNEL_ELF
-from grade.emulators import boot, run_qemu
 from grade.console import vms_state
+from grade.emulators import boot, run_qemu
+from grade.fs import run_fs
 from grade.helpers import (FREE_AFTER, HOST_PROMPT, PANIC, PROMPT,
                            USER_PANIC, VMM_FREE, attach, detach,
                            fs_image_copy, guest_problems, host_cmd, in_order,
@@ -402,3 +406,43 @@ def vmrun_badcalls():
     # VMXON region or host save area.)
     r.match(r"vmrunbad: all \d+ checks passed", FREE_AFTER,
             no=PANIC + [r"vmrunbad: FAIL", r"vmrunbad: no guest"])
+
+
+# ---- PC device models (vmmdev/, issue 22) ---------------------------------
+#
+# user/vdevtest drives the device models through their register functions
+# on the host JOS, as their bus and clock (no guest): see its top comment.
+
+VDEVTEST_DEVICES = ("pic", "ioapic", "lapic", "lapic timer", "pit", "rtc",
+                    "kbc", "vga", "ide")
+
+
+@test("vdevtest", emulator="qemu", timeout=60, vendor=None)
+def vdevtest():
+    """The PC device models against their datasheets, in order: 8259A
+    pair (init words, masks, EOIs, priority, cascade, ELCR level lines,
+    spurious, AEOI, poll), IOAPIC -> LAPIC (redirection, remote IRR and
+    EOI, TPR, logical destinations, IPIs, ESR, ExtINT), the LAPIC timer in
+    one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
+    gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
+    interrupt, memory bytes), the keyboard controller (self-test, A20,
+    reset pulse, IRQ 1), VGA ports, and IDE on a scratch image
+    (IDENTIFY, read/write, MULTIPLE, count 0, IDNF, abort, nIEN, SRST);
+    then 20,000 random accesses of every size to every device (a hostile
+    guest), after which the disk image still has its size.
+    The RTC's date is the host's: within a day of this machine's UTC
+    date (QEMU's RTC holds UTC)."""
+    r = run_fs("vdevtest", r"vdevtest: all devices ok",
+               disks=[KERNEL_IMG, fs_image_copy("vdevtest")])
+    in_order(r, *([r"vdevtest: %s ok" % d for d in VDEVTEST_DEVICES[:-1]] +
+                  [r"vdevtest: 20000 random accesses to every device "
+                   r"survived", r"vdevtest: ide ok",
+                   r"vdevtest: all devices ok"]))
+    m = re.search(r"vdevtest: rtc date (\d{4})-(\d\d)-(\d\d)", r.text)
+    if not m:
+        fail("vdevtest printed no RTC date")
+    said = datetime.date(*map(int, m.groups()))
+    today = datetime.datetime.utcnow().date()
+    if abs((said - today).days) > 1:
+        fail("the RTC model says %s, the host's UTC date is %s"
+             % (said, today))

@@ -32,6 +32,7 @@ enum {
 	SYS_env_destroy_tree,
 	SYS_poweroff,
 	SYS_vcpu_run,
+	SYS_time_unix,
 	NSYSCALLS
 };
 

@@ -21,6 +21,7 @@
 #include <kern/console.h>
 #include <kern/sched.h>
 #include <kern/time.h>
+#include <kern/hostclock.h>
 #include <kern/cpu.h>
 #include <kern/monitor.h>
 #include <vmm/vmm.h>
@@ -381,6 +382,13 @@ static int sys_time_msec(void)
 	return (int)time_msec();
 }
 
+/* The host's wall clock (kern/hostclock.c): the VMM's CMOS model gives
+ * its guests this date. */
+static int64_t sys_time_unix(void)
+{
+	return hostclock_unix();
+}
+
 /* Free physical pages: lets user-level tests check for leaks. */
 static int64_t sys_page_free_count(void)
 {
@@ -517,6 +525,8 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		/* Checked there (vmm/devexit.c); returns when the guest's
 		 * next device exit switches back to the caller. */
 		return devexit_vcpu_run(a1);
+	case SYS_time_unix:
+		return sys_time_unix();
 	default:
 		return -E_NO_SYS;
 	}

@@ -161,3 +161,8 @@ int sys_kmon(const char *line, size_t len)
 {
 	return syscall(SYS_kmon, false, (uint64_t)line, len, 0, 0, 0);
 }
+
+int64_t sys_time_unix(void)
+{
+	return syscall(SYS_time_unix, false, 0, 0, 0, 0, 0);
+}
