@@ -72,7 +72,7 @@ def insn_len_at(elf, addr):
     return len(m.group(1).split())
 
 
-@vmm_test("insn-mmio-stop", bochs_timeout=300, qemu_timeout=90, ryzen=True)
+@vmm_test("insn-mmio-stop", bochs_timeout=300, qemu_timeout=90)
 def insn_mmio_stop():
     """The MMIO decoder on a live guest: the instruction's fetch through
     the guest's CS and 4-level paging, and its decoding, on this vendor.
@@ -292,8 +292,7 @@ def multiboot_exit():
     guest_problems(r)
 
 
-@vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180,
-          ryzen=True)
+@vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180)
 def multiboot_hostile():
     """String I/O with counts past guest memory stops the guest cleanly.
 
@@ -334,8 +333,7 @@ def multiboot_hostile():
             fail("the host panicked")
 
 
-@vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180,
-          ryzen=True)
+@vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180)
 def multiboot_background():
     """A multiboot guest runs in the background; its console works; kill
     ends it and its VMM program, every page back.
@@ -384,8 +382,7 @@ def multiboot_background():
     guest_problems(r)
 
 
-@vmm_test("vmrun-badcalls", bochs_timeout=300, qemu_timeout=60,
-          ryzen=True)
+@vmm_test("vmrun-badcalls", bochs_timeout=300, qemu_timeout=60)
 def vmrun_badcalls():
     """Bad hand-off calls get errors; a rogue VMM program cannot hurt the
     host through the run page.
