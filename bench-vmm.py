@@ -41,12 +41,15 @@ import re
 import statistics
 import sys
 
-from gradelib import KERNEL_IMG, fail, main, run_qemu, test
+import grade
+from grade import helpers as G
+from grade.config import KERNEL_IMG
+from grade.emulators import run_qemu
+from grade.registry import current_test, fail, test
+from grade.runner import main
 
-sys.path.insert(0, ".")
-from importlib import import_module  # noqa: E402
-
-G = import_module("grade-project")
+# The suite's tests are registered too, before ours (as by make grade).
+grade.load_tests()
 
 # Test name -> {figure: (host, guest)}, filled by the runs.
 RESULTS = {}
@@ -128,7 +131,7 @@ def measure():
 
     hw, hr, hc = fs_figures(host_fs, "host")
     gw, gr, gc = fs_figures(guest_fs, "guest")
-    RESULTS[G.current_test().name] = {
+    RESULTS[current_test().name] = {
         "boot to shell prompt": (host_boot, guest_boot),
         "4 MiB write + sync": (hw, gw),
         "4 MiB warm read": (hr, gr),
@@ -141,7 +144,7 @@ def measure():
 
 def run_names(prefix):
     """The test names of one platform's RUNS runs.  The vendor comes
-    from the name's end (grade-project.py, vendor())."""
+    from the name's end (grade/registry.py, vendor_from_name)."""
     suffix = next((s for s in ("-svm", "-ryzen") if prefix.endswith(s)), "")
     base = prefix[:len(prefix) - len(suffix)]
     return [prefix] + ["%s-run%d%s" % (base, i, suffix)
@@ -193,7 +196,7 @@ def print_table():
 
 
 if __name__ == "__main__":
-    # grade-project's tests are registered too (by the import): run ours,
+    # The suite's tests are registered too (load_tests): run ours,
     # or only those named (--tests 'bench-vmm*svm': the QEMU runs alone).
     # One run at a time: side by side they would share the CPUs.
     argv = sys.argv[1:]

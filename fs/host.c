@@ -1,10 +1,10 @@
 /*
  * The disk of a guest's file-system server (VMM_GUEST builds only, in
  * place of ide.c): a file of the HOST's file system (the path the VMM
- * gives with VMCALL_DISK: vmm -d, by default HOST_DISK_PATH),
- * reached through the host's file-system server with the requests of
- * inc/fs.h, sent by IPC hypercalls (ipc_host_call, see
- * lib/ipc.c and inc/vmx.h). A guest may do no port I/O: this is its only
+ * gives with VMCALL_DISK: vmm -d, by default HOST_DISK_PATH), reached
+ * through the host's file-system server with the requests of inc/fs.h,
+ * each sent and answered by one VMCALL_IPC_CALL hypercall (ipc_host_call,
+ * lib/ipc.c; inc/vmx.h). A guest may do no port I/O: this is its only
  * way to a disk. host_read and host_write keep ide_read's and
  * ide_write's contract: whole sectors inside the disk, 0 or an error.
  *
@@ -18,9 +18,11 @@
  *    shared Fd page, so each read or write request stores its offset
  *    there first; one request is out at a time, and its reply comes
  *    before the next goes, so nothing else moves the offset in between.
- *  - Each request is one IPC_CALL hypercall: we wait for the reply from
- *    the moment the request is delivered, so the host server never
- *    waits for us (and other guests never wait behind us).
+ *  - Each request is delivered once, by one IPC_CALL hypercall that
+ *    also waits for its reply (ipc_host_call repeats the call only while
+ *    the host server is not receiving, when nothing was delivered): we
+ *    wait from the moment the request is delivered, so the host server
+ *    never waits for us (and other guests never wait behind us).
  *  - A request never reaches past host_nsecs: the file never grows,
  *    and a reply shorter than asked for is an error, not a partial read.
  *  - Bulk I/O (inc/fs.h): while bulk_mapped, the pages of bulkwin are

@@ -20,10 +20,12 @@
  *    common share too. No client, and no set of guests, can take the
  *    slots the host's own programs need (vmm kill and vms among them:
  *    the shell spawns them from files).
- *  - A guest's open has a fixed size (o_fixed), and only that guest may
- *    name it: openfile_lookup gives a guest no other slot, and
+ *  - A guest's open, and an O_FIXED one (a guest's disk image that the
+ *    user-space VMM opened), has a fixed size (o_fixed); only that guest
+ *    may name a guest's: openfile_lookup gives a guest no other slot.
  *    openfile_change_check keeps a fixed-size open inside its file's
- *    bytes and its size as it is.
+ *    bytes and its size as it is, and the blocks a write through it
+ *    fills out of the host's reserve (a guest's disk never takes it).
  */
 #include <inc/fd.h>
 #include "fs.h"
@@ -166,7 +168,8 @@ bool openfile_can_write(struct OpenFile *o)
  * set its size to offset (resize: true)? Any open for writing may,
  * within the file system's own limits, unless it has a fixed size (a
  * guest's): then the bytes must lie inside the file, and the size stay
- * what it is. 0 or -E_INVAL.
+ * what it is, and the request allocates as a guest's (fs/bitmap.c: not
+ * below the host's reserve). 0 or -E_INVAL.
  */
 int openfile_change_check(struct OpenFile *o, off_t offset, size_t n,
 			  bool resize)
@@ -180,5 +183,6 @@ int openfile_change_check(struct OpenFile *o, off_t offset, size_t n,
 	if (resize ? offset != size
 		   : offset > size || n > (size_t)(size - offset))
 		return -E_INVAL;
+	fs_alloc_for_guest(true);
 	return 0;
 }

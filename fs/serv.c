@@ -18,7 +18,8 @@
  *  - A bulk request moves at most FSBULK_MAX bytes, inside the file's
  *    size: each request's work is bounded, and a client never reaches
  *    past the end of the file it treats as a disk.
- *  - An open a guest made has a fixed size (openfile.c): every request
+ *  - An open a guest made, or one opened O_FIXED (the user-space VMM's
+ *    disk images), has a fixed size (openfile.c): every request
  *    that could change a file's bytes or size passes
  *    openfile_change_check first, which keeps a fixed-size open inside
  *    the file's bytes and its size as it is. So a guest's image never
@@ -26,7 +27,8 @@
  *  - While a guest's request is served, the blocks it allocates (the
  *    holes of its sparse image that it fills) may not take the disk
  *    below the host's reserve (fs/bitmap.c): serve() says whose request
- *    it is before each handler runs.
+ *    it is before each handler runs, and a write through a fixed-size
+ *    open counts as a guest's (openfile_change_check).
  *  - A reply to a guest is tried once: a guest waits for its reply from
  *    the moment its request is delivered (VMCALL_IPC_CALL), so one that
  *    is not waiting never will be, and the server never waits on it.
@@ -59,7 +61,7 @@
 /* An I/O port that is harmless to read: POST diagnostics. */
 #define IO_PROBE_PORT 0x80
 /* Every open mode bit the server knows. */
-#define OPEN_MODES (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_MKDIR)
+#define OPEN_MODES (O_ACCMODE | O_CREAT | O_TRUNC | O_EXCL | O_MKDIR | O_FIXED)
 
 /* Where the bulk windows' pages live, in this env only. */
 #define BULK_VA OPENFD_END
@@ -202,7 +204,8 @@ static int serve_open(void **pg, int *perm)
 		return -E_INVAL;
 	if (requester_guest() && (r = guest_may_open(path, omode)) < 0)
 		return r;
-	if ((r = openfile_alloc(requester, requester_guest(), &o)) < 0)
+	if ((r = openfile_alloc(requester,
+				requester_guest() || (omode & O_FIXED), &o)) < 0)
 		return r;
 	if ((r = open_file(path, omode, &f)) < 0)
 		return r;

@@ -152,7 +152,10 @@ struct Super {
  *   -E_NO_DISK when the disk is full.
  *   A guest's open has a fixed size: no request through it changes the
  *   file's size, and a write must lie inside the file (else -E_INVAL,
- *   and nothing is written): a guest's disk is exactly its image.
+ *   and nothing is written): a guest's disk is exactly its image. O_FIXED
+ *   (inc/lib.h) asks for the same from any client (the user-space VMM
+ *   opens a PC guest's disk images so), and counts the open in the
+ *   client's share of guest opens (FSOPEN_GUEST_MAX).
  *
  * FSREQ_SET_SIZE: in set_size.req_fileid, set_size.req_size (0 ..
  *   MAXFILESIZE, else -E_INVAL). The file must be open for writing and

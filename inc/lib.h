@@ -63,9 +63,13 @@ int sys_page_unmap(envid_t env, void *pg);
 int sys_ipc_try_send(envid_t to_env, uint64_t value, void *pg, int perm);
 int sys_ipc_recv(void *rcv_pg);
 unsigned int sys_time_msec(void);
+/* Seconds since 1970-01-01 UTC, from the host's RTC (-E_NOT_SUPP in a
+ * guest). */
+int64_t sys_time_unix(void);
 int64_t sys_page_free_count(void);
 int sys_env_mkguest(uint64_t gphysz, uint64_t gRIP);
 int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len);
+int sys_vcpu_run(envid_t guest);
 int sys_guest_debug(envid_t guest);
 /* One read-only kernel monitor command line; output on the console. */
 int sys_kmon(const char *line, size_t len);
@@ -116,5 +120,6 @@ envid_t sfork(void);
 #define O_TRUNC 0x0200 /* truncate to zero length */
 #define O_EXCL 0x0400  /* error if already exists */
 #define O_MKDIR 0x0800 /* create directory, not regular file */
+#define O_FIXED 0x1000 /* fixed size, as a guest's disk (inc/fs.h) */
 
 #endif /* !JOS_INC_LIB_H */

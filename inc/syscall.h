@@ -31,6 +31,8 @@ enum {
 	SYS_cons_interrupts,
 	SYS_env_destroy_tree,
 	SYS_poweroff,
+	SYS_vcpu_run,
+	SYS_time_unix,
 	NSYSCALLS
 };
 
@@ -42,5 +44,12 @@ enum {
  * if the line is not readable user memory.
  */
 #define KMON_LINE_MAX 256
+
+/*
+ * SYS_vcpu_run(guest) answers a PC-kind guest's last device exit and runs
+ * the guest until its next one, which it returns in the run page
+ * (inc/vmrun.h): 0, or -E_BAD_ENV when the guest has gone, -E_INVAL when
+ * the caller is not the guest's VMM program.
+ */
 
 #endif /* !JOS_INC_SYSCALL_H */

@@ -32,6 +32,43 @@ enum {
 	VMMCTL_STATE,     /* (guest) -> VMM_STATE_* */
 	VMMCTL_CHECK,     /* (0, struct vmm_setup *): would SETUP take it?
 			   * 0, or SETUP's error; creates nothing */
+	VMMCTL_PC,        /* (guest, struct vmm_pc *) before it runs: a
+			   * PC-kind guest, its device exits handed to the
+			   * caller through the run page (inc/vmrun.h) */
+};
+
+/*
+ * What a guest is (vmm_info.kind): the paravirtual JOS guest (hypercalls;
+ * its port I/O stops it), a PC booted from a disk image, or a multiboot
+ * kernel (vmm -k). The last two are PC kinds: their device exits go to
+ * the VMM program that made them.
+ */
+enum {
+	VMM_KIND_JOS = 0,
+	VMM_KIND_PC,
+	VMM_KIND_MULTIBOOT,
+	VMM_NKINDS,
+};
+
+static inline const char *vmm_kind_name(int kind)
+{
+	switch (kind) {
+	case VMM_KIND_JOS:
+		return "jos";
+	case VMM_KIND_PC:
+		return "pc";
+	case VMM_KIND_MULTIBOOT:
+		return "multiboot";
+	default:
+		return "?";
+	}
+}
+
+/* VMMCTL_PC's argument: the kind (not VMM_KIND_JOS) and the run page, a
+ * page-aligned, writable page of the caller's. */
+struct vmm_pc {
+	int kind;
+	void *run;
 };
 
 /*
@@ -78,6 +115,7 @@ struct vmm_info {
 	uint64_t cpu_ms;  /* CPU time in ms: host timer ticks (10 ms each)
 			   * that found the guest running */
 	int state;
+	int kind;         /* VMM_KIND_* */
 };
 
 #endif /* !JOS_INC_VMMCTL_H */

@@ -9,7 +9,7 @@ struct CpuInfo cpus[NCPU];
 int ncpu = 1;
 struct CpuInfo *bootcpu = &cpus[0];
 
-/* Page-aligned so pmap.c can map each stack page by page. */
+/* Page-aligned so pmap_kern.c can map each stack page by page. */
 unsigned char percpu_kstacks[NCPU][KSTKSIZE]
 	__attribute__((aligned(PGSIZE)));
 

@@ -27,7 +27,7 @@ extern int ncpu;               /* number of CPUs in the system */
 extern struct CpuInfo *bootcpu; /* the boot-strap processor */
 
 /*
- * Each CPU's kernel stack. pmap.c maps stack i at
+ * Each CPU's kernel stack. mem_init (kern/pmap_kern.c) maps stack i at
  * [KSTACKTOP - i * (KSTKSIZE + KSTKGAP) - KSTKSIZE, ... + KSTKSIZE)
  * with an unmapped guard gap below it, so an overflow faults.
  */

@@ -9,7 +9,7 @@
  *   at KERNBASE (the direct map) and at KERNLINK (where we are linked).
  * Then: PAE, EFER.LME, paging -> long mode; a far jump into the 64-bit
  * code segment; a jump to the high (linked) address; a stack; i386_init.
- * pmap.c later replaces these tables with the kernel's real ones.
+ * kern/pmap_kern.c later replaces these tables with the kernel's real ones.
  */
 #include <inc/mmu.h>
 #include <inc/memlayout.h>
@@ -114,7 +114,7 @@ boot_pdpt_hi:
 boot_pd:
 	.space	PGSIZE
 
-/* CPU 0's boot stack; pmap.c maps it again below KSTACKTOP. */
+/* CPU 0's boot stack; pmap_kern.c maps it again below KSTACKTOP. */
 	.p2align PGSHIFT
 .globl bootstack
 bootstack:

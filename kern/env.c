@@ -27,6 +27,7 @@
 #include <kern/cpu.h>
 #include <kern/spinlock.h>
 #include <vmm/vmm.h>
+#include <vmm/devexit.h>
 
 struct Env *envs;
 static struct Env *env_free_list;
@@ -267,6 +268,8 @@ void env_free(struct Env *e)
 	/* Guest memory, EPT and VMCS first. */
 	if (e->env_type == ENV_TYPE_GUEST)
 		vmm_guest_free(e);
+	else
+		devexit_env_free(e);  /* its PC guests die with it */
 
 	/* Unmap everything below UTOP; UTOP lies in PML4 slot 0. */
 	static_assert(PML4X(UTOP - 1) == 0);

@@ -6,8 +6,6 @@
 #include <inc/assert.h>
 #include <inc/cpuid.h>
 
-#include <vmm/ept.h>
-#include <kern/attack.h>
 #include <vmm/vmm.h>
 #include <kern/console.h>
 #include <kern/monitor.h>
@@ -25,6 +23,13 @@
 #include <inc/x86.h>
 #include <inc/vmx.h>
 #include <vmm/gdbstub.h>
+/* Test payloads, each only in the image that runs it (testpayload/). */
+#ifdef VMM_GUEST
+#include <testpayload/attack.h>
+#endif
+#ifdef TEST_EPT_MAP
+#include <testpayload/ept_test.h>
+#endif
 
 /* From kern/kernel.ld: the bss, which nothing has cleared yet. */
 extern char edata[], __bss_end[];
@@ -242,7 +247,7 @@ void i386_init(uint32_t boot_magic, physaddr_t mbinfo_pa)
 	if (cmdline[0])
 		cprintf("kernel command line: %s\n", cmdline);
 #ifdef VMM_GUEST
-	/* The hostile-guest harness (kern/attack.c): an attack that runs
+	/* The hostile-guest harness (testpayload/): an attack that runs
 	 * before the guest has an IDT runs now, instead of any env. */
 	attack_stage(cmdline, ATTACK_BEFORE_IDT);
 #endif

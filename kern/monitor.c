@@ -60,6 +60,10 @@ static const struct Command commands[] = {
 	  mon_gva, QUERY },
 	{ "exits", "exits ID: a guest's exits per reason, average host TSC",
 	  mon_exits, QUERY },
+#ifndef VMM_GUEST
+	{ "insntest", "Self-test the MMIO instruction decoder and the guest "
+	  "page-table walk", mon_insntest, 0 },
+#endif
 };
 
 /* ---- help and kerninfo ---------------------------------------------------- */

@@ -1,4 +1,8 @@
-/* Physical page allocator and page tables (kern/pmap.c). */
+/*
+ * Physical page allocator and page tables: kern/pmap_phys.c (pages[],
+ * page_alloc, page_free), kern/pmap.c (pt_walk, page_insert,
+ * user_mem_check...), kern/pmap_kern.c (mem_init, mmio_map_region).
+ */
 #ifndef JOS_KERN_PMAP_H
 #define JOS_KERN_PMAP_H
 #ifndef JOS_KERNEL

@@ -21,12 +21,14 @@
 #include <kern/console.h>
 #include <kern/sched.h>
 #include <kern/time.h>
+#include <kern/hostclock.h>
 #include <kern/cpu.h>
 #include <kern/monitor.h>
 #include <vmm/vmm.h>
 #include <vmm/ept.h>
 #include <vmm/vmcons.h>
 #include <vmm/gdbstub.h>
+#include <vmm/devexit.h>
 
 /* Is va a page-aligned user address below UTOP? */
 static bool user_page_ok(uintptr_t va)
@@ -380,6 +382,13 @@ static int sys_time_msec(void)
 	return (int)time_msec();
 }
 
+/* The host's wall clock (kern/hostclock.c): the VMM's CMOS model gives
+ * its guests this date. */
+static int64_t sys_time_unix(void)
+{
+	return hostclock_unix();
+}
+
 /* Free physical pages: lets user-level tests check for leaks. */
 static int64_t sys_page_free_count(void)
 {
@@ -450,7 +459,7 @@ static int sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 }
 
 #ifdef TEST_EPT_MAP
-/* The EPT self-test (vmm/ept_test.c) calls sys_ept_map through this. */
+/* The EPT self-test (testpayload/ept_test.c) calls sys_ept_map through this. */
 int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 			void *guest_pa, int perm)
 {
@@ -512,6 +521,12 @@ int64_t syscall(uint64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
 		return sys_env_destroy_tree(a1);
 	case SYS_poweroff:
 		return sys_poweroff();
+	case SYS_vcpu_run:
+		/* Checked there (vmm/devexit.c); returns when the guest's
+		 * next device exit switches back to the caller. */
+		return devexit_vcpu_run(a1);
+	case SYS_time_unix:
+		return sys_time_unix();
 	default:
 		return -E_NO_SYS;
 	}

@@ -6,6 +6,7 @@
 #include <kern/time.h>
 #include <kern/cpu.h>
 #include <vmm/gdbstub.h>
+#include <vmm/devexit.h>
 #include <kern/console.h>
 
 static volatile uint64_t ticks;
@@ -17,6 +18,8 @@ void time_tick(void)
 	ticks++;
 	/* gdb's packets for the VMM's stub (nothing in a guest kernel). */
 	gdbstub_poll();
+	/* Halted PC guests whose VMM's deadline passed (devexit hook). */
+	devexit_tick();
 	/* COM1 too, so that typed input never depends on the serial IRQ
 	 * alone: under Bochs' VT-x, with a guest in the background, the
 	 * host's UART overran its 16-byte FIFO (bochs.log) while typed

@@ -31,7 +31,9 @@
 #include <kern/com2.h>
 #include <kern/lapic.h>
 #include <kern/time.h>
-#include <kern/attack.h>
+#ifdef VMM_GUEST
+#include <testpayload/attack.h>
+#endif
 
 #define NIDT 256
 
@@ -302,7 +304,8 @@ void trap(struct Trapframe *tf)
 		return;
 	}
 #ifdef VMM_GUEST
-	/* So do the exceptions of the hostile-guest harness's storms. */
+	/* So do the exceptions of the hostile-guest harness's storms
+	 * (testpayload/attack.c). */
 	if ((tf->tf_cs & 3) == 0 && attack_trap(tf))
 		return;
 #endif

@@ -152,7 +152,17 @@ int sys_vmm_ctl(int op, envid_t guest, void *arg, size_t len)
 	return syscall(SYS_vmm_ctl, false, op, guest, (uint64_t)arg, len, 0);
 }
 
+int sys_vcpu_run(envid_t guest)
+{
+	return syscall(SYS_vcpu_run, false, guest, 0, 0, 0, 0);
+}
+
 int sys_kmon(const char *line, size_t len)
 {
 	return syscall(SYS_kmon, false, (uint64_t)line, len, 0, 0, 0);
+}
+
+int64_t sys_time_unix(void)
+{
+	return syscall(SYS_time_unix, false, 0, 0, 0, 0, 0);
 }

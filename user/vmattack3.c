@@ -1,7 +1,7 @@
 /*
  * vmattack3: attacks on the VMM from guest CPL 3 (the CPL 0 ones are in
- * kern/attack.c). Run in the guest's shell: `vmattack3` runs each attack
- * in a child of its own and reports how the child ended; the guest's
+ * testpayload/attack.c). Run in the guest's shell: `vmattack3` runs each
+ * attack in a child of its own and reports how the child ended; the guest's
  * kernel turns each fault into a user fault, and the VMM must neither
  * stop the guest nor let the attack reach the host.
  *

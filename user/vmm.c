@@ -5,6 +5,9 @@
  * -g: the guest stops before its first instruction and waits for gdb on
  * COM2 (`make gdb-guest`; docs/guest-debugging.md).
  * vmm attach|pause|resume|kill ID|NAME: steer a guest that runs already.
+ * vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a "CMDLINE"] [-M MODULE]...: a
+ * multiboot kernel on an emulated PC instead (vmmdev/pc.c; its devices
+ * are the vmm program's, vmmdev/).
  *
  * Each guest has a disk, a file of the host file system (-d, default
  * DEFAULT_DISK). One that does not exist is made as a copy of the
@@ -31,9 +34,10 @@
  * Every other page of guest RAM the VMM fills with zeroes when the guest
  * first touches it. Then we wait for the guest to end, and print the
  * host's free page count from before and after: they differ only if the
- * VMM leaked memory, or by the one-time costs that are not leaks: a page
- * per CPU that ran its first guest (VMXON region or host save area),
- * blocks the host file server cached, and the server's bulk window of
+ * VMM leaked memory, or by the one-time costs that are not leaks: the
+ * pages each CPU keeps from its first guest on (VT-x: its VMXON region;
+ * AMD-V: its host save area and host VMSAVE area, two pages), blocks the
+ * host file server cached, and the server's bulk window of
  * FSBULK_PAGES pages that a guest ending without a sync leaves with it
  * until its next request.
  *
@@ -46,6 +50,7 @@
 #include <inc/elf.h>
 #include <inc/vmx.h>
 #include <inc/vmmctl.h>
+#include <vmmdev/pc.h>
 
 #define GUEST_KERNEL_PATH "/vmm/kernel"
 #define GUEST_BOOT_PATH "/vmm/boot"
@@ -130,6 +135,8 @@ static void __attribute__((noreturn)) give_up(envid_t guest)
 static void __attribute__((noreturn)) usage(void)
 {
 	printf("usage: vmm [-b] [-g] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
+	       "       vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a CMDLINE] "
+	       "[-M MODULE]...\n"
 	       "       vmm attach|pause|resume|kill ID|NAME\n");
 	exit();
 }
@@ -546,6 +553,26 @@ static void control(const char *verb, const char *who)
 		say_left(guest, info.name, st);
 }
 
+/* -k: a multiboot kernel on an emulated PC (no disk, no gdb stub). */
+static void __attribute__((noreturn)) pc_start(struct pc_opts *pc,
+					       struct vmm_setup *setup,
+					       uint64_t gphysz, bool background)
+{
+	int r;
+
+	setup->disk[0] = '\0';
+	if ((r = sys_vmm_ctl(VMMCTL_CHECK, 0, setup, sizeof(*setup))) < 0) {
+		say_refused(r, setup);
+		exit();
+	}
+	if (!mem_fits(gphysz))
+		exit();
+	pc->setup = *setup;
+	pc->gphysz = gphysz;
+	pc->background = background;
+	pc_main(pc);
+}
+
 static bool is_verb(const char *s)
 {
 	return !strcmp(s, "attach") || !strcmp(s, "pause") ||
@@ -556,6 +583,7 @@ void umain(int argc, char **argv)
 {
 	uint64_t gphysz = GUEST_MEM_DEFAULT;
 	static struct guest_files files;
+	static struct pc_opts pc;
 	struct vmm_setup setup;
 	struct vmm_info info;
 	struct Argstate args;
@@ -590,9 +618,19 @@ void umain(int argc, char **argv)
 			strcpy(setup.disk, argvalue(&args));
 		else if (c == 'n' && strlen(argvalue(&args)) < VMM_NAME_MAX)
 			strcpy(setup.name, argvalue(&args));
+		else if (c == 'k')
+			pc.kernel = argvalue(&args);
+		else if (c == 'a')
+			pc.cmdline = argvalue(&args);
+		else if (c == 'M' && pc.nmods < PC_MODS_MAX)
+			pc.mods[pc.nmods++] = argvalue(&args);
 		else
 			usage();
 	}
+	if (pc.kernel)
+		pc_start(&pc, &setup, gphysz, background);
+	if (pc.cmdline || pc.nmods)
+		usage();
 
 	if ((r = sys_vmm_ctl(VMMCTL_CHECK, 0, &setup, sizeof(setup))) < 0) {
 		say_refused(r, &setup);
@@ -651,8 +689,9 @@ void umain(int argc, char **argv)
 	printf("vmm: guest %08x exited; free pages: %ld before, %ld after\n",
 	       guest, before, after);
 	if (after < before)
-		printf("vmm: not a leak: each CPU keeps one page from its "
-		       "first guest on (VMXON region or host save area), the "
+		printf("vmm: not a leak: each CPU keeps pages from its "
+		       "first guest on (VT-x: its VMXON region; AMD-V: its "
+		       "host save and host VMSAVE areas), the "
 		       "host file server caches up to %d disk blocks, and it "
 		       "keeps a guest's %d-page bulk window until its next "
 		       "request when the guest ended without a sync\n",

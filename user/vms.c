@@ -17,8 +17,8 @@ void umain(int argc, char **argv)
 	int i, n = 0;
 
 	binaryname = "vms";
-	printf("%-8s %-15s %-6s %6s %-20s %-10s %10s %8s\n", "ID", "NAME",
-	       "VENDOR", "MEM", "DISK", "STATE", "EXITS", "CPU(ms)");
+	printf("%-8s %-15s %-6s %6s %-20s %-10s %10s %8s %s\n", "ID", "NAME",
+	       "VENDOR", "MEM", "DISK", "STATE", "EXITS", "CPU(ms)", "KIND");
 	for (i = 0; i < NENV; i++) {
 		const volatile struct Env *e = &envs[i];
 
@@ -27,11 +27,11 @@ void umain(int argc, char **argv)
 			continue;
 		if (sys_vmm_ctl(VMMCTL_INFO, e->env_id, &in, sizeof(in)) < 0)
 			continue;
-		printf("%08x %-15s %-6s %5luM %-20s %-10s %10lu %8lu\n",
+		printf("%08x %-15s %-6s %5luM %-20s %-10s %10lu %8lu %s\n",
 		       e->env_id, in.name, in.vendor,
 		       (unsigned long)(in.mem_bytes >> MIB_SHIFT), in.disk,
 		       vmm_state_name(in.state), (unsigned long)in.nexits,
-		       (unsigned long)in.cpu_ms);
+		       (unsigned long)in.cpu_ms, vmm_kind_name(in.kind));
 		n++;
 	}
 	printf("vms: %d guest%s; host free pages: %ld\n", n,

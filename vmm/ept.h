@@ -65,8 +65,4 @@ void ept_vm_free(struct Vm *vm);
 int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		     uint64_t gpa, int perm);
 
-#ifdef TEST_EPT_MAP
-void test_ept_map(void);
-#endif
-
 #endif /* !JOS_VMM_EPT_H */

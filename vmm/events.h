@@ -31,36 +31,53 @@
 #include <inc/mmu.h>
 #include <inc/vmx.h>
 #include <kern/env.h>
+#include <inc/vmmctl.h>
 #include <vmm/vcpu.h>
+#include <vmm/vm.h>
 
 /* ---- The external interrupt source ------------------------------------------- */
 /*
- * The one place the core asks for external interrupts. Today the source
- * is the virtual timer alone: each host timer tick that finds the guest
- * running raises GUEST_TIMER_VECTOR (inc/vmx.h), at most one waiting. A
- * virtual interrupt controller (PIC, local APIC) plugs in here: raise
- * from its devices, pending = its highest vector the guest may take now,
- * ack = the guest took it (in service).
+ * The one place the core asks for external interrupts. A JOS guest's
+ * source is the virtual timer alone: each host timer tick that finds the
+ * guest running raises GUEST_TIMER_VECTOR (inc/vmx.h), at most one
+ * waiting. A PC-kind VM's source is its VMM program (vmm/devexit.c),
+ * whose device models ask for one vector at a time (vc->pc.intr_vec,
+ * taken at sys_vcpu_run); the host tick is not its timer. Either way
+ * vc->timer_pending says a vector waits. A virtual interrupt controller
+ * in the kernel would plug in here: raise from its devices, pending =
+ * its highest vector the guest may take now, ack = the guest took it.
  */
+
+/* Is vc's interrupt source its VMM program's device models? (The kind
+ * is set once before the first entry: read without the lock.) */
+static inline bool vmm_extint_from_vmm(const struct Vcpu *vc)
+{
+	return vc->vm->pc.kind != VMM_KIND_JOS;
+}
 
 /* A host timer tick found the guest running. */
 static inline void vmm_extint_raise_timer(struct Vcpu *vc)
 {
-	vc->timer_pending = true;
+	if (!vmm_extint_from_vmm(vc))
+		vc->timer_pending = true;
 }
 
 /* The vector the source would deliver next, or -1 for none. */
 static inline int vmm_extint_pending(const struct Vcpu *vc)
 {
-	return vc->timer_pending ? GUEST_TIMER_VECTOR : -1;
+	if (!vc->timer_pending)
+		return -1;
+	return vmm_extint_from_vmm(vc) ? vc->pc.intr_vec : GUEST_TIMER_VECTOR;
 }
 
-/* The next entry delivers `vector` (vmm_extint_pending's answer). */
+/* The next entry delivers `vector` (vmm_extint_pending's answer); a PC
+ * VM's next hand-off reports it delivered (devexit hook). */
 static inline void vmm_extint_ack(struct Vcpu *vc, int vector)
 {
-	(void)vector;
 	vc->timer_pending = false;
 	vc->ntimer++;
+	if (vmm_extint_from_vmm(vc))
+		vc->pc.delivered = vector;
 }
 
 /* ---- What the next entry delivers --------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * Guest-virtual to guest-physical translation for the debugger (the gdb
- * stub's memory packets, the monitor's gva command), and the printed walk
- * of the nested tables (the monitor's gpa command).
+ * stub's memory packets, the monitor's gva command) and the device model
+ * (the MMIO decoder's instruction fetch, string port I/O), and the
+ * printed walk of the nested tables (the monitor's gpa command).
  *
  * Invariants:
  * - Every guest-physical address read here (each level of the guest's
@@ -11,10 +12,13 @@
  * - Nothing is cached: each translation reads the guest's tables as they
  *   are now. The guest is stopped (gdb) or the result is a snapshot
  *   (monitor).
- * - Only 4-level long-mode paging (CR0.PG, CR4.PAE, EFER.LMA) is walked;
- *   with paging off an address is guest-physical, except that addresses
- *   in the guest kernel's ELF segments translate as its program headers
- *   say (p_vaddr -> p_paddr), so that breakpoints set before the guest
+ * - Addresses are linear: the caller adds segment bases (real mode, a
+ *   32-bit code segment's base). Every paging mode the guest may be in
+ *   is walked (vmm/gvawalk.c: 32-bit with 4 KiB and 4 MiB pages, PAE,
+ *   4-level); with paging off an address is guest-physical, except that
+ *   an address that is not guest RAM but lies in the paravirtual guest
+ *   kernel's ELF segments translates as its program headers say
+ *   (p_vaddr -> p_paddr), so that breakpoints set before that guest
  *   turns paging on land on the right physical bytes.
  */
 #include <inc/mmu.h>
@@ -28,28 +32,18 @@
 #include <kern/pmap.h>
 #include <vmm/ept.h>
 #include <vmm/gva.h>
+#include <vmm/gvawalk.h>
+#include <vmm/devexit.h>
 
-/* Long mode translates 48-bit canonical addresses (SDM Vol. 3A 4.5). */
-#define GVA_BITS 48
-#define PTE_BYTES sizeof(uint64_t)
-/* Bytes one leaf maps at each level: 4 KiB, 2 MiB, 1 GiB. */
-#define LEVEL_SPAN(lvl) (1UL << (PTXSHIFT + 9 * (lvl)))
-
-static bool canonical(uint64_t va)
+/* A table entry of the guest's, read through the checked helper. */
+static int read_guest_entry(void *arg, uint64_t gpa, unsigned bytes,
+			    uint64_t *out)
 {
-	int64_t top = (int64_t)va >> (GVA_BITS - 1);
-
-	return top == 0 || top == -1;
-}
-
-/* Read the 8-byte guest-physical word at gpa; -E_FAULT if not RAM. */
-static int read_gpa64(struct Vcpu *vc, uint64_t gpa, uint64_t *out)
-{
-	uint64_t *p = guest_gpa2kva(vc->vm, gpa, PTE_BYTES, EPTE_R);
+	void *p = guest_gpa2kva(arg, gpa, bytes, EPTE_R);
 
 	if (!p)
 		return -E_FAULT;
-	*out = *p;
+	*out = bytes == sizeof(uint32_t) ? *(uint32_t *)p : *(uint64_t *)p;
 	return 0;
 }
 
@@ -83,54 +77,23 @@ static int elf_v2p(struct Vcpu *vc, uint64_t va, uint64_t *gpa)
 }
 
 /*
- * Translate gva as the guest's MMU would (SDM Vol. 3A 4.5; APM Vol. 2
- * 5.3): 0 with *gpa set, -E_FAULT when an entry is not present or a
- * table is not guest RAM, -E_INVAL for a non-canonical address,
- * -E_NOT_SUPP for a paging mode other than 4-level long mode. verbose
- * prints each level's entry (the monitor's gva command).
+ * Translate linear address gva as the guest's MMU would (vmm/gvawalk.c:
+ * paging off, 32-bit, PAE, 4-level): 0 with *gpa set, or gva_walk's
+ * error. With paging off, an address that is not guest RAM may still be
+ * a link address of the paravirtual guest's kernel (elf_v2p); one that
+ * is RAM is itself, whatever the guest's memory holds. verbose prints
+ * each level's entry (the monitor's gva command).
  */
 int guest_gva2gpa(struct Env *e, const struct guest_dbgstate *s,
 		  uint64_t gva, uint64_t *gpa, bool verbose)
 {
-	static const char *const level_name[] = { "pte", "pde", "pdpte",
-						  "pml4e" };
 	struct Vcpu *vc = e->env_vcpu;
-	uint64_t table = PTE_ADDR(s->cr3), ent;
-	int lvl;
 
-	if (!(s->cr0 & CR0_PG)) {
-		if (elf_v2p(vc, gva, gpa) == 0)
-			return 0;
-		*gpa = gva;
+	/* The ELF shortcut is the paravirtual JOS guest's only. */
+	if (!(s->cr0 & CR0_PG) && !devexit_pc_guest(e) &&
+	    !guest_ram(vc->vm, gva) && elf_v2p(vc, gva, gpa) == 0)
 		return 0;
-	}
-	if (!(s->cr4 & CR4_PAE) || !(s->efer & EFER_LMA))
-		return -E_NOT_SUPP;
-	if (!canonical(gva))
-		return -E_INVAL;
-	for (lvl = PT_LEVEL_PML4; lvl >= PT_LEVEL_PT; lvl--) {
-		uint64_t at = table + PGX(gva, lvl) * PTE_BYTES;
-
-		if (read_gpa64(vc, at, &ent) < 0) {
-			if (verbose)
-				cprintf("  %-5s table at gpa 0x%lx: not guest "
-					"RAM\n", level_name[lvl], table);
-			return -E_FAULT;
-		}
-		if (verbose)
-			cprintf("  %-5s [%3lu] at gpa 0x%lx: 0x%016lx\n",
-				level_name[lvl], PGX(gva, lvl), at, ent);
-		if (!(ent & PTE_P))
-			return -E_FAULT;
-		if (lvl == PT_LEVEL_PT ||
-		    (lvl < PT_LEVEL_PML4 && (ent & PTE_PS))) {
-			*gpa = (PTE_ADDR(ent) & ~(LEVEL_SPAN(lvl) - 1)) |
-			       (gva & (LEVEL_SPAN(lvl) - 1));
-			return 0;
-		}
-		table = PTE_ADDR(ent);
-	}
-	return -E_FAULT;
+	return gva_walk(s, gva, read_guest_entry, vc->vm, gpa, verbose);
 }
 
 /*

@@ -26,6 +26,7 @@
 #include <vmm/vtx/vmcs.h>
 #include <vmm/amdv/vmcb.h>
 #include <vmm/xstate.h>
+#include <vmm/guestpc.h>
 
 struct Vm;
 struct Env;
@@ -116,6 +117,8 @@ struct Vcpu {
 	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
 	/* The slot the last lookup found: the fast path tries it first. */
 	struct GuestExitStat *exitstat_last;
+	/* PC-kind VMs: this vCPU's exit in the hand-off (devexit). */
+	struct VcpuPC pc;
 };
 
 #endif /* !JOS_VMM_VCPU_H */

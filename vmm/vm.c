@@ -18,6 +18,7 @@
 #include <vmm/ept.h>
 #include <vmm/vmcons.h>
 #include <vmm/xstate.h>
+#include <vmm/devexit.h>
 
 struct vm_page {
 	struct Vm vm;
@@ -114,6 +115,7 @@ void vm_put(struct Env *e)
 	if (--vm->refs > 0)
 		return;
 	vm_unlink(vm);
+	devexit_vm_free(vm);  /* devexit hook: the run page */
 	vmcons_free(vm);
 	ept_vm_free(vm);
 	page_decref(vm->page);

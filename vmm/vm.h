@@ -30,6 +30,7 @@
 #include <inc/env.h>
 #include <inc/vmmctl.h>
 #include <vmm/vmcons.h>
+#include <vmm/guestpc.h>
 
 typedef uint64_t epte_t;
 
@@ -72,6 +73,8 @@ struct Vm {
 
 	struct GuestCon con;      /* console rings and state (vmcons.h) */
 	struct GuestDebug dbg;    /* the gdb stub's hold on it */
+	/* PC-kind VMs: device exits go to the VMM program (devexit). */
+	struct VmPC pc;
 
 	int nvcpus;
 	struct Vcpu *vcpu[VM_MAX_VCPUS];

@@ -273,6 +273,14 @@ int vmcons_getc(struct Vm *vm)
 	return (uint8_t)*ring_at(gc->in_pg, gc->in_r++, VMCONS_IN_SIZE);
 }
 
+/* Does input wait for vm? (devexit: a halted PC guest wakes for it) */
+bool vmcons_has_input(struct Vm *vm)
+{
+	struct GuestCon *gc = &vm->con;
+
+	return gc->in_r != gc->in_w;
+}
+
 /* Ctrl-] q: end vm now, or at its next exit when one of its vCPUs is
  * running here. */
 static void kill_foreground(struct Vm *vm)

@@ -42,6 +42,7 @@ int vmcons_init(struct Vm *vm);
 void vmcons_free(struct Vm *vm);
 void vmcons_putc(struct Vm *vm, int c);
 int vmcons_getc(struct Vm *vm);
+bool vmcons_has_input(struct Vm *vm);
 bool vmcons_input(int c);
 int vmcons_attach(struct Vm *vm);
 int vmcons_detach(struct Vm *vm);

@@ -27,6 +27,7 @@
 #include <vmm/vmcons.h>
 #include <vmm/vm.h>
 #include <vmm/vcpu.h>
+#include <vmm/devexit.h>
 
 /* Host timer ticks are 10 ms apart (kern/time.c's rate). */
 #define MS_PER_TICK 10
@@ -78,13 +79,14 @@ static int setup_check(void *arg, size_t len, struct vmm_setup *s,
 		return -E_INVAL;
 	memcpy(s, arg, sizeof(*s));
 	s->name[VMM_NAME_MAX - 1] = s->disk[VMM_DISK_MAX - 1] = '\0';
-	if (s->disk[0] != '/')
+	/* No disk at all: a PC-kind guest's disks are its VMM's business. */
+	if (s->disk[0] != '/' && s->disk[0] != '\0')
 		return -E_INVAL;
 	if (s->name[0] && !name_ok(s->name))
 		return -E_INVAL;
 	if (s->name[0] && vm_with(false, s->name, self))
 		return -E_FILE_EXISTS;
-	if (vm_with(true, s->disk, self))
+	if (s->disk[0] && vm_with(true, s->disk, self))
 		return -E_BUSY;
 	return 0;
 }
@@ -137,6 +139,7 @@ static int ctl_info(struct Vm *vm, void *arg, size_t len)
 			in.nexits += vm->vcpu[i]->nexits;
 	in.cpu_ms = vm->cpu_ticks * MS_PER_TICK;
 	in.state = vmm_guest_state(vm);
+	in.kind = vm->pc.kind;
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
@@ -180,7 +183,8 @@ static int ctl_resume(struct Vm *vm)
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct Env *e = vm->vcpu[i] ? vm->vcpu[i]->env : NULL;
 		if (e && e->env_status == ENV_NOT_RUNNABLE &&
-		    !e->env_ipc_recving && e->env_runs > 0)
+		    !e->env_ipc_recving &&
+		    devexit_may_resume(e))  /* devexit hook */
 			e->env_status = ENV_RUNNABLE;
 	}
 	return 0;
@@ -225,6 +229,8 @@ int vmm_ctl(int op, int64_t vmid, void *arg, size_t len)
 		return ctl_kill(vm);
 	case VMMCTL_STATE:
 		return vmm_guest_state(vm);
+	case VMMCTL_PC:  /* devexit hook */
+		return devexit_setup(vm, arg, len);
 	default:
 		return -E_INVAL;
 	}

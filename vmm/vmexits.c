@@ -28,10 +28,12 @@
 #include <kern/syscall.h>
 #include <kern/pmap.h>
 #include <vmm/ept.h>
+#include <vmm/insn.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/events.h>
 #include <vmm/vmcons.h>
+#include <vmm/devexit.h>
 
 void vmexit_skip_instruction(struct Env *e)
 {
@@ -370,6 +372,8 @@ enum vmexit_action vmexit_hlt(struct Env *e)
 			       "can never wake up");
 		return VMEXIT_STOP;
 	}
+	if (devexit_pc_guest(e))  /* devexit hook: its VMM waits for it */
+		return devexit_hlt(e);
 	return VMEXIT_YIELD;
 }
 
@@ -403,6 +407,8 @@ enum vmexit_action vmexit_interrupt(struct Env *e, uint32_t vector)
 {
 	if (!trap_guest_irq(vector))
 		return VMEXIT_RESUME;
+	/* A PC guest's timer is its VMM's device model: events.h's source
+	 * ignores this for it (devexit hook). */
 	vmm_extint_raise_timer(e->env_vcpu);
 	/* The tick found it running: its CPU time for `vms`. */
 	e->env_vcpu->vm->cpu_ticks++;
@@ -436,6 +442,31 @@ static const char *npf_access(const struct vmm_npf *f)
 	return f->fetch ? "execute" : f->write ? "write" : "read";
 }
 
+/* Room for mmio_note's clause. */
+#define MMIO_NOTE_LEN 80
+
+/*
+ * For the stop line of a data access outside guest RAM: what the
+ * instruction at RIP does (vmm/insn.c), as the device model will see it.
+ * Empty when it does not decode (mmio_decode said why on its own line).
+ * A fault of the guest's own page walk shows the instruction that
+ * caused the walk.
+ */
+static void mmio_note(struct Env *e, const struct vmm_npf *f, char *buf)
+{
+	struct mmio_insn mi;
+
+	buf[0] = '\0';
+	if (f->fetch || mmio_decode(e, &mi) < 0)
+		return;
+	if (mi.write)
+		snprintf(buf, MMIO_NOTE_LEN, "; its instruction (%u bytes) "
+			 "writes %u bytes, 0x%lx", mi.len, mi.size, mi.wval);
+	else
+		snprintf(buf, MMIO_NOTE_LEN, "; its instruction (%u bytes) "
+			 "reads %u bytes", mi.len, mi.size);
+}
+
 /*
  * Every nested page fault (EPT violation) of both backends: the guest
  * touched guest-physical memory its nested tables do not map (or not
@@ -467,25 +498,33 @@ enum vmexit_action vmexit_npf(struct Env *e, const struct vmm_npf *f)
 
 /*
  * An access outside guest RAM (the legacy hole, MMIO such as the local
- * APIC, beyond gphysz): no device is emulated, so it stops the guest.
- * A device model hooks in here.
+ * APIC, beyond gphysz). A PC guest's data accesses there are its VMM
+ * program's device memory (devexit hook); for a JOS guest no device is
+ * emulated, so it stops the guest, saying what the instruction does.
  */
 enum vmexit_action vmexit_npf_outside(struct Env *e, const struct vmm_npf *f)
 {
+	char note[MMIO_NOTE_LEN];
+
+	if (devexit_pc_guest(e) && !f->fetch)
+		return devexit_mmio(e, f->gpa);
+	mmio_note(e, f, note);
 	vmm_guest_stop(e, "%s: %s at guest-physical 0x%lx (outside guest RAM), "
-		       "%s 0x%lx",
+		       "%s 0x%lx%s",
 		       vmm_ops->npf_name, npf_access(f), f->gpa,
-		       vmm_ops->info1_name, e->env_vcpu->exit.qual);
+		       vmm_ops->info1_name, e->env_vcpu->exit.qual, note);
 	return VMEXIT_STOP;
 }
 
 /*
- * Every port-I/O exit of both backends. No port is emulated (the guest's
- * console and disk are hypercalls), so it stops the guest. A device
- * model hooks in here.
+ * Every port-I/O exit of both backends. A PC guest's ports are its VMM
+ * program's (devexit hook). A JOS guest's console and disk are
+ * hypercalls: no port is emulated, so it stops the guest.
  */
 enum vmexit_action vmexit_io(struct Env *e, const struct vmm_io *io)
 {
+	if (devexit_pc_guest(e))
+		return devexit_pio(e, io);
 	vmm_guest_stop(e, "port I/O is not virtualised: %s port 0x%x, "
 		       "%u byte(s)",
 		       io->in ? "in from" : "out to", io->port, io->size);

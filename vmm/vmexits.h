@@ -1,7 +1,8 @@
 /*
  * Vendor-neutral VM-exit handlers (vmm/vmexits.c). Each backend's exit
  * table (vmm/vtx/exits.c, vmm/amdv/exits.c) decodes its exit information
- * (into struct GuestExit, struct vmm_io, struct vmm_npf) and calls these.
+ * (into struct GuestExit and vmm/exitinfo.h's struct vmm_io and struct
+ * vmm_npf) and calls these.
  */
 #ifndef JOS_VMM_VMEXITS_H
 #define JOS_VMM_VMEXITS_H
@@ -13,27 +14,9 @@
 #include <inc/cpuid.h>
 #include <inc/assert.h>
 #include <vmm/vmm.h>
+#include <vmm/exitinfo.h>
 
 struct Env;
-
-/* A port-I/O exit, decoded by the backend (VT-x: the exit qualification;
- * AMD-V: EXITINFO1). */
-struct vmm_io {
-	uint16_t port;
-	uint8_t size;   /* bytes: 1, 2 or 4 */
-	bool in;        /* IN/INS (else OUT/OUTS) */
-	bool string;    /* INS/OUTS */
-	bool rep;       /* with a REP prefix */
-};
-
-/* A nested page fault (EPT violation on VT-x), decoded by the backend:
- * the guest-physical address and the access that faulted. */
-struct vmm_npf {
-	uint64_t gpa;
-	bool read;      /* a data read */
-	bool write;     /* a data write */
-	bool fetch;     /* an instruction fetch */
-};
 
 void vmexit_skip_instruction(struct Env *e);
 enum vmexit_action vmexit_inject_exception(struct Env *e, int vector,

@@ -73,6 +73,7 @@
 #include <vmm/gdbstub.h>
 #include <vmm/vmexits.h>
 #include <vmm/fastpath.h>
+#include <vmm/devexit.h>
 
 /* VT-x unless vmm_init() finds an AMD CPU. */
 const struct vmm_ops *vmm_ops = &vmx_ops;
@@ -243,6 +244,8 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 		switch (action) {
 		case VMEXIT_RESUME:
 			break;
+		case VMEXIT_HANDOFF:  /* devexit hook */
+			devexit_handoff(e);
 		case VMEXIT_YIELD:
 		case VMEXIT_BLOCK:
 			vc->streak = 0;
@@ -335,6 +338,7 @@ void vmm_guest_free(struct Env *e)
 	cprintf("\n");
 	vmcons_notice_end();
 	xstate_save(vc);
+	devexit_guest_free(e);  /* devexit hook */
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
 	vm_put(e);

@@ -19,16 +19,22 @@ enum vmexit_action {
 			   runnable) */
 	VMEXIT_BLOCK,   /* the handler made the guest not runnable */
 	VMEXIT_STOP,    /* the guest is finished (the handler reported why) */
+	VMEXIT_HANDOFF, /* a PC guest's device exit: straight to its VMM
+			   program (vmm/devexit.c; devexit hook) */
 };
 
 /*
  * What a debugger sees of a guest beyond env_tf (vmm/gdbstub.c, the
- * monitor's vmstate): segment selectors, control registers, EFER.
+ * monitor's vmstate): segment selectors, control registers, EFER; and
+ * what the MMIO decoder (vmm/insn.c) needs to fetch and size the code:
+ * CS's base and its L and D/B attribute bits.
  */
 struct guest_dbgstate {
 	uint16_t cs, ss, ds, es, fs, gs;
 	uint64_t fs_base, gs_base;
 	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint64_t cs_base;
+	bool cs_l, cs_db;
 };
 
 /* What each backend (vmx_ops in vmm/vtx/, svm_ops in vmm/amdv/) supplies:

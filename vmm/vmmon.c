@@ -76,17 +76,18 @@ int mon_vms(int argc, char **argv, struct Trapframe *tf)
 	int i, n = 0;
 
 	cprintf("ID        name             vendor  state       exits      "
-		"memory\n");
+		"memory  kind\n");
 	/* Each guest's line, then its host memory beyond its RAM. */
 	for (i = 0; i < NENV; i++) {
 		struct Env *e = &envs[i];
 
 		if (!is_guest(e))
 			continue;
-		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB\n",
+		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB  %s\n",
 			e->env_id, e->env_vcpu->vm->name, vmm_ops->name,
 			guest_state(e), e->env_vcpu->nexits,
-			e->env_vcpu->vm->gphysz >> 20);
+			e->env_vcpu->vm->gphysz >> 20,
+			vmm_kind_name(e->env_vcpu->vm->pc.kind));
 		cprintf("          ");
 		vmm_print_overhead(e->env_vcpu->vm);
 		cprintf("\n");

@@ -39,6 +39,9 @@ int svm_dbg_read(struct Env *e, struct guest_dbgstate *s)
 	s->cr4 = v->cr4;
 	/* SVME is ours (the EFER intercept hides it). */
 	s->efer = v->efer & ~(uint64_t)EFER_SVME;
+	s->cs_base = v->cs.base;
+	s->cs_l = v->cs.attrib & SEG_ATTR_L;
+	s->cs_db = v->cs.attrib & SEG_ATTR_DB;
 	return 0;
 }
 

@@ -72,10 +72,28 @@ static enum vmexit_action svm_exit_vintr(struct Env *e)
 	return VMEXIT_RESUME;
 }
 
-/* Port I/O (15.10.2: EXITINFO1), decoded for the core's vmexit_io. */
+#define BITS_PER_BYTE 8
+
+/* A string I/O's address register as its address size sees it. */
+static uint64_t ioio_addr_reg(uint64_t reg, unsigned addr_bytes)
+{
+	return addr_bytes == sizeof(uint64_t)
+		       ? reg
+		       : reg & ((1UL << (addr_bytes * BITS_PER_BYTE)) - 1);
+}
+
+/*
+ * Port I/O (15.10.2: EXITINFO1), decoded for the core's vmexit_io.
+ * EXITINFO2 is the next RIP. A string's memory operand: ES:rDI for INS;
+ * for OUTS the effective segment EXITINFO1 names with decode assists,
+ * else DS (an override prefix is not seen without them).
+ */
 static enum vmexit_action svm_exit_ioio(struct Env *e)
 {
-	uint64_t q = e->env_vcpu->exit.qual;
+	struct Vcpu *vc = e->env_vcpu;
+	uint64_t q = vc->exit.qual;
+	struct PushRegs *r = &e->env_tf.tf_regs;
+	unsigned seg;
 	struct vmm_io io = {
 		.port = IOIO_PORT(q),
 		.size = IOIO_SIZE(q),
@@ -84,6 +102,16 @@ static enum vmexit_action svm_exit_ioio(struct Env *e)
 		.rep = q & IOIO_REP,
 	};
 
+	vc->exit.inst_len = vc->exit.info2 - e->env_tf.tf_rip;
+	if (io.string) {
+		io.addr_bytes = (q & IOIO_A64) ? 8 : (q & IOIO_A16) ? 2 : 4;
+		seg = io.in ? IOIO_SEG_ES : IOIO_SEG(q);
+		if (!io.in && (seg == IOIO_SEG_ES || seg > IOIO_SEG_GS))
+			seg = IOIO_SEG_DS;
+		io.lin = (&vmcb_of(vc)->save.es)[seg].base +
+			 ioio_addr_reg(io.in ? r->reg_rdi : r->reg_rsi,
+				       io.addr_bytes);
+	}
 	return vmexit_io(e, &io);
 }
 

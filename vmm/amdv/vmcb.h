@@ -48,6 +48,8 @@ struct vmcb_seg {
 
 #define SEG_ATTR_S (1U << 4)
 #define SEG_ATTR_P (1U << 7)
+#define SEG_ATTR_L (1U << 9)  /* 64-bit code segment */
+#define SEG_ATTR_DB (1U << 10) /* default operand size 32 */
 
 /* The control area (APM Table B-1), offsets 0x000-0x3FF. */
 struct vmcb_control {
@@ -221,6 +223,15 @@ static_assert(sizeof(struct vmcb) <= PGSIZE);
 #define IOIO_REP (1UL << 3)         /* with a REP prefix */
 #define IOIO_SIZE(i) (((i) >> 4) & 0x7)        /* one-hot: 1, 2, 4 bytes */
 #define IOIO_PORT(i) (((i) >> 16) & 0xFFFF)
+#define IOIO_A16 (1UL << 7)
+#define IOIO_A32 (1UL << 8)
+#define IOIO_A64 (1UL << 9)
+/* The effective segment (decode assists): 0 ES ... 5 GS, the order of
+ * the VMCB's segment fields. */
+#define IOIO_SEG(i) (((i) >> 10) & 0x7)
+#define IOIO_SEG_ES 0
+#define IOIO_SEG_DS 3
+#define IOIO_SEG_GS 5
 /* EXITINFO1 of an MSR exit: 0 RDMSR, 1 WRMSR. */
 #define MSR_EXIT_WRITE 1
 /* EXITINFO1 of a nested page fault (APM 15.25.6): a #PF error code. */

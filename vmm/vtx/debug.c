@@ -31,6 +31,8 @@
 
 static void vmx_dbg_fill(struct Env *e, struct guest_dbgstate *s)
 {
+	uint32_t ar;
+
 	s->cs = vmcs_read(GUEST_CS_SELECTOR);
 	s->ss = vmcs_read(GUEST_SS_SELECTOR);
 	s->ds = vmcs_read(GUEST_DS_SELECTOR);
@@ -45,6 +47,10 @@ static void vmx_dbg_fill(struct Env *e, struct guest_dbgstate *s)
 	/* VMXE is ours (the read shadow hides it from the guest). */
 	s->cr4 = vmcs_read(GUEST_CR4) & ~(uint64_t)CR4_VMXE;
 	s->efer = vmcs_read(GUEST_IA32_EFER);
+	s->cs_base = vmcs_read(GUEST_CS_BASE);
+	ar = vmcs_read(GUEST_CS_AR_BYTES);
+	s->cs_l = ar & AR_L;
+	s->cs_db = ar & AR_DB;
 }
 
 /*

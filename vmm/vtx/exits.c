@@ -178,10 +178,15 @@ static enum vmexit_action vmx_exit_extint(struct Env *e)
 	return vmexit_interrupt(e, INTR_INFO_VECTOR(info));
 }
 
-/* Port I/O (Table 28-5), decoded for the core's vmexit_io. */
+/*
+ * Port I/O (Table 28-5), decoded for the core's vmexit_io. A string's
+ * linear address is the VMCS's (27.2.1); its address size is taken from
+ * the code segment (an 0x67 prefix is not seen).
+ */
 static enum vmexit_action vmx_exit_io(struct Env *e)
 {
 	uint64_t q = e->env_vcpu->exit.qual;
+	uint32_t cs_ar;
 	struct vmm_io io = {
 		.port = IOQ_PORT(q),
 		.size = IOQ_SIZE(q),
@@ -190,6 +195,11 @@ static enum vmexit_action vmx_exit_io(struct Env *e)
 		.rep = q & IOQ_REP,
 	};
 
+	if (io.string) {
+		cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
+		io.lin = vmcs_read(GUEST_LINEAR_ADDRESS);
+		io.addr_bytes = (cs_ar & AR_L) ? 8 : (cs_ar & AR_DB) ? 4 : 2;
+	}
 	return vmexit_io(e, &io);
 }
 

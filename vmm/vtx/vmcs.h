@@ -222,6 +222,8 @@ enum vmcs_field {
  * unusable 16; the types at reset: vmm/reset.h. */
 #define AR_S (1U << 4)
 #define AR_P (1U << 7)
+#define AR_L (1U << 13)  /* 64-bit code segment */
+#define AR_DB (1U << 14) /* default operand size 32 */
 #define AR_UNUSABLE (1U << 16)
 #define VMCS_LINK_POINTER_NONE (~0UL)
 #define GUEST_ACTIVITY_ACTIVE 0

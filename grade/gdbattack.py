@@ -1,5 +1,5 @@
 """Hostile clients of the guest gdb port (COM2, the VMM's gdb stub), for
-the gdb-port-* tests of grade-project.py.
+the gdb-port-* tests (grade/debugging.py).
 
 A test keeps one TCP connection (PortClient) to the port for its whole
 run: Bochs' socket-server COM2 serves the first client only. On it the

@@ -1,10 +1,10 @@
 /*
  * The hostile-guest harness's attacks on interrupt handling (the rest is
- * kern/attack.c, which runs them): interrupts off in every way a guest
- * can spin or wait, timer ticks, interrupt shadows; and the attacks that
- * run before the guest has an IDT (ATTACK_BEFORE_IDT).
+ * attack.c, which runs them): interrupts off in every way a guest can
+ * spin or wait, timer ticks, interrupt shadows; and the attacks that run
+ * before the guest has an IDT (ATTACK_BEFORE_IDT).
  *
- * Invariants: kern/attack.c's: each runs on the guest's only CPU, with
+ * Invariants: attack.c's: each runs on the guest's only CPU, with
  * interrupts off unless it turns them on, before any env exists. Those
  * that spin for ever print a line first (a test attached to the guest
  * waits for it); the host must stay responsive and `vmm kill` or Ctrl-]
@@ -15,10 +15,12 @@
 #include <inc/stdio.h>
 #include <inc/vmx.h>
 
-#include <kern/attack.h>
-#include <kern/attack_int.h>
+#include <testpayload/attack.h>
+#include <testpayload/attack_int.h>
 
-#ifdef VMM_GUEST
+#ifndef VMM_GUEST
+#error "the hostile-guest harness is built only into the guest kernel"
+#endif
 
 /* MONITOR's operand: any memory. */
 static uint64_t monitor_line;
@@ -35,8 +37,9 @@ static void a_cli_hlt(void) { asm volatile("cli; hlt"); }
 
 /*
  * Spinning with interrupts off without touching IF again: nothing in the
- * loop changes RFLAGS.IF, unlike cli-spin's. On Bochs' VT-x this kept
- * the host's interrupts out for good (issue 19; vmm/vmx_preempt.c).
+ * loop changes RFLAGS.IF, unlike cli-spin's. Bochs 2.7 keeps the host's
+ * interrupts out of such a guest until it changes IF: on VT-x the VMM
+ * bounds that with the preemption timer (vmm/vtx/preempt.c).
  */
 static void a_cli_pause(void)
 {
@@ -138,7 +141,7 @@ static void a_pause_loop(void)
 	attack_survived("%lu", (uint64_t)i);
 }
 
-/* ATTACK_AFTER_CPUID, with kern/attack.c's table. */
+/* ATTACK_AFTER_CPUID, with attack.c's table. */
 const struct attack attacks_irq[] = {
 	{ "cli-spin", "irq", a_cli_spin },
 	{ "cli-hlt", "irq", a_cli_hlt },
@@ -158,5 +161,3 @@ const struct attack attacks_before_idt[] = {
 	{ "boot-sti-pause", "irq", a_boot_sti_pause },
 };
 const size_t attacks_before_idt_count = ARRAY_SIZE(attacks_before_idt);
-
-#endif /* VMM_GUEST */

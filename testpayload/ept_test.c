@@ -1,6 +1,7 @@
 /*
  * The EPT self-test (make test-ept-img): sys_ept_map and the EPT helpers
- * of vmm/ept.c, run once at boot by a kernel built with -DTEST_EPT_MAP.
+ * of vmm/ept.c, run once at boot by a kernel built with -DTEST_EPT_MAP
+ * (obj/test-ept/, the only image it is linked into; testpayload/Makefrag).
  * It needs no VMX, so it runs under QEMU too: the guest env only gets its
  * struct Vm, vCPU and EPT (vm_create), never a VMCS.
  *
@@ -25,8 +26,11 @@
 #include <vmm/vm.h>
 #include <vmm/vcpu.h>
 #include <vmm/vmm.h>
+#include <testpayload/ept_test.h>
 
-#ifdef TEST_EPT_MAP
+#ifndef TEST_EPT_MAP
+#error "the EPT self-test is built only into the test-ept kernel"
+#endif
 
 /* kern/syscall.c's sys_ept_map, exported for this test. */
 extern int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
@@ -490,5 +494,3 @@ void test_ept_map(void)
 			nchecks);
 	}
 }
-
-#endif /* TEST_EPT_MAP */

@@ -2,16 +2,22 @@
 names stay true: every QEMU target takes `poweroff` as success, two
 sessions run side by side, README's commands work, and what README
 quotes (vmm's usage, the benchmark rows) is what the programs print.
-grade-project.py imports this module, which registers the tests."""
+
+Invariants: a test here runs what a user would type (make targets,
+README's marked commands) and checks what the guide says about it; a
+test that uses GDBPORT holds the GDB_PORTS lock."""
 
 import ast
 import os
 import re
 import subprocess
 
-from gradelib import (GDB_PORTS, GRADEDIR, boot, fail, gdb_port,
-                      port_in_use, run_command, run_gdb, run_make, test,
-                      wait_listening)
+from grade.config import GRADEDIR
+from grade.emulators import boot
+from grade.gdb import gdb_port, port_in_use, run_gdb, wait_listening
+from grade.make import run_command, run_make
+from grade.registry import GDB_PORTS, fail, test
+
 
 README = "README.md"
 # The line before a README code block whose commands the test runs.

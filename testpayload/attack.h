@@ -1,10 +1,11 @@
 /*
- * The hostile-guest harness (kern/attack.c): a guest kernel whose command
- * line is "attack NAME" runs that attack on the VMM at CPL 0, at the
- * point of its boot the attack's stage names.
+ * The hostile-guest harness (attack.c): a guest kernel whose command line
+ * is "attack NAME" runs that attack on the VMM at CPL 0, at the point of
+ * its boot the attack's stage names. Only the guest kernel (VMM_GUEST)
+ * has it: kern/init.c runs attack_stage(), kern/trap.c asks attack_trap().
  */
-#ifndef JOS_KERN_ATTACK_H
-#define JOS_KERN_ATTACK_H
+#ifndef JOS_TESTPAYLOAD_ATTACK_H
+#define JOS_TESTPAYLOAD_ATTACK_H
 
 #include <inc/types.h>
 #include <inc/trap.h>
@@ -34,4 +35,4 @@ struct attack {
 void attack_stage(const char *cmdline, enum attack_stage stage);
 bool attack_trap(struct Trapframe *tf);
 
-#endif /* !JOS_KERN_ATTACK_H */
+#endif /* !JOS_TESTPAYLOAD_ATTACK_H */

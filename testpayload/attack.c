@@ -1,16 +1,17 @@
 /*
  * The hostile-guest harness: attacks on the VMM from guest CPL 0. A guest
  * kernel (VMM_GUEST) whose command line is "attack NAME" runs the one
- * named attack during its boot, at the attack's stage (kern/attack.h):
- * most right after the CPUID check, before its LAPIC, PIC and timer; a
- * few right after the console, before it even has an IDT. It starts no
- * env, and ends the VM (`vmm attack NAME` in the host shell). `vmm attack
+ * named attack during its boot, at the attack's stage (attack.h): most
+ * right after the CPUID check, before its LAPIC, PIC and timer; a few
+ * right after the console, before it even has an IDT. It starts no env,
+ * and ends the VM (`vmm attack NAME` in the host shell). `vmm attack
  * list` prints the names. The attacks on interrupt handling are in
- * kern/attack_irq.c; the guest user program vmattack3 has the CPL 3
- * ones.
+ * attack_irq.c; the guest user program vmattack3 has the CPL 3 ones.
+ * Built only into the guest kernel (testpayload/Makefrag); kern/init.c
+ * and kern/trap.c call it, under VMM_GUEST.
  *
- * What an attack may end in, and what the host must show (grade-project's
- * hostile-* tests check it on every backend):
+ * What an attack may end in, and what the host must show (the hostile-*
+ * tests, grade/hostile.py, check it on every backend):
  *  - the VMM stops the guest with a report (exit name, qualification or
  *    EXITINFO1/2, guest RIP);
  *  - the instruction faults inside the guest: attack_trap() reports
@@ -37,12 +38,14 @@
 #include <inc/vmx.h>
 #include <inc/error.h>
 
-#include <kern/attack.h>
-#include <kern/attack_int.h>
+#include <testpayload/attack.h>
+#include <testpayload/attack_int.h>
 #include <kern/pmap.h>
 #include <kern/trap.h>
 
-#ifdef VMM_GUEST
+#ifndef VMM_GUEST
+#error "the hostile-guest harness is built only into the guest kernel"
+#endif
 
 /* The guest's exit status after an exception inside an attack. */
 #define ATTACK_FAULT_STATUS 2
@@ -560,7 +563,7 @@ static const struct attack attacks[] = {
 };
 static const size_t attacks_count = ARRAY_SIZE(attacks);
 
-/* Each stage's tables (kern/attack_irq.c has two). */
+/* Each stage's tables (attack_irq.c has two). */
 static const struct {
 	enum attack_stage stage;
 	const struct attack *table;
@@ -640,5 +643,3 @@ void attack_stage(const char *cmdline, enum attack_stage stage)
 	for (;;)
 		asm volatile("hlt");
 }
-
-#endif /* VMM_GUEST */

@@ -1,0 +1,36 @@
+/*
+ * Decoding the guest instruction that touched an MMIO address (a nested
+ * page fault on a guest-physical address no RAM backs), for the device
+ * model: what it accesses, how wide, and where a read's value goes.
+ */
+#ifndef JOS_VMM_INSN_H
+#define JOS_VMM_INSN_H
+
+#include <inc/types.h>
+
+struct Env;
+
+struct mmio_insn {
+	bool write;        /* store to the MMIO address */
+	unsigned size;     /* bytes accessed: 1, 2, 4 or 8 */
+	uint64_t wval;     /* writes: the value stored */
+	unsigned len;      /* instruction length in bytes */
+	/* reads: where the value goes (decoder-private encoding) */
+	int dst;
+	unsigned dst_size;
+	bool sign_extend;
+};
+
+/* Decode the instruction at e's RIP (fetched through the guest's segments
+ * and paging: real, 16/32-bit protected with paging off, 32-bit, PAE and
+ * 4-level paging). 0, or < 0 when it is not an instruction the decoder
+ * knows (the caller stops the guest with a clear line). */
+int mmio_decode(struct Env *e, struct mmio_insn *mi);
+
+/* A read's value arrived: write it to the destination as the instruction
+ * would (zero/sign extension, 8-bit high registers, 32-bit writes clear
+ * the upper half in 64-bit mode). Does not move RIP: the caller does. */
+void mmio_complete_read(struct Env *e, const struct mmio_insn *mi,
+			uint64_t val);
+
+#endif /* !JOS_VMM_INSN_H */

@@ -1,0 +1,192 @@
+/*
+ * A PC-kind guest from start to end (vmm -k): the vmm program forks; the
+ * child makes the guest, loads it, registers the devices and runs it
+ * (vrun_loop) until it ends, then prints its exit status and what its
+ * devices saw; the parent follows it on the console as vmm does for the
+ * JOS guest (until it ends, or is detached or paused), waits for the
+ * child, and prints the host's free pages before and after.
+ *
+ * Why two envs: the guest needs its VMM program all its life, in the
+ * background too, while the shell that ran `vmm` waits for vmm to exit.
+ * The child is that program (the guest's parent, to whom the kernel
+ * hands its exits); the parent is what the shell waits for.
+ *
+ * Invariants:
+ * - The child sends the parent one IPC value: the guest's env id, or an
+ *   error (< 0) when it made none; the parent waits for nothing else.
+ * - Free pages are counted before the fork and after the child is gone,
+ *   so the child's own pages (run page, staging, copies) are back. The
+ *   host file server keeps the page of each file closed since its last
+ *   open until its next open (fs/openfile.c), so each count follows an
+ *   open and close of the kernel file (free_pages_settled): the files
+ *   the child read are not counted as ours. What fork gives the parent
+ *   for good (its exception stack, the page table of the scratch page
+ *   of its copy-on-write faults) is made before the first count
+ *   (prime_fork).
+ */
+#include <inc/lib.h>
+#include <inc/vmx.h>
+#include <inc/vmmctl.h>
+#include <vmmdev/dev.h>
+#include <vmmdev/pc.h>
+
+#define COM1_BASE 0x3F8
+#define COM1_IRQ 4
+#define DEBUG_EXIT_PORT 0xf4
+#define PERM_RW (PTE_P | PTE_U | PTE_W)
+
+static int complain(int r, const char *what)
+{
+	printf("vmm: %s: %e\n", what, r);
+	return r;
+}
+
+/* The devices of a multiboot PC (H5's add theirs here). */
+static int devices_init(void)
+{
+	int r;
+
+	if ((r = uart_init(COM1_BASE, COM1_IRQ)) < 0 ||
+	    (r = dbgexit_init(DEBUG_EXIT_PORT)) < 0)
+		return complain(r, "registering devices");
+	return 0;
+}
+
+/* In the child: make, load and attach the guest. Its id, or < 0. */
+static int make_guest(struct pc_opts *o)
+{
+	struct vmm_pc pc = { VMM_KIND_MULTIBOOT, vrun_page() };
+	struct vmm_info info;
+	envid_t guest;
+	int r;
+
+	if ((guest = sys_env_mkguest(o->gphysz, GUEST_BOOT_PA)) < 0)
+		return complain(guest, "sys_env_mkguest");
+	if ((r = sys_vmm_ctl(VMMCTL_SETUP, guest, &o->setup,
+			     sizeof(o->setup))) < 0 ||
+	    (r = sys_vmm_ctl(VMMCTL_PC, guest, &pc, sizeof(pc))) < 0) {
+		complain(r, "setting the guest up");
+		goto fail;
+	}
+	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
+	printf("vmm: guest %08x is %s, %s\n", guest, info.name,
+	       vmm_kind_name(info.kind));
+	if ((r = mboot_load(o)) < 0 || (r = devices_init()) < 0 ||
+	    (r = gmem_handover(guest)) < 0)
+		goto fail;
+	if (!o->background &&
+	    (r = sys_vmm_ctl(VMMCTL_ATTACH, guest, NULL, 0)) < 0) {
+		complain(r, "attach");
+		goto fail;
+	}
+	return guest;
+fail:
+	sys_env_destroy(guest);
+	return r;
+}
+
+static void __attribute__((noreturn)) run_child(struct pc_opts *o,
+						envid_t parent)
+{
+	envid_t guest;
+	int r;
+
+	if ((r = vrun_init()) < 0 || (r = gmem_init(o->gphysz)) < 0) {
+		complain(r, "run page");
+		ipc_send(parent, r, NULL, 0);
+		exit();
+	}
+	guest = make_guest(o);
+	ipc_send(parent, guest, NULL, 0);
+	if (guest < 0)
+		exit();
+	vrun_start_clock();
+	r = vrun_loop(guest);
+	if (r >= 0)
+		printf("vmm: guest %08x exited with status %d\n", guest, r);
+	else
+		printf("vmm: guest %08x ended without an exit status\n",
+		       guest);
+	vbus_report();
+	exit();
+}
+
+static bool guest_alive(envid_t guest)
+{
+	const volatile struct Env *e = &envs[ENVX(guest)];
+
+	return e->env_id == guest && e->env_status != ENV_FREE &&
+	       e->env_status != ENV_DYING;
+}
+
+/* While the guest is in the foreground: 0 when it ended, else its
+ * state when it left the foreground. */
+static int follow(envid_t guest)
+{
+	int st = 0;
+
+	while (guest_alive(guest)) {
+		st = sys_vmm_ctl(VMMCTL_STATE, guest, NULL, 0);
+		if (st < 0)
+			break;
+		if (st != VMM_STATE_FOREGROUND)
+			return st;
+		sys_yield();
+	}
+	return 0;
+}
+
+/* The host's free pages, right after an open of the kernel file (the
+ * file server then holds at most one closed file's page). */
+static int64_t free_pages_settled(const char *kernel)
+{
+	int fd = open(kernel, O_RDONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return sys_page_free_count();
+}
+
+/* The pages fork() would leave the parent for its life, now. */
+static void prime_fork(void)
+{
+	if (sys_page_alloc(0, (void *)(UXSTACKTOP - PGSIZE), PERM_RW) < 0 ||
+	    sys_page_alloc(0, PFTEMP, PERM_RW) < 0)
+		return;  /* then fork fails too, and says so */
+	sys_page_unmap(0, PFTEMP);
+}
+
+void pc_main(struct pc_opts *o)
+{
+	int64_t before, after;
+	envid_t child, from = 0, guest = 0;
+	int st = 0;
+
+	prime_fork();
+	before = free_pages_settled(o->kernel);
+	if ((child = fork()) < 0) {
+		complain(child, "fork");
+		exit();
+	}
+	if (child == 0)
+		run_child(o, thisenv->env_parent_id);
+	while (from != child)
+		guest = ipc_recv(&from, NULL, NULL);
+	if (guest < 0) {
+		wait(child);
+		exit();
+	}
+	if (o->background || (st = follow(guest)) != 0) {
+		printf("vmm: guest %08x %s; `vmm attach %08x` brings it "
+		       "back\n", guest,
+		       !o->background && st == VMM_STATE_PAUSED
+			       ? "is paused" : "runs in the background",
+		       guest);
+		exit();
+	}
+	wait(child);
+	after = free_pages_settled(o->kernel);
+	printf("vmm: guest %08x exited; free pages: %ld before, %ld after\n",
+	       guest, (long)before, (long)after);
+	exit();
+}

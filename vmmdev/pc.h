@@ -1,0 +1,72 @@
+/*
+ * The vmm program's PC machine, as its own files see each other (the
+ * device interface every model uses is vmmdev/dev.h): the bus's
+ * dispatch, the run loop, guest memory staging, the multiboot loader.
+ *
+ * Invariants:
+ * - One guest per vmm program: these files keep its state in statics.
+ * - Guest memory is staged (gmem_ptr) only before gmem_handover; after
+ *   it the guest owns its pages and the VMM touches them no more.
+ */
+#ifndef JOS_VMMDEV_PC_H
+#define JOS_VMMDEV_PC_H
+
+#include <inc/types.h>
+#include <inc/vmmctl.h>
+
+/* -M MODULE: at most this many. */
+#define PC_MODS_MAX 8
+
+/* What user/vmm.c parsed for a PC-kind guest. */
+struct pc_opts {
+	const char *kernel;            /* -k: a multiboot kernel file */
+	const char *cmdline;           /* -a: its command line, or NULL */
+	const char *mods[PC_MODS_MAX]; /* -M: module files */
+	int nmods;
+	uint64_t gphysz;
+	bool background;               /* -b */
+	struct vmm_setup setup;        /* -n NAME (no disk) */
+};
+
+/* pc.c: make, load, run and follow the guest; never returns. */
+void pc_main(struct pc_opts *o) __attribute__((noreturn));
+
+/* bus.c: one access, split at device boundaries; unclaimed: all ones. */
+uint64_t vbus_read(int space, uint64_t addr, unsigned size);
+void vbus_write(int space, uint64_t addr, unsigned size, uint64_t val);
+/* Call each device's poll whose deadline passed; the next deadline. */
+uint64_t vbus_poll(uint64_t now_ns);
+/* "vmm: devices: ..." lines: accesses per device, unclaimed ones. */
+void vbus_report(void);
+
+/* run.c */
+int vrun_init(void);
+int vrun_start_clock(void);
+/* Run the guest until it ends: its exit status ((v << 1) | 1 after a
+ * write of v to the debug-exit port), or < 0 when it stopped otherwise
+ * (the kernel said why). */
+int vrun_loop(int32_t guest);
+/* The debug-exit port ends the guest with this status. */
+void vrun_exit_request(int status);
+/* The guest's console (the UART): output bytes, with room left; input,
+ * given to `rx` at each exit, at most `room()` bytes at a time. */
+size_t vrun_cons_room(void);
+bool vrun_cons_put(uint8_t c);
+void vrun_set_console(void (*rx)(const uint8_t *buf, size_t n),
+		      size_t (*room)(void));
+/* The run page (inc/vmrun.h), for VMMCTL_PC. */
+void *vrun_page(void);
+
+/* gmem.c */
+int gmem_init(uint64_t gphysz);
+int gmem_handover(int32_t guest);
+uint64_t gmem_size(void);
+
+/* mboot.c: the multiboot kernel, modules, information and boot stub. */
+int mboot_load(const struct pc_opts *o);
+
+/* Device models of this file set (each registers its vdev). */
+int uart_init(uint16_t base, unsigned irq);
+int dbgexit_init(uint16_t port);
+
+#endif /* !JOS_VMMDEV_PC_H */

@@ -1,0 +1,202 @@
+/*
+ * The vmm program's run loop for a PC-kind guest: block in
+ * sys_vcpu_run, which returns at the guest's next device exit with it in
+ * the run page (inc/vmrun.h); emulate it on the bus (vmmdev/bus.c);
+ * answer at the next sys_vcpu_run. The guest's console bytes ride in
+ * the same page both ways, so an exit costs two kernel crossings and no
+ * more.
+ *
+ * Invariants:
+ * - The run page is RUN_VA, one page, mapped before VMMCTL_PC names it
+ *   and never unmapped.
+ * - cons_out_len bytes of the page's cons_out wait for the kernel, which
+ *   prints them at the next sys_vcpu_run and sets it back to 0.
+ * - An exit is answered from its own record: a string transfer's
+ *   elements are data[0 .. count * size), never more than
+ *   VMRUN_DATA_MAX bytes whatever count says.
+ * - At most one interrupt is asked of the kernel at a time
+ *   (intr_outstanding): the next only after the kernel reported the
+ *   last one delivered, and vintr_ack took it.
+ * - HLT: before each resume the kernel learns the earliest device
+ *   deadline (hlt_until_tsc); a HLT with no interrupt pending sleeps in
+ *   the kernel until then or until console input comes, and is handed
+ *   to us only then: we poll the devices and resume it (with the
+ *   interrupt that may be due now).
+ */
+#include <inc/lib.h>
+#include <inc/vmrun.h>
+#include <inc/x86.h>
+#include <vmmdev/dev.h>
+#include <vmmdev/pc.h>
+
+/* The run page: away from the text, KFILE_VA (user/vmm.c) and gmem. */
+#define RUN_VA ((struct vmrun *)0x0F000000)
+#define NS_PER_MS 1000000ULL
+#define FIRST_VECTOR 32
+#define LAST_VECTOR 255
+
+static struct vmrun *const run = RUN_VA;
+static void (*cons_rx)(const uint8_t *buf, size_t n);
+static size_t (*cons_room)(void);
+static bool exit_requested;
+static bool intr_outstanding;
+/* The earliest device deadline, vbus_poll's last answer. */
+static uint64_t next_deadline;
+static int exit_status;
+static uint64_t start_tsc;
+
+int vrun_init(void)
+{
+	return sys_page_alloc(0, run, PTE_P | PTE_U | PTE_W);
+}
+
+void *vrun_page(void)
+{
+	return run;
+}
+
+int vrun_start_clock(void)
+{
+	start_tsc = read_tsc();
+	return 0;
+}
+
+/* From the host TSC (no system call: every exit may ask). */
+uint64_t vdev_now_ns(void)
+{
+	uint64_t d = read_tsc() - start_tsc, per_ms = run->tsc_per_ms;
+
+	if (!per_ms)
+		return 0;
+	return d / per_ms * NS_PER_MS + d % per_ms * NS_PER_MS / per_ms;
+}
+
+void vrun_exit_request(int status)
+{
+	if (exit_requested)
+		return;
+	exit_requested = true;
+	exit_status = status;
+}
+
+size_t vrun_cons_room(void)
+{
+	return VMRUN_CONS_OUT_MAX - run->cons_out_len;
+}
+
+bool vrun_cons_put(uint8_t c)
+{
+	if (run->cons_out_len >= VMRUN_CONS_OUT_MAX)
+		return false;
+	run->cons_out[run->cons_out_len++] = c;
+	return true;
+}
+
+void vrun_set_console(void (*rx)(const uint8_t *buf, size_t n),
+		      size_t (*room)(void))
+{
+	cons_rx = rx;
+	cons_room = room;
+}
+
+static void pio(struct vmrun_pio *p)
+{
+	unsigned size = p->size, i, n;
+	uint64_t v;
+
+	if (!p->string) {
+		if (p->in)
+			run->value = vbus_read(VDEV_PIO, p->port, size);
+		else
+			vbus_write(VDEV_PIO, p->port, size, p->value);
+		return;
+	}
+	n = MIN(p->count, VMRUN_DATA_MAX / size);
+	for (i = 0; i < n; i++) {
+		v = 0;
+		if (p->in) {
+			v = vbus_read(VDEV_PIO, p->port, size);
+			memcpy(run->data + i * size, &v, size);
+		} else {
+			memcpy(&v, run->data + i * size, size);
+			vbus_write(VDEV_PIO, p->port, size, v);
+		}
+	}
+}
+
+static void mmio(struct vmrun_mmio *m)
+{
+	if (m->write)
+		vbus_write(VDEV_MMIO, m->gpa, m->size, m->wval);
+	else
+		run->value = vbus_read(VDEV_MMIO, m->gpa, m->size);
+}
+
+/* The exit the kernel handed us, and what waits on the guest's clock. */
+static void handle(void)
+{
+	uint32_t n = MIN(run->cons_in_len, (uint32_t)VMRUN_CONS_IN_MAX);
+
+	if (run->intr_delivered != VMRUN_NO_INTR) {
+		vintr_ack(run->intr_delivered);
+		intr_outstanding = false;
+	}
+
+	if (n && cons_rx)
+		cons_rx(run->cons_in, n);
+	if (run->exit == VMRUN_EXIT_PIO && (run->pio.size == 1 ||
+	    run->pio.size == 2 || run->pio.size == 4))
+		pio(&run->pio);
+	else if (run->exit == VMRUN_EXIT_MMIO)
+		mmio(&run->mmio);
+	next_deadline = vbus_poll(vdev_now_ns());
+}
+
+/* next_deadline as a host TSC value, for a HLT's sleep in the kernel. */
+static uint64_t deadline_tsc(void)
+{
+	uint64_t ns = next_deadline, per_ms = run->tsc_per_ms;
+
+	if (ns == VDEV_NEVER || !per_ms)
+		return ~0ULL;
+	return start_tsc + ns / NS_PER_MS * per_ms +
+	       ns % NS_PER_MS * per_ms / NS_PER_MS;
+}
+
+/* Before each resume: the interrupt the models want delivered next. */
+static void ask_intr(void)
+{
+	int v;
+
+	run->intr_vector = VMRUN_NO_INTR;
+	/* Vectors 0-31 are exceptions: the kernel injects none of them. */
+	if (!intr_outstanding && (v = vintr_next()) >= FIRST_VECTOR &&
+	    v <= LAST_VECTOR) {
+		run->intr_vector = v;
+		intr_outstanding = true;
+	}
+}
+
+int vrun_loop(int32_t guest)
+{
+	int r;
+
+	for (;;) {
+		run->cons_in_room = cons_room ? cons_room() : 0;
+		ask_intr();
+		run->hlt_until_tsc = deadline_tsc();
+		run->end = exit_requested;
+		r = sys_vcpu_run(guest);
+		if (r < 0)
+			return r;
+		if (exit_requested)
+			return exit_status;
+		if (run->version != VMRUN_ABI_VERSION) {
+			printf("vmm: run page ABI %u, we speak %u\n",
+			       run->version, VMRUN_ABI_VERSION);
+			sys_env_destroy(guest);
+			return -E_INVAL;
+		}
+		handle();
+	}
+}
