@@ -7,8 +7,9 @@
  *   it when ENV_RUNNABLE; env_run() hands it to vmm_env_run() instead of
  *   returning to user mode.
  * - The big kernel lock is released while the guest runs (between entry
- *   and exit), like a user env in ring 3, and while the vendor's
- *   guest_run handles the exits of the fast path (below). Host
+ *   and exit), like a user env in ring 3, and while the backend's
+ *   guest_run handles the exits of the fast path (below: vmm_fast_run,
+ *   vmm/fastpath.h, the one loop both backends inline). Host
  *   interrupts stay off in the host; while the guest runs they cause VM
  *   exits.
  * - Another CPU may destroy a running guest: it becomes ENV_DYING, and
