@@ -224,7 +224,7 @@ bool trap_guest_irq(uint32_t vector)
  * Take the host interrupts that are pending on this CPU, with interrupts
  * on for exactly one instruction, and return them as a bit mask of IRQ
  * lines (bit n: vector IRQ_OFFSET + n). Nothing is serviced: the caller
- * passes each to trap_guest_irq(). For vmm/svm.c, after a guest exit for
+ * passes each to trap_guest_irq(). For vmm/amdv/, after a guest exit for
  * a physical interrupt.
  */
 uint32_t trap_irq_window(void)

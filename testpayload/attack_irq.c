@@ -39,7 +39,7 @@ static void a_cli_hlt(void) { asm volatile("cli; hlt"); }
  * Spinning with interrupts off without touching IF again: nothing in the
  * loop changes RFLAGS.IF, unlike cli-spin's. Bochs 2.7 keeps the host's
  * interrupts out of such a guest until it changes IF: on VT-x the VMM
- * bounds that with the preemption timer (vmm/vmx_preempt.c).
+ * bounds that with the preemption timer (vmm/vtx/preempt.c).
  */
 static void a_cli_pause(void)
 {
