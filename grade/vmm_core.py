@@ -76,7 +76,8 @@ def vmm_stress():
 
 
 # Issue 14: the host memory a guest costs beyond its RAM (nested tables,
-# VMCS/VMCB and MSR bitmap, console rings, struct Vm), as the VMM's
+# VMCS/VMCB and MSR bitmap, console rings, the page of struct Vm and its
+# first struct Vcpu), as the VMM's
 # "guest freed" line reports it, at most this share of a 64 MiB guest's
 # RAM once the guest has touched it all.
 VMM_OVERHEAD_MAX_PERCENT = 1.0
