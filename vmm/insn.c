@@ -19,62 +19,13 @@
 #include <inc/stdio.h>
 
 #include <kern/env.h>
+#include <vmm/gpr.h>
 #include <vmm/gva.h>
 #include <vmm/insn.h>
 #include <vmm/insndec.h>
 #include <vmm/vmm.h>
 
 #define BITS_PER_BYTE 8
-
-/* General register n (x86 numbering) in e's trapframe, which is packed
- * (no pointers into it): read and written by number. */
-static uint64_t gpr_get(const struct Trapframe *tf, unsigned n)
-{
-	const struct PushRegs *r = &tf->tf_regs;
-
-	switch (n % INSN_NGPRS) {
-	case 0: return r->reg_rax;
-	case 1: return r->reg_rcx;
-	case 2: return r->reg_rdx;
-	case 3: return r->reg_rbx;
-	case INSN_RSP: return tf->tf_rsp;
-	case 5: return r->reg_rbp;
-	case 6: return r->reg_rsi;
-	case 7: return r->reg_rdi;
-	case 8: return r->reg_r8;
-	case 9: return r->reg_r9;
-	case 10: return r->reg_r10;
-	case 11: return r->reg_r11;
-	case 12: return r->reg_r12;
-	case 13: return r->reg_r13;
-	case 14: return r->reg_r14;
-	default: return r->reg_r15;
-	}
-}
-
-static void gpr_set(struct Trapframe *tf, unsigned n, uint64_t v)
-{
-	struct PushRegs *r = &tf->tf_regs;
-
-	switch (n % INSN_NGPRS) {
-	case 0: r->reg_rax = v; break;
-	case 1: r->reg_rcx = v; break;
-	case 2: r->reg_rdx = v; break;
-	case 3: r->reg_rbx = v; break;
-	case INSN_RSP: tf->tf_rsp = v; break;
-	case 5: r->reg_rbp = v; break;
-	case 6: r->reg_rsi = v; break;
-	case 7: r->reg_rdi = v; break;
-	case 8: r->reg_r8 = v; break;
-	case 9: r->reg_r9 = v; break;
-	case 10: r->reg_r10 = v; break;
-	case 11: r->reg_r11 = v; break;
-	case 12: r->reg_r12 = v; break;
-	case 13: r->reg_r13 = v; break;
-	case 14: r->reg_r14 = v; break;
-	default: r->reg_r15 = v; break;
-	}
-}
 
 /* The bytes that would not decode, for the guest's last line. */
 static void print_bytes(const struct Env *e, enum insn_mode mode,
@@ -114,7 +65,7 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 		return n < 0 ? n : -E_FAULT;
 	}
 	for (i = 0; i < INSN_NGPRS; i++)
-		regs[i] = gpr_get(&e->env_tf, i);
+		regs[i] = guest_gpr(&e->env_tf, i);
 	if ((r = insn_decode_bytes(code, n, mode, regs, mi, &why)) < 0) {
 		print_bytes(e, mode, code, n, why);
 		return r;
@@ -126,9 +77,9 @@ void mmio_complete_read(struct Env *e, const struct mmio_insn *mi,
 			uint64_t val)
 {
 	unsigned n = insn_dst_reg(mi);
-	uint64_t reg = gpr_get(&e->env_tf, n), rflags = e->env_tf.tf_eflags;
+	uint64_t reg = guest_gpr(&e->env_tf, n), rflags = e->env_tf.tf_eflags;
 
 	insn_read_apply(mi, val, &reg, &rflags);
-	gpr_set(&e->env_tf, n, reg);
+	guest_gpr_set(&e->env_tf, n, reg);
 	e->env_tf.tf_eflags = rflags;
 }

@@ -14,6 +14,7 @@
 #include <inc/assert.h>
 
 #include <kern/env.h>
+#include <vmm/gpr.h>
 #include <vmm/vmm.h>
 #include <vmm/vmexits.h>
 #include <vmm/vtx/vtx.h>
@@ -60,55 +61,6 @@ const char *vm_instruction_error_name(uint64_t err)
 
 /* ---- Handlers that decode VMX-specific exit information ---------------------- */
 
-/* The register a CR-access exit names (Table 28-3: 0 rax ... 15 r15). */
-static uint64_t vmx_gpr(struct Env *e, unsigned n)
-{
-	struct PushRegs *r = &e->env_tf.tf_regs;
-
-	switch (n & 0xF) {
-	case 0: return r->reg_rax;
-	case 1: return r->reg_rcx;
-	case 2: return r->reg_rdx;
-	case 3: return r->reg_rbx;
-	case 4: return e->env_tf.tf_rsp;
-	case 5: return r->reg_rbp;
-	case 6: return r->reg_rsi;
-	case 7: return r->reg_rdi;
-	case 8: return r->reg_r8;
-	case 9: return r->reg_r9;
-	case 10: return r->reg_r10;
-	case 11: return r->reg_r11;
-	case 12: return r->reg_r12;
-	case 13: return r->reg_r13;
-	case 14: return r->reg_r14;
-	default: return r->reg_r15;
-	}
-}
-
-static void vmx_set_gpr(struct Env *e, unsigned n, uint64_t v)
-{
-	struct PushRegs *r = &e->env_tf.tf_regs;
-
-	switch (n & 0xF) {
-	case 0: r->reg_rax = v; break;
-	case 1: r->reg_rcx = v; break;
-	case 2: r->reg_rdx = v; break;
-	case 3: r->reg_rbx = v; break;
-	case 4: e->env_tf.tf_rsp = v; break;
-	case 5: r->reg_rbp = v; break;
-	case 6: r->reg_rsi = v; break;
-	case 7: r->reg_rdi = v; break;
-	case 8: r->reg_r8 = v; break;
-	case 9: r->reg_r9 = v; break;
-	case 10: r->reg_r10 = v; break;
-	case 11: r->reg_r11 = v; break;
-	case 12: r->reg_r12 = v; break;
-	case 13: r->reg_r13 = v; break;
-	case 14: r->reg_r14 = v; break;
-	default: r->reg_r15 = v; break;
-	}
-}
-
 /*
  * MOV to and from CR8 (CR8-load and -store exiting, 25.6.2): the guest's
  * task priority lives in vc->vmx.vtpr and never reaches the host's local APIC.
@@ -122,9 +74,9 @@ static enum vmexit_action vmx_exit_cr8(struct Env *e, uint64_t q)
 	struct Vcpu *vc = e->env_vcpu;
 
 	if (CRQ_TYPE(q) == CRQ_TYPE_MOV_FROM_CR) {
-		vmx_set_gpr(e, CRQ_GPR(q), vc->vmx.vtpr);
+		guest_gpr_set(&e->env_tf, CRQ_GPR(q), vc->vmx.vtpr);
 	} else {
-		uint64_t val = vmx_gpr(e, CRQ_GPR(q));
+		uint64_t val = guest_gpr(&e->env_tf, CRQ_GPR(q));
 		if (val & ~CR8_TPR_MASK)
 			return vmexit_inject_exception(e, T_GPFLT, 0);
 		vc->vmx.vtpr = val;
@@ -147,7 +99,7 @@ static enum vmexit_action vmx_exit_cr_access(struct Env *e)
 	if (CRQ_TYPE(q) != CRQ_TYPE_MOV_TO_CR ||
 	    (CRQ_CR(q) != 0 && CRQ_CR(q) != 4))
 		return vmexit_unhandled(e, "CR access");
-	val = vmx_gpr(e, CRQ_GPR(q));
+	val = guest_gpr(&e->env_tf, CRQ_GPR(q));
 	if (CRQ_CR(q) == 0) {
 		if ((val ^ vmcs_read(GUEST_CR0)) & (CR0_PE | CR0_PG)) {
 			vmm_guest_stop(e, "CR0 write 0x%lx clears NE while "
