@@ -103,7 +103,10 @@ def jos_on_jos_beside():
     r.expect(r"\(spinner\) runs in the background")
     r.expect(HOST_PROMPT)
     shell_cmd(r, "echo host is alive", r"(?m)^host is alive\r?$")
-    out = host_cmd(r, "vms")
+    # Wait for vms's last line, not just a prompt: a "VMXON on CPU n"
+    # notice (the guest's first run on the other CPU) may come between
+    # two commands and reprint the prompt.
+    out = host_cmd(r, "vms", r"vms: \d+ guests?")
     if not re.search(r"(?m)^[0-9a-f]{8} spinner .*background", out):
         fail("the guest finished before the host command ran: no overlap"
              "\n%s" % out)

@@ -112,7 +112,8 @@ vmx_decode_redeliver(struct Vcpu *vc, uint32_t info)
  * says so; vmm_rsp_fetch brings it into env_tf before anything else
  * (the slow path, the gdb stub, the monitor) can look.
  */
-static uint32_t vmx_read_exit(struct Env *e)
+static inline __attribute__((always_inline)) uint32_t
+vmx_read_exit(struct Env *e)
 {
 	struct Vcpu *vc = e->env_vcpu;
 	uint32_t full = vmcs_read(VM_EXIT_REASON);
