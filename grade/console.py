@@ -167,7 +167,12 @@ def jos_on_jos_multi():
              "second: a leak" % (first, second))
 
 
-test("jos-on-jos-multi-svm", emulator="qemu", cpus=2,
+# On a 1-CPU host: QEMU 7.2's TCG on two CPUs at times saves the host's
+# registers into a guest's VMCB when guests move between the CPUs all
+# the time, as here (docs/known-issues.md: not the VMM's doing, and the
+# guest then triple-faults). Several guests on two AMD-V CPUs stay
+# covered by jos-on-jos-fsconc-svm and jos-on-jos-beside-svm.
+test("jos-on-jos-multi-svm", emulator="qemu", cpus=1,
      timeout=240)(jos_on_jos_multi)
 
 
@@ -255,9 +260,10 @@ def jos_on_jos_three():
              "second: a leak" % tuple(free))
 
 
-# AMD-V under QEMU on two CPUs; VT-x and AMD-V (ryzen) under Bochs on one
-# CPU, with 16 MiB guests (Bochs is ~10x slower than QEMU).
-test("jos-on-jos-three-svm", emulator="qemu", cpus=2,
+# One CPU everywhere: AMD-V under QEMU for the emulator's bug above
+# (jos-on-jos-multi-svm); VT-x and AMD-V (ryzen) under Bochs with 16 MiB
+# guests (Bochs is ~10x slower than QEMU).
+test("jos-on-jos-three-svm", emulator="qemu", cpus=1,
      timeout=300)(jos_on_jos_three)
 test("jos-on-jos-three", emulator="bochs", cpus=1,
      timeout=600)(jos_on_jos_three)
