@@ -9,7 +9,7 @@
  * - Guest-physical memory is [0, gphysz); the nested page tables (EPT on
  *   VT-x, NPT on AMD-V; "EPT" in the course's names) map nothing at or
  *   above gphysz and nothing in the legacy hole [GUEST_LOWMEM_END,
- *   GUEST_HIGHMEM_START).
+ *   GUEST_HIGHMEM_START) but a PC guest's VGA text memory (inc/vmx.h).
  * - Every leaf holds one reference to the page it maps; ept_free() drops
  *   them all when the guest dies.
  * - The guest's general registers, RIP, RSP and RFLAGS live in the env's

@@ -16,7 +16,7 @@
  *   timer tick (devexit_tick) hands it over when hlt_until passed or
  *   console input waits.
  * - intr_vec is the vector the guest's timer_pending stands for (the
- *   VMM asked for it; 32-255); delivered is the vector injected since
+ *   VMM asked for it at its last sys_vcpu_run; 8-255); delivered is the vector injected since
  *   the last hand-off, or -1.
  */
 #ifndef JOS_VMM_GUESTPC_H

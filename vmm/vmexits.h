@@ -12,6 +12,7 @@
 #include <inc/x86.h>
 #include <inc/assert.h>
 #include <vmm/vmm.h>
+#include <kern/env.h>
 
 struct Env;
 
@@ -71,16 +72,21 @@ static inline uint32_t signature_word(int i)
 }
 
 /* CPUID as the guest sees it, into its registers r (the instruction is
- * not skipped: the caller does that). Lock-free (the fast path). */
+ * not skipped: the caller does that). Lock-free (the fast path): the
+ * guest is curenv, and its kind is fixed before it first runs. A PC
+ * guest sees the APIC its VMM program emulates (xv6 and the host kernel
+ * look for it); the JOS guest has none. */
 static inline void vmexit_cpuid_regs(struct PushRegs *r)
 {
 	uint32_t leaf = r->reg_rax, eax, ebx, ecx, edx;
+	bool apic = curenv->env_guest->pc.kind != VMM_KIND_JOS;
 
 	cpuid(leaf, r->reg_rcx, &eax, &ebx, &ecx, &edx);
 	switch (leaf) {
 	case 1:
 		ecx = (ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
-		edx &= ~CPUID1_EDX_APIC;
+		if (!apic)
+			edx &= ~CPUID1_EDX_APIC;
 		break;
 	case CPUID_EXT_FEATURES:
 		ecx &= ~CPUIDX_ECX_SVM;
