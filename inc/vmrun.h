@@ -81,9 +81,10 @@ struct vmrun {
 	uint32_t cons_out_len;    /* vmm: bytes of cons_out to print on the
 				   * guest's console (kernel resets to 0) */
 	uint32_t cons_in_room;    /* vmm: most input bytes it takes now */
-	int32_t intr_vector;      /* vmm: vector to inject (32-255) when the
+	int32_t intr_vector;      /* vmm: vector to inject (8-255) when the
 				   * guest can take it, or -1; one at a time:
-				   * ask again only after intr_delivered */
+				   * it replaces the last one if that was not
+				   * delivered yet (-1 withdraws it) */
 	uint64_t hlt_until_tsc;   /* vmm: a HLT with nothing pending sleeps
 				   * in the kernel until the host TSC reaches
 				   * this (a device deadline; ~0: none) or

@@ -118,7 +118,10 @@ enum {
 /*
  * Guest-physical memory at boot.
  *   [0, GUEST_LOWMEM_END)        RAM (the VMM fills it lazily)
- *   [GUEST_LOWMEM_END, GUEST_HIGHMEM_START)  the legacy hole: never mapped
+ *   [GUEST_LOWMEM_END, GUEST_HIGHMEM_START)  the legacy hole: never mapped,
+ *                                but for a PC-kind guest's VGA text memory
+ *                                [GUEST_VGA_TEXT_START, GUEST_VGA_TEXT_END):
+ *                                RAM, filled lazily
  *   [GUEST_HIGHMEM_START, gphysz) RAM (the VMM fills it lazily)
  * user/vmm.c loads the guest boot loader at GUEST_BOOT_PA, the first page
  * of the guest kernel's ELF file at GUEST_ELFHDR_PA, the kernel's segments
@@ -136,6 +139,8 @@ enum {
 #define GUEST_ELFHDR_PA 0x10000
 #define GUEST_LOWMEM_END 0xA0000
 #define GUEST_HIGHMEM_START 0x100000
+#define GUEST_VGA_TEXT_START 0xB8000
+#define GUEST_VGA_TEXT_END 0xC0000
 
 /* Guest memory sizes sys_env_mkguest accepts (bytes, page multiple). */
 #define GUEST_MEM_MIN (8UL << 20)

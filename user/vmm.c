@@ -5,9 +5,11 @@
  * -g: the guest stops before its first instruction and waits for gdb on
  * COM2 (`make gdb-guest`; docs/guest-debugging.md).
  * vmm attach|pause|resume|kill ID|NAME: steer a guest that runs already.
- * vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a "CMDLINE"] [-M MODULE]...: a
- * multiboot kernel on an emulated PC instead (vmmdev/pc.c; its devices
- * are the vmm program's, vmmdev/).
+ * vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a "CMDLINE"] [-M MODULE]...
+ * [-i IMAGE]...: a multiboot kernel on an emulated PC instead; vmm [-b]
+ * [-m MB] [-n NAME] -i IMAGE [-i IMAGE2]: a PC that boots from IMAGE,
+ * the IDE master (IMAGE2 the slave), through our BIOS (vmmdev/pc.c; its
+ * devices are the vmm program's, vmmdev/).
  *
  * Each guest has a disk, a file of the host file system (-d, default
  * DEFAULT_DISK). One that does not exist is made as a copy of the
@@ -136,7 +138,8 @@ static void __attribute__((noreturn)) usage(void)
 {
 	printf("usage: vmm [-b] [-g] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
 	       "       vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a CMDLINE] "
-	       "[-M MODULE]...\n"
+	       "[-M MODULE]... [-i IMAGE]...\n"
+	       "       vmm [-b] [-m MB] [-n NAME] -i IMAGE [-i IMAGE2]\n"
 	       "       vmm attach|pause|resume|kill ID|NAME\n");
 	exit();
 }
@@ -553,7 +556,8 @@ static void control(const char *verb, const char *who)
 		say_left(guest, info.name, st);
 }
 
-/* -k: a multiboot kernel on an emulated PC (no disk, no gdb stub). */
+/* -k, -i: an emulated PC (no gdb stub); its disk for the kernel's check
+ * that two live guests never share one is its IDE master, if any. */
 static void __attribute__((noreturn)) pc_start(struct pc_opts *pc,
 					       struct vmm_setup *setup,
 					       uint64_t gphysz, bool background)
@@ -561,6 +565,9 @@ static void __attribute__((noreturn)) pc_start(struct pc_opts *pc,
 	int r;
 
 	setup->disk[0] = '\0';
+	if (pc->nimages && pc->images[0][0] == '/' &&
+	    strlen(pc->images[0]) < VMM_DISK_MAX)
+		strcpy(setup->disk, pc->images[0]);
 	if ((r = sys_vmm_ctl(VMMCTL_CHECK, 0, setup, sizeof(*setup))) < 0) {
 		say_refused(r, setup);
 		exit();
@@ -618,19 +625,13 @@ void umain(int argc, char **argv)
 			strcpy(setup.disk, argvalue(&args));
 		else if (c == 'n' && strlen(argvalue(&args)) < VMM_NAME_MAX)
 			strcpy(setup.name, argvalue(&args));
-		else if (c == 'k')
-			pc.kernel = argvalue(&args);
-		else if (c == 'a')
-			pc.cmdline = argvalue(&args);
-		else if (c == 'M' && pc.nmods < PC_MODS_MAX)
-			pc.mods[pc.nmods++] = argvalue(&args);
-		else
+		else if (!pc_option(&pc, c, argvalue(&args)))
 			usage();
 	}
-	if (pc.kernel)
-		pc_start(&pc, &setup, gphysz, background);
-	if (pc.cmdline || pc.nmods)
+	if ((pc.cmdline || pc.nmods) && !pc.kernel)
 		usage();
+	if (pc.kernel || pc.nimages)
+		pc_start(&pc, &setup, gphysz, background);
 
 	if ((r = sys_vmm_ctl(VMMCTL_CHECK, 0, &setup, sizeof(setup))) < 0) {
 		say_refused(r, &setup);

@@ -156,8 +156,10 @@ static uint32_t string_share(struct Env *e, const struct vmm_io *io,
 	return n;
 }
 
-/* Vectors 0-31 are exceptions; the VMM injects external interrupts. */
-#define FIRST_EXTERNAL_VECTOR 32
+/* The VMM injects external interrupts: from vector 8, where a PC BIOS
+ * puts the master 8259's IRQ 0 in real mode (0-7 are the CPU's first
+ * exceptions, which no PC's interrupt controller is programmed for). */
+#define FIRST_EXTERNAL_VECTOR 8
 #define LAST_VECTOR 255
 
 /* The exit in the run page goes to the VMM program (the run loop then
@@ -321,14 +323,22 @@ void devexit_tick(void)
 	}
 }
 
-/* The VMM's interrupt request: pending until the guest can take it. */
+/*
+ * The VMM's interrupt request: pending until the guest can take it. It
+ * replaces one the guest has not taken yet, and none (or a bad vector)
+ * withdraws it: the guest may have masked or reprogrammed its
+ * controller since (a PC's INTR line follows the 8259 until the CPU
+ * acknowledges; a vector 8 asked for in real mode and taken after the
+ * switch to protected mode would be a double fault there).
+ */
 static void take_intr(struct Env *e, struct vmrun *run)
 {
 	int32_t v = run->intr_vector;
 
-	if (v < FIRST_EXTERNAL_VECTOR || v > LAST_VECTOR ||
-	    e->env_vcpu->timer_pending)
+	if (v < FIRST_EXTERNAL_VECTOR || v > LAST_VECTOR) {
+		e->env_vcpu->timer_pending = false;
 		return;
+	}
 	e->env_vcpu->pc.intr_vec = v;
 	e->env_vcpu->timer_pending = true;
 }

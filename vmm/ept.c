@@ -15,7 +15,8 @@
  *   misconfiguration, SDM Vol. 3C 28.3.3.1); an EPT leaf's memory type is
  *   always write-back. NPT cannot express execute-only: it needs R.
  * - Nothing is mapped outside guest RAM: at or above gphysz, or in the
- *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (vmm/vcpu.h).
+ *   legacy hole [GUEST_LOWMEM_END, GUEST_HIGHMEM_START) (inc/vmx.h),
+ *   but a PC guest's VGA text memory (guest_ram()).
  *   ept_map_from_env() and guest_populate() check it; ept_map_hva2gpa()
  *   and ept_page_insert() see only the root, so their callers must.
  * - Every guest-physical address that comes from a guest goes through
@@ -266,11 +267,16 @@ void ept_free(epte_t *eptrt)
 
 /* ---- Guest memory ------------------------------------------------------- */
 
-/* Is gpa guest RAM: below gphysz and outside the legacy hole? */
+/* Is gpa guest RAM: below gphysz and outside the legacy hole? A PC
+ * guest's VGA text memory in the hole is RAM too (its screen: xv6 and
+ * the host kernel write it; nothing reads it back for them). */
 bool guest_ram(const struct Vm *vm, uint64_t gpa)
 {
 	if (gpa >= vm->gphysz)
 		return false;
+	if (vm->pc.kind != VMM_KIND_JOS && gpa >= GUEST_VGA_TEXT_START &&
+	    gpa < GUEST_VGA_TEXT_END)
+		return true;
 	return gpa < GUEST_LOWMEM_END || gpa >= GUEST_HIGHMEM_START;
 }
 

@@ -95,7 +95,7 @@ static inline bool vmm_fast_handle(struct Env *e, enum vmm_fast_kind k)
 
 	switch (k) {
 	case VMM_FAST_CPUID:
-		vmexit_cpuid_regs(r);
+		vmexit_cpuid_regs(e->env_vcpu->vm, r);
 		return true;
 	case VMM_FAST_HYPERCALL:
 		return vmexit_hypercall_fast(r);

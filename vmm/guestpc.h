@@ -19,8 +19,9 @@
  *   timer tick (devexit_tick) hands it over when hlt_until passed or
  *   console input waits.
  * - intr_vec is the vector the vCPU's timer_pending stands for (the
- *   VMM asked for it; 32-255); delivered is the vector injected since
- *   the last hand-off, or -1 (events.h's interrupt source sets both).
+ *   VMM asked for it at its last sys_vcpu_run; 8-255); delivered is the
+ *   vector injected since the last hand-off, or -1 (events.h's interrupt
+ *   source sets both).
  */
 #ifndef JOS_VMM_GUESTPC_H
 #define JOS_VMM_GUESTPC_H

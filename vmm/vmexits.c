@@ -106,7 +106,7 @@ enum vmexit_action vmexit_unhandled(struct Env *e, const char *what)
 /* CPUID itself: vmexit_cpuid_regs (vmexits.h, inline for the fast path). */
 enum vmexit_action vmexit_cpuid(struct Env *e)
 {
-	vmexit_cpuid_regs(&e->env_tf.tf_regs);
+	vmexit_cpuid_regs(e->env_vcpu->vm, &e->env_tf.tf_regs);
 	vmexit_skip_instruction(e);
 	return VMEXIT_RESUME;
 }

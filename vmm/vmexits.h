@@ -15,6 +15,7 @@
 #include <inc/assert.h>
 #include <vmm/vmm.h>
 #include <vmm/exitinfo.h>
+#include <vmm/vm.h>
 
 struct Env;
 
@@ -62,9 +63,12 @@ static inline uint32_t signature_word(int i)
 	       (uint32_t)(uint8_t)s[i + 3] << 24;
 }
 
-/* CPUID as the guest sees it, into its registers r (the instruction is
- * not skipped: the caller does that). Lock-free (the fast path). */
-static inline void vmexit_cpuid_regs(struct PushRegs *r)
+/* CPUID as vm's guest sees it, into its registers r (the instruction
+ * is not skipped: the caller does that). Lock-free (the fast path): the
+ * VM's kind is fixed before it first runs. A PC guest sees the APIC its
+ * VMM program emulates (xv6 and the host kernel look for it); the JOS
+ * guest has none. */
+static inline void vmexit_cpuid_regs(const struct Vm *vm, struct PushRegs *r)
 {
 	uint32_t leaf = r->reg_rax, eax, ebx, ecx, edx;
 
@@ -72,7 +76,8 @@ static inline void vmexit_cpuid_regs(struct PushRegs *r)
 	switch (leaf) {
 	case 1:
 		ecx = (ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
-		edx &= ~CPUID1_EDX_APIC;
+		if (vm->pc.kind == VMM_KIND_JOS)
+			edx &= ~CPUID1_EDX_APIC;
 		break;
 	case CPUID_EXT_FEATURES:
 		ecx &= ~CPUIDX_ECX_SVM;

@@ -1,6 +1,8 @@
 /*
- * A PC-kind guest from start to end (vmm -k): the vmm program forks; the
- * child makes the guest, loads it, registers the devices and runs it
+ * A PC-kind guest from start to end (vmm -k, vmm -i): the vmm program
+ * forks; the child makes the guest, loads it (a multiboot kernel with
+ * -k; else our BIOS, whose POST boots the IDE master's first sector),
+ * writes the firmware tables, registers the devices and runs it
  * (vrun_loop) until it ends, then prints its exit status and what its
  * devices saw; the parent follows it on the console as vmm does for the
  * JOS guest (until it ends, or is detached or paused), waits for the
@@ -18,7 +20,8 @@
  *   so the child's own pages (run page, staging, copies) are back. The
  *   host file server keeps the page of each file closed since its last
  *   open until its next open (fs/openfile.c), so each count follows an
- *   open and close of the kernel file (free_pages_settled): the files
+ *   open and close of the kernel file or the first image
+ *   (free_pages_settled): the files
  *   the child read are not counted as ours. What fork gives the parent
  *   for good (its exception stack, the page table of the scratch page
  *   of its copy-on-write faults) is made before the first count
@@ -29,11 +32,18 @@
 #include <inc/vmmctl.h>
 #include <vmmdev/dev.h>
 #include <vmmdev/pc.h>
+#include <vmmdev/devices.h>
+#include <vmmdev/ide.h>
+#include <vmmdev/bios.h>
+#include <vmmdev/fwtables.h>
 
 #define COM1_BASE 0x3F8
 #define COM1_IRQ 4
 #define DEBUG_EXIT_PORT 0xf4
 #define PERM_RW (PTE_P | PTE_U | PTE_W)
+/* One vCPU; the IOAPIC's ID follows the CPUs' (fwtables.c). */
+#define PC_NCPUS 1
+#define PC_IOAPIC_ID PC_NCPUS
 
 static int complain(int r, const char *what)
 {
@@ -41,21 +51,57 @@ static int complain(int r, const char *what)
 	return r;
 }
 
-/* The devices of a multiboot PC (H5's add theirs here). */
-static int devices_init(void)
+/* The PC's devices; the IDE channel when there are images. */
+static int devices_init(const struct pc_opts *o)
 {
 	int r;
 
 	if ((r = uart_init(COM1_BASE, COM1_IRQ)) < 0 ||
-	    (r = dbgexit_init(DEBUG_EXIT_PORT)) < 0)
+	    (r = dbgexit_init(DEBUG_EXIT_PORT)) < 0 || (r = pic_init()) < 0 ||
+	    (r = ioapic_init(PC_IOAPIC_ID)) < 0 ||
+	    (r = lapic_init(PC_NCPUS)) < 0 || (r = pit_init()) < 0 ||
+	    (r = rtc_init(o->gphysz)) < 0 || (r = kbc_init()) < 0 ||
+	    (r = vga_init()) < 0 || (r = post_init()) < 0)
 		return complain(r, "registering devices");
+	if (o->nimages && (r = ide_init(o->images[0], o->images[1])) < 0) {
+		printf("vmm: IDE disk %s%s%s: %e\n", o->images[0],
+		       o->images[1] ? " or " : "",
+		       o->images[1] ? o->images[1] : "", r);
+		return r;
+	}
 	return 0;
+}
+
+/* Guest memory at start: the firmware tables, and the multiboot kernel
+ * (-k) or the BIOS, whose POST reads the boot sector (-i). */
+static int load(const struct pc_opts *o)
+{
+	fw_tables_build(PC_NCPUS, o->gphysz);
+	if (o->kernel)
+		return mboot_load(o);
+	return bios_build(o->gphysz);
+}
+
+bool pc_option(struct pc_opts *o, int c, const char *val)
+{
+	if (c == 'k')
+		o->kernel = val;
+	else if (c == 'a')
+		o->cmdline = val;
+	else if (c == 'M' && o->nmods < PC_MODS_MAX)
+		o->mods[o->nmods++] = val;
+	else if (c == 'i' && o->nimages < PC_IMAGES_MAX)
+		o->images[o->nimages++] = val;
+	else
+		return false;
+	return true;
 }
 
 /* In the child: make, load and attach the guest. Its id, or < 0. */
 static int make_guest(struct pc_opts *o)
 {
-	struct vmm_pc pc = { VMM_KIND_MULTIBOOT, vrun_page() };
+	struct vmm_pc pc = { o->kernel ? VMM_KIND_MULTIBOOT : VMM_KIND_PC,
+			     vrun_page() };
 	struct vmm_info info;
 	envid_t guest;
 	int r;
@@ -71,7 +117,7 @@ static int make_guest(struct pc_opts *o)
 	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
 	printf("vmm: guest %08x is %s, %s\n", guest, info.name,
 	       vmm_kind_name(info.kind));
-	if ((r = mboot_load(o)) < 0 || (r = devices_init()) < 0 ||
+	if ((r = load(o)) < 0 || (r = devices_init(o)) < 0 ||
 	    (r = gmem_handover(guest)) < 0)
 		goto fail;
 	if (!o->background &&
@@ -136,11 +182,12 @@ static int follow(envid_t guest)
 	return 0;
 }
 
-/* The host's free pages, right after an open of the kernel file (the
- * file server then holds at most one closed file's page). */
-static int64_t free_pages_settled(const char *kernel)
+/* The host's free pages, right after an open of the kernel file or the
+ * first image (the file server then holds at most one closed file's
+ * page). */
+static int64_t free_pages_settled(const struct pc_opts *o)
 {
-	int fd = open(kernel, O_RDONLY);
+	int fd = open(o->kernel ? o->kernel : o->images[0], O_RDONLY);
 
 	if (fd >= 0)
 		close(fd);
@@ -163,7 +210,7 @@ void pc_main(struct pc_opts *o)
 	int st = 0;
 
 	prime_fork();
-	before = free_pages_settled(o->kernel);
+	before = free_pages_settled(o);
 	if ((child = fork()) < 0) {
 		complain(child, "fork");
 		exit();
@@ -185,7 +232,7 @@ void pc_main(struct pc_opts *o)
 		exit();
 	}
 	wait(child);
-	after = free_pages_settled(o->kernel);
+	after = free_pages_settled(o);
 	printf("vmm: guest %08x exited; free pages: %ld before, %ld after\n",
 	       guest, (long)before, (long)after);
 	exit();

@@ -16,6 +16,8 @@
 
 /* -M MODULE: at most this many. */
 #define PC_MODS_MAX 8
+/* -i IMAGE: the IDE primary channel's master, then its slave. */
+#define PC_IMAGES_MAX 2
 
 /* What user/vmm.c parsed for a PC-kind guest. */
 struct pc_opts {
@@ -23,6 +25,8 @@ struct pc_opts {
 	const char *cmdline;           /* -a: its command line, or NULL */
 	const char *mods[PC_MODS_MAX]; /* -M: module files */
 	int nmods;
+	const char *images[PC_IMAGES_MAX]; /* -i: IDE master, slave */
+	int nimages;
 	uint64_t gphysz;
 	bool background;               /* -b */
 	struct vmm_setup setup;        /* -n NAME (no disk) */
@@ -30,6 +34,11 @@ struct pc_opts {
 
 /* pc.c: make, load, run and follow the guest; never returns. */
 void pc_main(struct pc_opts *o) __attribute__((noreturn));
+/* pc.c: take option c with value val (-k, -a, -M, -i) into o: false when
+ * c is none of them, or one too many. */
+bool pc_option(struct pc_opts *o, int c, const char *val);
+/* pc.c: o names a PC guest (-k or -i) and nothing it cannot take. */
+bool pc_wanted(const struct pc_opts *o);
 
 /* bus.c: one access, split at device boundaries; unclaimed: all ones. */
 uint64_t vbus_read(int space, uint64_t addr, unsigned size);

@@ -14,9 +14,11 @@
  * - An exit is answered from its own record: a string transfer's
  *   elements are data[0 .. count * size), never more than
  *   VMRUN_DATA_MAX bytes whatever count says.
- * - At most one interrupt is asked of the kernel at a time
- *   (intr_outstanding): the next only after the kernel reported the
- *   last one delivered, and vintr_ack took it.
+ * - At most one interrupt is asked of the kernel at a time: at each
+ *   resume the one the controllers offer now (vintr_next), which
+ *   replaces an undelivered one (the guest may have masked it since);
+ *   one delivered is reported at the next hand-off, and vintr_ack takes
+ *   it before the next question.
  * - HLT: before each resume the kernel learns the earliest device
  *   deadline (hlt_until_tsc); a HLT with no interrupt pending sleeps in
  *   the kernel until then or until console input comes, and is handed
@@ -28,18 +30,25 @@
 #include <inc/x86.h>
 #include <vmmdev/dev.h>
 #include <vmmdev/pc.h>
+#include <vmmdev/devices.h>
+#include <vmmdev/ide.h>
 
 /* The run page: away from the text, KFILE_VA (user/vmm.c) and gmem. */
 #define RUN_VA ((struct vmrun *)0x0F000000)
 #define NS_PER_MS 1000000ULL
-#define FIRST_VECTOR 32
+/* The kernel injects 8-255: 8 is IRQ 0 under a real-mode BIOS. */
+#define FIRST_VECTOR 8
+/* The IDE data port: its string transfers go to ide.c whole. */
+#define IDE_DATA_PORT 0x1F0
+#define ALL_ONES 0xFF
+/* vrun_loop's answer for a guest that reset the machine. */
+#define STATUS_RESET (-1)
 #define LAST_VECTOR 255
 
 static struct vmrun *const run = RUN_VA;
 static void (*cons_rx)(const uint8_t *buf, size_t n);
 static size_t (*cons_room)(void);
 static bool exit_requested;
-static bool intr_outstanding;
 /* The earliest device deadline, vbus_poll's last answer. */
 static uint64_t next_deadline;
 static int exit_status;
@@ -99,11 +108,39 @@ void vrun_set_console(void (*rx)(const uint8_t *buf, size_t n),
 	cons_room = room;
 }
 
+/* The guest reset the machine (devices.h): it ends, with this line. */
+void vdev_guest_reset(const char *why)
+{
+	if (exit_requested)
+		return;
+	printf("vmm: the guest reset the machine (%s): it ends\n", why);
+	vrun_exit_request(STATUS_RESET);
+}
+
+/* A REP INS/OUTS on the IDE data port: this exit's share in one call to
+ * the disk (a sector per exit, not a word); what the transfer does not
+ * cover reads as all ones, or is dropped. */
+static void ide_string(struct vmrun_pio *p, size_t bytes)
+{
+	size_t moved;
+
+	if (p->in) {
+		moved = ide_data_in(run->data, bytes);
+		memset(run->data + moved, ALL_ONES, bytes - moved);
+	} else {
+		ide_data_out(run->data, bytes);
+	}
+}
+
 static void pio(struct vmrun_pio *p)
 {
 	unsigned size = p->size, i, n;
 	uint64_t v;
 
+	if (p->string && p->port == IDE_DATA_PORT) {
+		ide_string(p, MIN(p->count, VMRUN_DATA_MAX / size) * size);
+		return;
+	}
 	if (!p->string) {
 		if (p->in)
 			run->value = vbus_read(VDEV_PIO, p->port, size);
@@ -137,10 +174,8 @@ static void handle(void)
 {
 	uint32_t n = MIN(run->cons_in_len, (uint32_t)VMRUN_CONS_IN_MAX);
 
-	if (run->intr_delivered != VMRUN_NO_INTR) {
+	if (run->intr_delivered != VMRUN_NO_INTR)
 		vintr_ack(run->intr_delivered);
-		intr_outstanding = false;
-	}
 
 	if (n && cons_rx)
 		cons_rx(run->cons_in, n);
@@ -169,12 +204,9 @@ static void ask_intr(void)
 	int v;
 
 	run->intr_vector = VMRUN_NO_INTR;
-	/* Vectors 0-31 are exceptions: the kernel injects none of them. */
-	if (!intr_outstanding && (v = vintr_next()) >= FIRST_VECTOR &&
-	    v <= LAST_VECTOR) {
+	/* Vectors 0-7 are exceptions: the kernel injects none of them. */
+	if ((v = vintr_next()) >= FIRST_VECTOR && v <= LAST_VECTOR)
 		run->intr_vector = v;
-		intr_outstanding = true;
-	}
 }
 
 int vrun_loop(int32_t guest)

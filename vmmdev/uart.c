@@ -16,7 +16,9 @@
  *   the console has room (LSR.THRE and TEMT); a byte written while it
  *   has none is dropped and counted.
  * - The IRQ line is high exactly when an interrupt is pending (IIR bit 0
- *   clear) and MCR.OUT2 is set (the PC gates COM interrupts with it).
+ *   clear). MCR.OUT2, which some PC boards use to gate the COM IRQ, is
+ *   not a gate here, as in QEMU's 16550A: xv6 clears MCR and still
+ *   counts on receive interrupts.
  */
 #include <inc/lib.h>
 #include <vmmdev/dev.h>
@@ -116,7 +118,7 @@ static uint8_t pending(const struct uart *u)
 
 static void update_irq(struct uart *u)
 {
-	bool level = pending(u) != IIR_NONE && (u->mcr & MCR_OUT2);
+	bool level = pending(u) != IIR_NONE;
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
