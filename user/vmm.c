@@ -468,33 +468,6 @@ static int prepare_disk(const char *path)
 
 /* ---- Guests that run --------------------------------------------------- */
 
-static bool guest_alive(envid_t guest)
-{
-	const volatile struct Env *e = &envs[ENVX(guest)];
-
-	return e->env_id == guest && e->env_status != ENV_FREE &&
-	       e->env_status != ENV_DYING;
-}
-
-/*
- * Wait while guest is in the foreground (it owns the console). Returns
- * its state when it left the foreground, or 0 when it ended.
- */
-static int follow(envid_t guest)
-{
-	int st;
-
-	while (guest_alive(guest)) {
-		st = sys_vmm_ctl(VMMCTL_STATE, guest, NULL, 0);
-		if (st < 0)
-			break;
-		if (st != VMM_STATE_FOREGROUND)
-			return st;
-		sys_yield();
-	}
-	return 0;
-}
-
 static void say_left(envid_t guest, const char *name, int st)
 {
 	printf("vmm: guest %08x (%s) %s; `vmm attach %s` brings it back\n",
@@ -550,7 +523,7 @@ static void control(const char *verb, const char *who)
 			       verb);
 		return;
 	}
-	if ((st = follow(guest)) == 0)
+	if ((st = vmm_follow(guest)) == 0)
 		printf("vmm: guest %08x (%s) exited\n", guest, info.name);
 	else
 		say_left(guest, info.name, st);
@@ -682,7 +655,7 @@ void umain(int argc, char **argv)
 		say_left(guest, info.name, VMM_STATE_BACKGROUND);
 		exit();
 	}
-	if ((st = follow(guest)) != 0) {
+	if ((st = vmm_follow(guest)) != 0) {
 		say_left(guest, info.name, st);
 		exit();
 	}

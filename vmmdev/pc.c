@@ -165,9 +165,10 @@ static bool guest_alive(envid_t guest)
 	       e->env_status != ENV_DYING;
 }
 
-/* While the guest is in the foreground: 0 when it ended, else its
- * state when it left the foreground. */
-static int follow(envid_t guest)
+/* pc.h: while the guest is in the foreground (it owns the console), 0
+ * when it ended, else its state when it left the foreground. vmm's
+ * paravirtual guests (user/vmm.c) are followed the same way. */
+int vmm_follow(envid_t guest)
 {
 	int st = 0;
 
@@ -223,7 +224,7 @@ void pc_main(struct pc_opts *o)
 		wait(child);
 		exit();
 	}
-	if (o->background || (st = follow(guest)) != 0) {
+	if (o->background || (st = vmm_follow(guest)) != 0) {
 		printf("vmm: guest %08x %s; `vmm attach %08x` brings it "
 		       "back\n", guest,
 		       !o->background && st == VMM_STATE_PAUSED

@@ -34,6 +34,9 @@ struct pc_opts {
 
 /* pc.c: make, load, run and follow the guest; never returns. */
 void pc_main(struct pc_opts *o) __attribute__((noreturn));
+/* pc.c: wait while guest owns the console: 0 when it ended, else its
+ * state (VMM_STATE_*) when it left the foreground. */
+int vmm_follow(envid_t guest);
 /* pc.c: take option c with value val (-k, -a, -M, -i) into o: false when
  * c is none of them, or one too many. */
 bool pc_option(struct pc_opts *o, int c, const char *val);
