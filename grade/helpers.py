@@ -107,8 +107,13 @@ def shell(r):
 
 
 def shell_cmd(r, line, *patterns):
-    """Type LINE at the prompt; expect PATTERNS in order, then a prompt."""
+    """Type LINE at the prompt; expect its echo, PATTERNS in order, then
+    a prompt. The echo comes first: a kernel notice between two commands
+    (a guest's first run on a CPU, say) reprints the prompt when the
+    shell next reads input (vmm/vmcons.c), and that prompt must not be
+    taken for the end of LINE's output."""
     r.send(line)
+    r.expect(re.escape(line))
     for p in patterns:
         r.expect(p)
     r.expect(r"(?m)^\$ ")
