@@ -307,7 +307,7 @@ def multiboot_hostile():
               disks=[KERNEL_IMG, fs_image_copy("multiboot-hostile")])
     shell(r)
     # (The warm-up also prints the port-I/O round trip: vmm/README.md.)
-    r.send("vmm -k /vmm/mbtest -a 'halt bench'")
+    r.send("vmm -k /vmm/mbtest -a 'halt intr bench'")
     for i in range(3):
         # The whole line: its last byte is the guest's last exit before
         # HLT (a byte typed earlier would go to the UART's FIFO, and with
@@ -315,6 +315,7 @@ def multiboot_hostile():
         r.expect(r"mbtest: halt %d\r?\n" % i)
         r.send("x", newline="")
     mb_session(r, None, r"mbtest: 3 HLTs came back",
+               r"mbtest: interrupts ok",
                r"mbtest: inb round trip: \d+ TSC ticks", MB_STATUS)
     for attack in ("hostile-ins", "hostile-outs", "hostile-insl-hole"):
         before, after, out = mb_session(

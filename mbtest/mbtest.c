@@ -10,7 +10,8 @@
  * echo each byte typed as "mbtest: got C" (the console's input path);
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
- * The word "halt" makes it halt HALTS times with interrupts on first,
+ * The word "intr" checks the IDT of intr.c with two software
+ * interrupts. The word "halt" makes it halt HALTS times with interrupts on first,
  * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
  * console makes the VMM resume it). A word "hostile-*" runs an attack
  * (hostile.c): a guest stopped cleanly by the VMM never reaches the
@@ -21,10 +22,12 @@
  *   own and is called from mbtest_main after the memory-map check.
  */
 #include "mb.h"
+#include "intr.h"
 
 #define MODULE_SHOWN 120
 #define HALTS 3
 #define BENCH_INB 1000
+#define SELFTEST_VECTOR 0x80
 
 static void show_modules(const struct mb_info *mbi)
 {
@@ -99,6 +102,19 @@ static void bench(void)
 	puts(")\n");
 }
 
+/* The IDT the device tests use takes a software interrupt and returns. */
+static void intr_selftest(void)
+{
+	intr_init();
+	asm volatile("int %0" : : "i"(SELFTEST_VECTOR));
+	asm volatile("int %0" : : "i"(SELFTEST_VECTOR));
+	if (intr_count[SELFTEST_VECTOR] != 2) {
+		puts("mbtest: int $0x80 not counted twice\n");
+		finish(FAIL_VALUE);
+	}
+	puts("mbtest: interrupts ok\n");
+}
+
 static void __attribute__((noreturn)) spin(void)
 {
 	char c;
@@ -153,6 +169,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		putu(HALTS);
 		puts(" HLTs came back\n");
 	}
+	if (has_word(cmdline, "intr"))
+		intr_selftest();
 	if (has_word(cmdline, "bench"))
 		bench();
 	if (has_word(cmdline, "spin"))
