@@ -15,7 +15,7 @@
  * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
  * console makes the VMM resume it). A word "hostile-*" runs an attack
  * (hostile.c): a guest stopped cleanly by the VMM never reaches the
- * exit. Shared types, port I/O and COM1 output: mb.h, mbio.c.
+ * exit. Words "devtest-*" run the device tests (devtest.h). Shared types, port I/O and COM1 output: mb.h, mbio.c.
  *
  * Invariants:
  * - Each further part the command line can name lives in a file of its
@@ -23,6 +23,7 @@
  */
 #include "mb.h"
 #include "intr.h"
+#include "devtest.h"
 
 #define MODULE_SHOWN 120
 #define HALTS 3
@@ -175,6 +176,7 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		bench();
 	if (has_word(cmdline, "spin"))
 		spin();
+	devtests(cmdline);
 	hostile(mbi, cmdline);
 	finish(EXIT_VALUE);
 }

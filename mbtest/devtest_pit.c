@@ -1,0 +1,154 @@
+/*
+ * PIT 8254 test (word "devtest-pit"), through the VMM's port-I/O exits
+ * and IRQ 0 injected through the PIC.
+ *
+ * Channel 2 as a BIOS calibrates the TSC with it: gate low (port 0x61
+ * bit 0), mode 0 with a count of CAL_MS ms, a latched count that does
+ * not move while the gate is low, OUT2 (port 0x61 bit 5) low until the
+ * count runs out after the gate rises; the TSC ticks it took give the
+ * TSC's rate, which every other timed check uses. Channel 0 in mode 2 at
+ * CH0_HZ: the read-back status byte says what was programmed, the count
+ * runs down, and CH0_PERIODS periods of IRQ 0 at the PIC's vector take
+ * the TSC time the rate says (within CH0_TOLERANCE percent).
+ *
+ * Reference: Intel 82C54 datasheet (control word, read-back command,
+ * status byte, mode 0, mode 2, gate); IBM PC/AT port 61h.
+ *
+ * Invariants:
+ * - tsc_per_ms measures once: later calls return the first figure.
+ * - The test leaves channel 0 stopped (control word, no count) and
+ *   IRQ 0 masked; channel 2's gate low.
+ */
+#include "devtest.h"
+
+#define PIT_CH0 0x40
+#define PIT_CH2 0x42
+#define PIT_CMD 0x43
+#define PORTB 0x61
+#define PORTB_GATE2 0x01
+#define PORTB_SPEAKER 0x02
+#define PORTB_OUT2 0x20
+#define PIT_HZ 1193182
+/* Control words: channel (bits 7:6), lobyte/hibyte (3 << 4), mode. */
+#define CW_CH2_MODE0 0xB0
+#define CW_CH0_MODE0 0x30
+#define CW_CH0_MODE2 0x34
+#define CW_CH2_LATCH 0x80
+#define CW_CH0_LATCH 0x00
+/* Read-back: latch count and status of channel 0 (bit 1). */
+#define CW_READBACK_CH0 0xC2
+#define STATUS_OUT 0x80
+#define STATUS_PROGRAM_MASK 0x3F
+#define CAL_MS 50
+#define CAL_COUNT (PIT_HZ * CAL_MS / 1000)
+#define CH0_HZ 100
+#define CH0_COUNT ((PIT_HZ + CH0_HZ / 2) / CH0_HZ)
+#define CH0_PERIODS 10
+#define CH0_TOLERANCE 15
+#define MS_PER_SEC 1000
+
+static const char dev[] = "pit";
+static u32 measured;
+static u64 ch0_tsc[CH0_PERIODS + 1];
+
+static u16 latch(u8 cw, u16 port)
+{
+	u16 lo;
+
+	outb(PIT_CMD, cw);
+	lo = inb(port);
+	return lo | (u16)inb(port) << 8;
+}
+
+u32 tsc_per_ms(void)
+{
+	u8 pb = inb(PORTB) & ~(PORTB_GATE2 | PORTB_SPEAKER);
+	u64 t0;
+	u32 spins = 0;
+
+	if (measured)
+		return measured;
+	outb(PORTB, pb);
+	outb(PIT_CMD, CW_CH2_MODE0);
+	outb(PIT_CH2, CAL_COUNT & 0xFF);
+	outb(PIT_CH2, CAL_COUNT >> 8);
+	dt_check(dev, "channel 2 count with the gate low",
+		 latch(CW_CH2_LATCH, PIT_CH2), CAL_COUNT);
+	dt_check(dev, "OUT2 before the count runs", inb(PORTB) & PORTB_OUT2, 0);
+	dt_check(dev, "channel 2 count still, gate low",
+		 latch(CW_CH2_LATCH, PIT_CH2), CAL_COUNT);
+	outb(PORTB, pb | PORTB_GATE2);
+	t0 = rdtsc();
+	while (!(inb(PORTB) & PORTB_OUT2))
+		if (++spins > DT_SPIN_MAX)
+			dt_fail(dev, "OUT2 never rose (polls)", spins, 0);
+	measured = (u32)(rdtsc() - t0) / CAL_MS;
+	outb(PORTB, pb);
+	if (!measured)
+		dt_fail(dev, "TSC ticks per ms", 0, 1);
+	return measured;
+}
+
+static void ch0_intr(u32 vec)
+{
+	u32 n = intr_count[vec] - 1;
+
+	if (n <= CH0_PERIODS)
+		ch0_tsc[n] = rdtsc();
+	pic_eoi(IRQ_PIT);
+}
+
+static void channel0(u32 tpm)
+{
+	u32 vec = DT_PIC_MASTER_VEC + IRQ_PIT, st, c;
+	u64 ticks;
+
+	intr_set(vec, ch0_intr);
+	intr_count[vec] = 0;
+	outb(PIT_CMD, CW_CH0_MODE2);
+	outb(PIT_CH0, CH0_COUNT & 0xFF);
+	outb(PIT_CH0, CH0_COUNT >> 8);
+	outb(PIT_CMD, CW_READBACK_CH0);
+	st = inb(PIT_CH0);
+	c = inb(PIT_CH0);
+	c |= inb(PIT_CH0) << 8;
+	dt_check(dev, "channel 0 read-back status (program bits)",
+		 st & STATUS_PROGRAM_MASK, CW_CH0_MODE2 & STATUS_PROGRAM_MASK);
+	if (c == 0 || c > CH0_COUNT)
+		dt_fail(dev, "channel 0 read-back count", c, CH0_COUNT);
+	c = latch(CW_CH0_LATCH, PIT_CH0);
+	if (c == 0 || c > CH0_COUNT)
+		dt_fail(dev, "channel 0 latched count", c, CH0_COUNT);
+	pic_unmask(IRQ_PIT);
+	if (!dt_wait_ms(&intr_count[vec], CH0_PERIODS + 1,
+			4 * CH0_PERIODS * MS_PER_SEC / CH0_HZ))
+		dt_fail(dev, "IRQ 0 interrupts in time", intr_count[vec],
+			CH0_PERIODS + 1);
+	pic_mask_all();
+	outb(PIT_CMD, CW_CH0_MODE0);
+	ticks = ch0_tsc[CH0_PERIODS] - ch0_tsc[0];
+	dt_near(dev, "TSC ticks of channel 0's periods", ticks,
+		(u64)tpm * (CH0_PERIODS * MS_PER_SEC / CH0_HZ), CH0_TOLERANCE);
+	puts("mbtest: pit: channel 0 at ");
+	putu(CH0_HZ);
+	puts(" Hz: ");
+	putu(CH0_PERIODS);
+	puts(" periods in ");
+	putu((u32)ticks);
+	puts(" TSC ticks\n");
+}
+
+void devtest_pit(void)
+{
+	u32 tpm;
+
+	pic_setup(DT_PIC_MASTER_VEC, DT_PIC_SLAVE_VEC);
+	tpm = tsc_per_ms();
+	puts("mbtest: pit: TSC ");
+	putu(tpm);
+	puts(" ticks/ms (channel 2, ");
+	putu(CAL_MS);
+	puts(" ms)\n");
+	channel0(tpm);
+	dt_ok(dev);
+}
