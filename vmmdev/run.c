@@ -70,12 +70,16 @@ int vrun_start_clock(void)
 	return 0;
 }
 
-/* From the host TSC (no system call: every exit may ask). */
+/* From the host TSC (no system call: every exit may ask). 0 until
+ * vrun_start_clock: the devices are made before it (pc.c), and a device
+ * that takes the time then (rtc_init's base) must see the clock's start,
+ * not the host TSC's count since boot, which the guest's clock would then
+ * not pass for as long again. */
 uint64_t vdev_now_ns(void)
 {
 	uint64_t d = read_tsc() - start_tsc, per_ms = run->tsc_per_ms;
 
-	if (!per_ms)
+	if (!per_ms || !start_tsc)
 		return 0;
 	return d / per_ms * NS_PER_MS + d % per_ms * NS_PER_MS / per_ms;
 }
