@@ -12,13 +12,17 @@
  * with FAIL_VALUE.
  *
  * Invariants:
+ * - A timed event is known only between two TSC readings (struct
+ *   dt_when, devtest_time.c): the host (an emulator, loaded by other
+ *   work) may stop the guest for milliseconds anywhere, so rates are
+ *   taken only from events whose window is narrow (dt_tight).
  * - Every wait is bounded (dt_wait_ms / DT_SPIN_MAX): a broken device
  *   model fails the test, it never hangs it.
  * - A test leaves the PIC masked (all lines but the cascade), the LAPIC
  *   timer stopped and every IOAPIC entry masked, interrupts off, and
  *   COM1 polled, as com_init left it.
  * - 32-bit code has no 64-bit division (no libgcc): a test divides
- *   32-bit values only, or compares products.
+ *   32-bit values, compares products, or uses div64_32.
  */
 #ifndef MBTEST_DEVTEST_H
 #define MBTEST_DEVTEST_H
@@ -33,6 +37,8 @@
 #define PIC_CASCADE 2
 /* The most polls of a status bit before a device is taken as hung. */
 #define DT_SPIN_MAX 1000000
+/* The most estimates dt_period takes. */
+#define DT_MAX_GAPS 64
 
 /* ISA IRQs of the PC's devices. */
 #define IRQ_PIT 0
@@ -54,6 +60,18 @@ void pic_unmask(u32 irq);
 void pic_eoi(u32 irq);
 int dt_wait_ms(volatile u32 *count, u32 want, u32 ms);
 
+/* devtest_time.c: a moment known to lie in [lo, hi] (TSC ticks). */
+struct dt_when {
+	u64 lo, hi;
+};
+void dt_stamp(struct dt_when *w);
+int dt_tight(const struct dt_when *w, u32 width);
+u64 dt_mid(const struct dt_when *w);
+u32 dt_period(const char *dev, const struct dt_when *w, u32 n, u32 want);
+u32 dt_median(u32 *v, u32 n);
+void dt_poll_mark(void);
+void dt_poll_reset(void);
+
 /* devtest_pit.c: the TSC's ticks per ms, measured against PIT channel 2
  * as a BIOS measures it (once; later calls return the same). */
 u32 tsc_per_ms(void);
@@ -71,6 +89,17 @@ void devtest_pit(void);
 void devtest_rtc(void);
 void devtest_lapic(void);
 void devtest_irq(void);
+
+/* n / d for a quotient that fits 32 bits (n >> 32 < d), by one divl:
+ * 32-bit code has no 64-bit division of its own. */
+static inline u32 div64_32(u64 n, u32 d)
+{
+	u32 q, r;
+
+	asm("divl %4" : "=a"(q), "=d"(r)
+	    : "a"((u32)n), "d"((u32)(n >> 32)), "rm"(d));
+	return q;
+}
 
 static inline u32 mmio_read32(u32 pa)
 {

@@ -12,7 +12,8 @@
  * - pic_setup leaves every line masked but the cascade.
  * - dt_wait_ms makes one port-I/O exit per poll (a read of the master
  *   PIC's mask), so the VMM program runs its device deadlines and
- *   injects what is due even where the host would not stop the guest.
+ *   injects what is due even where the host would not stop the guest;
+ *   it marks the TSC before each (dt_poll_mark) for dt_stamp.
  */
 #include "devtest.h"
 
@@ -136,15 +137,21 @@ void pic_eoi(u32 irq)
 }
 
 /* Interrupts on until *count reaches want or ms of TSC time passed; off
- * again after. 1 if it did. */
+ * again after. 1 if it did. Each poll's time goes to dt_poll_mark, for
+ * the handlers' dt_stamp. */
 int dt_wait_ms(volatile u32 *count, u32 want, u32 ms)
 {
 	u64 limit = (u64)ms * tsc_per_ms(), t0 = rdtsc();
 	int done;
 
+	dt_poll_reset();
 	sti();
-	while (!(done = *count >= want) && rdtsc() - t0 < limit)
+	while (!(done = *count >= want) && rdtsc() - t0 < limit) {
+		dt_poll_mark();
 		(void)inb(PIC1_DATA);
+	}
 	cli();
+	dt_poll_reset();
 	return done;
 }
+

@@ -10,7 +10,8 @@
  * the mask reads back; a masked request waits in IRR (OCW3) and is
  * delivered at the programmed vector when unmasked, in ISR during its
  * handler; an unacknowledged line blocks its next request until the EOI;
- * the slave's IRQ 8 arrives through the cascade at its rate. IOAPIC: ID
+ * the slave's IRQ 8 arrives through the cascade at its rate
+ * (dt_period). IOAPIC: ID
  * and version, every entry masked at reset, an edge entry delivers at
  * its vector, an edge while masked is lost (82093AA), a level entry
  * sends again after the EOI while the line stays high, and ISA IRQ 0
@@ -47,8 +48,9 @@
 #define RTC_C 0x0C
 #define RTC_A_64HZ 0x2A   /* 32.768 kHz base, rate 10: 64 Hz */
 #define RTC_HZ 64
+#define RTC_HZ_SHIFT 6  /* 64 == 1 << 6 */
 #define RTC_B_PIE 0x40
-#define RTC_PERIODS 8
+#define RTC_PERIODS 16
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define CW_CH0_MODE0 0x30
@@ -72,13 +74,13 @@
 #define SPURIOUS 0xFF
 #define QUIET_MS 10
 #define INTR_WAIT_MS 100
-#define RATE_TOLERANCE 20
+#define RATE_TOLERANCE 10
 #define MS_PER_SEC 1000
 
 static const char dev[] = "irq";
 static volatile u32 isr_seen, handled, level_served;
 static int no_eoi;
-static u64 rtc_tsc[RTC_PERIODS + 1];
+static struct dt_when rtc_when[RTC_PERIODS + 1];
 
 static u8 pic_read(u8 ocw3)
 {
@@ -101,7 +103,7 @@ static void rtc_intr(u32 vec)
 	u32 n = intr_count[vec] - 1;
 
 	if (n <= RTC_PERIODS)
-		rtc_tsc[n] = rdtsc();
+		dt_stamp(&rtc_when[n]);
 	outb(CMOS_INDEX, RTC_C);  /* reading C acknowledges IRQ 8 */
 	(void)inb(CMOS_DATA);
 	pic_eoi(IRQ_RTC);
@@ -155,7 +157,7 @@ static void pic_irq4_routing(void)
 
 static void pic_slave_routing(u32 tpm)
 {
-	u32 vec = PIC_VEC + 8 + (IRQ_RTC - 8);
+	u32 vec = PIC_VEC + 8 + (IRQ_RTC - 8), want;
 	u8 b;
 
 	intr_set(vec, rtc_intr);
@@ -176,9 +178,11 @@ static void pic_slave_routing(u32 tpm)
 	outb(CMOS_DATA, b);
 	outb(CMOS_INDEX, RTC_C);
 	(void)inb(CMOS_DATA);
-	dt_near(dev, "TSC ticks of the RTC's periodic interrupts",
-		rtc_tsc[RTC_PERIODS] - rtc_tsc[0],
-		(u64)tpm * (RTC_PERIODS * MS_PER_SEC / RTC_HZ), RATE_TOLERANCE);
+	/* 64 Hz: 15.625 ms, in TSC ticks (tpm * 1000 / 64). */
+	want = (u32)((u64)tpm * MS_PER_SEC >> RTC_HZ_SHIFT);
+	dt_near(dev, "TSC ticks of the RTC's periodic interrupt",
+		dt_period(dev, rtc_when, RTC_PERIODS, want), want,
+		RATE_TOLERANCE);
 }
 
 static u32 io_read(u32 reg)

@@ -1,0 +1,93 @@
+/*
+ * Timing for the device tests: when did an event happen, as far as the
+ * guest can know. A guest only sees the TSC between its own exits and
+ * interrupts, and the host may stop it for milliseconds anywhere (an
+ * emulator beside other work): so an event is a window [lo, hi] of TSC
+ * ticks that surely holds it, and a rate is taken only from events
+ * whose windows are narrow.
+ *
+ * An interrupt raised at a device deadline: the VMM program checks its
+ * deadlines at every exit it handles, and dt_wait_ms makes one exit per
+ * poll, marking the TSC before each. The deadline had not passed when
+ * the poll before the last was handled (it would have been raised
+ * then), and had when the handler runs: so lo is the mark before that
+ * earlier poll and hi the handler's TSC (dt_stamp).
+ *
+ * Invariants:
+ * - poll_prev and poll_cur are 0 outside dt_wait_ms's loop and before
+ *   its second poll: a stamp then has lo 0, never narrow.
+ * - dt_period uses only narrow windows; it fails the test when fewer
+ *   than MIN_GAPS estimates are left, rather than guess.
+ */
+#include "devtest.h"
+
+/* dt_period: windows narrower than a tenth of the period; at least
+ * MIN_GAPS estimates, each between two such. */
+#define WINDOW_DIV 10
+#define MIN_GAPS 3
+static volatile u64 poll_prev, poll_cur;
+
+void dt_poll_reset(void)
+{
+	poll_prev = poll_cur = 0;
+}
+
+void dt_poll_mark(void)
+{
+	poll_prev = poll_cur;
+	poll_cur = rdtsc();
+}
+
+/* In a handler run from dt_wait_ms: the window of its interrupt. */
+void dt_stamp(struct dt_when *w)
+{
+	w->lo = poll_prev;
+	w->hi = rdtsc();
+}
+
+int dt_tight(const struct dt_when *w, u32 width)
+{
+	return w->lo && w->hi >= w->lo && w->hi - w->lo <= width;
+}
+
+u64 dt_mid(const struct dt_when *w)
+{
+	return w->lo + ((w->hi - w->lo) >> 1);
+}
+
+/* The period of the events w[0 .. n], meant to be evenly spaced about
+ * want apart: from each narrow window (under want / WINDOW_DIV) to the
+ * next narrow one, the gap over the periods between them; the median of
+ * those. A tick the device skipped while the host stopped the guest
+ * makes one estimate too long, which the median ignores. */
+u32 dt_period(const char *dev, const struct dt_when *w, u32 n, u32 want)
+{
+	u32 est[DT_MAX_GAPS], k = 0, i, last, width = want / WINDOW_DIV;
+
+	for (i = 0; i <= n && !dt_tight(&w[i], width); i++)
+		;
+	for (last = i++; i <= n && k < DT_MAX_GAPS; i++) {
+		if (!dt_tight(&w[i], width))
+			continue;
+		est[k++] = div64_32(dt_mid(&w[i]) - dt_mid(&w[last]), i - last);
+		last = i;
+	}
+	if (k < MIN_GAPS)
+		dt_fail(dev, "periods between events timed within want/10", k,
+			MIN_GAPS);
+	return dt_median(est, k);
+}
+
+/* The median of v[0 .. n) (sorts v; n >= 1). */
+u32 dt_median(u32 *v, u32 n)
+{
+	u32 i, j, x;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[n / 2];
+}
