@@ -20,6 +20,7 @@ from grade.registry import fail
 
 DEVTEST_CMD = ("vmm -k /vmm/mbtest -a devtest-all "
                "-i /vmm/mbdisk0 -i /vmm/mbdisk1")
+DEVTEST_WARMUP = DEVTEST_CMD.replace("devtest-all", "devtest-ide")
 DEVTEST_FAILED = r"mbtest: \w+ FAILED: [^\r\n]*\r?\n"
 DEVTEST_STATUS = r"vmm: guest [0-9a-f]{8} exited with status (\d+)"
 DEVTEST_PASS_STATUS = 15          # (EXIT_VALUE 7 << 1) | 1
@@ -102,6 +103,12 @@ def pc_devices():
     vmm's free pages are as before."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("pc-devices")])
     shell(r)
+    # A first run opens the disk images: the host FS keeps pages for
+    # them from then on (fs/openfile.c), which are not the guest's.
+    r.send(DEVTEST_WARMUP)
+    devtest_step(r, r"mbtest: ide ok")
+    r.expect(VMM_FREE)
+    r.expect(r"(?m)^\$ ")
     start = time.time()
     r.send(DEVTEST_CMD)
     tpm = int(devtest_step(r, r"mbtest: pit: TSC (\d+) ticks/ms").group(1))
