@@ -10,11 +10,12 @@
  * one-shot (the median of ONESHOT_N shots of ONESHOT_MS, each from the
  * write of the initial count to its interrupt with both ends known
  * within a tenth of a shot, out of at most ONESHOT_TRIES; the current
- * count runs down and is 0 after; no second interrupt). Each must match the programmed rate within RATE_TOLERANCE
- * percent (devtest_time.c says how events are timed). The lines "mbtest: lapic:
- * periodic start" and "... one-shot start" bracket each timed phase
- * with the line that ends it, so the grade test can time it against the
- * host's clock.
+ * count runs down and is 0 after; no second interrupt). Each must
+ * match the programmed rate within RATE_TOLERANCE percent (devtest_time.c
+ * says how events are timed). The lines "mbtest: lapic: periodic start"
+ * and "... one-shot start" open each timed phase and its result line
+ * ends it, so that the grade test can time it against the host's clock
+ * (the one-shot phase also says how many shots it fired).
  *
  * Reference: Intel SDM vol. 3A 11.4.6 (ID), 11.4.8 (version), 11.4.3
  * and 11.9 (SVR), 11.5.1 (LVT timer: vector, mask, mode), 11.5.4
