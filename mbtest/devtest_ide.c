@@ -7,9 +7,10 @@
  * IDENTIFY of both drives (LBA support, size, the largest MULTIPLE
  * block); READ SECTORS of each, a WRITE SECTORS read back (no interrupt
  * before the data-out block, one after it), SET MULTIPLE and READ
- * MULTIPLE (one interrupt per DRQ block), LBA28 (the last sector reads;
- * one past it, and one that differs only in LBA bits 24-27, fail with
- * ERR and IDNF), an unknown command (NOP) fails with ABRT; IRQ 14
+ * MULTIPLE (one interrupt per DRQ block; before SET MULTIPLE, ABRT),
+ * LBA28 (the last sector reads; one past it, and one that differs only
+ * in LBA bits 24-27, fail with ERR and IDNF), NOP and a reserved
+ * command fail with ABRT; IRQ 14
  * through the slave PIC after every command, none while nIEN is set,
  * and the pending one as soon as nIEN is cleared. Sectors move with
  * rep insw / rep outsw (one exit per sector in the VMM).
@@ -47,6 +48,7 @@
 #define DH_SLAVE 0x10
 #define DC_NIEN 0x02
 #define CMD_NOP 0x00
+#define CMD_RESERVED 0x01  /* reserved in ATA-4's command table */
 #define CMD_READ 0x20
 #define CMD_WRITE 0x30
 #define CMD_READ_MULTIPLE 0xC4
@@ -257,12 +259,15 @@ void devtest_ide(void)
 	read_sectors(0, READ_LBA, 2);
 	read_sectors(1, READ_LBA, 1);
 	write_read_back();
+	must_fail(0, CMD_READ_MULTIPLE, ER_ABRT,
+		  "READ MULTIPLE before SET MULTIPLE: ABRT");
 	read_multiple();
 	read_sectors(0, DISK0_LBAS - 1, 1);
 	must_fail(DISK0_LBAS, CMD_READ, ER_IDNF, "READ past the end: IDNF");
 	must_fail(LBA28_HIGH | READ_LBA, CMD_READ, ER_IDNF,
 		  "READ with LBA bit 24 past the end: IDNF");
-	must_fail(0, CMD_NOP, ER_ABRT, "unknown command (NOP): ABRT");
+	must_fail(0, CMD_NOP, ER_ABRT, "NOP: ABRT");
+	must_fail(0, CMD_RESERVED, ER_ABRT, "a reserved command: ABRT");
 	nien();
 	pic_mask_all();
 	dt_ok(dev);

@@ -46,11 +46,11 @@
 #define RTC_A 0x0A
 #define RTC_B 0x0B
 #define RTC_C 0x0C
-#define RTC_A_64HZ 0x2A   /* 32.768 kHz base, rate 10: 64 Hz */
-#define RTC_HZ 64
-#define RTC_HZ_SHIFT 6  /* 64 == 1 << 6 */
+#define RTC_A_16HZ 0x2C   /* 32.768 kHz base, rate 12: 16 Hz */
+#define RTC_HZ 16
+#define RTC_HZ_SHIFT 4  /* 16 == 1 << 4 */
 #define RTC_B_PIE 0x40
-#define RTC_PERIODS 16
+#define RTC_PERIODS 10
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define CW_CH0_MODE0 0x30
@@ -162,7 +162,7 @@ static void pic_slave_routing(u32 tpm)
 
 	intr_set(vec, rtc_intr);
 	outb(CMOS_INDEX, RTC_A);
-	outb(CMOS_DATA, RTC_A_64HZ);
+	outb(CMOS_DATA, RTC_A_16HZ);
 	outb(CMOS_INDEX, RTC_B);
 	b = inb(CMOS_DATA);
 	outb(CMOS_INDEX, RTC_B);
@@ -178,7 +178,7 @@ static void pic_slave_routing(u32 tpm)
 	outb(CMOS_DATA, b);
 	outb(CMOS_INDEX, RTC_C);
 	(void)inb(CMOS_DATA);
-	/* 64 Hz: 15.625 ms, in TSC ticks (tpm * 1000 / 64). */
+	/* 16 Hz: 62.5 ms, in TSC ticks (tpm * 1000 / 16). */
 	want = (u32)((u64)tpm * MS_PER_SEC >> RTC_HZ_SHIFT);
 	dt_near(dev, "TSC ticks of the RTC's periodic interrupt",
 		dt_period(dev, rtc_when, RTC_PERIODS, want), want,

@@ -53,8 +53,8 @@ enum {
 #define SPURIOUS 0xFF
 #define VEC_PERIODIC 0x50
 #define VEC_ONESHOT 0x51
-#define PERIODIC_HZ 50
-#define PERIODIC_N 25
+#define PERIODIC_HZ 25
+#define PERIODIC_N 16
 #define ONESHOT_MS 100
 #define ONESHOT_N 3        /* shots timed with both ends known */
 #define ONESHOT_TRIES 12
@@ -176,7 +176,7 @@ static void periodic(u32 tpm)
 			intr_count[vec], PERIODIC_N + 1);
 	timer_stop();
 	ticks = dt_period(dev, periodic_when, PERIODIC_N, want);
-	report("periodic: period at 50 Hz", ticks, want);
+	report("periodic: period at 25 Hz", ticks, want);
 	dt_near(dev, "TSC ticks of the periodic timer's period", ticks, want,
 		RATE_TOLERANCE);
 }

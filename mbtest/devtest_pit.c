@@ -46,9 +46,9 @@
 #define CAL_TRIES 20
 #define CAL_WIDTH_DIV 50   /* windows under 2% of the span */
 #define CAL_COUNT (PIT_HZ * CAL_MS / 1000)
-#define CH0_HZ 100
+#define CH0_HZ 20
 #define CH0_COUNT ((PIT_HZ + CH0_HZ / 2) / CH0_HZ)
-#define CH0_PERIODS 16
+#define CH0_PERIODS 10
 #define CH0_TOLERANCE 10
 #define MS_PER_SEC 1000
 

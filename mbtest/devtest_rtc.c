@@ -4,7 +4,9 @@
  * Register A runs the 32.768 kHz time base, D says the time is valid.
  * The time is read as a careful driver reads it: wait while UIP is set,
  * read every byte, read them again, and take them only if both reads
- * agree. In BCD mode (the reset format) every byte is valid BCD and in
+ * agree. The seconds advance by one at each update, a second of TSC
+ * time apart (within RATE_TOLERANCE percent), and UIP is seen set
+ * before updates (in at least one of EDGES). In BCD mode (the reset format) every byte is valid BCD and in
  * range; the binary reading and the 12-hour reading (PM in bit 7) give
  * the same time, within the second that may tick between them. The test
  * prints the date as "mbtest: rtc: YYYY-MM-DD hh:mm:ss"; the grade test
@@ -46,6 +48,13 @@ enum {
 #define READ_TRIES 8
 /* The most seconds between the three readings of one check. */
 #define DRIFT_SECS 2
+/* Seconds edges timed (EDGES - 1 seconds); the longest wait for one;
+ * an edge's window must be under EDGE_WINDOW_MS. */
+#define EDGES 3
+#define EDGE_WAIT_MS 1500
+#define EDGE_WINDOW_MS 20
+#define MS_PER_SEC 1000
+#define RATE_TOLERANCE 5
 
 static const char dev[] = "rtc";
 
@@ -157,6 +166,58 @@ static void formats(void)
 	puts(" (BCD, binary and 12-hour agree)\n");
 }
 
+/* The next change of the seconds byte, as a window: from the poll
+ * before the last that read the old second (the change came after that
+ * one was handled) to the end of the first that read the new one.
+ * Counts the polls that saw UIP on the way. The new second. */
+static u8 second_edge(struct dt_when *w, u32 *uip_seen)
+{
+	u8 old = cmos_read(R_SEC), now;
+	u64 t0 = rdtsc(), limit = (u64)tsc_per_ms() * EDGE_WAIT_MS, prev;
+
+	prev = t0;
+	for (;;) {
+		w->lo = prev;
+		prev = rdtsc();
+		if (cmos_read(R_A) & A_UIP)
+			(*uip_seen)++;
+		if ((now = cmos_read(R_SEC)) != old)
+			break;
+		if (prev - t0 > limit)
+			dt_fail(dev, "the seconds byte changes (ms waited)",
+				EDGE_WAIT_MS, MS_PER_SEC);
+	}
+	w->hi = rdtsc();
+	dt_check(dev, "the second after an update", bcd(now, 59),
+		 (bcd(old, 59) + 1) % SECS_PER_MIN);
+	return now;
+}
+
+/* The clock ticks once a second (within RATE_TOLERANCE percent, from
+ * an edge pair whose windows are narrow), with UIP up before updates. */
+static void seconds(void)
+{
+	struct dt_when e[EDGES];
+	u32 uip = 0, i, width = tsc_per_ms() * EDGE_WINDOW_MS, gap = 0;
+
+	for (i = 0; i < EDGES; i++)
+		second_edge(&e[i], &uip);
+	for (i = 1; i < EDGES && !gap; i++)
+		if (dt_tight(&e[i - 1], width) && dt_tight(&e[i], width))
+			gap = (u32)(dt_mid(&e[i]) - dt_mid(&e[i - 1]));
+	if (!gap)
+		dt_fail(dev, "seconds timed within windows", 0, 1);
+	dt_near(dev, "TSC ticks of an RTC second", gap,
+		(u64)tsc_per_ms() * MS_PER_SEC, RATE_TOLERANCE);
+	if (!uip)
+		dt_fail(dev, "polls that saw UIP before an update", 0, 1);
+	puts("mbtest: rtc: a second is ");
+	putu(gap);
+	puts(" TSC ticks; UIP seen in ");
+	putu(uip);
+	puts(" polls\n");
+}
+
 void devtest_rtc(void)
 {
 	u8 old;
@@ -165,6 +226,7 @@ void devtest_rtc(void)
 		 cmos_read(R_A) & A_DIV_MASK, A_DIV_32K);
 	dt_check(dev, "register D VRT", cmos_read(R_D) & D_VRT, D_VRT);
 	formats();
+	seconds();
 	old = cmos_read(R_SHUTDOWN);
 	cmos_write(R_SHUTDOWN, SHUTDOWN_PROBE);
 	dt_check(dev, "shutdown byte read back", cmos_read(R_SHUTDOWN),
