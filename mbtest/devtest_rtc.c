@@ -5,10 +5,11 @@
  * The time is read as a careful driver reads it: wait while UIP is set,
  * read every byte, read them again, and take them only if both reads
  * agree. The seconds advance by one at each update, a second of TSC
- * time apart (within RATE_TOLERANCE percent), and UIP is seen set
- * before updates (in at least one of EDGES). In BCD mode (the reset format) every byte is valid BCD and in
- * range; the binary reading and the 12-hour reading (PM in bit 7) give
- * the same time, within the second that may tick between them. The test
+ * time apart (within RATE_TOLERANCE percent); the polls that saw UIP
+ * set on the way are counted. In BCD mode (the reset format) every byte
+ * is valid BCD and in range; the binary reading and the 12-hour reading
+ * (PM in bit 7) give the same time, within the second that may tick
+ * between them. The test
  * prints the date as "mbtest: rtc: YYYY-MM-DD hh:mm:ss"; the grade test
  * compares it with the host's clock. The shutdown byte keeps what is
  * written, and the base-memory bytes say 640 KiB.
@@ -194,26 +195,29 @@ static u8 second_edge(struct dt_when *w, u32 *uip_seen)
 }
 
 /* The clock ticks once a second (within RATE_TOLERANCE percent, from
- * an edge pair whose windows are narrow), with UIP up before updates. */
+ * an edge pair whose windows are narrow). The polls that saw UIP are
+ * only counted: its 244 us may pass while the host has stopped the
+ * guest (the grade test requires some under Bochs, whose clock is
+ * the guest's instructions). */
 static void seconds(void)
 {
 	struct dt_when e[EDGES];
-	u32 uip = 0, i, width = tsc_per_ms() * EDGE_WINDOW_MS, gap = 0;
+	u32 uip = 0, i, tpm = tsc_per_ms(), width = tpm * EDGE_WINDOW_MS;
+	u32 ms = 0;
 
 	for (i = 0; i < EDGES; i++)
 		second_edge(&e[i], &uip);
-	for (i = 1; i < EDGES && !gap; i++)
+	/* In ms of TSC time: a second of TSC ticks may not fit 32 bits. */
+	for (i = 1; i < EDGES && !ms; i++)
 		if (dt_tight(&e[i - 1], width) && dt_tight(&e[i], width))
-			gap = (u32)(dt_mid(&e[i]) - dt_mid(&e[i - 1]));
-	if (!gap)
+			ms = div64_32(dt_mid(&e[i]) - dt_mid(&e[i - 1]), tpm);
+	if (!ms)
 		dt_fail(dev, "seconds timed within windows", 0, 1);
-	dt_near(dev, "TSC ticks of an RTC second", gap,
-		(u64)tsc_per_ms() * MS_PER_SEC, RATE_TOLERANCE);
-	if (!uip)
-		dt_fail(dev, "polls that saw UIP before an update", 0, 1);
+	dt_near(dev, "ms of TSC time in an RTC second", ms, MS_PER_SEC,
+		RATE_TOLERANCE);
 	puts("mbtest: rtc: a second is ");
-	putu(gap);
-	puts(" TSC ticks; UIP seen in ");
+	putu(ms);
+	puts(" ms of TSC time; UIP seen in ");
 	putu(uip);
 	puts(" polls\n");
 }

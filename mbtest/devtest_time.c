@@ -4,7 +4,7 @@
  * interrupts, and the host may stop it for milliseconds anywhere (an
  * emulator beside other work): so an event is a window [lo, hi] of TSC
  * ticks that surely holds it, and a rate is taken only from events
- * whose windows are narrow.
+ * whose windows are narrow for the span between them.
  *
  * An interrupt raised at a device deadline: the VMM program checks its
  * deadlines at every exit it handles, and dt_wait_ms makes one exit per
@@ -16,15 +16,16 @@
  * Invariants:
  * - poll_prev and poll_cur are 0 outside dt_wait_ms's loop and before
  *   its second poll: a stamp then has lo 0, never narrow.
- * - dt_period uses only narrow windows; it fails the test when fewer
- *   than MIN_GAPS estimates are left, rather than guess.
+ * - dt_period uses only estimates whose windows bound their error; it
+ *   fails the test when fewer than MIN_ESTIMATES are left, rather than
+ *   guess.
  */
 #include "devtest.h"
 
-/* dt_period: windows narrower than a tenth of the period; at least
- * MIN_GAPS estimates, each between two such. */
-#define WINDOW_DIV 10
-#define MIN_GAPS 3
+/* dt_period: estimates known within 1/WINDOW_DIV (5%); at least
+ * MIN_ESTIMATES of them. */
+#define WINDOW_DIV 20
+#define MIN_ESTIMATES 3
 static volatile u64 poll_prev, poll_cur;
 
 void dt_poll_reset(void)
@@ -55,26 +56,37 @@ u64 dt_mid(const struct dt_when *w)
 	return w->lo + ((w->hi - w->lo) >> 1);
 }
 
+static u64 width(const struct dt_when *w)
+{
+	return w->hi - w->lo;
+}
+
 /* The period of the events w[0 .. n], meant to be evenly spaced about
- * want apart: from each narrow window (under want / WINDOW_DIV) to the
- * next narrow one, the gap over the periods between them; the median of
- * those. A tick the device skipped while the host stopped the guest
- * makes one estimate too long, which the median ignores. */
+ * want apart: from each known event i to the nearest j whose windows
+ * together leave the estimate (mid j - mid i) / (j - i) within
+ * 1/WINDOW_DIV of want, that estimate; the median of those. A tick the
+ * device skipped while the host stopped the guest makes the estimates
+ * across it too long, which the median ignores. */
 u32 dt_period(const char *dev, const struct dt_when *w, u32 n, u32 want)
 {
-	u32 est[DT_MAX_GAPS], k = 0, i, last, width = want / WINDOW_DIV;
+	u32 est[DT_MAX_GAPS], k = 0, i, j;
 
-	for (i = 0; i <= n && !dt_tight(&w[i], width); i++)
-		;
-	for (last = i++; i <= n && k < DT_MAX_GAPS; i++) {
-		if (!dt_tight(&w[i], width))
+	for (i = 0; i < n && k < DT_MAX_GAPS; i++) {
+		if (!dt_tight(&w[i], want))
 			continue;
-		est[k++] = div64_32(dt_mid(&w[i]) - dt_mid(&w[last]), i - last);
-		last = i;
+		for (j = i + 1; j <= n; j++) {
+			if (!dt_tight(&w[j], want) ||
+			    (width(&w[i]) + width(&w[j])) * WINDOW_DIV >
+			    2ULL * want * (j - i))
+				continue;
+			est[k++] = div64_32(dt_mid(&w[j]) - dt_mid(&w[i]),
+					    j - i);
+			break;
+		}
 	}
-	if (k < MIN_GAPS)
-		dt_fail(dev, "periods between events timed within want/10", k,
-			MIN_GAPS);
+	if (k < MIN_ESTIMATES)
+		dt_fail(dev, "period estimates within 5% (events too late)",
+			k, MIN_ESTIMATES);
 	return dt_median(est, k);
 }
 
