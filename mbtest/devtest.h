@@ -15,12 +15,13 @@
  * - A timed event is known only between two TSC readings (struct
  *   dt_when, devtest_time.c): the host (an emulator, loaded by other
  *   work) may stop the guest for milliseconds anywhere, so rates are
- *   taken only from events whose window is narrow (dt_tight).
+ *   taken only from events whose windows are narrow for the span they
+ *   measure.
  * - Every wait is bounded (dt_wait_ms / DT_SPIN_MAX): a broken device
  *   model fails the test, it never hangs it.
  * - A test leaves the PIC masked (all lines but the cascade), the LAPIC
- *   timer stopped and every IOAPIC entry masked, interrupts off, and
- *   COM1 polled, as com_init left it.
+ *   software-disabled with its timer stopped, every IOAPIC entry it set
+ *   masked, interrupts off, and COM1 polled, as com_init left it.
  * - 32-bit code has no 64-bit division (no libgcc): a test divides
  *   32-bit values, compares products, or uses div64_32.
  */
@@ -38,7 +39,7 @@
 /* The most polls of a status bit before a device is taken as hung. */
 #define DT_SPIN_MAX 1000000
 /* The most estimates dt_period takes. */
-#define DT_MAX_GAPS 64
+#define DT_MAX_ESTIMATES 64
 
 /* ISA IRQs of the PC's devices. */
 #define IRQ_PIT 0

@@ -69,9 +69,9 @@ static u64 width(const struct dt_when *w)
  * across it too long, which the median ignores. */
 u32 dt_period(const char *dev, const struct dt_when *w, u32 n, u32 want)
 {
-	u32 est[DT_MAX_GAPS], k = 0, i, j;
+	u32 est[DT_MAX_ESTIMATES], k = 0, i, j;
 
-	for (i = 0; i < n && k < DT_MAX_GAPS; i++) {
+	for (i = 0; i < n && k < DT_MAX_ESTIMATES; i++) {
 		if (!dt_tight(&w[i], want))
 			continue;
 		for (j = i + 1; j <= n; j++) {
