@@ -65,6 +65,7 @@ void __attribute__((noreturn)) dt_fail(const char *dev, const char *what,
 				       u32 got, u32 want)
 {
 	cli();
+	com_init();  /* the UART test may have left it in loopback */
 	puts("mbtest: ");
 	puts(dev);
 	puts(" FAILED: ");

@@ -4,14 +4,15 @@
  *
  * Channel 2 as a BIOS calibrates the TSC with it: gate low (port 0x61
  * bit 0), mode 0 with a count of CAL_MS ms, a latched count that does
- * not move while the gate is low, OUT2 (port 0x61 bit 5) low until the
- * count runs out after the gate rises; the TSC ticks it took give the
- * TSC's rate, which every other timed check uses. Channel 0 in mode 2 at
- * CH0_HZ: the read-back status byte says what was programmed, the count
- * runs down, and IRQ 0 comes at the PIC's vector at the programmed rate
- * (dt_period's median gap, within CH0_TOLERANCE percent). The TSC's
- * rate is the median of CAL_RUNS counts whose start and end the guest
- * saw within 2% of the span (devtest_time.c).
+ * not move while the gate is low and OUT2 (port 0x61 bit 5) low; after
+ * the gate rises the count runs down and OUT2 rises at its end. The TSC
+ * ticks between a latched count near the start and one near the end
+ * give the TSC's rate (the median of CAL_RUNS counts whose two latches
+ * were read within 2% of the span: devtest_time.c), which every other
+ * timed check uses. Channel 0 in mode 2 at CH0_HZ: the read-back status
+ * byte says what was programmed, the count runs down, and IRQ 0 comes
+ * at the PIC's vector at the programmed rate (dt_period, within
+ * CH0_TOLERANCE percent).
  *
  * Reference: Intel 82C54 datasheet (control word, read-back command,
  * status byte, mode 0, mode 2, gate); IBM PC/AT port 61h.
@@ -45,6 +46,7 @@
 #define CAL_RUNS 3
 #define CAL_TRIES 20
 #define CAL_WIDTH_DIV 50   /* windows under 2% of the span */
+#define CAL_END_DIV 10     /* the end sample: under a tenth left */
 #define CAL_COUNT (PIT_HZ * CAL_MS / 1000)
 #define CH0_HZ 20
 #define CH0_COUNT ((PIT_HZ + CH0_HZ / 2) / CH0_HZ)
@@ -65,15 +67,28 @@ static u16 latch(u8 cw, u16 port)
 	return lo | (u16)inb(port) << 8;
 }
 
-/* One count of CAL_MS ms on channel 2: its TSC ticks per ms, or 0 when
- * the start (the gate's write) or the end (OUT2 low at one poll, high at
- * the next) is not known within 1/CAL_WIDTH_DIV of the span. */
+/* Channel 2's count, latched in a window (the latch command's exit). */
+static u16 sample(struct dt_when *w)
+{
+	u16 lo;
+
+	w->lo = rdtsc();
+	outb(PIT_CMD, CW_CH2_LATCH);
+	w->hi = rdtsc();
+	lo = inb(PIT_CH2);
+	return lo | (u16)inb(PIT_CH2) << 8;
+}
+
+/* One count of CAL_MS ms on channel 2 with the gate up: the TSC ticks
+ * per ms between a latched count near its start and one near its end,
+ * or 0 when the two latches' windows leave that over 1/CAL_WIDTH_DIV
+ * uncertain. OUT2 must then rise at the terminal count. */
 static u32 calibrate(void)
 {
 	u8 pb = inb(PORTB) & ~(PORTB_GATE2 | PORTB_SPEAKER);
-	struct dt_when start, end;
-	u64 prev;
-	u32 spins = 0, width;
+	struct dt_when w0, w1;
+	u32 spins = 0, c0, c1;
+	u64 ticks;
 
 	outb(PORTB, pb);
 	outb(PIT_CMD, CW_CH2_MODE0);
@@ -84,23 +99,26 @@ static u32 calibrate(void)
 	dt_check(dev, "OUT2 before the count runs", inb(PORTB) & PORTB_OUT2, 0);
 	dt_check(dev, "channel 2 count still, gate low",
 		 latch(CW_CH2_LATCH, PIT_CH2), CAL_COUNT);
-	start.lo = rdtsc();
 	outb(PORTB, pb | PORTB_GATE2);
-	start.hi = end.lo = prev = rdtsc();
-	for (;;) {
-		end.lo = prev;
-		prev = rdtsc();
-		if (inb(PORTB) & PORTB_OUT2)
-			break;
+	c0 = sample(&w0);
+	do {
+		c1 = sample(&w1);
 		if (++spins > DT_SPIN_MAX)
+			dt_fail(dev, "channel 2 never counted down (polls)",
+				spins, 0);
+	} while (c1 > CAL_COUNT / CAL_END_DIV && c1 <= c0);
+	for (spins = 0; !(inb(PORTB) & PORTB_OUT2); spins++)
+		if (spins > DT_SPIN_MAX)
 			dt_fail(dev, "OUT2 never rose (polls)", spins, 0);
-	}
-	end.hi = rdtsc();
 	outb(PORTB, pb);
-	width = (u32)(end.hi - start.lo) / CAL_WIDTH_DIV;
-	if (!dt_tight(&start, width) || !dt_tight(&end, width))
+	ticks = dt_mid(&w1) - dt_mid(&w0);
+	/* c1 > c0: the count ran out and wrapped (mode 0 goes on counting
+	 * from 0xFFFF) while the host stopped the guest: try again. */
+	if ((w0.hi - w0.lo + w1.hi - w1.lo) * CAL_WIDTH_DIV > 2 * ticks ||
+	    c1 >= c0)
 		return 0;
-	return (u32)(dt_mid(&end) - dt_mid(&start)) / CAL_MS;
+	/* ticks over (c0 - c1) / PIT_HZ seconds, per ms. */
+	return div64_32(ticks * PIT_HZ, (c0 - c1) * MS_PER_SEC);
 }
 
 u32 tsc_per_ms(void)
