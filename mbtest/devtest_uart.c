@@ -4,14 +4,16 @@
  *
  * Registers: the divisor latch behind LCR.DLAB, IER's four bits, SCR,
  * FCR's FIFO bits as IIR shows them, LSR's empty transmitter, the
- * loopback of MCR (modem lines into MSR, bytes into the receive FIFO in
- * order, an overrun past 16 bytes, FCR's receive clear). Interrupts: a
+ * loopback of MCR (modem lines into MSR with their delta bits and the
+ * modem-status interrupt, bytes into the receive FIFO in order, an
+ * overrun past 16 bytes, FCR's receive clear). Interrupts: a
  * received byte in loopback raises RDA; THR-empty interrupts send a line
  * one byte per interrupt; and a byte the grade test types on the console
  * arrives by a receive-data interrupt.
  *
  * Reference: PC16550D datasheet (tables 2-4: registers, IIR
- * priorities; FIFO control; loopback).
+ * priorities; FIFO control; loopback; MSR: DCTS, DDSR, TERI (RI going
+ * off), DDCD).
  *
  * Invariants:
  * - Nothing is printed while MCR.LOOP is set (it would loop back) or
@@ -44,6 +46,12 @@ enum { DATA, IER, IIR, LCR, MCR, LSR, MSR, SCR };
 #define MSR_LINES 0xF0
 #define MSR_CTS 0x10
 #define MSR_DSR 0x20
+#define MSR_DCTS 0x01
+#define MSR_DDSR 0x02
+#define MSR_TERI 0x04
+#define MSR_DDCD 0x08
+#define IER_MS 0x08
+#define IIR_MS 0x00
 #define TEST_DIVISOR 3
 #define SCR_PROBE 0xA5
 #define RX_FIFO 16
@@ -119,11 +127,19 @@ static void loopback(void)
 	dt_check(dev, "MSR lines, loopback all on", rd(MSR) & MSR_LINES,
 		 MSR_LINES);
 	wr(MCR, MCR_LOOP | MCR_DTR);
-	dt_check(dev, "MSR lines, loopback DTR (DSR)", rd(MSR) & MSR_LINES,
-		 MSR_DSR);
+	dt_check(dev, "MSR, loopback DTR only (DSR; CTS, DCD changed, RI "
+		 "trailing edge)", rd(MSR), MSR_DSR | MSR_DCTS | MSR_TERI |
+		 MSR_DDCD);
+	dt_check(dev, "MSR deltas cleared by reading MSR", rd(MSR), MSR_DSR);
+	wr(IER, IER_MS);
 	wr(MCR, MCR_LOOP | MCR_RTS);
-	dt_check(dev, "MSR lines, loopback RTS (CTS)", rd(MSR) & MSR_LINES,
-		 MSR_CTS);
+	dt_check(dev, "IIR: modem status interrupt", rd(IIR) & IIR_ID_MASK,
+		 IIR_MS);
+	dt_check(dev, "MSR, loopback RTS only (CTS; DSR changed)", rd(MSR),
+		 MSR_CTS | MSR_DCTS | MSR_DDSR);
+	dt_check(dev, "IIR after reading MSR", rd(IIR) & IIR_ID_MASK,
+		 IIR_NONE);
+	wr(IER, 0);
 	dt_check(dev, "LSR DR, empty FIFO", rd(LSR) & LSR_DR, 0);
 	for (i = 0; i < 3; i++)
 		wr(DATA, 'a' + i);
