@@ -12,13 +12,15 @@
  * in LBA bits 24-27, fail with ERR and IDNF), NOP and a reserved
  * command fail with ABRT; IRQ 14
  * through the slave PIC after every command, none while nIEN is set,
- * and the pending one as soon as nIEN is cleared. Sectors move with
+ * and the pending one as soon as nIEN is cleared; a software reset
+ * (SRST) leaves the ATA signature and the diagnostic code. Sectors move with
  * rep insw / rep outsw (one exit per sector in the VMM).
  *
  * Reference: ATA/ATAPI-4 (NCITS 317-1998): 7.x registers, 8.12 IDENTIFY
  * DEVICE (words 47, 49, 60-61), 8.22/8.26/8.37/8.46 (READ MULTIPLE, READ
  * SECTORS, SET MULTIPLE MODE, WRITE SECTORS), 8.20 NOP (aborted), 9.5
- * and 9.6 (PIO data-in/out: INTRQ per DRQ block), 7.9 (nIEN).
+ * and 9.6 (PIO data-in/out: INTRQ per DRQ block), 7.9 (nIEN, SRST),
+ * 9.2 (software reset and the signature), 8.9 (diagnostic codes).
  *
  * Invariants:
  * - Only sector WRITE_LBA of the master is written (the grade test's
@@ -47,6 +49,11 @@
 #define DH_LBA 0xE0
 #define DH_SLAVE 0x10
 #define DC_NIEN 0x02
+#define DC_SRST 0x04
+/* After a reset: sector count 1, LBA low 1, mid 0, high 0 (ATA-4 9.2),
+ * and the diagnostic code "device 0 passed, device 1 passed or absent". */
+#define SIGNATURE_ATA 0x01010000
+#define DIAG_PASSED 0x01
 #define CMD_NOP 0x00
 #define CMD_RESERVED 0x01  /* reserved in ATA-4's command table */
 #define CMD_READ 0x20
@@ -248,6 +255,22 @@ static void nien(void)
 	want_intr(base + 1, "the pending IRQ 14 once nIEN is clear");
 }
 
+/* SRST: BSY while it is set; after, the signature of an ATA device and
+ * the diagnostic code of drives that passed, in the registers. */
+static void soft_reset(void)
+{
+	outb(IDE_DEVCTL, DC_SRST | DC_NIEN);
+	dt_check(dev, "status during SRST", inb(IDE_ALT) & ST_BSY, ST_BSY);
+	outb(IDE_DEVCTL, 0);
+	dt_check(dev, "status after SRST",
+		 alt_ready() & (ST_DRDY | ST_DRQ | ST_ERR), ST_DRDY);
+	dt_check(dev, "signature after SRST (count, LBA low, mid, high)",
+		 inb(IDE_COUNT) << 24 | inb(IDE_LBA0) << 16 |
+		 inb(IDE_LBA1) << 8 | inb(IDE_LBA2), SIGNATURE_ATA);
+	dt_check(dev, "diagnostic code after SRST", inb(IDE_ERROR),
+		 DIAG_PASSED);
+}
+
 void devtest_ide(void)
 {
 	pic_setup(DT_PIC_MASTER_VEC, DT_PIC_SLAVE_VEC);
@@ -269,6 +292,7 @@ void devtest_ide(void)
 	must_fail(0, CMD_NOP, ER_ABRT, "NOP: ABRT");
 	must_fail(0, CMD_RESERVED, ER_ABRT, "a reserved command: ABRT");
 	nien();
+	soft_reset();
 	pic_mask_all();
 	dt_ok(dev);
 }
