@@ -372,6 +372,45 @@ def devices_check(r, gid, u):
                  "not %d and %d" % (what, u[what], *got, *want))
 
 
+def report_between(out, what):
+    """The lines devstatsbad's WHAT report printed between its markers."""
+    m = re.search(r"devstatsbad: %s report begins\r?\n(.*?)devstatsbad: %s "
+                  r"report ends" % (what, what), out, re.S)
+    if not m:
+        fail("devstatsbad: no %s report:\n%s" % (what, out[-1500:]))
+    return m.group(1)
+
+
+def devstatsbad_check(r):
+    """user/devstatsbad.c: bad VMMCTL_DEVSTATS calls refused, and a report
+    page of garbage printed bounded: 32 device rows and 32 unclaimed rows
+    (the arrays' sizes, whatever the counts say), printable bytes only."""
+    out = host_cmd(r, "devstatsbad")
+    if "devstatsbad: FAIL" in out or \
+            not re.search(r"devstatsbad: all \d+ checks passed", out):
+        fail("devstatsbad failed:\n%s" % out[-1500:])
+    if "keeps no device report" not in report_between(out, "unregistered"):
+        fail("devices of a guest with no report page: no 'keeps no device "
+             "report' line")
+    body = report_between(out, "garbage")
+    odd = sorted(set(c for c in body if c not in "\r\n" and
+                     not " " <= c <= "~"))
+    rows = re.findall(r"(?m)^  .*$", body)
+    # The widest row: 2 + a 15-byte name padded to 16 + 1 + a 42-byte
+    # range "mmio 0x<16>-0x<16>" + 1 + two 20-digit counts and a space.
+    widest = 2 + 16 + 1 + 42 + 1 + 20 + 1 + 20
+    if odd or len(rows) != 67 or \
+            max(len(l.rstrip()) for l in rows) > widest:
+        fail("devstatsbad's garbage printed unbounded: %d rows (want 67: "
+             "a header, 32 devices, 32 unclaimed, two summary lines), "
+             "bytes %r:\n%s" % (len(rows), odd, body[-1500:]))
+    for what in ("bad-version", "unmapped"):
+        if "device report of version 74565, not 1" not in \
+                report_between(out, what):
+            fail("devstatsbad's %s report not refused by its version"
+                 % what)
+
+
 @vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180)
 def multiboot_background():
     """A multiboot guest runs in the background; its console works; the
@@ -387,7 +426,8 @@ def multiboot_background():
     attached it echoes again; `vmm kill spin` ends it, its VMM program
     says it ended without an exit status and sums the unclaimed
     accesses in one line, and vms shows the host's free pages of before
-    (after a warm-up run)."""
+    (after a warm-up run). Then devstatsbad (devstatsbad_check): a
+    rogue VMM program's report page cannot hurt the host."""
     u = mbtest_unclaimed()
     r = vboot(input=True,
               disks=[KERNEL_IMG, fs_image_copy("multiboot-background")])
@@ -435,6 +475,7 @@ def multiboot_background():
     if before != after:
         fail("%d free pages before the background guest, %d after"
              % (before, after))
+    devstatsbad_check(r)
     guest_problems(r)
 
 

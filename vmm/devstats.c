@@ -33,7 +33,7 @@
 #include <vmm/vm.h>
 #include <vmm/devstats.h>
 
-#define RANGE_TEXT 40
+#define RANGE_TEXT 48
 #define PRINTABLE_FIRST ' '
 #define PRINTABLE_LAST '~'
 

@@ -28,6 +28,8 @@
 #define UNCLAIMED_SHOWN 16
 /* Addresses named in the one-line summary at the guest's end. */
 #define UNCLAIMED_SUMMED 4
+/* Room for that line: its start and UNCLAIMED_SUMMED addresses. */
+#define REPORT_LINE 320
 #define BYTE_BITS 8
 /* The report page: the page after run.c's run page (RUN_VA). */
 #define STATS_VA ((struct devstats *)0x0F001000)
@@ -202,25 +204,31 @@ uint64_t vbus_poll(uint64_t now_ns)
 	return next;
 }
 
-/* One line: the accesses no device claimed, the first few addresses. */
+/* One line, written whole (a line printed in pieces may be cut by the
+ * shell's prompt): the accesses no device claimed, the first few
+ * addresses. */
 void vbus_report(void)
 {
+	char line[REPORT_LINE];
 	uint64_t n = stats->other_reads + stats->other_writes;
 	uint32_t i;
+	int len;
 
 	for (i = 0; i < stats->nunclaimed; i++)
 		n += stats->unclaimed[i].nreads + stats->unclaimed[i].nwrites;
 	if (!n)
 		return;
-	printf("vmm: %lu accesses no device claimed, at %u%s addresses:",
-	       (unsigned long)n, stats->nunclaimed,
-	       stats->other_reads + stats->other_writes ? "+" : "");
+	len = snprintf(line, sizeof(line),
+		       "vmm: %lu accesses no device claimed, at %u%s addresses:",
+		       (unsigned long)n, stats->nunclaimed,
+		       stats->other_reads + stats->other_writes ? "+" : "");
 	for (i = 0; i < stats->nunclaimed && i < UNCLAIMED_SUMMED; i++)
-		printf(" %s 0x%lx (%lu)", space_name[stats->unclaimed[i].space],
-		       (unsigned long)stats->unclaimed[i].addr,
-		       (unsigned long)(stats->unclaimed[i].nreads +
-				       stats->unclaimed[i].nwrites));
-	printf("%s\n", i < stats->nunclaimed ? " ..." : "");
+		len += snprintf(line + len, sizeof(line) - len, " %s 0x%lx (%lu)",
+				space_name[stats->unclaimed[i].space],
+				(unsigned long)stats->unclaimed[i].addr,
+				(unsigned long)(stats->unclaimed[i].nreads +
+						stats->unclaimed[i].nwrites));
+	printf("%s%s\n", line, i < stats->nunclaimed ? " ..." : "");
 }
 
 /* ---- Interrupt lines: replaced by irq.c (H5's PIC/IOAPIC/LAPIC) ------- */
