@@ -126,10 +126,14 @@ static void note_unclaimed(int space, uint64_t addr, bool write)
 {
 	struct devstats_unclaimed *u = unclaimed_row(space, addr, write);
 
-	if (u)
-		write ? u->nwrites++ : u->nreads++;
+	if (u && write)
+		u->nwrites++;
+	else if (u)
+		u->nreads++;
+	else if (write)
+		stats->other_writes++;
 	else
-		write ? stats->other_writes++ : stats->other_reads++;
+		stats->other_reads++;
 }
 
 static uint64_t ones(unsigned size)
