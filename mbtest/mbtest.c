@@ -11,7 +11,8 @@
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
  * The word "intr" checks the IDT of intr.c with two software
- * interrupts. The word "halt" makes it halt HALTS times with interrupts on first,
+ * interrupts. The word "unclaimed" touches a port and an MMIO address
+ * no device claims (unclaimed.c). The word "halt" makes it halt HALTS times with interrupts on first,
  * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
  * console makes the VMM resume it). A word "hostile-*" runs an attack
  * (hostile.c): a guest stopped cleanly by the VMM never reaches the
@@ -23,6 +24,7 @@
  */
 #include "mb.h"
 #include "intr.h"
+#include "unclaimed.h"
 
 #define MODULE_SHOWN 120
 #define HALTS 3
@@ -173,6 +175,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		intr_selftest();
 	if (has_word(cmdline, "bench"))
 		bench();
+	if (has_word(cmdline, "unclaimed"))
+		unclaimed();
 	if (has_word(cmdline, "spin"))
 		spin();
 	hostile(mbi, cmdline);
