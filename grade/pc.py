@@ -19,8 +19,8 @@ from grade.fs import run_fs
 from grade.helpers import (FREE_AFTER, HOST_PROMPT, PANIC, PROMPT,
                            USER_PANIC, VMM_FREE, attach, detach,
                            fs_image_copy, guest_problems, host_cmd, in_order,
-                           run_user, shell, shell_cmd, vboot, vmm_test,
-                           vms_free)
+                           kmon_cmd, run_user, shell, shell_cmd, vboot,
+                           vmm_test, vms_free)
 from grade.registry import fail, test
 
 
@@ -334,32 +334,119 @@ def multiboot_hostile():
             fail("the host panicked")
 
 
+def mbtest_unclaimed():
+    """The accesses mbtest's word "unclaimed" makes, from the header
+    that sets them (mbtest/unclaimed.h): {name: value}."""
+    with open("mbtest/unclaimed.h") as f:
+        return {k: int(v, 0) for k, v in re.findall(
+            r"(?m)^#define UNCLAIMED_(\w+) (0x[0-9A-Fa-f]+|\d+)u?\b",
+            f.read())}
+
+
+def devices_row(out, name, where):
+    """(reads, writes) of `kmon devices`' row NAME at WHERE, or fail."""
+    m = re.search(r"(?m)^  %s\s+%s\s+(\d+)\s+(\d+)\r?$" % (name, where),
+                  out)
+    if not m:
+        fail("kmon devices shows no row %s %s:\n%s" % (name, where, out))
+    return int(m.group(1)), int(m.group(2))
+
+
+def devices_check(r, gid, u):
+    """`kmon devices GID` of the spinning mbtest: COM1 in use, and
+    exactly mbtest's unclaimed accesses (U: mbtest_unclaimed())."""
+    out = kmon_cmd(r, "devices " + gid)
+    if not re.search(r"guest %s spin \(multiboot\): devices as its VMM "
+                     r"program \(env [0-9a-f]{8}\) counts them" % gid, out):
+        fail("kmon devices: no header line for guest %s:\n%s" % (gid, out))
+    reads, writes = devices_row(out, "uart16550a", "port 0x3f8-0x3ff")
+    if reads == 0 or writes == 0:
+        fail("kmon devices: COM1 %d reads, %d writes (the spinning "
+             "guest polls and prints)" % (reads, writes))
+    for what in ("PORT", "MMIO"):
+        got = devices_row(out, "unclaimed", r"%s 0x%x" % (
+            "port" if what == "PORT" else "mmio", u[what]))
+        want = (u[what + "_READS"], u[what + "_WRITES"])
+        if got != want:
+            fail("kmon devices: unclaimed %s 0x%x: %d reads, %d writes, "
+                 "not %d and %d" % (what, u[what], *got, *want))
+
+
+def report_between(out, what):
+    """The lines devstatsbad's WHAT report printed between its markers."""
+    m = re.search(r"devstatsbad: %s report begins\r?\n(.*?)devstatsbad: %s "
+                  r"report ends" % (what, what), out, re.S)
+    if not m:
+        fail("devstatsbad: no %s report:\n%s" % (what, out[-1500:]))
+    return m.group(1)
+
+
+def devstatsbad_check(r):
+    """user/devstatsbad.c: bad VMMCTL_DEVSTATS calls refused, and a report
+    page of garbage printed bounded: 32 device rows and 32 unclaimed rows
+    (the arrays' sizes, whatever the counts say), printable bytes only."""
+    out = host_cmd(r, "devstatsbad")
+    if "devstatsbad: FAIL" in out or \
+            not re.search(r"devstatsbad: all \d+ checks passed", out):
+        fail("devstatsbad failed:\n%s" % out[-1500:])
+    if "keeps no device report" not in report_between(out, "unregistered"):
+        fail("devices of a guest with no report page: no 'keeps no device "
+             "report' line")
+    body = report_between(out, "garbage")
+    odd = sorted(set(c for c in body if c not in "\r\n" and
+                     not " " <= c <= "~"))
+    rows = re.findall(r"(?m)^  .*$", body)
+    # The widest row: 2 + a 15-byte name padded to 16 + 1 + a 42-byte
+    # range "mmio 0x<16>-0x<16>" + 1 + two 20-digit counts and a space.
+    widest = 2 + 16 + 1 + 42 + 1 + 20 + 1 + 20
+    if odd or len(rows) != 67 or \
+            max(len(l.rstrip()) for l in rows) > widest:
+        fail("devstatsbad's garbage printed unbounded: %d rows (want 67: "
+             "a header, 32 devices, 32 unclaimed, two summary lines), "
+             "bytes %r:\n%s" % (len(rows), odd, body[-1500:]))
+    for what in ("bad-version", "unmapped"):
+        if "device report of version 74565, not 1" not in \
+                report_between(out, what):
+            fail("devstatsbad's %s report not refused by its version"
+                 % what)
+
+
 @vmm_test("multiboot-background", bochs_timeout=600, qemu_timeout=180)
 def multiboot_background():
-    """A multiboot guest runs in the background; its console works; kill
-    ends it and its VMM program, every page back.
+    """A multiboot guest runs in the background; its console works; the
+    monitor shows its devices; kill ends it and its VMM program, every
+    page back.
 
-    `vmm -b -n spin -k /vmm/mbtest -a spin`: vms lists it as multiboot;
-    attached, its COM1 output is replayed and a typed byte reaches its
-    receive FIFO (it echoes it); Ctrl-] d detaches it; paused, vms says
-    so, and resumed and attached it echoes again; `vmm kill spin`
-    ends it, its VMM program says it ended without an exit status, and
-    vms shows the host's free pages of before (after a warm-up run)."""
+    `vmm -b -n spin -k /vmm/mbtest -a "unclaimed spin"`: vms lists it as
+    multiboot; attached, its COM1 output is replayed and a typed byte
+    reaches its receive FIFO (it echoes it); Ctrl-] d detaches it;
+    `kmon devices ID` shows COM1 read and written and exactly the reads
+    and writes mbtest made to a port and an MMIO address no device
+    claims (mbtest/unclaimed.h); paused, vms says so, and resumed and
+    attached it echoes again; `vmm kill spin` ends it, its VMM program
+    says it ended without an exit status and sums the unclaimed
+    accesses in one line, and vms shows the host's free pages of before
+    (after a warm-up run). Then devstatsbad (devstatsbad_check): a
+    rogue VMM program's report page cannot hurt the host."""
+    u = mbtest_unclaimed()
     r = vboot(input=True,
               disks=[KERNEL_IMG, fs_image_copy("multiboot-background")])
     shell(r)
     mb_session(r, "", MB_STATUS)
     before, _ = vms_free(r, 0)
-    shell_cmd(r, "vmm -b -n spin -k /vmm/mbtest -a spin",
+    shell_cmd(r, 'vmm -b -n spin -k /vmm/mbtest -a "unclaimed spin"',
               r"runs in the background")
     out = host_cmd(r, "vms")
-    if not re.search(r"(?m)^[0-9a-f]{8} spin .*\bmultiboot\b", out):
+    m = re.search(r"(?m)^([0-9a-f]{8}) spin .*\bmultiboot\b", out)
+    if not m:
         fail("vms does not list spin as multiboot:\n%s" % out)
     attach(r, "spin")
+    r.expect(r"mbtest: unclaimed port and MMIO read as all ones")
     r.expect(r"mbtest: spinning")
     r.send("x", newline="")
     r.expect(r"mbtest: got x")
     detach(r, "spin")
+    devices_check(r, m.group(1), u)
     shell_cmd(r, "vmm pause spin", r"\(spin\) paused")
     if vms_state(host_cmd(r, "vms"), "spin") != "paused":
         fail("vms does not show spin paused")
@@ -376,10 +463,19 @@ def multiboot_background():
             break
     if not re.search(ended, r.text):
         fail("the VMM program did not say its guest ended")
+    summed = (r"vmm: %d accesses no device claimed, at 2 addresses: port "
+              r"0x%x \(%d\) mmio 0x%x \(%d\)\r?$" % (
+                  sum(u[k] for k in u if k.endswith(("READS", "WRITES"))),
+                  u["PORT"], u["PORT_READS"] + u["PORT_WRITES"],
+                  u["MMIO"], u["MMIO_READS"] + u["MMIO_WRITES"]))
+    if not re.search("(?m)" + summed, r.text):
+        fail("the VMM program did not sum the unclaimed accesses: %r"
+             % summed)
     after, _ = vms_free(r, 0)
     if before != after:
         fail("%d free pages before the background guest, %d after"
              % (before, after))
+    devstatsbad_check(r)
     guest_problems(r)
 
 

@@ -11,11 +11,14 @@
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
  * The word "intr" checks the IDT of intr.c with two software
- * interrupts. The word "halt" makes it halt HALTS times with interrupts on first,
- * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
- * console makes the VMM resume it). A word "hostile-*" runs an attack
- * (hostile.c): a guest stopped cleanly by the VMM never reaches the
- * exit. Words "devtest-*" run the device tests (devtest.h). Shared types, port I/O and COM1 output: mb.h, mbio.c.
+ * interrupts. The word "unclaimed" touches a port and an MMIO address
+ * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
+ * times with interrupts on first, each after "mbtest: halt N" (no
+ * interrupt comes; a byte typed on its console makes the VMM resume
+ * it). A word "hostile-*" runs an attack (hostile.c): a guest stopped
+ * cleanly by the VMM never reaches the exit. Words "devtest-*" run the
+ * device tests (devtest.h). Shared types, port I/O and COM1 output:
+ * mb.h, mbio.c.
  *
  * Invariants:
  * - Each further part the command line can name lives in a file of its
@@ -23,6 +26,7 @@
  */
 #include "mb.h"
 #include "intr.h"
+#include "unclaimed.h"
 #include "devtest.h"
 
 #define MODULE_SHOWN 120
@@ -174,6 +178,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		intr_selftest();
 	if (has_word(cmdline, "bench"))
 		bench();
+	if (has_word(cmdline, "unclaimed"))
+		unclaimed();
 	if (has_word(cmdline, "spin"))
 		spin();
 	devtests(cmdline);
