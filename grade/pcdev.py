@@ -85,7 +85,7 @@ def devtest_wall(wall, guest_s, what):
              % (what, guest_s, wall))
 
 
-@vmm_test("pc-devices", bochs_timeout=300, qemu_timeout=90, ryzen=True)
+@vmm_test("pc-devices", bochs_timeout=300, qemu_timeout=90)
 def pc_devices():
     """Every emulated PC device, driven by a guest through exits and
     injected interrupts (mbtest -a devtest-all, one boot; the guest's

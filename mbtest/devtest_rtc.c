@@ -51,7 +51,7 @@ enum {
 #define DRIFT_SECS 2
 /* Seconds edges timed (EDGES - 1 seconds); the longest wait for one;
  * an edge's window must be under EDGE_WINDOW_MS. */
-#define EDGES 3
+#define EDGES 2
 #define EDGE_WAIT_MS 1500
 #define EDGE_WINDOW_MS 20
 #define MS_PER_SEC 1000
