@@ -326,9 +326,17 @@ void *guest_gpa2kva(struct Vm *vm, uint64_t gpa, size_t len, int perm)
 	last = gpa + (len - 1);
 	if (last < gpa || ROUNDDOWN(gpa, PGSIZE) != ROUNDDOWN(last, PGSIZE))
 		return NULL;
-	if (!guest_ram(vm, gpa) || guest_populate(vm, gpa) < 0)
+	if (!guest_ram(vm, gpa))
 		return NULL;
+	/* One walk for a page already there (the MMIO decoder's fetch,
+	 * on every exit); populate and walk again only for a new one. */
 	pp = ept_page_lookup(vm->ept_root, ROUNDDOWN(gpa, PGSIZE), &granted);
+	if (!pp) {
+		if (guest_populate(vm, gpa) < 0)
+			return NULL;
+		pp = ept_page_lookup(vm->ept_root, ROUNDDOWN(gpa, PGSIZE),
+				     &granted);
+	}
 	if (!pp || (granted & perm) != perm)
 		return NULL;
 	return (uint8_t *)page2kva(pp) + PGOFF(gpa);
