@@ -161,15 +161,15 @@ static void vec_set(uint32_t *v, unsigned vec, bool on)
 		v[vec / 32] &= ~(1U << (vec % 32));
 }
 
-/* The highest vector set in v, or -1. */
+/* The highest vector set in v, or -1 (asked at every exit: a bit scan,
+ * not a loop over bits). */
 static int vec_highest(const uint32_t *v)
 {
-	int w, b;
+	int w;
 
 	for (w = VEC_WORDS - 1; w >= 0; w--)
-		for (b = 31; v[w] && b >= 0; b--)
-			if (v[w] & (1U << b))
-				return w * 32 + b;
+		if (v[w])
+			return w * 32 + 31 - __builtin_clz(v[w]);
 	return -1;
 }
 
