@@ -272,7 +272,7 @@ enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa)
 	struct vmrun *run = run_of(e);
 	int r;
 
-	memset(mi, 0, sizeof(*mi));
+	/* (mmio_decode fills all of *mi when it succeeds.) */
 	if ((r = mmio_decode(e, mi)) < 0) {
 		vmm_guest_stop(e, "MMIO at guest-physical 0x%lx: not an "
 			       "instruction the decoder knows (%e)", gpa, r);

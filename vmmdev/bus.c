@@ -31,6 +31,8 @@ static int ndevs;
 /* The device accessed since the last vbus_poll; several: poll_all. */
 static struct vdev *touched;
 static bool poll_all = true;
+/* vbus_poll's last answer: the earliest deadline of all devices. */
+static uint64_t next_all = VDEV_NEVER;
 
 static struct {
 	int space;
@@ -55,6 +57,7 @@ int vdev_register(struct vdev *d)
 	d->nreads = d->nwrites = 0;
 	d->deadline = VDEV_NEVER;
 	devs[ndevs++] = d;
+	poll_all = true;
 	return 0;
 }
 
@@ -157,6 +160,12 @@ uint64_t vbus_poll(uint64_t now_ns)
 	uint64_t next = VDEV_NEVER;
 	int i;
 
+	/* Nothing to poll (the loop below would call none): the answer
+	 * stands. */
+	if (!poll_all && (!touched || !touched->poll) && now_ns < next_all) {
+		touched = NULL;
+		return next_all;
+	}
 	for (i = 0; i < ndevs; i++) {
 		struct vdev *d = devs[i];
 
@@ -169,6 +178,7 @@ uint64_t vbus_poll(uint64_t now_ns)
 	}
 	touched = NULL;
 	poll_all = false;
+	next_all = next;
 	return next;
 }
 
