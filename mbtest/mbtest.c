@@ -9,7 +9,8 @@
  * The word "spin" makes it poll COM1 for ever instead of exiting, and
  * echo each byte typed as "mbtest: got C" (the console's input path);
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
- * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
+ * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount);
+ * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c).
  * The word "intr" checks the IDT of intr.c with two software
  * interrupts. The word "unclaimed" touches a port and an MMIO address
  * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
@@ -180,6 +181,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		bench();
 	if (has_word(cmdline, "unclaimed"))
 		unclaimed();
+	if (has_word(cmdline, "benchmmio"))
+		bench_mmio();
 	if (has_word(cmdline, "spin"))
 		spin();
 	devtests(cmdline);

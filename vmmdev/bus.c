@@ -18,6 +18,11 @@
  *   is counted in stats->unclaimed (per distinct address, the first
  *   DEVSTATS_UNCLAIMED_MAX; the rest in other_*), and the first
  *   UNCLAIMED_SHOWN distinct ones are reported once each, as they happen.
+ * - vbus_poll calls a device's poll when its deadline has passed, or
+ *   when an access reached it since the last vbus_poll (it may have
+ *   armed it: a deadline changes only by the device's own accesses and
+ *   polls), and every device's at the first call: not every device at
+ *   every exit, which cost an emulated inb about 700 instructions.
  */
 #include <inc/lib.h>
 #include <inc/devstats.h>
@@ -41,6 +46,12 @@ static struct vdev *devs[DEVS_MAX];
 static int ndevs;
 static struct devstats early_stats = { .version = DEVSTATS_ABI_VERSION };
 static struct devstats *stats = &early_stats;
+/* The device accessed since the last vbus_poll; several: poll_all. */
+static struct vdev *touched;
+static bool poll_all = true;
+/* vbus_poll's last answer: the earliest deadline of all devices. */
+static uint64_t next_all = VDEV_NEVER;
+
 
 static const char *const space_name[] = { "port", "mmio" };
 
@@ -82,6 +93,7 @@ int vdev_register(struct vdev *d)
 	d->deadline = VDEV_NEVER;
 	devs[ndevs++] = d;
 	stats->ndevs = ndevs;
+	poll_all = true;
 	return 0;
 }
 
@@ -142,6 +154,14 @@ static uint64_t ones(unsigned size)
 					: (1ULL << (size * BYTE_BITS)) - 1;
 }
 
+/* d must be polled at the next vbus_poll. */
+static void note_touched(struct vdev *d)
+{
+	if (touched && touched != d)
+		poll_all = true;
+	touched = d;
+}
+
 /* The device for [addr, addr + size), or NULL when it must be split. */
 static struct vdev *whole(int space, uint64_t addr, unsigned size,
 			  bool *split)
@@ -161,6 +181,7 @@ uint64_t vbus_read(int space, uint64_t addr, unsigned size)
 
 	if ((d = whole(space, addr, size, &split))) {
 		stats->dev[d->slot].nreads++;
+		note_touched(d);
 		return d->read(d, addr - d->base, size) & ones(size);
 	}
 	if (!split) {
@@ -180,6 +201,7 @@ void vbus_write(int space, uint64_t addr, unsigned size, uint64_t val)
 
 	if ((d = whole(space, addr, size, &split))) {
 		stats->dev[d->slot].nwrites++;
+		note_touched(d);
 		d->write(d, addr - d->base, size, val & ones(size));
 		return;
 	}
@@ -196,15 +218,25 @@ uint64_t vbus_poll(uint64_t now_ns)
 	uint64_t next = VDEV_NEVER;
 	int i;
 
+	/* Nothing to poll (the loop below would call none): the answer
+	 * stands. */
+	if (!poll_all && (!touched || !touched->poll) && now_ns < next_all) {
+		touched = NULL;
+		return next_all;
+	}
 	for (i = 0; i < ndevs; i++) {
 		struct vdev *d = devs[i];
 
-		/* At every exit (dev.h allows it): a device a write has
-		 * just armed says its deadline at once. */
-		if (d->poll)
+		/* A device an access has just armed says its deadline at
+		 * once; the others only when theirs came. */
+		if (d->poll && (poll_all || d == touched ||
+				now_ns >= d->deadline))
 			d->deadline = d->poll(d, now_ns);
 		next = MIN(next, d->deadline);
 	}
+	touched = NULL;
+	poll_all = false;
+	next_all = next;
 	return next;
 }
 
