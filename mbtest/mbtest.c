@@ -15,7 +15,8 @@
  * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
  * console makes the VMM resume it). A word "hostile-*" runs an attack
  * (hostile.c): a guest stopped cleanly by the VMM never reaches the
- * exit. Shared types, port I/O and COM1 output: mb.h, mbio.c.
+ * exit. Words "devattack" and "devattack-*" drive the devices wildly
+ * (devattack.c). Shared types, port I/O and COM1 output: mb.h, mbio.c.
  *
  * Invariants:
  * - Each further part the command line can name lives in a file of its
@@ -176,5 +177,6 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 	if (has_word(cmdline, "spin"))
 		spin();
 	hostile(mbi, cmdline);
+	devattack(mbi, cmdline);
 	finish(EXIT_VALUE);
 }
