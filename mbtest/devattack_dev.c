@@ -344,10 +344,11 @@ const struct devattack da_dev[] = {
 	{ "uart-every-value", uart_every_value, DA_RUNS },
 	{ "cmos-every-index", cmos_every_index, DA_RUNS },
 	{ "kbc-storm", kbc_storm, DA_RUNS },
-	{ "port-scan", port_scan, DA_RUNS },
+	{ "mmio-unclaimed", mmio_unclaimed, DA_RUNS },
 	{ "mmio-sizes", mmio_sizes, DA_RUNS },
 	{ "mmio-crossing", mmio_crossing, DA_RUNS },
-	{ "mmio-unclaimed", mmio_unclaimed, DA_RUNS },
+	/* Last: its unclaimed ports fill the VMM's 16 named addresses. */
+	{ "port-scan", port_scan, DA_RUNS },
 	{ "mmio-movs", mmio_movs, DA_STOPS },
 	{ "mmio-xchg", mmio_xchg, DA_STOPS },
 	{ "mmio-lock-add", mmio_lock_add, DA_STOPS },
