@@ -27,6 +27,14 @@
 #define LOOP_FLOOD 4096
 #define FLOOD_LINES 128
 #define FLOOD_HASHES 60
+#define BYTE_VALUES 256
+#define ONES8 0xFF
+#define ONES16 0xFFFF
+/* Offsets in a 16-byte LAPIC register that a write may touch without
+ * reaching its first byte or the next register's. */
+#define OFF_REG_FIRST 1
+#define OFF_REG_LAST 13
+#define HPET_REG 0xF0
 
 #define CMOS_INDEX 0x70
 #define CMOS_DATA 0x71
@@ -131,18 +139,18 @@ static void uart_every_value(const struct mb_info *mbi, const char *name)
 	u32 r, v;
 
 	for (r = 1; r < UART_REGS; r++)
-		for (v = 0; v < 256; v++)
+		for (v = 0; v < BYTE_VALUES; v++)
 			outb(COM1 + r, v);
 	outb(COM1 + COM_LCR, COM_LCR_DLAB);
-	for (v = 0; v < 256; v++) {
+	for (v = 0; v < BYTE_VALUES; v++) {
 		outb(COM1, v);
 		outb(COM1 + COM_IER, v);
 	}
-	for (r = 0; r < UART_REGS * 256; r++)
+	for (r = 0; r < UART_REGS * BYTE_VALUES; r++)
 		(void)inb(COM1 + r % UART_REGS);
 	com_init();
 	da_begin(name);
-	da_kv("writes", (UART_REGS - 1) * 256 + 2 * 256);
+	da_kv("writes", (UART_REGS + 1) * BYTE_VALUES);
 	da_end();
 }
 
@@ -154,9 +162,9 @@ static void cmos_every_index(const struct mb_info *mbi, const char *name)
 	for (i = 0; i < CMOS_INDEXES; i++) {
 		outb(CMOS_INDEX, i);
 		(void)inb(CMOS_DATA);
-		outb(CMOS_DATA, 0xFF);
+		outb(CMOS_DATA, ONES8);
 		outb(CMOS_INDEX, i);
-		ones += inb(CMOS_DATA) == 0xFF;
+		ones += inb(CMOS_DATA) == ONES8;
 	}
 	outb(CMOS_INDEX, CMOS_STATUS_B);
 	outb(CMOS_DATA, CMOS_B_24H);
@@ -185,11 +193,11 @@ static void kbc_storm(const struct mb_info *mbi, const char *name)
 	for (c = 0; c < KBC_PULSE_FIRST; c++)
 		if (c != KBC_WRITE_OUT)
 			outb(KBC_CMD, c);
-	for (c = KBC_PULSE_FIRST + 1; c < 256; c += 2)
+	for (c = KBC_PULSE_FIRST + 1; c < BYTE_VALUES; c += 2)
 		outb(KBC_CMD, c);
 	outb(KBC_CMD, KBC_ENABLE_KBD);
 	got = kbc_drain();
-	for (c = 0; c < 256; c++)
+	for (c = 0; c < BYTE_VALUES; c++)
 		outb(KBC_DATA, c);
 	got += kbc_drain();
 	da_check(!(inb(KBC_CMD) & KBC_OBF), name, "the output never drains");
@@ -206,7 +214,7 @@ static void port_scan(const struct mb_info *mbi, const char *name)
 
 	for (p = 0; p < PORTS; p++)
 		if (p != DEBUG_EXIT)
-			ones += inb(p) == 0xFF;
+			ones += inb(p) == ONES8;
 	com_init();
 	da_begin(name);
 	da_kv("ports_all_ones", ones);
@@ -223,7 +231,8 @@ static void mmio_sizes(const struct mb_info *mbi, const char *name)
 		sum += mmio_r8(LAPIC + off);
 		sum += mmio_r16(LAPIC + off);
 		sum += mmio_r32(LAPIC + off);
-		if ((off % REG_STRIDE) >= 1 && (off % REG_STRIDE) <= 13) {
+		if (off % REG_STRIDE >= OFF_REG_FIRST &&
+		    off % REG_STRIDE <= OFF_REG_LAST) {
 			mmio_w8(LAPIC + off, 0);
 			mmio_w16(LAPIC + off, 0);
 		}
@@ -260,15 +269,15 @@ static void mmio_crossing(const struct mb_info *mbi, const char *name)
 static void mmio_unclaimed(const struct mb_info *mbi, const char *name)
 {
 	u32 ram_end = HIGHMEM_START + mbi->mem_upper * KIB;
-	const u32 where[] = { HPET, HPET + 0xF0, PCI_HOLE, ram_end };
+	const u32 where[] = { HPET, HPET + HPET_REG, PCI_HOLE, ram_end };
 	u32 i;
 
 	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		mmio_w32(where[i], 0);
 		mmio_w8(where[i] + 1, 0);
 		da_check(mmio_r32(where[i]) == ALL_ONES &&
-			 mmio_r16(where[i] + 2) == 0xFFFF &&
-			 mmio_r8(where[i] + 3) == 0xFF, name,
+			 mmio_r16(where[i] + 2) == ONES16 &&
+			 mmio_r8(where[i] + 3) == ONES8, name,
 			 "unclaimed MMIO is not all ones");
 	}
 	da_begin(name);

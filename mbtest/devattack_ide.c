@@ -44,6 +44,7 @@
 #define ID_LBA_LO 60
 #define ID_LBA_HI 61
 #define LBA28_MAX 0x0FFFFFFF
+#define DH_LBA_HIGH 0x0F     /* LBA bits 27:24 in the drive/head register */
 #define COUNT_256 0           /* a count register of 0 means 256 */
 #define SECTORS_256 256
 #define TAIL_SECTORS 3
@@ -83,7 +84,7 @@ static u8 wait(const char *name)
 static u8 command(const char *name, u8 dh, u8 cmd, u32 lba, u8 count)
 {
 	outb(IDE_CTL, CTL_NIEN);
-	outb(IDE_DH, dh | ((lba >> 24) & 0x0F));
+	outb(IDE_DH, dh | ((lba >> 24) & DH_LBA_HIGH));
 	outb(IDE_COUNT, count);
 	outb(IDE_LBA0, lba);
 	outb(IDE_LBA1, lba >> 8);
@@ -231,7 +232,8 @@ static void every_command(const struct mb_info *mbi, const char *name)
 			if (s & ST_DRQ)
 				outsw((void *)DA_SCRATCH, SECTOR_WORDS);
 		}
-		da_check(!(wait(name) & ST_DRQ), name, "a data phase never ends");
+		da_check(!(wait(name) & ST_DRQ), name,
+			 "a data phase never ends");
 	}
 	outb(IDE_CTL, CTL_SRST | CTL_NIEN);
 	outb(IDE_CTL, CTL_NIEN);

@@ -87,6 +87,26 @@
 #define VEC_PIT 0x20
 #define VEC_IOAPIC 0x42
 #define VEC_LEGAL 16
+/* PIC bases that put IRQ 0 on an exception vector: 0-7 (never
+ * injected) and 16-23 (IRQ 0 at #MF's vector, which has no error code). */
+#define PIC_BASE_LOW 0x00
+#define PIC_BASE_MF 0x10
+#define VEC_MF 16
+#define PIC_IRQS 8
+/* IOAPIC targets: an exception vector below 16, and #MF's. */
+#define VEC_BELOW_LEGAL 0x05
+/* SIPI start pages (the vector field): any page will do, none runs. */
+#define SIPI_PAGE_A 0x01
+#define SIPI_PAGE_B 0x00
+#define SIPI_PAGE_C 0x10
+#define DEST_ABSENT 0x55
+#define BYTE_VALUES 256
+#define ONES32 0xFFFFFFFF
+#define PIT_SLOWEST 0xFFFF
+#define DEST_SHIFT 24
+/* IOREGSEL written with junk above its 8-bit register number. */
+#define REGSEL_JUNK 0xFFFFFF00
+#define IO_ARB 0x02
 #define FIRST_PIC_BASE 0x20
 #define STORM 2000
 #define ICR_STORM 10000
@@ -193,10 +213,10 @@ static void quiet(void)
 		lapic_w(r, LVT_MASKED);
 	lapic_w(L_TIMER_INIT, 0);
 	lapic_w(L_SVR, SVR_OFF);
-	pic_init(FIRST_PIC_BASE, FIRST_PIC_BASE + 8, ALL_MASKED);
+	pic_init(FIRST_PIC_BASE, FIRST_PIC_BASE + PIC_IRQS, ALL_MASKED);
 	outb(ELCR, 0);
 	outb(ELCR + 1, 0);
-	pit_rate(PIT_MODE0, 0xFFFF);
+	pit_rate(PIT_MODE0, PIT_SLOWEST);
 	for (pin = 0; pin < IO_PINS; pin++)
 		ioapic_w(IO_RTE(pin), RTE_MASKED);
 	storm_left = 0;
@@ -277,6 +297,16 @@ static void icr_storm(const struct mb_info *mbi, const char *name)
 	da_end();
 }
 
+/* Vectors 16-255 a self-IPI may target (none with an error code). */
+static u32 legal_targets(void)
+{
+	u32 v, n = 0;
+
+	for (v = VEC_LEGAL; v < NVECTORS; v++)
+		n += !error_code_vec(v);
+	return n;
+}
+
 static void every_vector(const struct mb_info *mbi, const char *name)
 {
 	u32 v, low, high = 0, esr;
@@ -301,7 +331,7 @@ static void every_vector(const struct mb_info *mbi, const char *name)
 	da_check(total(0, VEC_LEGAL) == low, name,
 		 "an IPI at a vector below 16 was delivered");
 	da_check(esr & ESR_SEND_ILLEGAL, name, "ESR has no send-illegal bit");
-	da_check(high == NVECTORS - VEC_LEGAL - 4, name,
+	da_check(high == legal_targets(), name,
 		 "not one delivery per legal vector");
 	quiet();
 	da_begin(name);
@@ -312,7 +342,7 @@ static void every_vector(const struct mb_info *mbi, const char *name)
 
 static void init_sipi(const struct mb_info *mbi, const char *name)
 {
-	static const u8 absent[ABSENT_IDS] = { 1, 0x55, 0xFE, 0xFF };
+	static const u8 absent[ABSENT_IDS] = { 1, DEST_ABSENT, 0xFE, 0xFF };
 	u32 id, i;
 
 	quiet();
@@ -323,12 +353,12 @@ static void init_sipi(const struct mb_info *mbi, const char *name)
 	lapic_w(L_ICR_HI, id);
 	lapic_w(L_ICR_LO, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	lapic_w(L_ICR_LO, ICR_INIT | ICR_LEVEL);
-	lapic_w(L_ICR_LO, ICR_SELF | ICR_SIPI | 0x01);
-	lapic_w(L_ICR_LO, ICR_ALL | ICR_SIPI | 0x00);
+	lapic_w(L_ICR_LO, ICR_SELF | ICR_SIPI | SIPI_PAGE_A);
+	lapic_w(L_ICR_LO, ICR_ALL | ICR_SIPI | SIPI_PAGE_B);
 	for (i = 0; i < ABSENT_IDS; i++) {
 		lapic_w(L_ICR_HI, ICR_DEST(absent[i]));
 		lapic_w(L_ICR_LO, ICR_INIT | ICR_ASSERT);
-		lapic_w(L_ICR_LO, ICR_SIPI | 0x10);
+		lapic_w(L_ICR_LO, ICR_SIPI | SIPI_PAGE_C);
 		lapic_w(L_ICR_LO, VEC_IPI);
 	}
 	window();
@@ -373,7 +403,7 @@ static void lapic_every_register(const struct mb_info *mbi,
 	quiet();
 	id = lapic_r(L_ID);
 	for (r = 0; r < L_PAGE; r += L_REG_STRIDE)
-		lapic_w(r, 0xFFFFFFFF);
+		lapic_w(r, ONES32);
 	window();
 	for (r = 0; r < L_PAGE; r += L_REG_STRIDE)
 		lapic_w(r, 0);
@@ -396,7 +426,7 @@ static void pit_storm(const struct mb_info *mbi, const char *name)
 	storm_vec = VEC_PIT;
 	storm_left = STORM;
 	before = intr_count[VEC_PIT];
-	pic_init(VEC_PIT, VEC_PIT + 8, IRQ0_ONLY);
+	pic_init(VEC_PIT, VEC_PIT + PIC_IRQS, IRQ0_ONLY);
 	pit_rate(PIT_MODE2, 1);
 	storm_run(name);
 	da_check(intr_count[VEC_PIT] - before >= STORM, name,
@@ -417,15 +447,15 @@ static void pic_exception_vectors(const struct mb_info *mbi,
 
 	handle_all();
 	quiet();
-	low = total(0, 8);
-	pic_init(0x00, 0x08, IRQ0_ONLY);
+	low = total(0, PIC_IRQS);
+	pic_init(PIC_BASE_LOW, PIC_BASE_LOW + PIC_IRQS, IRQ0_ONLY);
 	pit_rate(PIT_MODE2, PIT_SLOW);
 	window();
-	da_check(total(0, 8) == low, name, "an IRQ reached vectors 0-7");
-	v16 = intr_count[16];
-	pic_init(0x10, 0x18, IRQ0_ONLY);
+	da_check(total(0, PIC_IRQS) == low, name, "an IRQ reached vectors 0-7");
+	v16 = intr_count[VEC_MF];
+	pic_init(PIC_BASE_MF, PIC_BASE_MF + PIC_IRQS, IRQ0_ONLY);
 	window();
-	v16 = intr_count[16] - v16;
+	v16 = intr_count[VEC_MF] - v16;
 	da_check(v16 >= 1, name, "IRQ 0 at vector 16 never came");
 	quiet();
 	da_begin(name);
@@ -441,15 +471,15 @@ static void pic_garbage(const struct mb_info *mbi, const char *name)
 	handle_all();
 	quiet();
 	before = total(0, NVECTORS);
-	for (v = 0; v < 256; v++) {
+	for (v = 0; v < BYTE_VALUES; v++) {
 		outb(PIC1 + (v & 1), v);
-		outb(PIC2 + (v & 1), 255 - v);
+		outb(PIC2 + (v & 1), BYTE_VALUES - 1 - v);
 	}
-	outb(ELCR, 0xFF);
-	outb(ELCR + 1, 0xFF);
+	outb(ELCR, ALL_MASKED);  /* every line level-triggered */
+	outb(ELCR + 1, ALL_MASKED);
 	pit_rate(PIT_MODE2, PIT_SLOW);
 	window();
-	for (v = 0; v < 256; v++) {
+	for (v = 0; v < BYTE_VALUES; v++) {
 		outb(PIC1, OCW3_POLL);
 		(void)inb(PIC1);
 		outb(PIC2, v);
@@ -471,14 +501,14 @@ static void ioapic_regsel(const struct mb_info *mbi, const char *name)
 	quiet();
 	id = ioapic_r(IO_ID);
 	ver = ioapic_r(IO_VER);
-	for (sel = IO_RTE(IO_PINS); sel < 256; sel++) {
+	for (sel = IO_RTE(IO_PINS); sel < BYTE_VALUES; sel++) {
 		(void)ioapic_r(sel);
-		ioapic_w(sel, 0xFFFFFFFF);
+		ioapic_w(sel, ONES32);
 	}
-	for (sel = 2; sel < IO_RTE(0); sel++)
-		ioapic_w(sel, 0xFFFFFFFF);
+	for (sel = IO_ARB; sel < IO_RTE(0); sel++)
+		ioapic_w(sel, ONES32);
 	/* IOREGSEL itself, wide: only its low byte is a register. */
-	mmio_w32(IOAPIC + IO_SEL, 0xFFFFFF01);
+	mmio_w32(IOAPIC + IO_SEL, REGSEL_JUNK | IO_VER);
 	da_check(mmio_r32(IOAPIC + IO_WIN) == ver, name,
 		 "IOREGSEL's high bytes chose a register");
 	da_check(ioapic_r(IO_VER) == ver, name, "the version changed");
@@ -494,7 +524,7 @@ static void ioapic_regsel(const struct mb_info *mbi, const char *name)
  * and broadcast destinations, level and low; then a sane entry. */
 static void ioapic_routes(const struct mb_info *mbi, const char *name)
 {
-	static const u32 dest[] = { 0x55, 0xFF, 0x00 };
+	static const u32 dest[] = { DEST_ABSENT, 0xFF, 0x00 };
 	u32 m, d, before, sane;
 
 	handle_all();
@@ -504,16 +534,17 @@ static void ioapic_routes(const struct mb_info *mbi, const char *name)
 	before = total(0, NVECTORS);
 	for (m = 0; m < DM_MODES; m++)
 		for (d = 0; d < sizeof(dest) / sizeof(dest[0]); d++) {
-			ioapic_w(IO_RTE(IO_PIT_PIN) + 1, dest[d] << 24);
-			ioapic_w(IO_RTE(IO_PIT_PIN), RTE_DM(m) | 0x05);
+			ioapic_w(IO_RTE(IO_PIT_PIN) + 1, dest[d] << DEST_SHIFT);
+			ioapic_w(IO_RTE(IO_PIT_PIN),
+				 RTE_DM(m) | VEC_BELOW_LEGAL);
 			window();
 			ioapic_w(IO_RTE(IO_PIT_PIN), RTE_DM(m) | RTE_LEVEL |
-				 RTE_LOW | RTE_LOGICAL | 0x10);
+				 RTE_LOW | RTE_LOGICAL | VEC_MF);
 			window();
 			ioapic_w(IO_RTE(IO_PIT_PIN), RTE_MASKED);
 			lapic_w(L_EOI, 0);
 		}
-	ioapic_w(IO_RTE(IO_PIT_PIN) + 1, ICR_DEST(lapic_r(L_ID) >> 24));
+	ioapic_w(IO_RTE(IO_PIT_PIN) + 1, ICR_DEST(lapic_r(L_ID) >> DEST_SHIFT));
 	sane = intr_count[VEC_IOAPIC];
 	ioapic_w(IO_RTE(IO_PIT_PIN), VEC_IOAPIC);
 	window();
