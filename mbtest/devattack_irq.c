@@ -10,7 +10,7 @@
  * 8254 datasheet (mode 2, count 1).
  *
  * Invariants:
- * - Every attack ends with interrupts off, the LAPIC software-disabled
+ * - Every attack that runs ends with interrupts off, the LAPIC software-disabled
  *   with its LVTs masked and its timer stopped, both 8259As masked and
  *   every IOAPIC entry masked (quiet()).
  * - Vectors whose exception pushes an error code (8, 10-14, 17, 21, 29,
@@ -557,6 +557,29 @@ static void ioapic_routes(const struct mb_info *mbi, const char *name)
 	da_end();
 }
 
+/* Each interrupt sends the next: a self-IPI storm on top of a LAPIC
+ * timer of count 1, for ever, interrupts on. Only kill ends it. */
+static void reipi(u32 vec)
+{
+	lapic_w(L_EOI, 0);
+	lapic_w(L_ICR_LO, ICR_SELF | VEC_IPI);
+}
+
+static void storm_forever(const struct mb_info *mbi, const char *name)
+{
+	quiet();
+	intr_set(VEC_IPI, reipi);
+	intr_set(VEC_TIMER, reipi);
+	lapic_w(L_SVR, SVR_ON);
+	lapic_w(L_DCR, DCR_BY_1);
+	lapic_w(L_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+	lapic_w(L_TIMER_INIT, 1);
+	lapic_w(L_ICR_LO, ICR_SELF | VEC_IPI);
+	sti();
+	for (;;)
+		asm volatile("nop");
+}
+
 const struct devattack da_irq[] = {
 	{ "lapic-icr-storm", icr_storm, DA_RUNS },
 	{ "lapic-every-vector", every_vector, DA_RUNS },
@@ -568,5 +591,6 @@ const struct devattack da_irq[] = {
 	{ "pic-garbage", pic_garbage, DA_RUNS },
 	{ "ioapic-regsel", ioapic_regsel, DA_RUNS },
 	{ "ioapic-routes", ioapic_routes, DA_RUNS },
+	{ "storm-forever", storm_forever, DA_STOPS },
 	{ 0, 0, 0 },
 };
