@@ -104,6 +104,10 @@
 #define ONES32 0xFFFFFFFF
 #define PIT_SLOWEST 0xFFFF
 #define DEST_SHIFT 24
+#define PIT_1KHZ 1193
+/* How long pit-no-exits waits in TSC ticks (QEMU: about a tenth of a
+ * second; Bochs counts instructions): many host ticks either way. */
+#define NO_EXIT_TSC (1ULL << 28)
 /* IOREGSEL written with junk above its 8-bit register number. */
 #define REGSEL_JUNK 0xFFFFFF00
 #define IO_ARB 0x02
@@ -557,6 +561,34 @@ static void ioapic_routes(const struct mb_info *mbi, const char *name)
 	da_end();
 }
 
+/* The PIT at 1 kHz through the 8259A, and a loop on RAM that makes no
+ * exit: the interrupt must come all the same (the VMM hands the guest
+ * over once its device deadline passed, at its next exit of any kind:
+ * a host tick at the latest). */
+static void pit_no_exits(const struct mb_info *mbi, const char *name)
+{
+	u32 before;
+	u64 t0;
+
+	handle_all();
+	quiet();
+	before = intr_count[VEC_PIT];
+	pic_init(VEC_PIT, VEC_PIT + PIC_IRQS, IRQ0_ONLY);
+	pit_rate(PIT_MODE2, PIT_1KHZ);
+	t0 = rdtsc();
+	sti();
+	/* NOP, not PAUSE: AMD-V intercepts PAUSE. */
+	while (intr_count[VEC_PIT] == before && rdtsc() - t0 < NO_EXIT_TSC)
+		asm volatile("nop");
+	cli();
+	before = intr_count[VEC_PIT] - before;
+	quiet();
+	da_check(before >= 1, name, "no timer interrupt without an exit");
+	da_begin(name);
+	da_kv("interrupts", before);
+	da_end();
+}
+
 /* Each interrupt sends the next: a self-IPI storm on top of a LAPIC
  * timer of count 1, for ever, interrupts on. Only kill ends it. */
 static void reipi(u32 vec)
@@ -591,6 +623,7 @@ const struct devattack da_irq[] = {
 	{ "pic-garbage", pic_garbage, DA_RUNS },
 	{ "ioapic-regsel", ioapic_regsel, DA_RUNS },
 	{ "ioapic-routes", ioapic_routes, DA_RUNS },
+	{ "pit-no-exits", pit_no_exits, DA_RUNS },
 	{ "storm-forever", storm_forever, DA_STOPS },
 	{ 0, 0, 0 },
 };
