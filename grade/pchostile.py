@@ -31,7 +31,7 @@ DEVATTACK_RUNS = (
     "lapic-icr-storm", "lapic-every-vector", "lapic-init-sipi",
     "lapic-timer-storm", "lapic-every-register", "pit-irq0-storm",
     "pic-exception-vectors", "pic-garbage", "ioapic-regsel",
-    "ioapic-routes", "pit-no-exits", "uart-flood", "uart-loopback-flood",
+    "ioapic-routes", "uart-flood", "uart-loopback-flood",
     "uart-every-value", "cmos-every-index", "kbc-storm", "mmio-unclaimed",
     "mmio-sizes", "mmio-crossing", "port-scan")
 
@@ -111,8 +111,7 @@ def pc_hostile():
     SIPI to itself and to absent APIC IDs, a periodic timer of count 1,
     every register written; PIT reload 1 through the 8259A; the 8259A at
     exception vectors and fed garbage; IOAPIC registers past its last and
-    its PIT pin in every delivery mode to absurd destinations; the PIT's
-    interrupt reaching a loop that makes no exit; a UART
+    its PIT pin in every delivery mode to absurd destinations; a UART
     flood with interrupts off (every line reaches the console), its
     loopback overrun, every register value; CMOS indexes past 128; 8042
     command storms; an inb of every port; MMIO of every size at every
