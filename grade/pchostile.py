@@ -11,9 +11,8 @@ output; the host's free pages are compared after a warm-up run."""
 
 import re
 
-from grade.helpers import (HOST_PROMPT, PANIC, VMM_FREE, attach, detach,
-                           fs_image_copy, host_cmd, shell, shell_cmd, vboot,
-                           vmm_test, vms_free)
+from grade.helpers import (PANIC, attach, detach, fs_image_copy, host_cmd,
+                           shell, shell_cmd, vboot, vmm_test, vms_free)
 from grade.config import KERNEL_IMG
 from grade.console import vms_state
 from grade.pc import MB_STATUS, mb_session
@@ -93,6 +92,7 @@ def forever(r, attack, shows):
 
 
 def disk_size(r):
+    """The attacks' disk image's size, as the host's `ls -l` says."""
     out = host_cmd(r, "ls -l %s" % DEVATTACK_DISK)
     m = re.search(r"(\d+)\s+%s" % re.escape(DEVATTACK_DISK), out)
     if not m:
