@@ -18,8 +18,9 @@
  * interrupt comes; a byte typed on its console makes the VMM resume
  * it). A word "hostile-*" runs an attack (hostile.c): a guest stopped
  * cleanly by the VMM never reaches the exit. Words "devtest-*" run the
- * device tests (devtest.h). Shared types, port I/O and COM1 output:
- * mb.h, mbio.c.
+ * device tests (devtest.h). Words "devattack" and "devattack-*" drive
+ * the devices wildly (devattack.c). Shared types, port I/O and COM1
+ * output: mb.h, mbio.c.
  *
  * Invariants:
  * - Each further part the command line can name lives in a file of its
@@ -187,5 +188,6 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		spin();
 	devtests(cmdline);
 	hostile(mbi, cmdline);
+	devattack(mbi, cmdline);
 	finish(EXIT_VALUE);
 }
