@@ -424,7 +424,7 @@ def vdevtest():
     one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
     gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
     interrupt, memory bytes), the keyboard controller (self-test, A20,
-    reset pulse, IRQ 1), VGA ports, and IDE on a scratch image
+    reset pulse, IRQ 1; port 0x92's A20 and reset), VGA ports, and IDE on a scratch image
     (IDENTIFY, read/write, MULTIPLE, count 0, IDNF, abort, nIEN, SRST);
     then 20,000 random accesses of every size to every device (a hostile
     guest), after which the disk image still has its size.
