@@ -536,7 +536,7 @@ HOSTIMG_CMD = ("vmm -n hostimg -m %d -i /hostimg/kernel.img "
 # DEFAULT_MEM), found in our BIOS's E820 map.
 HOSTIMG_MEMORY = r"Physical memory: \d+K available, highest address %x" % (
     HOSTIMG_MB << 20)
-HOSTIMG_EXITED = r"vmm: guest [0-9a-f]{8} exited with status (\d+)"
+HOSTIMG_EXITED = r"vmm: guest [0-9a-f]{8} exited with status (\d+)\r?\n"
 # sys_poweroff's value at the debug-exit port, as vmm reports it:
 # (49 << 1) | 1.
 HOSTIMG_POWEROFF_STATUS = 99
