@@ -20,7 +20,15 @@ difference:
   - vmipcbench in the guest: one IPC round trip to the host FS server
     through the IPC hypercalls (the host figure: plain IPC, not measured
     here);
-  - vmstress in a guest: one CPUID and one hypercall round trip.
+  - vmstress in a guest: one CPUID and one hypercall round trip;
+  - fsbench in the host's own kernel image run as a PC guest (vmm -i
+    /hostimg/kernel.img -i /hostimg/fs.img), whose file server drives the
+    emulated IDE disk (vmmdev/ide.c) with port I/O, against the
+    paravirtual guest's fsbench (its disk through the host FS server by
+    IPC hypercalls): write + sync and cold read. Its cold read drops the
+    blocks from its own server's cache only; the host's cached copy of
+    /hostimg/fs.img stays, so both guests' cold reads end at the host's
+    cache, not at its disk.
 Figures are printed, not judged: a run fails only if a figure is missing.
 
 Each platform runs RUNS times (BENCH_RUNS=N to choose), one run at a
@@ -45,6 +53,7 @@ import grade
 from grade import helpers as G
 from grade.config import KERNEL_IMG
 from grade.emulators import run_qemu
+from grade.pc import hostimg_session
 from grade.registry import current_test, fail, test
 from grade.runner import main
 
@@ -68,7 +77,9 @@ FIGURES = ["CPUID round trip",
            "boot to shell prompt",
            "4 MiB write + sync",
            "4 MiB warm read",
-           "4 MiB cold read"]
+           "4 MiB cold read",
+           "emulated IDE: write + sync",
+           "emulated IDE: cold read"]
 # Goals (guest figure, or guest/host ratio).
 GOALS = {"CPUID round trip": "<= 220",
          "hypercall round trip": "<= 200",
@@ -129,8 +140,12 @@ def measure():
     vmcall = number(r.text, r"vmstress: \d+ vmcall exits, (\d+) TSC",
                     "hypercall")
 
+    *_, pc_fs = hostimg_session(r, [("fsbench", r"fsbench: done")],
+                                "poweroff")
+
     hw, hr, hc = fs_figures(host_fs, "host")
     gw, gr, gc = fs_figures(guest_fs, "guest")
+    iw, _, ic = fs_figures(pc_fs, "host image guest (emulated IDE)")
     RESULTS[current_test().name] = {
         "boot to shell prompt": (host_boot, guest_boot),
         "4 MiB write + sync": (hw, gw),
@@ -139,6 +154,9 @@ def measure():
         "guest -> host FS IPC round trip": (None, ipc),
         "CPUID round trip": (None, cpuid),
         "hypercall round trip": (None, vmcall),
+        # Host column: the paravirtual guest; guest column: the PC guest.
+        "emulated IDE: write + sync": (gw, iw),
+        "emulated IDE: cold read": (gc, ic),
     }
 
 
@@ -174,8 +192,9 @@ def spread(values, show):
 
 
 def print_table():
-    print("\nInstructions (TSC ticks) per figure; host vs guest; several "
-          "runs: median (lowest-highest)")
+    print("\nInstructions (TSC ticks) per figure; host vs guest (emulated "
+          "IDE rows: the paravirtual guest vs the host image as a PC "
+          "guest);\nseveral runs: median (lowest-highest)")
     print("%-20s %-32s %-22s %-22s %-17s  %s"
           % ("platform", "figure", "host", "guest", "ratio", "goal"))
     for prefix, label in PLATFORMS:
