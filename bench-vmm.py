@@ -27,8 +27,8 @@ difference:
     paravirtual guest's fsbench (its disk through the host FS server by
     IPC hypercalls): write + sync and cold read. Its cold read drops the
     blocks from its own server's cache only; the host's cached copy of
-    /hostimg/fs.img stays, so both guests' cold reads end at the host's
-    cache, not at its disk.
+    /hostimg/fs.img stays, so its cold read ends in the host's cache where
+    the paravirtual guest's reaches the host's disk.
 Figures are printed, not judged: a run fails only if a figure is missing.
 
 Each platform runs RUNS times (BENCH_RUNS=N to choose), one run at a
