@@ -607,8 +607,9 @@ def hostimg_boot():
     writes port 0xf4 (vmm: exit status 99). Booted again on the same
     images, `cat /f` prints persist and Ctrl-] q ends it; a third run the
     same ends with the host's free pages of the second, and with those it
-    started with (vmm's count). About 47 s under QEMU (AMD-V), 126 s under
-    Bochs (VT-x), idle machine."""
+    started with (vmm's count). Measured 24-61 s under QEMU (AMD-V) and
+    61-148 s under Bochs (VT-x) on a 2-core machine shared with other
+    emulators (load 3-5)."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("hostimg")])
     shell(r)
     host_cmd(r, "ls /hostimg", r"kernel.img", r"fs.img")
