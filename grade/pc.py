@@ -424,9 +424,9 @@ def vdevtest():
     one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
     gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
     interrupt, memory bytes), the keyboard controller (self-test, A20,
-    reset pulse, IRQ 1; port 0x92's A20 and reset), VGA ports, and IDE on a scratch image
-    (IDENTIFY, read/write, MULTIPLE, count 0, IDNF, abort, nIEN, SRST);
-    then 20,000 random accesses of every size to every device (a hostile
+    reset pulse, IRQ 1; port 0x92's A20 and reset), VGA ports, and IDE
+    on a scratch image (IDENTIFY, read/write, MULTIPLE, count 0, IDNF,
+    abort, nIEN, SRST); then 20,000 random accesses of every size to every device (a hostile
     guest), after which the disk image still has its size.
     The RTC's date is the host's: within a day of this machine's UTC
     date (QEMU's RTC holds UTC)."""
@@ -525,7 +525,7 @@ def xv6_boot():
     shell_cmd(r, "vms", r"vms: 0 guests")
 
 
-# ---- The host's own kernel image as a guest (issue 22) ------------------------
+# ---- The host's own kernel image as a guest (issue 22) ---------------------
 
 # The host's boot disk and a file system of the host's kind
 # (guests/Makefrag), as IDE master and slave of a 64 MiB PC guest.
