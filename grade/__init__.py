@@ -40,6 +40,7 @@ TEST_MODULES = [
     "hostile",      # hostile guests
     "debugging",    # gdb, the guest gdb stub and port, kmon
     "pc",           # PC-kind guests: MMIO decoder, firmware tables
+    "pcdev",        # PC devices driven by a guest (mbtest devtest-*)
     "docs",         # the user's guide and the make targets it names
 ]
 

@@ -95,5 +95,8 @@ int has_word(const char *line, const char *w);
 
 /* hostile.c: string I/O the VMM must stop (words "hostile-*"). */
 void hostile(const struct mb_info *mbi, const char *cmdline);
+/* benchmmio.c: LAPIC MMIO round trips and shadow checks (word
+ * "benchmmio"). */
+void bench_mmio(void);
 
 #endif /* !MBTEST_MB_H */
