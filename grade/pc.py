@@ -770,8 +770,8 @@ def hostimg_boot():
     writes port 0xf4 (vmm: exit status 99). Booted again on the same
     images, `cat /f` prints persist and Ctrl-] q ends it; a third run the
     same ends with the host's free pages of the second, and with those it
-    started with (vmm's count). Measured 24-61 s under QEMU (AMD-V) and
-    61-148 s under Bochs (VT-x) on a 2-core machine shared with other
+    started with (vmm's count). Measured 21-61 s under QEMU (AMD-V) and
+    53-148 s under Bochs (VT-x) on a 2-core machine shared with other
     emulators (load 3-5)."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("hostimg")])
     shell(r)
