@@ -26,7 +26,15 @@ difference:
     handed to the user-space device model) and two MMIO round trips, a
     LAPIC ID read the kernel answers from the LAPIC model's read shadow
     and a LAPIC timer current-count read only the user-space model can
-    answer (vmm/README.md, "Where devices run").
+    answer (vmm/README.md, "Where devices run");
+  - fsbench in the host's own kernel image run as a PC guest (vmm -i
+    /hostimg/kernel.img -i /hostimg/fs.img), whose file server drives the
+    emulated IDE disk (vmmdev/ide.c) with port I/O, against the
+    paravirtual guest's fsbench (its disk through the host FS server by
+    IPC hypercalls): write + sync and cold read. Its cold read drops the
+    blocks from its own server's cache only; the host's cached copy of
+    /hostimg/fs.img stays, so its cold read ends in the host's cache where
+    the paravirtual guest's reaches the host's disk.
 Figures are printed, not judged: a run fails only if a figure is missing.
 
 Each platform runs RUNS times (BENCH_RUNS=N to choose), one run at a
@@ -51,6 +59,7 @@ import grade
 from grade import helpers as G
 from grade.config import KERNEL_IMG
 from grade.emulators import run_qemu
+from grade.pc import hostimg_session
 from grade.registry import current_test, fail, test
 from grade.runner import main
 
@@ -77,7 +86,9 @@ FIGURES = ["CPUID round trip",
            "boot to shell prompt",
            "4 MiB write + sync",
            "4 MiB warm read",
-           "4 MiB cold read"]
+           "4 MiB cold read",
+           "emulated IDE: write + sync",
+           "emulated IDE: cold read"]
 # Goals (guest figure, or guest/host ratio).
 GOALS = {"CPUID round trip": "<= 220",
          "hypercall round trip": "<= 200",
@@ -148,8 +159,12 @@ def measure():
     mmio_v = number(pc, r"mbtest: mmio round trip, lapic timer count read "
                     r"\(vmm\): (\d+) TSC", "MMIO read (VMM)")
 
+    *_, pc_fs = hostimg_session(r, [("fsbench", r"fsbench: done")],
+                                "poweroff")
+
     hw, hr, hc = fs_figures(host_fs, "host")
     gw, gr, gc = fs_figures(guest_fs, "guest")
+    iw, _, ic = fs_figures(pc_fs, "host image guest (emulated IDE)")
     RESULTS[current_test().name] = {
         "boot to shell prompt": (host_boot, guest_boot),
         "4 MiB write + sync": (hw, gw),
@@ -161,6 +176,9 @@ def measure():
         "port-I/O round trip (VMM)": (None, pio),
         "LAPIC read round trip (kernel)": (None, mmio_k),
         "LAPIC read round trip (VMM)": (None, mmio_v),
+        # Host column: the paravirtual guest; guest column: the PC guest.
+        "emulated IDE: write + sync": (gw, iw),
+        "emulated IDE: cold read": (gc, ic),
     }
 
 
@@ -196,8 +214,9 @@ def spread(values, show):
 
 
 def print_table():
-    print("\nInstructions (TSC ticks) per figure; host vs guest; several "
-          "runs: median (lowest-highest)")
+    print("\nInstructions (TSC ticks) per figure; host vs guest (emulated "
+          "IDE rows: the paravirtual guest vs the host image as a PC "
+          "guest);\nseveral runs: median (lowest-highest)")
     print("%-20s %-32s %-22s %-22s %-17s  %s"
           % ("platform", "figure", "host", "guest", "ratio", "goal"))
     for prefix, label in PLATFORMS:

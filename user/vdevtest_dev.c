@@ -204,6 +204,16 @@ void test_kbc_vga(void)
 	CHECK_EQ(resets, 0);
 	outb8(0x64, 0xFE);
 	CHECK_EQ(resets, 1);
+	/* Port 0x92: the output port's A20 gate; bit 0 resets. */
+	CHECK_EQ(inb8(0x92), 0x02);
+	outb8(0x92, 0x00);
+	outb8(0x64, 0xD0);
+	CHECK_EQ(inb8(0x60) & 0x02, 0);
+	outb8(0x92, 0x02);
+	CHECK_EQ(inb8(0x92), 0x02);
+	CHECK_EQ(resets, 1);
+	outb8(0x92, 0x03);
+	CHECK_EQ(resets, 2);
 	cprintf("vdevtest: kbc ok\n");
 
 	outb8(0x3D4, 0x0E);

@@ -12,6 +12,12 @@
  * "Keyboard": commands EDh-FFh and their replies (FAh ACK, AAh BAT
  * completion, FEh resend, EEh echo). Intel 8042/8742 UPI datasheet for
  * the status bits (OBF, IBF, F0 system flag, F1 command/data).
+ * System control port A at 0x92, the "fast A20" port of the PS/2 and
+ * every PC since: IBM PS/2 Model 50/60 Technical Reference, "System
+ * Control Port A": bit 0 alternate hot reset (a write of 1 resets the
+ * processor), bit 1 alternate gate A20; the other bits read as 0 here
+ * (no security lock, no disk lights). Boot loaders read it, set bit 1
+ * and write it back (boot/boot.S does).
  *
  * Invariants:
  * - Status OBF is set exactly while a byte waits in out[] for the guest;
@@ -19,9 +25,12 @@
  * - IRQ 1 is high exactly while a byte waits and the command byte
  *   enables the keyboard interrupt.
  * - A20 is recorded (a20) but not applied: guest memory never wraps at
- *   1 MiB; every guest the model serves turns A20 on.
- * - Output-port bit 0 low (reset) or pulsed ends the guest through
- *   vdev_guest_reset, once per request.
+ *   1 MiB; every guest the model serves turns A20 on. The output port's
+ *   bit 1 and port 0x92's bit 1 are one gate: each reads what either
+ *   wrote last.
+ * - Output-port bit 0 low (reset) or pulsed, or port 0x92 written with
+ *   bit 0 set, ends the guest through vdev_guest_reset, once per
+ *   request.
  */
 #include <inc/string.h>
 #include <inc/lib.h>
@@ -74,6 +83,10 @@ enum {
 #define R_ID1 0xAB
 #define R_ID2 0x83
 #define SCANSET_DEFAULT 2
+/* System control port A. */
+#define SYSCTL_PORT 0x92
+#define SYSCTL_RESET 0x01
+#define SYSCTL_A20 0x02
 
 static struct kbc {
 	uint8_t out[KBC_QUEUE];
@@ -114,10 +127,16 @@ __attribute__((weak)) void vdev_guest_reset(const char *why)
 	cprintf("vmm: the guest reset the machine (%s)\n", why);
 }
 
+static void set_a20(bool on)
+{
+	kbc.a20 = on;
+	kbc.outport = (kbc.outport & ~OP_A20) | (on ? OP_A20 : 0);
+}
+
 static void write_outport(uint8_t v)
 {
 	kbc.outport = v;
-	kbc.a20 = v & OP_A20;
+	set_a20(v & OP_A20);
 	if (!(v & OP_RESET_HIGH))
 		vdev_guest_reset("keyboard controller output port reset line");
 }
@@ -141,8 +160,8 @@ static void controller_cmd(uint8_t c)
 	case C_KBD_ON: kbc.cb &= ~CB_KBD_OFF; break;
 	case C_READ_IN: push(INPUT_PORT); break;
 	case C_READ_OUT: push(kbc.outport); break;
-	case C_A20_OFF: kbc.a20 = false; kbc.outport &= ~OP_A20; break;
-	case C_A20_ON: kbc.a20 = true; kbc.outport |= OP_A20; break;
+	case C_A20_OFF: set_a20(false); break;
+	case C_A20_ON: set_a20(true); break;
 	default:
 		if (c >= C_PULSE_FIRST && !(c & PULSE_RESET_BIT))
 			vdev_guest_reset("keyboard controller pulse (0xFE to "
@@ -265,6 +284,25 @@ static struct vdev kbc_cmd_dev = {
 	.read = kbc_cmd_read, .write = kbc_cmd_write,
 };
 
+static uint64_t sysctl_read(struct vdev *d, uint64_t off, unsigned size)
+{
+	return kbc.a20 ? SYSCTL_A20 : 0;
+}
+
+static void sysctl_write(struct vdev *d, uint64_t off, unsigned size,
+			 uint64_t val)
+{
+	set_a20(val & SYSCTL_A20);
+	if (val & SYSCTL_RESET)
+		vdev_guest_reset("system control port A (bit 0 of port "
+				 "0x92)");
+}
+
+static struct vdev sysctl_dev = {
+	.name = "sysctl-a", .space = VDEV_PIO, .base = SYSCTL_PORT, .len = 1,
+	.read = sysctl_read, .write = sysctl_write,
+};
+
 int kbc_init(void)
 {
 	int r;
@@ -276,7 +314,8 @@ int kbc_init(void)
 	kbc.a20 = true;
 	kbc.kbd_enabled = true;
 	kbc.scanset = SCANSET_DEFAULT;
-	if ((r = vdev_register(&kbc_data_dev)) < 0)
+	if ((r = vdev_register(&kbc_data_dev)) < 0 ||
+	    (r = vdev_register(&kbc_cmd_dev)) < 0)
 		return r;
-	return vdev_register(&kbc_cmd_dev);
+	return vdev_register(&sysctl_dev);
 }
