@@ -5,7 +5,10 @@
  * and end-of-interrupt.
  *
  * The timer is calibrated once, on the boot CPU, against PIT channel 2,
- * so every CPU ticks at TIMER_HZ in emulated time.
+ * so every CPU ticks at TIMER_HZ in emulated time: CALIBRATE_RUNS
+ * measurements, the median kept, because an emulator on a loaded host
+ * can be descheduled inside one (QEMU's PIT follows the host's clock)
+ * and a single run was seen 2.7x off.
  *
  * A guest kernel (VMM_GUEST) has no LAPIC: the VMM stops a guest that
  * touches its MMIO page or the PIT's ports. lapic_init does nothing there,
@@ -60,6 +63,7 @@
 #define PORTB_SPEAKER 0x02
 #define PORTB_OUT2 0x20
 #define CALIBRATE_MS 10
+#define CALIBRATE_RUNS 3
 /* Used when the PIT does not answer (should not happen in emulators). */
 #define LAPIC_TICR_FALLBACK 10000000
 #define CALIBRATE_SPIN_MAX 100000000
@@ -92,9 +96,10 @@ void lapic_init(void)
 #else
 static uint32_t ticks_per_period;
 
-/* LAPIC timer ticks (divide by 1) in CALIBRATE_MS ms of PIT time; the
- * TSC's rate, measured over the same interval, into tsc_per_ms. */
-static uint32_t lapic_calibrate(void)
+/* LAPIC timer ticks (divide by 1) in CALIBRATE_MS ms of PIT time, and
+ * the TSC ticks of the same interval into *tsc; 0 if the PIT never
+ * answered. */
+static uint32_t lapic_calibrate_once(uint64_t *tsc)
 {
 	uint32_t pit_count = PIT_FREQ * CALIBRATE_MS / 1000;
 	uint32_t spins = 0;
@@ -116,8 +121,31 @@ static uint32_t lapic_calibrate(void)
 	while (!(inb(PORTB) & PORTB_OUT2))
 		if (++spins > CALIBRATE_SPIN_MAX)
 			return 0;
-	tsc_per_ms = (read_tsc() - tsc0) / CALIBRATE_MS;
+	*tsc = read_tsc() - tsc0;
 	return 0xFFFFFFFF - lapicr(LAPIC_TCCR);
+}
+
+/* The median of CALIBRATE_RUNS runs (each figure's own median); the
+ * TSC's rate into tsc_per_ms. */
+static uint32_t lapic_calibrate(void)
+{
+	uint32_t t[CALIBRATE_RUNS], tmp32;
+	uint64_t tsc[CALIBRATE_RUNS], tmp64;
+	int i, j;
+
+	for (i = 0; i < CALIBRATE_RUNS; i++)
+		if (!(t[i] = lapic_calibrate_once(&tsc[i])))
+			return 0;
+	for (i = 1; i < CALIBRATE_RUNS; i++)
+		for (j = i; j > 0 && t[j] < t[j - 1]; j--) {
+			tmp32 = t[j], t[j] = t[j - 1], t[j - 1] = tmp32;
+		}
+	for (i = 1; i < CALIBRATE_RUNS; i++)
+		for (j = i; j > 0 && tsc[j] < tsc[j - 1]; j--) {
+			tmp64 = tsc[j], tsc[j] = tsc[j - 1], tsc[j - 1] = tmp64;
+		}
+	tsc_per_ms = tsc[CALIBRATE_RUNS / 2] / CALIBRATE_MS;
+	return t[CALIBRATE_RUNS / 2];
 }
 
 /* Set up this CPU's LAPIC: enabled, timer at TIMER_HZ, LINT0 for the PIC. */
