@@ -20,7 +20,13 @@ difference:
   - vmipcbench in the guest: one IPC round trip to the host FS server
     through the IPC hypercalls (the host figure: plain IPC, not measured
     here);
-  - vmstress in a guest: one CPUID and one hypercall round trip.
+  - vmstress in a guest: one CPUID and one hypercall round trip;
+  - the multiboot test kernel as a PC guest (`vmm -k /vmm/mbtest -a
+    'bench benchmmio'`): a port-I/O round trip (an inb of COM1's LSR,
+    handed to the user-space device model) and two MMIO round trips, a
+    LAPIC ID read the kernel answers from the LAPIC model's read shadow
+    and a LAPIC timer current-count read only the user-space model can
+    answer (vmm/README.md, "Where devices run").
 Figures are printed, not judged: a run fails only if a figure is missing.
 
 One more platform, in wall-clock seconds, not instructions (bench-xv6-svm,
@@ -83,6 +89,9 @@ ICOUNT = "shift=0"
 # The table's rows, in order (README.md's benchmark table names the same).
 FIGURES = ["CPUID round trip",
            "hypercall round trip",
+           "port-I/O round trip (VMM)",
+           "LAPIC read round trip (kernel)",
+           "LAPIC read round trip (VMM)",
            "guest -> host FS IPC round trip",
            "boot to shell prompt",
            "4 MiB write + sync",
@@ -93,6 +102,8 @@ FIGURES = ["CPUID round trip",
 # Goals (guest figure, or guest/host ratio).
 GOALS = {"CPUID round trip": "<= 220",
          "hypercall round trip": "<= 200",
+         "port-I/O round trip (VMM)": "<= 3000",
+         "LAPIC read round trip (kernel)": "<= 1500",
          "boot to shell prompt": "guest <= 60 M",
          "4 MiB write + sync": "ratio <= 1.3",
          "4 MiB warm read": "ratio <= 1.3",
@@ -151,6 +162,14 @@ def measure():
                    "CPUID exit")
     vmcall = number(r.text, r"vmstress: \d+ vmcall exits, (\d+) TSC",
                     "hypercall")
+    start = len(r.text)
+    G.vmm_session(r, "vmm -k /vmm/mbtest -a 'bench benchmmio'")
+    pc = r.text[start:]
+    pio = number(pc, r"mbtest: inb round trip: (\d+) TSC", "port I/O")
+    mmio_k = number(pc, r"mbtest: mmio round trip, lapic id read "
+                    r"\(kernel\): (\d+) TSC", "MMIO read (kernel)")
+    mmio_v = number(pc, r"mbtest: mmio round trip, lapic timer count read "
+                    r"\(vmm\): (\d+) TSC", "MMIO read (VMM)")
 
     hw, hr, hc = fs_figures(host_fs, "host")
     gw, gr, gc = fs_figures(guest_fs, "guest")
@@ -162,6 +181,9 @@ def measure():
         "guest -> host FS IPC round trip": (None, ipc),
         "CPUID round trip": (None, cpuid),
         "hypercall round trip": (None, vmcall),
+        "port-I/O round trip (VMM)": (None, pio),
+        "LAPIC read round trip (kernel)": (None, mmio_k),
+        "LAPIC read round trip (VMM)": (None, mmio_v),
     }
 
 

@@ -324,8 +324,9 @@ def kmon():
     live background guest: vms lists it with the vendor, vmstate shows
     long mode, gpa walks the nested tables to a host page, gva walks the
     guest's table to the right guest-physical address, exits counts add
-    up; a command that is not read-only and a bad id are refused; after
-    `vmm kill` the guest is gone."""
+    up, devices says a paravirtual guest has no emulated devices; a
+    command that is not read-only and a bad id are refused; after `vmm
+    kill` the guest is gone."""
     vend = "VT-x" if vendor() == "vmx" else "AMD-V"
     gva = elf_symbol(GUEST_KERNEL_ELF, KMON_GVA_SYMBOL)
     r = host_boot("kmon")
@@ -354,6 +355,9 @@ def kmon():
                 r"gva 0x%x -> gpa 0x%x" % (gva, gva - KERNLINK),
                 r"host page: pa 0x[0-9a-f]+")
     kmon_exits_check(r, gid)
+    kmon_expect(kmon_cmd(r, "devices " + gid), "devices",
+                r"guest %s g1 \(jos\): paravirtual, no emulated devices"
+                % gid)
     kmon_expect(kmon_cmd(r, "vmstate 1000"), "vmstate 1000",
                 r"vmstate: no guest 1000")
     guest_kill(r, "g1")

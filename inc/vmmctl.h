@@ -35,6 +35,9 @@ enum {
 	VMMCTL_PC,        /* (guest, struct vmm_pc *) before it runs: a
 			   * PC-kind guest, its device exits handed to the
 			   * caller through the run page (inc/vmrun.h) */
+	VMMCTL_DEVSTATS,  /* (guest, struct devstats *, its size): the
+			   * guest's VMM program names its device report
+			   * page (inc/devstats.h), once */
 };
 
 /*

@@ -22,6 +22,18 @@
  * - data[] holds count * size bytes of a string transfer (OUTS: the
  *   guest's bytes; INS: the VMM's answer), never more than
  *   VMRUN_DATA_MAX.
+ * - lapic is the read shadow of vCPU 0's local APIC (the VMM's model
+ *   writes it, the kernel only reads it): when bit i of lapic.mask is
+ *   set, an aligned 4-byte load of guest-physical VMRUN_LAPIC_BASE +
+ *   i * VMRUN_LAPIC_STRIDE reads lapic.reg[i], and the kernel completes
+ *   it without a hand-off. The model publishes only registers whose
+ *   value changes when the guest writes the LAPIC or the model itself
+ *   acts (both happen while the VMM holds the exit), never one that
+ *   changes with time or at an interrupt's delivery (current count,
+ *   IRR, ISR, PPR), and brings the shadow up to date before it answers
+ *   the exit that changed it. The kernel reads each field once per
+ *   exit and acts on no other LAPIC access: a wrong shadow can only
+ *   show the VMM's own guest wrong values.
  */
 #ifndef JOS_INC_VMRUN_H
 #define JOS_INC_VMRUN_H
@@ -29,7 +41,7 @@
 #include <inc/types.h>
 
 /* Bumped when a field changes meaning or place. */
-#define VMRUN_ABI_VERSION 1
+#define VMRUN_ABI_VERSION 2
 
 /* What the guest did (vmrun.exit). */
 enum {
@@ -65,6 +77,19 @@ struct vmrun_mmio {
 	uint64_t wval;
 };
 
+/* The LAPIC read shadow (see the invariants): its registers are 32 bits
+ * every 16 bytes (SDM vol. 3A table 11-1); 0x000-0x3F0, one mask bit
+ * each. */
+#define VMRUN_LAPIC_BASE 0xFEE00000ULL
+#define VMRUN_LAPIC_STRIDE 16
+#define VMRUN_LAPIC_REGS 64
+#define VMRUN_LAPIC_REG_BYTES 4
+
+struct vmrun_lapic {
+	uint64_t mask;            /* bit i: the kernel answers reg[i] */
+	uint32_t reg[VMRUN_LAPIC_REGS];
+};
+
 struct vmrun {
 	uint32_t version;         /* kernel: VMRUN_ABI_VERSION */
 	uint32_t exit;            /* kernel: VMRUN_EXIT_* */
@@ -76,6 +101,8 @@ struct vmrun {
 	uint64_t nexits;          /* kernel: the guest's exits so far */
 	uint64_t tsc_per_ms;      /* kernel: the host TSC's rate (set once),
 				   * for the VMM's clock without a syscall */
+	uint64_t lapic_fast_reads; /* kernel: LAPIC loads it answered from
+				    * the shadow, for the VMM's report */
 
 	uint64_t value;           /* vmm: IN / MMIO load result (low bytes) */
 	uint32_t cons_out_len;    /* vmm: bytes of cons_out to print on the
@@ -89,10 +116,15 @@ struct vmrun {
 				   * in the kernel until the host TSC reaches
 				   * this (a device deadline; ~0: none) or
 				   * console input comes, then is handed
-				   * over; 0: hand it over at once */
+				   * over; 0: hand it over at once. From
+				   * then on (or with console input) the
+				   * kernel answers no LAPIC load from the
+				   * shadow: it hands it over, and the VMM
+				   * polls its devices */
 	uint32_t end;             /* vmm: not 0: print cons_out, then end
 				   * the guest (sys_vcpu_run returns 0 at
 				   * once) */
+	struct vmrun_lapic lapic; /* vmm: the LAPIC read shadow */
 
 	uint8_t cons_in[VMRUN_CONS_IN_MAX];    /* kernel */
 	uint8_t cons_out[VMRUN_CONS_OUT_MAX];  /* vmm */

@@ -60,6 +60,9 @@ static const struct Command commands[] = {
 	  mon_gva, QUERY },
 	{ "exits", "exits ID: a guest's exits per reason, average host TSC",
 	  mon_exits, QUERY },
+	{ "devices", "devices ID: a PC guest's devices, the accesses each "
+	  "emulated, the ports and MMIO addresses no device claims",
+	  mon_devices, QUERY },
 #ifndef VMM_GUEST
 	{ "insntest", "Self-test the MMIO instruction decoder and the guest "
 	  "page-table walk", mon_insntest, 0 },

@@ -32,6 +32,7 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf);
 int mon_gpa(int argc, char **argv, struct Trapframe *tf);
 int mon_gva(int argc, char **argv, struct Trapframe *tf);
 int mon_exits(int argc, char **argv, struct Trapframe *tf);
+int mon_devices(int argc, char **argv, struct Trapframe *tf);
 /* The host kernel's self-tests (testpayload/insn_test.c). */
 int mon_insntest(int argc, char **argv, struct Trapframe *tf);
 

@@ -2,7 +2,8 @@
  * Interrupts for the multiboot test kernel's device tests and attacks:
  * one IDT of 256 gates (intr.c, stubs in intrstub.S). A vector below
  * 32 is a CPU exception: the kernel says which and where, and fails
- * (FAIL_VALUE). Any other vector is counted in intr_count[] and then
+ * (FAIL_VALUE), unless a handler is set for it (an interrupt a test
+ * routed there on purpose). Any other vector is counted in intr_count[] and then
  * passed to the handler set for it, if any; the handler sends the EOI
  * its controller needs (the test knows which controller it programmed).
  *

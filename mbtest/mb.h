@@ -76,6 +76,33 @@ static inline u8 inb(u16 port)
 	return v;
 }
 
+/* 16- and 32-bit port I/O (the names other parts use too). */
+static inline void outw(u16 port, u16 v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u16 inw(u16 port)
+{
+	u16 v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outl(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u32 inl(u16 port)
+{
+	u32 v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;
@@ -95,5 +122,11 @@ int has_word(const char *line, const char *w);
 
 /* hostile.c: string I/O the VMM must stop (words "hostile-*"). */
 void hostile(const struct mb_info *mbi, const char *cmdline);
+/* benchmmio.c: LAPIC MMIO round trips and shadow checks (word
+ * "benchmmio"). */
+void bench_mmio(void);
+
+/* devattack.c: devices driven wildly (words "devattack", "devattack-*"). */
+void devattack(const struct mb_info *mbi, const char *cmdline);
 
 #endif /* !MBTEST_MB_H */

@@ -9,13 +9,18 @@
  * The word "spin" makes it poll COM1 for ever instead of exiting, and
  * echo each byte typed as "mbtest: got C" (the console's input path);
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
- * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount).
+ * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount);
+ * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c).
  * The word "intr" checks the IDT of intr.c with two software
- * interrupts. The word "halt" makes it halt HALTS times with interrupts on first,
- * each after "mbtest: halt N" (no interrupt comes; a byte typed on its
- * console makes the VMM resume it). A word "hostile-*" runs an attack
- * (hostile.c): a guest stopped cleanly by the VMM never reaches the
- * exit. Shared types, port I/O and COM1 output: mb.h, mbio.c.
+ * interrupts. The word "unclaimed" touches a port and an MMIO address
+ * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
+ * times with interrupts on first, each after "mbtest: halt N" (no
+ * interrupt comes; a byte typed on its console makes the VMM resume
+ * it). A word "hostile-*" runs an attack (hostile.c): a guest stopped
+ * cleanly by the VMM never reaches the exit. Words "devtest-*" run the
+ * device tests (devtest.h). Words "devattack" and "devattack-*" drive
+ * the devices wildly (devattack.c). Shared types, port I/O and COM1
+ * output: mb.h, mbio.c.
  *
  * Invariants:
  * - Each further part the command line can name lives in a file of its
@@ -23,6 +28,8 @@
  */
 #include "mb.h"
 #include "intr.h"
+#include "unclaimed.h"
+#include "devtest.h"
 
 #define MODULE_SHOWN 120
 #define HALTS 3
@@ -180,8 +187,14 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		intr_selftest();
 	if (has_word(cmdline, "bench"))
 		bench();
+	if (has_word(cmdline, "unclaimed"))
+		unclaimed();
+	if (has_word(cmdline, "benchmmio"))
+		bench_mmio();
 	if (has_word(cmdline, "spin"))
 		spin();
+	devtests(cmdline);
 	hostile(mbi, cmdline);
+	devattack(mbi, cmdline);
 	finish(EXIT_VALUE);
 }

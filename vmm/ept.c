@@ -234,15 +234,41 @@ int guest_page_insert(struct Vm *vm, struct PageInfo *pp, uint64_t gpa,
 }
 
 /*
+ * The leaf entry for gpa when every table on the way is there, else
+ * NULL: pt_walk's look-up without allocation, with its checks (a missing
+ * table, or a large entry on the way). Here, built -O2 with the exit
+ * path, because every MMIO exit's instruction fetch walks the nested
+ * tables once per guest paging level and once for the bytes: through
+ * pt_walk (kern/pmap.c, -O0) each walk cost about 280 instructions.
+ */
+static epte_t *ept_find(epte_t *eptrt, uint64_t gpa)
+{
+	const struct ptfmt *f = &nested_fmt->walk;
+	epte_t *table = eptrt;
+	int lvl;
+
+	if (!eptrt || gpa >= EPT_GPA_LIMIT)
+		return NULL;
+	for (lvl = PT_LEVEL_PML4; lvl > PT_LEVEL_PT; lvl--) {
+		epte_t e = table[PGX(gpa, lvl)];
+
+		if (!(e & f->present) ||
+		    (lvl < PT_LEVEL_PML4 && (e & f->large)))
+			return NULL;
+		table = KADDR(PTE_ADDR(e));
+	}
+	return &table[PGX(gpa, PT_LEVEL_PT)];
+}
+
+/*
  * The page mapped at gpa, or NULL; its R/W/X bits go to *perm_store when
  * that is not NULL.
  */
 struct PageInfo *ept_page_lookup(epte_t *eptrt, uint64_t gpa, int *perm_store)
 {
-	epte_t *e;
+	epte_t *e = ept_find(eptrt, gpa);
 
-	if (ept_lookup_gpa(eptrt, (void *)gpa, 0, &e) < 0 ||
-	    !present(*e))
+	if (!e || !present(*e))
 		return NULL;
 	if (perm_store)
 		*perm_store = leaf_perm(*e);
@@ -326,9 +352,17 @@ void *guest_gpa2kva(struct Vm *vm, uint64_t gpa, size_t len, int perm)
 	last = gpa + (len - 1);
 	if (last < gpa || ROUNDDOWN(gpa, PGSIZE) != ROUNDDOWN(last, PGSIZE))
 		return NULL;
-	if (!guest_ram(vm, gpa) || guest_populate(vm, gpa) < 0)
+	if (!guest_ram(vm, gpa))
 		return NULL;
+	/* One walk for a page already there (the MMIO decoder's fetch,
+	 * on every exit); populate and walk again only for a new one. */
 	pp = ept_page_lookup(vm->ept_root, ROUNDDOWN(gpa, PGSIZE), &granted);
+	if (!pp) {
+		if (guest_populate(vm, gpa) < 0)
+			return NULL;
+		pp = ept_page_lookup(vm->ept_root, ROUNDDOWN(gpa, PGSIZE),
+				     &granted);
+	}
 	if (!pp || (granted & perm) != perm)
 		return NULL;
 	return (uint8_t *)page2kva(pp) + PGOFF(gpa);

@@ -61,6 +61,7 @@ struct VcpuPC {
 	uint32_t io_count;        /* its elements handed over this time */
 	struct devexit_mmu mmu;   /* string transfers: paging at the exit */
 	uint64_t nhandoffs;       /* exits handed to the VMM program */
+	uint64_t lapic_fast_reads; /* LAPIC loads answered from the shadow */
 };
 
 #endif /* !JOS_VMM_GUESTPC_H */

@@ -19,6 +19,7 @@
 #include <vmm/vmcons.h>
 #include <vmm/xstate.h>
 #include <vmm/devexit.h>
+#include <vmm/devstats.h>
 
 struct vm_page {
 	struct Vm vm;
@@ -116,6 +117,7 @@ void vm_put(struct Env *e)
 		return;
 	vm_unlink(vm);
 	devexit_vm_free(vm);  /* devexit hook: the run page */
+	devstats_vm_free(vm);  /* the device report page */
 	vmcons_free(vm);
 	ept_vm_free(vm);
 	page_decref(vm->page);

@@ -75,6 +75,8 @@ struct Vm {
 	struct GuestDebug dbg;    /* the gdb stub's hold on it */
 	/* PC-kind VMs: device exits go to the VMM program (devexit). */
 	struct VmPC pc;
+	/* Their device report page, or NULL (vmm/devstats.c). */
+	struct PageInfo *devstats_pg;
 
 	int nvcpus;
 	struct Vcpu *vcpu[VM_MAX_VCPUS];

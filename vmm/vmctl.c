@@ -28,6 +28,7 @@
 #include <vmm/vm.h>
 #include <vmm/vcpu.h>
 #include <vmm/devexit.h>
+#include <vmm/devstats.h>
 
 /* Host timer ticks are 10 ms apart (kern/time.c's rate). */
 #define MS_PER_TICK 10
@@ -231,6 +232,8 @@ int vmm_ctl(int op, int64_t vmid, void *arg, size_t len)
 		return vmm_guest_state(vm);
 	case VMMCTL_PC:  /* devexit hook */
 		return devexit_setup(vm, arg, len);
+	case VMMCTL_DEVSTATS:
+		return devstats_setup(vm, arg, len);
 	default:
 		return -E_INVAL;
 	}

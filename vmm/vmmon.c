@@ -1,6 +1,7 @@
 /*
  * Monitor commands that show what the VMM sees (kern/monitor.c lists
- * them): vms, vmstate ID, gpa ID ADDR, gva ID ADDR, exits ID.
+ * them): vms, vmstate ID, gpa ID ADDR, gva ID ADDR, exits ID,
+ * devices ID.
  *
  * Invariants:
  * - They only read: no guest state, table or statistic changes (except
@@ -20,6 +21,7 @@
 #include <vmm/ept.h>
 #include <vmm/gva.h>
 #include <vmm/vmcons.h>
+#include <vmm/devstats.h>
 #include <inc/vmmctl.h>
 
 #define HEX 16
@@ -196,5 +198,14 @@ int mon_exits(int argc, char **argv, struct Trapframe *tf)
 		cprintf("  %-4u %-26s %-10lu  %lu\n", st[i].reason,
 			vmm_ops->exit_name(st[i].reason), st[i].count,
 			st[i].timed ? st[i].tsc / st[i].timed : 0);
+	return 0;
+}
+
+int mon_devices(int argc, char **argv, struct Trapframe *tf)
+{
+	struct Env *e = guest_arg(argc, argv, 2);
+
+	if (e)
+		devstats_print(e->env_vcpu->vm);
 	return 0;
 }

@@ -1,40 +1,79 @@
 /*
  * The device bus of the vmm program: devices register ranges of ports or
  * guest-physical addresses (vmmdev/dev.h); each exit the kernel hands us
- * is dispatched here to the device that claims it.
+ * is dispatched here to the device that claims it, and counted in the
+ * device report page (inc/devstats.h) that the kernel monitor's
+ * `devices ID` reads: one increment per access, no system call.
  *
  * Invariants:
  * - devs[0..ndevs) are registered devices whose ranges never overlap
- *   (vdev_register refuses).
+ *   (vdev_register refuses); devs[i]->slot == i, and stats->dev[i]
+ *   describes it and counts its accesses.
+ * - stats is the report page at STATS_VA once vbus_stats_init made it
+ *   (before then a static copy, carried over); only this file writes it.
  * - A device's read/write sees off < len and a size it takes (1, 2, 4;
  *   MMIO also 8): an access that runs past the end of a range is split
  *   into single bytes, each dispatched on its own.
  * - An address no device claims reads as all ones and drops writes; it
- *   is counted, and the first UNCLAIMED_SHOWN distinct ones are
- *   reported once each, as they happen.
+ *   is counted in stats->unclaimed (per distinct address, the first
+ *   DEVSTATS_UNCLAIMED_MAX; the rest in other_*), and the first
+ *   UNCLAIMED_SHOWN distinct ones are reported once each, as they happen.
+ * - vbus_poll calls a device's poll when its deadline has passed, or
+ *   when an access reached it since the last vbus_poll (it may have
+ *   armed it: a deadline changes only by the device's own accesses and
+ *   polls), and every device's at the first call: not every device at
+ *   every exit, which cost an emulated inb about 700 instructions.
  */
 #include <inc/lib.h>
+#include <inc/devstats.h>
 #include <vmmdev/dev.h>
 #include <vmmdev/pc.h>
 
-#define DEVS_MAX 32
+#define DEVS_MAX DEVSTATS_DEVS_MAX
 #define UNCLAIMED_SHOWN 16
+/* Addresses named in the one-line summary at the guest's end. */
+#define UNCLAIMED_SUMMED 4
+/* Room for that line: its start and UNCLAIMED_SUMMED addresses. */
+#define REPORT_LINE 320
 #define BYTE_BITS 8
+/* The report page: the page after run.c's run page (RUN_VA). */
+#define STATS_VA ((struct devstats *)0x0F001000)
+
+static_assert((int)VDEV_PIO == (int)DEVSTATS_PIO &&
+	      (int)VDEV_MMIO == (int)DEVSTATS_MMIO);
 
 static struct vdev *devs[DEVS_MAX];
 static int ndevs;
+static struct devstats early_stats = { .version = DEVSTATS_ABI_VERSION };
+static struct devstats *stats = &early_stats;
+/* The device accessed since the last vbus_poll; several: poll_all. */
+static struct vdev *touched;
+static bool poll_all = true;
+/* vbus_poll's last answer: the earliest deadline of all devices. */
+static uint64_t next_all = VDEV_NEVER;
 
-static struct {
-	int space;
-	uint64_t addr;
-} unclaimed[UNCLAIMED_SHOWN];
-static int nunclaimed_shown;
-static uint64_t nunclaimed;
 
 static const char *const space_name[] = { "port", "mmio" };
 
+int vbus_stats_init(void)
+{
+	int r;
+
+	if ((r = sys_page_alloc(0, STATS_VA, PTE_P | PTE_U | PTE_W)) < 0)
+		return r;
+	memcpy(STATS_VA, stats, sizeof(*stats));
+	stats = STATS_VA;
+	return 0;
+}
+
+int vbus_stats_register(int32_t guest)
+{
+	return sys_vmm_ctl(VMMCTL_DEVSTATS, guest, stats, sizeof(*stats));
+}
+
 int vdev_register(struct vdev *d)
 {
+	struct devstats_dev *row;
 	int i;
 
 	if (ndevs == DEVS_MAX || d->len == 0 || d->base + d->len < d->base)
@@ -44,9 +83,17 @@ int vdev_register(struct vdev *d)
 		    d->base < devs[i]->base + devs[i]->len &&
 		    devs[i]->base < d->base + d->len)
 			return -E_INVAL;
-	d->nreads = d->nwrites = 0;
+	row = &stats->dev[ndevs];
+	memset(row, 0, sizeof(*row));
+	strncpy(row->name, d->name, DEVSTATS_NAME_MAX - 1);
+	row->space = d->space;
+	row->base = d->base;
+	row->len = d->len;
+	d->slot = ndevs;
 	d->deadline = VDEV_NEVER;
 	devs[ndevs++] = d;
+	stats->ndevs = ndevs;
+	poll_all = true;
 	return 0;
 }
 
@@ -61,28 +108,58 @@ static struct vdev *find(int space, uint64_t addr)
 	return NULL;
 }
 
-/* Count an access nobody claims; say so the first time for addr. */
+/* The report's row for addr, made (and said) the first time; NULL when
+ * the table is full. */
+static struct devstats_unclaimed *unclaimed_row(int space, uint64_t addr,
+						bool write)
+{
+	struct devstats_unclaimed *u;
+	uint32_t i;
+
+	for (i = 0; i < stats->nunclaimed; i++)
+		if (stats->unclaimed[i].space == (uint32_t)space &&
+		    stats->unclaimed[i].addr == addr)
+			return &stats->unclaimed[i];
+	if (stats->nunclaimed == DEVSTATS_UNCLAIMED_MAX)
+		return NULL;
+	u = &stats->unclaimed[stats->nunclaimed++];
+	u->space = space;
+	u->addr = addr;
+	u->nreads = u->nwrites = 0;
+	if (stats->nunclaimed <= UNCLAIMED_SHOWN)
+		printf("vmm: %s %s 0x%lx: no device (reads as all ones)\n",
+		       write ? "write to" : "read from", space_name[space],
+		       (unsigned long)addr);
+	return u;
+}
+
+/* Count an access nobody claims. */
 static void note_unclaimed(int space, uint64_t addr, bool write)
 {
-	int i;
+	struct devstats_unclaimed *u = unclaimed_row(space, addr, write);
 
-	nunclaimed++;
-	for (i = 0; i < nunclaimed_shown; i++)
-		if (unclaimed[i].space == space && unclaimed[i].addr == addr)
-			return;
-	if (nunclaimed_shown == UNCLAIMED_SHOWN)
-		return;
-	unclaimed[nunclaimed_shown].space = space;
-	unclaimed[nunclaimed_shown++].addr = addr;
-	printf("vmm: %s %s 0x%lx: no device (reads as all ones)\n",
-	       write ? "write to" : "read from", space_name[space],
-	       (unsigned long)addr);
+	if (u && write)
+		u->nwrites++;
+	else if (u)
+		u->nreads++;
+	else if (write)
+		stats->other_writes++;
+	else
+		stats->other_reads++;
 }
 
 static uint64_t ones(unsigned size)
 {
 	return size >= sizeof(uint64_t) ? ~0ULL
 					: (1ULL << (size * BYTE_BITS)) - 1;
+}
+
+/* d must be polled at the next vbus_poll. */
+static void note_touched(struct vdev *d)
+{
+	if (touched && touched != d)
+		poll_all = true;
+	touched = d;
 }
 
 /* The device for [addr, addr + size), or NULL when it must be split. */
@@ -103,7 +180,8 @@ uint64_t vbus_read(int space, uint64_t addr, unsigned size)
 	unsigned i;
 
 	if ((d = whole(space, addr, size, &split))) {
-		d->nreads++;
+		stats->dev[d->slot].nreads++;
+		note_touched(d);
 		return d->read(d, addr - d->base, size) & ones(size);
 	}
 	if (!split) {
@@ -122,7 +200,8 @@ void vbus_write(int space, uint64_t addr, unsigned size, uint64_t val)
 	unsigned i;
 
 	if ((d = whole(space, addr, size, &split))) {
-		d->nwrites++;
+		stats->dev[d->slot].nwrites++;
+		note_touched(d);
 		d->write(d, addr - d->base, size, val & ones(size));
 		return;
 	}
@@ -139,35 +218,53 @@ uint64_t vbus_poll(uint64_t now_ns)
 	uint64_t next = VDEV_NEVER;
 	int i;
 
+	/* Nothing to poll (the loop below would call none): the answer
+	 * stands. */
+	if (!poll_all && (!touched || !touched->poll) && now_ns < next_all) {
+		touched = NULL;
+		return next_all;
+	}
 	for (i = 0; i < ndevs; i++) {
 		struct vdev *d = devs[i];
 
-		/* At every exit (dev.h allows it): a device a write has
-		 * just armed says its deadline at once. */
-		if (d->poll)
+		/* A device an access has just armed says its deadline at
+		 * once; the others only when theirs came. */
+		if (d->poll && (poll_all || d == touched ||
+				now_ns >= d->deadline))
 			d->deadline = d->poll(d, now_ns);
 		next = MIN(next, d->deadline);
 	}
+	touched = NULL;
+	poll_all = false;
+	next_all = next;
 	return next;
 }
 
+/* One line, written whole (a line printed in pieces may be cut by the
+ * shell's prompt): the accesses no device claimed, the first few
+ * addresses. */
 void vbus_report(void)
 {
-	int i;
+	char line[REPORT_LINE];
+	uint64_t n = stats->other_reads + stats->other_writes;
+	uint32_t i;
+	int len;
 
-	for (i = 0; i < ndevs; i++)
-		if (devs[i]->nreads || devs[i]->nwrites)
-			printf("vmm: device %s (%s 0x%lx+0x%lx): %lu reads, "
-			       "%lu writes\n", devs[i]->name,
-			       space_name[devs[i]->space],
-			       (unsigned long)devs[i]->base,
-			       (unsigned long)devs[i]->len,
-			       (unsigned long)devs[i]->nreads,
-			       (unsigned long)devs[i]->nwrites);
-	if (nunclaimed)
-		printf("vmm: %lu accesses to %d+ addresses no device "
-		       "claims\n", (unsigned long)nunclaimed,
-		       nunclaimed_shown);
+	for (i = 0; i < stats->nunclaimed; i++)
+		n += stats->unclaimed[i].nreads + stats->unclaimed[i].nwrites;
+	if (!n)
+		return;
+	len = snprintf(line, sizeof(line),
+		       "vmm: %lu accesses no device claimed, at %u%s addresses:",
+		       (unsigned long)n, stats->nunclaimed,
+		       stats->other_reads + stats->other_writes ? "+" : "");
+	for (i = 0; i < stats->nunclaimed && i < UNCLAIMED_SUMMED; i++)
+		len += snprintf(line + len, sizeof(line) - len, " %s 0x%lx (%lu)",
+				space_name[stats->unclaimed[i].space],
+				(unsigned long)stats->unclaimed[i].addr,
+				(unsigned long)(stats->unclaimed[i].nreads +
+						stats->unclaimed[i].nwrites));
+	printf("%s%s\n", line, i < stats->nunclaimed ? " ..." : "");
 }
 
 /* ---- Interrupt lines: replaced by irq.c (H5's PIC/IOAPIC/LAPIC) ------- */

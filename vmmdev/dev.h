@@ -9,6 +9,9 @@
  *   an access that crosses the end of the range is split by the bus.
  * - An address no device claims reads as all ones and drops writes; the bus
  *   counts it and reports it once per guest.
+ * - The bus counts each device's reads and writes in the device report
+ *   page (inc/devstats.h), the row d->slot, which the kernel monitor's
+ *   `devices ID` shows.
  */
 #ifndef JOS_VMMDEV_DEV_H
 #define JOS_VMMDEV_DEV_H
@@ -30,8 +33,8 @@ struct vdev {
 	 * returned (or at any exit); returns the next deadline or VDEV_NEVER. */
 	uint64_t (*poll)(struct vdev *d, uint64_t now_ns);
 	void *state;
-	/* Kept by the bus, for the monitor and `vms`. */
-	uint64_t nreads, nwrites;
+	/* Kept by the bus: its row in the device report; its deadline. */
+	int slot;
 	uint64_t deadline;
 };
 

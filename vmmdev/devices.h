@@ -24,6 +24,10 @@ int pic_init(void);
 int ioapic_init(unsigned id);
 /* lapic.c: the xAPIC page at 0xFEE00000, for ncpus vCPUs (1 for now). */
 int lapic_init(unsigned ncpus);
+/* lapic.c: keep the kernel's read shadow (inc/vmrun.h) of vCPU 0's
+ * registers at s from now on (the run page's, before the guest runs). */
+struct vmrun_lapic;
+void lapic_publish(struct vmrun_lapic *s);
 /* pit.c: the 8254 at 0x40-0x43 and port B (0x61). */
 int pit_init(void);
 /* rtc.c: the CMOS/RTC at 0x70/0x71; ram_bytes fills the memory-size

@@ -27,9 +27,15 @@
  *   expiry in vdev_now_ns() time, or VDEV_NEVER when it is stopped.
  * - INIT and STARTUP IPIs are recorded (ipi_*) for the guest-SMP work and
  *   start nothing; an IPI never reaches a vCPU that does not exist.
+ * - Once lapic_publish named it, the read shadow (inc/vmrun.h) holds
+ *   reg_read's value of each register in published[] for vCPU 0: those
+ *   change only in reg_write and lapic_reset, and both end in
+ *   shadow_sync (EOI, which changes only ISR, excepted). The kernel
+ *   answers aligned 4-byte reads of them; all else comes here.
  */
 #include <inc/string.h>
 #include <inc/error.h>
+#include <inc/vmrun.h>
 #include "dev.h"
 #include "devices.h"
 #include "irqchip.h"
@@ -129,6 +135,8 @@ static struct lapic lapics[LAPIC_MAX_CPUS];
 static unsigned nlapics;
 /* The vCPU whose exit is being handled (0 until guest SMP). */
 static unsigned cur;
+/* The kernel's read shadow of vCPU 0's registers, or NULL (vdevtest). */
+static struct vmrun_lapic *shadow;
 
 unsigned lapic_count(void)
 {
@@ -158,15 +166,15 @@ static void vec_set(uint32_t *v, unsigned vec, bool on)
 		v[vec / 32] &= ~(1U << (vec % 32));
 }
 
-/* The highest vector set in v, or -1. */
+/* The highest vector set in v, or -1 (asked at every exit: a bit scan,
+ * not a loop over bits). */
 static int vec_highest(const uint32_t *v)
 {
-	int w, b;
+	int w;
 
 	for (w = VEC_WORDS - 1; w >= 0; w--)
-		for (b = 31; v[w] && b >= 0; b--)
-			if (v[w] & (1U << b))
-				return w * 32 + b;
+		if (v[w])
+			return w * 32 + 31 - __builtin_clz(v[w]);
 	return -1;
 }
 
@@ -406,6 +414,47 @@ static uint32_t reg_read(struct lapic *l, uint64_t reg)
 	return 0;
 }
 
+/*
+ * The registers the kernel may answer (inc/vmrun.h): each changes only
+ * when the guest writes the LAPIC (or at reset). Not IRR, ISR, TMR, PPR
+ * (they change when the kernel delivers an interrupt, which we learn at
+ * the next exit, or when a device raises a line), nor the current count
+ * (time), nor EOI/RRD (nobody reads them) and unknown offsets (a read
+ * sets ESR's illegal-register bit).
+ */
+static const uint16_t published[] = {
+	REG_ID, REG_VERSION, REG_TPR, REG_APR, REG_LDR, REG_DFR, REG_SVR,
+	REG_ESR, REG_ICR_LO, REG_ICR_HI, REG_LVT_TIMER,
+	REG_LVT_TIMER + REG_STRIDE * LVT_THERMAL,
+	REG_LVT_TIMER + REG_STRIDE * LVT_PERF,
+	REG_LVT_TIMER + REG_STRIDE * LVT_LINT0,
+	REG_LVT_TIMER + REG_STRIDE * LVT_LINT1, REG_LVT_ERROR,
+	REG_TIMER_INIT, REG_TIMER_DCR,
+};
+
+/* vCPU 0's published registers into the shadow, before the guest runs
+ * again (the run page has one vCPU's: guest SMP needs one per vCPU). */
+static void shadow_sync(void)
+{
+	uint64_t mask = 0;
+	unsigned i, r;
+
+	if (!shadow || nlapics == 0)
+		return;
+	for (i = 0; i < sizeof(published) / sizeof(published[0]); i++) {
+		r = published[i] / REG_STRIDE;
+		shadow->reg[r] = reg_read(&lapics[0], published[i]);
+		mask |= 1ULL << r;
+	}
+	shadow->mask = mask;
+}
+
+void lapic_publish(struct vmrun_lapic *s)
+{
+	shadow = s;
+	shadow_sync();
+}
+
 static void lvt_write(struct lapic *l, unsigned i, uint32_t val)
 {
 	static const uint32_t writable[LVT_N] = {
@@ -512,6 +561,8 @@ static void lapic_write(struct vdev *d, uint64_t off, unsigned size,
 	if (off % REG_STRIDE || size < REG_BYTES)
 		return;
 	reg_write(&lapics[cur], off, (uint32_t)val);
+	if (off != REG_EOI)
+		shadow_sync();
 }
 
 static struct vdev lapic_dev = {
@@ -544,5 +595,6 @@ int lapic_init(unsigned ncpus)
 	cur = 0;
 	for (i = 0; i < ncpus; i++)
 		lapic_reset(&lapics[i], i);
+	shadow_sync();
 	return vdev_register(&lapic_dev);
 }

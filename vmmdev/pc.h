@@ -48,8 +48,12 @@ uint64_t vbus_read(int space, uint64_t addr, unsigned size);
 void vbus_write(int space, uint64_t addr, unsigned size, uint64_t val);
 /* Call each device's poll whose deadline passed; the next deadline. */
 uint64_t vbus_poll(uint64_t now_ns);
-/* "vmm: devices: ..." lines: accesses per device, unclaimed ones. */
+/* One "vmm: N accesses no device claimed" line, if there were any. */
 void vbus_report(void);
+/* The device report page (inc/devstats.h): make it, before the devices
+ * register; name it to the kernel for the guest (VMMCTL_DEVSTATS). */
+int vbus_stats_init(void);
+int vbus_stats_register(int32_t guest);
 
 /* run.c */
 int vrun_init(void);

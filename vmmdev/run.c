@@ -19,6 +19,9 @@
  *   replaces an undelivered one (the guest may have masked it since);
  *   one delivered is reported at the next hand-off, and vintr_ack takes
  *   it before the next question.
+ * - The LAPIC model keeps its read shadow in the run page (lapic.c,
+ *   named before the first resume): the kernel answers the loads it
+ *   covers while no device deadline has passed.
  * - HLT: before each resume the kernel learns the earliest device
  *   deadline (hlt_until_tsc); a HLT with no interrupt pending sleeps in
  *   the kernel until then or until console input comes, and is handed
@@ -70,12 +73,16 @@ int vrun_start_clock(void)
 	return 0;
 }
 
-/* From the host TSC (no system call: every exit may ask). */
+/* From the host TSC (no system call: every exit may ask). 0 until
+ * vrun_start_clock: the devices are made before it (pc.c), and a device
+ * that takes the time then (rtc_init's base) must see the clock's start,
+ * not the host TSC's count since boot, which the guest's clock would then
+ * not pass for as long again. */
 uint64_t vdev_now_ns(void)
 {
 	uint64_t d = read_tsc() - start_tsc, per_ms = run->tsc_per_ms;
 
-	if (!per_ms)
+	if (!per_ms || !start_tsc)
 		return 0;
 	return d / per_ms * NS_PER_MS + d % per_ms * NS_PER_MS / per_ms;
 }
@@ -209,7 +216,7 @@ static void ask_intr(void)
 		run->intr_vector = v;
 }
 
-int vrun_loop(int32_t guest)
+static int loop(int32_t guest)
 {
 	int r;
 
@@ -231,4 +238,19 @@ int vrun_loop(int32_t guest)
 		}
 		handle();
 	}
+}
+
+int vrun_loop(int32_t guest)
+{
+	int r;
+
+	/* After VMMCTL_PC, which cleared the page. */
+	lapic_publish(&run->lapic);
+	r = loop(guest);
+	/* As of the last hand-off (the bus counts the rest: vbus_report). */
+	if (run->lapic_fast_reads)
+		printf("vmm: device lapic: %lu reads answered by the kernel "
+		       "(read shadow)\n",
+		       (unsigned long)run->lapic_fast_reads);
+	return r;
 }

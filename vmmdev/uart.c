@@ -19,6 +19,9 @@
  *   clear). MCR.OUT2, which some PC boards use to gate the COM IRQ, is
  *   not a gate here, as in QEMU's 16550A: xv6 clears MCR and still
  *   counts on receive interrupts.
+ * - msr_deltas holds MSR's delta bits since MSR was last read; only an
+ *   MCR write changes the modem lines (loopback on or off, or the
+ *   outputs it loops back), and it sets them (modem_changed).
  */
 #include <inc/lib.h>
 #include <vmmdev/dev.h>
@@ -75,7 +78,10 @@ enum {
 #define MSR_DSR 0x20
 #define MSR_RI 0x40
 #define MSR_DCD 0x80
-#define MSR_DELTAS 0x0F
+#define MSR_DCTS 0x01
+#define MSR_DDSR 0x02
+#define MSR_TERI 0x04
+#define MSR_DDCD 0x08
 
 static const uint8_t rx_trigger[] = { 1, 4, 8, 14 };
 
@@ -165,14 +171,14 @@ static uint8_t rx_pop(struct uart *u)
 	return c;
 }
 
-/* Modem status: the lines, from MCR in loopback; else all asserted
- * (a console is always there). */
-static uint8_t msr(const struct uart *u)
+/* The modem input lines (MSR bits 4-7): from MCR in loopback; else all
+ * asserted but RI (a console is always there). */
+static uint8_t msr_lines(const struct uart *u)
 {
-	uint8_t m = u->msr_deltas;
+	uint8_t m = 0;
 
 	if (!(u->mcr & MCR_LOOP))
-		return m | MSR_CTS | MSR_DSR | MSR_DCD;
+		return MSR_CTS | MSR_DSR | MSR_DCD;
 	if (u->mcr & MCR_RTS)
 		m |= MSR_CTS;
 	if (u->mcr & MCR_DTR)
@@ -182,6 +188,27 @@ static uint8_t msr(const struct uart *u)
 	if (u->mcr & MCR_OUT2)
 		m |= MSR_DCD;
 	return m;
+}
+
+static uint8_t msr(const struct uart *u)
+{
+	return u->msr_deltas | msr_lines(u);
+}
+
+/* MSR's delta bits for a change of the lines from before (datasheet,
+ * MSR): DCTS, DDSR and DDCD on any change, TERI when RI goes off. */
+static void modem_changed(struct uart *u, uint8_t before)
+{
+	uint8_t after = msr_lines(u), diff = before ^ after;
+
+	if (diff & MSR_CTS)
+		u->msr_deltas |= MSR_DCTS;
+	if (diff & MSR_DSR)
+		u->msr_deltas |= MSR_DDSR;
+	if ((before & MSR_RI) && !(after & MSR_RI))
+		u->msr_deltas |= MSR_TERI;
+	if (diff & MSR_DCD)
+		u->msr_deltas |= MSR_DDCD;
 }
 
 static uint8_t lsr(struct uart *u)
@@ -261,7 +288,7 @@ static void uart_write(struct vdev *d, uint64_t off, unsigned size,
 		       uint64_t val)
 {
 	struct uart *u = d->state;
-	uint8_t v = val;
+	uint8_t v = val, old;
 
 	switch (off) {
 	case REG_DATA:
@@ -287,7 +314,9 @@ static void uart_write(struct vdev *d, uint64_t off, unsigned size,
 		u->lcr = v;
 		break;
 	case REG_MCR:
+		old = msr_lines(u);
 		u->mcr = v & MCR_MASK;
+		modem_changed(u, old);
 		break;
 	case REG_SCR:
 		u->scr = v;
