@@ -37,6 +37,19 @@ difference:
     the paravirtual guest's reaches the host's disk.
 Figures are printed, not judged: a run fails only if a figure is missing.
 
+One more platform, in wall-clock seconds, not instructions (bench-xv6-svm,
+one run): unmodified xv6 run by QEMU itself (qemu-system-i386, TCG, its
+xv6.img and a copy of its fs.img, serial on stdio) against the same
+images in our guest (the host JOS under QEMU TCG -cpu max, AMD-V,
+running `vmm -m 256 -i /xv6/xv6.img -i /xv6/fs.img`), one after the
+other on the same machine. Boot: from QEMU's start, or from the vmm
+command typed at the host's $, to xv6's `$` (our figure includes vmm
+reading its files and building the guest, our BIOS and xv6's boot
+sector; QEMU's includes its SeaBIOS). usertests: from the command typed
+to xv6's `$` after "ALL TESTS PASSED". In our guest usertests runs only
+with XV6_USERTESTS=1 set (it takes far longer there; the table then
+shows "-").
+
 Each platform runs RUNS times (BENCH_RUNS=N to choose), one run at a
 time, and the table gives the median with the lowest and highest value:
 no platform repeats exactly. Under Bochs (its clock counts instructions,
@@ -52,16 +65,19 @@ time skipped to the next timer) left that spread as wide.
 
 import os
 import re
+import shutil
 import statistics
 import sys
+import time
 
 import grade
 from grade import helpers as G
 from grade.config import KERNEL_IMG
 from grade.emulators import run_qemu
 from grade.pc import hostimg_session
-from grade.registry import current_test, fail, test
+from grade.registry import _context, current_test, fail, test
 from grade.runner import main
+from grade.runs import Run
 
 # The suite's tests are registered too, before ours (as by make grade).
 grade.load_tests()
@@ -71,7 +87,10 @@ RESULTS = {}
 # (test name of the first run, column label).
 PLATFORMS = [("bench-vmm", "VT-x, Bochs"),
              ("bench-vmm-svm", "AMD-V, QEMU -icount"),
-             ("bench-vmm-ryzen", "AMD-V, Bochs ryzen")]
+             ("bench-vmm-ryzen", "AMD-V, Bochs ryzen"),
+             ("bench-xv6-svm", "xv6, QEMU vs guest (s)")]
+# The xv6 platform runs once (its runs take minutes each).
+ONCE = ("bench-xv6-svm",)
 # Runs per platform (BENCH_RUNS=N to choose).
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # QEMU's TSC counts instructions (shift=0: 1 ns each).
@@ -88,7 +107,9 @@ FIGURES = ["CPUID round trip",
            "4 MiB warm read",
            "4 MiB cold read",
            "emulated IDE: write + sync",
-           "emulated IDE: cold read"]
+           "emulated IDE: cold read",
+           "xv6 boot to $",
+           "xv6 usertests"]
 # Goals (guest figure, or guest/host ratio).
 GOALS = {"CPUID round trip": "<= 220",
          "hypercall round trip": "<= 200",
@@ -97,7 +118,9 @@ GOALS = {"CPUID round trip": "<= 220",
          "boot to shell prompt": "guest <= 60 M",
          "4 MiB write + sync": "ratio <= 1.3",
          "4 MiB warm read": "ratio <= 1.3",
-         "4 MiB cold read": "ratio <= 1.3"}
+         "4 MiB cold read": "ratio <= 1.3",
+         "xv6 boot to $": "ratio <= 2.0",
+         "xv6 usertests": "ratio <= 2.0"}
 
 
 def number(text, pattern, what):
@@ -182,9 +205,92 @@ def measure():
     }
 
 
+XV6_DIR = os.path.join("obj", "xv6")
+XV6_PROMPT = r"(?m)^\$ "
+XV6_TYPING_DELAY = 0.05
+XV6_CMD = "vmm -m 256 -i /xv6/xv6.img -i /xv6/fs.img"
+XV6_PASSED = r"ALL TESTS PASSED"
+# QEMU's own run of xv6: its Makefile's disks (fs.img the slave), one CPU
+# as our guest has, and the RAM xv6 takes for granted.
+XV6_QEMU = os.environ.get("QEMU_I386", "qemu-system-i386")
+XV6_QEMU_MB = 512
+
+
+def xv6_usertests(r):
+    """Type usertests at xv6's $: seconds until its $ after it passed."""
+    start = time.monotonic()
+    r.send("usertests", delay=XV6_TYPING_DELAY)
+    r.expect(r"usertests starting")
+    m = r.expect(r"(?m)" + XV6_PASSED + r"|panic|^\$ ")
+    if m.group(0) != XV6_PASSED:
+        fail("xv6's usertests stopped at %r" % m.group(0))
+    r.expect(XV6_PROMPT)
+    return time.monotonic() - start
+
+
+def xv6_by_qemu():
+    """xv6 run by QEMU itself: (boot seconds, usertests seconds)."""
+    ctx = _context()
+    fs = os.path.join("obj", "grade", "bench-xv6.fs.img")
+    shutil.copyfile(os.path.join(XV6_DIR, "fs.img"), fs)
+    argv = [XV6_QEMU, "-nographic", "-serial", "mon:stdio", "-smp", "1",
+            "-m", str(XV6_QEMU_MB), "-no-reboot",
+            "-drive", "file=%s,index=0,media=disk,format=raw,snapshot=on"
+            % os.path.join(XV6_DIR, "xv6.img"),
+            "-drive", "file=%s,index=1,media=disk,format=raw" % fs]
+    start = time.monotonic()
+    r = Run(argv, ctx.log_path("qemu-xv6"), kind="qemu")
+    try:
+        r.expect(XV6_PROMPT)
+        boot = time.monotonic() - start
+        return boot, xv6_usertests(r)
+    finally:
+        r.close()
+
+
+def xv6_in_guest():
+    """The same images in our guest: (boot seconds, usertests seconds or
+    None when XV6_USERTESTS is not set)."""
+    r = run_qemu(mem=XV6_QEMU_MB,
+                 disks=[KERNEL_IMG, G.fs_image_copy("bench-xv6")])
+    G.shell(r)
+    start = time.monotonic()
+    r.send(XV6_CMD)
+    r.expect(r"init: starting sh")
+    r.expect(XV6_PROMPT)
+    boot = time.monotonic() - start
+    tests = xv6_usertests(r) if os.environ.get("XV6_USERTESTS") else None
+    r.close()
+    return boot, tests
+
+
+def measure_xv6():
+    """xv6's boot and usertests, wall clock: QEMU itself, then our guest
+    under QEMU (one run each, one after the other)."""
+    if not os.path.exists(os.path.join(XV6_DIR, "xv6.img")):
+        print("SKIPPED: no %s/xv6.img (built without ../shared/guests)"
+              % XV6_DIR)
+        return
+    qemu_boot, qemu_tests = xv6_by_qemu()
+    guest_boot, guest_tests = xv6_in_guest()
+    print("xv6 wall clock: boot %.1f s by QEMU, %.1f s in our guest; "
+          "usertests %.1f s by QEMU, %s in our guest"
+          % (qemu_boot, guest_boot, qemu_tests,
+             "%.1f s" % guest_tests if guest_tests else "not run"))
+    RESULTS[current_test().name] = {
+        "xv6 boot to $": (qemu_boot, guest_boot),
+        "xv6 usertests": (qemu_tests, guest_tests),
+    }
+
+
+test("bench-xv6-svm", emulator="qemu", timeout=3600)(measure_xv6)
+
+
 def run_names(prefix):
     """The test names of one platform's RUNS runs.  The vendor comes
     from the name's end (grade/registry.py, vendor_from_name)."""
+    if prefix in ONCE:
+        return [prefix]
     suffix = next((s for s in ("-svm", "-ryzen") if prefix.endswith(s)), "")
     base = prefix[:len(prefix) - len(suffix)]
     return [prefix] + ["%s-run%d%s" % (base, i, suffix)
@@ -192,6 +298,8 @@ def run_names(prefix):
 
 
 for prefix, _ in PLATFORMS:
+    if prefix in ONCE:
+        continue
     for name in run_names(prefix):
         test(name, emulator="qemu" if prefix.endswith("-svm") else "bochs",
              timeout=900)(measure)
@@ -200,6 +308,8 @@ for prefix, _ in PLATFORMS:
 def fmt(n):
     if n is None:
         return "-"
+    if isinstance(n, float):
+        return "%.1f s" % n
     return "%.1f M" % (n / 1e6) if n >= 1e6 else str(n)
 
 
@@ -226,10 +336,12 @@ def print_table():
         if len(runs) > 1:
             print("%-20s (%d runs)" % (label, len(runs)))
         for fig in FIGURES:
-            pairs = [run[fig] for run in runs]
+            pairs = [run[fig] for run in runs if fig in run]
+            if not pairs:
+                continue
             hosts = [h for h, _ in pairs if h is not None]
-            guests = [g for _, g in pairs]
-            ratios = [g / h for h, g in pairs if h]
+            guests = [g for _, g in pairs if g is not None]
+            ratios = [g / h for h, g in pairs if h and g is not None]
             print("%-20s %-32s %-22s %-22s %-17s  %s"
                   % (label, fig, spread(hosts, fmt), spread(guests, fmt),
                      spread(ratios, lambda r: "%.2f" % r),
@@ -242,7 +354,7 @@ if __name__ == "__main__":
     # One run at a time: side by side they would share the CPUs.
     argv = sys.argv[1:]
     if "--tests" not in argv:
-        argv += ["--tests", "bench-vmm*"]
+        argv += ["--tests", "bench-vmm*,bench-xv6*"]
     if not any(a.startswith("-j") or a == "--jobs" for a in argv):
         argv += ["-j1"]
     status = main(argv)

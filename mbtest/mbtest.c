@@ -2,7 +2,7 @@
  * The multiboot test kernel (vmm -k /vmm/mbtest): a 32-bit freestanding
  * program that checks what a multiboot loader hands it and says so on
  * COM1, polled: its command line, each module's first line, and whether
- * the memory map is a PC's (RAM below 640 KiB, the hole up to 1 MiB,
+ * the memory map is a PC's (RAM below the EBDA, reserved up to 1 MiB,
  * RAM from 1 MiB to the end mem_upper gives). Then it writes 7 to the
  * debug-exit port 0xf4: the VMM ends it with status (7 << 1) | 1 = 15.
  *
@@ -35,6 +35,8 @@
 #define HALTS 3
 #define BENCH_INB 1000
 #define SELFTEST_VECTOR 0x80
+/* The BIOS data area's word holding the EBDA's segment. */
+#define BDA_EBDA_SEG 0x40E
 
 static void show_modules(const struct mb_info *mbi)
 {
@@ -58,18 +60,22 @@ static void show_modules(const struct mb_info *mbi)
 	}
 }
 
-/* A PC's map: usable [0, 640K) and [1M, 1M + mem_upper KiB), nothing
- * usable in the hole. 0, or why not. */
+/* A PC's map: usable [0, mem_lower KiB), ending at or before the EBDA
+ * whose segment the BIOS data area gives (the MP and ACPI tables live
+ * there), and [1M, 1M + mem_upper KiB); nothing usable from the EBDA to
+ * 1 MiB. 0, or why not. */
 static const char *check_mmap(const struct mb_info *mbi, u32 *n, u64 *kib)
 {
-	u32 off;
+	u32 off, ebda = *(volatile unsigned short *)BDA_EBDA_SEG * 16;
 	int low = 0, high = 0;
 
 	if ((mbi->flags & (MB_FLAG_MEM | MB_FLAG_MMAP)) !=
 	    (MB_FLAG_MEM | MB_FLAG_MMAP))
 		return "no memory information";
-	if (mbi->mem_lower != LOWMEM_END / KIB)
-		return "mem_lower is not 640";
+	if (ebda == 0 || ebda >= LOWMEM_END)
+		return "no EBDA below 640 KiB in the BIOS data area";
+	if (mbi->mem_lower * KIB > ebda)
+		return "mem_lower runs into the EBDA";
 	for (off = 0; off < mbi->mmap_length;) {
 		const struct mb_mmap *e = (const void *)(mbi->mmap_addr + off);
 
@@ -78,16 +84,17 @@ static const char *check_mmap(const struct mb_info *mbi, u32 *n, u64 *kib)
 		if (e->type != MB_TYPE_USABLE)
 			continue;
 		*kib += e->length / KIB;
-		if (e->base < HIGHMEM_START && e->base + e->length > LOWMEM_END)
-			return "usable RAM in the hole";
-		if (e->base == 0 && e->length == LOWMEM_END)
+		if (e->base < HIGHMEM_START && e->base + e->length > ebda)
+			return "usable RAM in the EBDA or the hole";
+		if (e->base == 0 && e->length == (u64)mbi->mem_lower * KIB)
 			low = 1;
 		if (e->base == HIGHMEM_START &&
 		    e->length == (u64)mbi->mem_upper * KIB)
 			high = 1;
 	}
 	if (!low || !high)
-		return "no low RAM or no RAM from 1 MiB matching mem_upper";
+		return "no low RAM matching mem_lower or no RAM from 1 MiB "
+		       "matching mem_upper";
 	return 0;
 }
 

@@ -13,8 +13,8 @@
 
 #define LAPIC 0xFEE00000ULL
 #define IOAPIC 0xFEC00000ULL
-/* The model's bus clock (lapic.c, LAPIC_BUS_HZ: 1 GHz, as QEMU's). */
-#define NS_PER_TICK 1
+/* The model's bus clock (lapic.c, LAPIC_BUS_HZ: 100 MHz). */
+#define NS_PER_TICK 10
 /* The periodic check: initial count 100, divided by 2. */
 #define PERIOD (100 * 2 * NS_PER_TICK)
 

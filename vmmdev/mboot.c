@@ -14,6 +14,8 @@
  *   a byte is written; a bad file is refused with one line naming it.
  * - The loader's own data sits below GUEST_BOOT_PA's page + LOW_END, in
  *   low RAM; kernel segments must lie in RAM from 1 MiB up.
+ * - The memory map and mem_lower call RAM usable only below the EBDA
+ *   (FW_EBDA_PA): [FW_EBDA_PA, 1 MiB) is reserved.
  */
 #include <inc/lib.h>
 #include <inc/vmx.h>
@@ -21,6 +23,7 @@
 #include <inc/elf.h>
 #include <vmmdev/dev.h>
 #include <vmmdev/pc.h>
+#include <vmmdev/fwtables.h>
 
 /* The OS image header (3.1.1): in the first 8 KiB, 4-byte aligned. */
 #define MBH_MAGIC 0x1BADB002
@@ -75,7 +78,7 @@ struct elf32_phdr {
 #define LOW_END (MODSTR_PA + PC_MODS_MAX * MODSTR_MAX)
 #define MMAP_ENTRIES 3
 
-static_assert(LOW_END <= GUEST_LOWMEM_END);
+static_assert(LOW_END <= FW_EBDA_PA);
 static_assert(MODS_PA + PC_MODS_MAX * sizeof(struct mb_module) <= CMDLINE_PA);
 static_assert(MMAP_PA + MMAP_ENTRIES * MB_MMAP_ENTRY_SIZE <= MODS_PA);
 
@@ -296,15 +299,17 @@ static int write_info(const struct pc_opts *o, int nmods)
 		return bad(o->kernel, "command line too long");
 	snprintf(line, CMDLINE_MAX, "%s%s%s", o->kernel,
 		 o->cmdline ? " " : "", o->cmdline ? o->cmdline : "");
-	mmap_entry(&mm[0], 0, GUEST_LOWMEM_END, MB_TYPE_USABLE);
-	mmap_entry(&mm[1], GUEST_LOWMEM_END,
-		   GUEST_HIGHMEM_START - GUEST_LOWMEM_END, MB_TYPE_RESERVED);
+	/* Low RAM ends at the EBDA (the MP and ACPI tables, fwtables.c):
+	 * a kernel that took it for RAM would overwrite its own tables. */
+	mmap_entry(&mm[0], 0, FW_EBDA_PA, MB_TYPE_USABLE);
+	mmap_entry(&mm[1], FW_EBDA_PA, GUEST_HIGHMEM_START - FW_EBDA_PA,
+		   MB_TYPE_RESERVED);
 	mmap_entry(&mm[2], GUEST_HIGHMEM_START,
 		   gmem_size() - GUEST_HIGHMEM_START, MB_TYPE_USABLE);
 	memset(mbi, 0, sizeof(*mbi));
 	mbi->flags = MB_FLAG_MEM | MB_FLAG_MMAP | MB_FLAG_CMDLINE |
 		     MB_FLAG_MODS;
-	mbi->mem_lower = GUEST_LOWMEM_END / 1024;
+	mbi->mem_lower = FW_EBDA_PA / 1024;
 	mbi->mem_upper = (gmem_size() - GUEST_HIGHMEM_START) / 1024;
 	mbi->cmdline = CMDLINE_PA;
 	mbi->mods_count = nmods;
