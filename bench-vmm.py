@@ -74,7 +74,7 @@ import grade
 from grade import helpers as G
 from grade.config import KERNEL_IMG
 from grade.emulators import run_qemu
-from grade.pc import hostimg_session
+from grade.guests import hostimg_session
 from grade.registry import _context, current_test, fail, test
 from grade.runner import main
 from grade.runs import Run

@@ -40,6 +40,7 @@ TEST_MODULES = [
     "hostile",      # hostile guests
     "debugging",    # gdb, the guest gdb stub and port, kmon
     "pc",           # PC-kind guests: MMIO decoder, firmware tables
+    "guests",       # xv6 and the host image as unmodified PC guests
     "pcdev",        # PC devices driven by a guest (mbtest devtest-*)
     "pchostile",    # PC-kind guests driving their devices wildly
     "docs",         # the user's guide and the make targets it names
