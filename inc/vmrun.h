@@ -45,7 +45,9 @@
 
 /* What the guest did (vmrun.exit). */
 enum {
-	VMRUN_EXIT_NONE = 0,
+	VMRUN_EXIT_NONE = 0,  /* nothing to emulate: the guest ran past
+			       * the VMM's device deadline (hlt_until_tsc)
+			       * without a device exit */
 	VMRUN_EXIT_PIO,   /* IN, OUT, INS, OUTS: pio.* */
 	VMRUN_EXIT_MMIO,  /* a load or store outside RAM: mmio.* */
 	VMRUN_EXIT_HLT,   /* HLT with interrupts on and none pending: the

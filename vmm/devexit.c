@@ -14,7 +14,9 @@
  * fault outside RAM: the instruction decoded by vmm/insn.h, RIP moved,
  * a load's value written back at completion) and a HLT with interrupts
  * on and none pending, which first sleeps here (neither env runnable)
- * until the VMM's next device deadline or console input (devexit_tick).
+ * until the VMM's next device deadline or console input (devexit_tick);
+ * a guest that runs past that deadline without a device exit is handed
+ * over at its next exit of any kind (devexit_deadline).
  * The VMM asks for one interrupt vector at a time in the run page; the
  * core's event decision delivers it when the guest can take it: it is
  * the PC VM's external interrupt source (vmm/events.h, through the same
@@ -354,6 +356,41 @@ void devexit_tick(void)
 		wake_vmm(e, v);
 		v->env_status = ENV_RUNNABLE;
 	}
+}
+
+/*
+ * After an exit the core handled itself (devexit hook in vmm_run_loop):
+ * a PC guest that ran past its VMM's earliest device deadline without a
+ * device exit (a loop on RAM waiting for a tick) would otherwise never
+ * see the interrupt due. Hand it over with nothing to emulate
+ * (VMRUN_EXIT_NONE): the VMM program polls its devices and resumes it
+ * with what is due. After a host tick (a yield) the VMM program only
+ * becomes runnable, and the scheduler passes as it would have: a storm
+ * whose deadline has always passed costs at most one hand-off per exit,
+ * as device exits do, and never keeps the CPU from the scheduler.
+ */
+enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
+{
+	struct VcpuPC *pc;
+	struct Env *v;
+	int32_t vmm;
+
+	if ((a != VMEXIT_RESUME && a != VMEXIT_YIELD) || !devexit_pc_guest(e))
+		return a;
+	pc = &e->env_vcpu->pc;
+	vmm = e->env_vcpu->vm->pc.vmm;
+	v = &envs[ENVX(vmm)];
+	if (pc->waiting || !pc->vmm_blocked || read_tsc() < pc->hlt_until ||
+	    v->env_id != vmm || v->env_status != ENV_NOT_RUNNABLE)
+		return a;
+	pc->exit = VMRUN_EXIT_NONE;
+	run_of(e)->exit = VMRUN_EXIT_NONE;
+	hand_over(e);
+	if (a == VMEXIT_RESUME)
+		return VMEXIT_HANDOFF;
+	wake_vmm(e, v);
+	v->env_status = ENV_RUNNABLE;
+	return VMEXIT_YIELD;
 }
 
 /*

@@ -18,6 +18,7 @@ enum vmexit_action devexit_pio(struct Env *e, const struct vmm_io *io);
 enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa);
 enum vmexit_action devexit_hlt(struct Env *e);
 void devexit_tick(void);
+enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a);
 void devexit_handoff(struct Env *e) __attribute__((noreturn));
 int devexit_setup(struct Vm *vm, void *arg, size_t len);
 int devexit_vcpu_run(int32_t guest);

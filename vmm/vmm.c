@@ -242,6 +242,7 @@ static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)
 			action = vmexit_host_irqs(e);
 		if (action == VMEXIT_RESUME && ++vc->streak >= VMM_MAX_STREAK)
 			action = vmm_streak_stop(e);
+		action = devexit_deadline(e, action);  /* devexit hook */
 		switch (action) {
 		case VMEXIT_RESUME:
 			break;
