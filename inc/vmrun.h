@@ -118,11 +118,14 @@ struct vmrun {
 				   * in the kernel until the host TSC reaches
 				   * this (a device deadline; ~0: none) or
 				   * console input comes, then is handed
-				   * over; 0: hand it over at once. From
-				   * then on (or with console input) the
-				   * kernel answers no LAPIC load from the
-				   * shadow: it hands it over, and the VMM
-				   * polls its devices */
+				   * over; 0: hand it over at once. A guest
+				   * that runs past a deadline (not 0) is
+				   * handed over at its next exit of any
+				   * kind (VMRUN_EXIT_NONE); from then on
+				   * (or with console input) the kernel
+				   * answers no LAPIC load from the shadow:
+				   * it hands it over, and the VMM polls
+				   * its devices */
 	uint32_t end;             /* vmm: not 0: print cons_out, then end
 				   * the guest (sys_vcpu_run returns 0 at
 				   * once) */

@@ -380,7 +380,10 @@ enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
 	pc = &e->env_vcpu->pc;
 	vmm = e->env_vcpu->vm->pc.vmm;
 	v = &envs[ENVX(vmm)];
-	if (pc->waiting || !pc->vmm_blocked || read_tsc() < pc->hlt_until ||
+	/* A deadline of 0 only says how a HLT ends (inc/vmrun.h): a VMM
+	 * program that never named one is not handed a running guest. */
+	if (pc->waiting || !pc->vmm_blocked || pc->hlt_until == 0 ||
+	    read_tsc() < pc->hlt_until ||
 	    v->env_id != vmm || v->env_status != ENV_NOT_RUNNABLE)
 		return a;
 	pc->exit = VMRUN_EXIT_NONE;
