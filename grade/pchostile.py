@@ -30,7 +30,7 @@ DEVATTACK_RUNS = (
     "lapic-icr-storm", "lapic-every-vector", "lapic-init-sipi",
     "lapic-timer-storm", "lapic-every-register", "pit-irq0-storm",
     "pic-exception-vectors", "pic-garbage", "ioapic-regsel",
-    "ioapic-routes", "uart-flood", "uart-loopback-flood",
+    "ioapic-routes", "pit-no-exits", "uart-flood", "uart-loopback-flood",
     "uart-every-value", "cmos-every-index", "kbc-storm", "mmio-unclaimed",
     "mmio-sizes", "mmio-crossing", "port-scan")
 
