@@ -13,33 +13,8 @@
  * - nIEN stays set: IRQ 14 is not part of these attacks.
  */
 #include "devattack.h"
+#include "ata.h"
 
-#define IDE_DATA 0x1F0
-#define IDE_ERROR 0x1F1
-#define IDE_COUNT 0x1F2
-#define IDE_LBA0 0x1F3
-#define IDE_LBA1 0x1F4
-#define IDE_LBA2 0x1F5
-#define IDE_DH 0x1F6
-#define IDE_CMD 0x1F7   /* status on reads */
-#define IDE_CTL 0x3F6
-#define CTL_NIEN 0x02
-#define CTL_SRST 0x04
-#define DH_LBA_MASTER 0xE0
-#define DH_LBA_SLAVE 0xF0
-#define ST_BSY 0x80
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
-#define ER_IDNF 0x10
-#define ER_ABRT 0x04
-#define CMD_READ 0x20
-#define CMD_WRITE 0x30
-#define CMD_READ_DMA 0xC8
-#define CMD_WRITE_DMA 0xCA
-#define CMD_READ_DMA_EXT 0x25
-#define CMD_WRITE_DMA_EXT 0x35
-#define CMD_IDENTIFY 0xEC
-#define SECTOR_WORDS 256
 #define SECTOR 512
 #define ID_LBA_LO 60
 #define ID_LBA_HI 61
@@ -83,7 +58,7 @@ static u8 wait(const char *name)
 
 static u8 command(const char *name, u8 dh, u8 cmd, u32 lba, u8 count)
 {
-	outb(IDE_CTL, CTL_NIEN);
+	outb(IDE_DEVCTL, DC_NIEN);
 	outb(IDE_DH, dh | ((lba >> 24) & DH_LBA_HIGH));
 	outb(IDE_COUNT, count);
 	outb(IDE_LBA0, lba);
@@ -97,7 +72,7 @@ static u8 command(const char *name, u8 dh, u8 cmd, u32 lba, u8 count)
 static void identify(const char *name)
 {
 	u16 *w = (u16 *)DA_SCRATCH;
-	u8 s = command(name, DH_LBA_MASTER, CMD_IDENTIFY, 0, 0);
+	u8 s = command(name, DH_LBA, CMD_IDENTIFY, 0, 0);
 
 	da_check((s & (ST_DRQ | ST_ERR)) == ST_DRQ, name,
 		 "IDENTIFY of the master has no data (run with -i IMAGE)");
@@ -118,12 +93,12 @@ static void lba_past_end(const struct mb_info *mbi, const char *name)
 	u8 s;
 
 	identify(name);
-	s = command(name, DH_LBA_MASTER, CMD_READ, nsectors, 1);
+	s = command(name, DH_LBA, CMD_READ, nsectors, 1);
 	refused(name, s, ER_IDNF, "READ at the image's end is not IDNF");
-	s = command(name, DH_LBA_MASTER, CMD_READ, LBA28_MAX, 1);
+	s = command(name, DH_LBA, CMD_READ, LBA28_MAX, 1);
 	refused(name, s, ER_IDNF, "READ at LBA 0x0FFFFFFF is not IDNF");
 	/* Two sectors from the last: one comes, then IDNF. */
-	s = command(name, DH_LBA_MASTER, CMD_READ, nsectors - 1, 2);
+	s = command(name, DH_LBA, CMD_READ, nsectors - 1, 2);
 	da_check(s & ST_DRQ, name, "the last sector has no data");
 	insw((void *)DA_SCRATCH, SECTOR_WORDS);
 	refused(name, wait(name), ER_IDNF, "the sector past the end came");
@@ -139,15 +114,15 @@ static void write_past_end(const struct mb_info *mbi, const char *name)
 	u8 s;
 
 	identify(name);
-	s = command(name, DH_LBA_MASTER, CMD_WRITE, nsectors, 1);
+	s = command(name, DH_LBA, CMD_WRITE, nsectors, 1);
 	refused(name, s, ER_IDNF, "WRITE at the image's end is not IDNF");
-	s = command(name, DH_LBA_MASTER, CMD_WRITE, LBA28_MAX, COUNT_256);
+	s = command(name, DH_LBA, CMD_WRITE, LBA28_MAX, COUNT_256);
 	refused(name, s, ER_IDNF, "WRITE at 0x0FFFFFFF is not IDNF");
 	/* The last sector, written back as it was; the next is IDNF. */
-	s = command(name, DH_LBA_MASTER, CMD_READ, nsectors - 1, 1);
+	s = command(name, DH_LBA, CMD_READ, nsectors - 1, 1);
 	da_check(s & ST_DRQ, name, "the last sector has no data");
 	insw(last, SECTOR_WORDS);
-	s = command(name, DH_LBA_MASTER, CMD_WRITE, nsectors - 1, 2);
+	s = command(name, DH_LBA, CMD_WRITE, nsectors - 1, 2);
 	da_check(s & ST_DRQ, name, "WRITE of the last sector wants no data");
 	outsw(last, SECTOR_WORDS);
 	s = wait(name);
@@ -166,7 +141,7 @@ static void count_zero(const struct mb_info *mbi, const char *name)
 	u8 s;
 
 	identify(name);
-	s = command(name, DH_LBA_MASTER, CMD_READ, 0, COUNT_256);
+	s = command(name, DH_LBA, CMD_READ, 0, COUNT_256);
 	for (i = 0; i < SECTORS_256; i++) {
 		da_check((s & (ST_DRQ | ST_ERR)) == ST_DRQ, name,
 			 "fewer than 256 sectors for count 0");
@@ -174,7 +149,7 @@ static void count_zero(const struct mb_info *mbi, const char *name)
 		s = wait(name);
 	}
 	da_check(!(s & (ST_DRQ | ST_ERR)), name, "a 257th sector, or ERR");
-	s = command(name, DH_LBA_MASTER, CMD_READ, nsectors - TAIL_SECTORS,
+	s = command(name, DH_LBA, CMD_READ, nsectors - TAIL_SECTORS,
 		    COUNT_256);
 	for (i = 0; i < TAIL_SECTORS; i++) {
 		da_check(s & ST_DRQ, name, "a sector before the end missing");
@@ -195,7 +170,7 @@ static void dma(const struct mb_info *mbi, const char *name)
 
 	identify(name);
 	for (i = 0; i < sizeof(cmds); i++)
-		refused(name, command(name, DH_LBA_MASTER, cmds[i], 0, 1),
+		refused(name, command(name, DH_LBA, cmds[i], 0, 1),
 			ER_ABRT, "a DMA command was not aborted");
 	da_begin(name);
 	da_kv("commands", sizeof(cmds));
@@ -223,7 +198,7 @@ static void every_command(const struct mb_info *mbi, const char *name)
 
 	identify(name);
 	for (c = 0; c < NCOMMANDS; c++) {
-		s = command(name, DH_LBA_MASTER, c, nsectors, 1);
+		s = command(name, DH_LBA, c, nsectors, 1);
 		errs += !!(s & ST_ERR);
 		if (s & ST_DRQ) {
 			data++;
@@ -235,8 +210,8 @@ static void every_command(const struct mb_info *mbi, const char *name)
 		da_check(!(wait(name) & ST_DRQ), name,
 			 "a data phase never ends");
 	}
-	outb(IDE_CTL, CTL_SRST | CTL_NIEN);
-	outb(IDE_CTL, CTL_NIEN);
+	outb(IDE_DEVCTL, DC_SRST | DC_NIEN);
+	outb(IDE_DEVCTL, DC_NIEN);
 	identify(name);
 	da_begin(name);
 	da_kv("refused", errs);
@@ -261,7 +236,7 @@ static void no_transfer(const struct mb_info *mbi, const char *name)
 	}
 	da_check(inb(IDE_CMD) == s && !(s & ST_DRQ), name,
 		 "the status changed without a command");
-	s = command(name, DH_LBA_MASTER, CMD_READ, 0, 1);
+	s = command(name, DH_LBA, CMD_READ, 0, 1);
 	w[SECTOR_WORDS] = 0;
 	w[HUGE_WORDS - 1] = 0;
 	insw(w, HUGE_WORDS);
@@ -282,11 +257,11 @@ static void absent_slave(const struct mb_info *mbi, const char *name)
 	u8 s;
 
 	identify(name);
-	s = command(name, DH_LBA_SLAVE, CMD_IDENTIFY, 0, 0);
+	s = command(name, (DH_LBA | DH_SLAVE), CMD_IDENTIFY, 0, 0);
 	da_check(!(s & ST_DRQ), name, "the absent slave has IDENTIFY data");
-	s = command(name, DH_LBA_SLAVE, CMD_READ, 0, 1);
+	s = command(name, (DH_LBA | DH_SLAVE), CMD_READ, 0, 1);
 	da_check(!(s & ST_DRQ), name, "the absent slave has sectors");
-	outb(IDE_DH, DH_LBA_MASTER);
+	outb(IDE_DH, DH_LBA);
 	da_begin(name);
 	da_kv("status", s);
 	da_end();

@@ -28,45 +28,19 @@
  * - The test leaves nIEN clear and IRQ 14 masked.
  */
 #include "devtest.h"
+#include "ata.h"
 
-#define IDE_DATA 0x1F0
-#define IDE_ERROR 0x1F1
-#define IDE_COUNT 0x1F2
-#define IDE_LBA0 0x1F3
-#define IDE_LBA1 0x1F4
-#define IDE_LBA2 0x1F5
-#define IDE_DH 0x1F6
-#define IDE_STATUS 0x1F7
-#define IDE_CMD IDE_STATUS
-#define IDE_ALT 0x3F6
-#define IDE_DEVCTL IDE_ALT
-#define ST_BSY 0x80
-#define ST_DRDY 0x40
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
-#define ER_IDNF 0x10
-#define ER_ABRT 0x04
-#define DH_LBA 0xE0
-#define DH_SLAVE 0x10
-#define DC_NIEN 0x02
-#define DC_SRST 0x04
 /* After a reset: sector count 1, LBA low 1, mid 0, high 0 (ATA-4 9.2),
  * and the diagnostic code "device 0 passed, device 1 passed or absent". */
 #define SIGNATURE_ATA 0x01010000
 #define DIAG_PASSED 0x01
 #define CMD_NOP 0x00
 #define CMD_RESERVED 0x01  /* reserved in ATA-4's command table */
-#define CMD_READ 0x20
-#define CMD_WRITE 0x30
-#define CMD_READ_MULTIPLE 0xC4
-#define CMD_SET_MULTIPLE 0xC6
-#define CMD_IDENTIFY 0xEC
 #define ID_MULT_MAX 47
 #define ID_CAPS 49
 #define ID_CAP_LBA 0x0200
 #define ID_SECTORS 60
 #define MULT_MAX 16
-#define SECTOR_WORDS 256
 #define SECTOR_DWORDS 128
 #define DISK0_LBAS 128
 #define DISK1_LBAS 64
@@ -115,7 +89,7 @@ static u8 alt_ready(void)
 	u32 spins = 0;
 	u8 st;
 
-	while ((st = inb(IDE_ALT)) & ST_BSY)
+	while ((st = inb(IDE_DEVCTL)) & ST_BSY)
 		if (++spins > DT_SPIN_MAX)
 			dt_fail(dev, "BSY stays set (polls)", spins, 0);
 	return st;
@@ -260,7 +234,7 @@ static void nien(void)
 static void soft_reset(void)
 {
 	outb(IDE_DEVCTL, DC_SRST | DC_NIEN);
-	dt_check(dev, "status during SRST", inb(IDE_ALT) & ST_BSY, ST_BSY);
+	dt_check(dev, "status during SRST", inb(IDE_DEVCTL) & ST_BSY, ST_BSY);
 	outb(IDE_DEVCTL, 0);
 	dt_check(dev, "status after SRST",
 		 alt_ready() & (ST_DRDY | ST_DRQ | ST_ERR), ST_DRDY);
