@@ -644,7 +644,8 @@ bool devexit_may_resume(const struct Env *e)
 	return e->env_vcpu->pc.vmm_blocked && !e->env_vcpu->pc.waiting;
 }
 
-/* vCPU e is being freed: wake its VMM program if it waits for it. */
+/* vCPU e is being freed: wake its VMM program if it waits for it; drop
+ * the MMIO decoder's fetch cache (any guest kind: vmm/insn.c). */
 void devexit_guest_free(struct Env *e)
 {
 	struct VcpuPC *pc = &e->env_vcpu->pc;
@@ -657,6 +658,7 @@ void devexit_guest_free(struct Env *e)
 		v->env_status = ENV_RUNNABLE;
 	}
 	pc->vmm_blocked = false;
+	mmio_fetch_drop(e);
 }
 
 /* vm goes (its last vCPU went: vm_put): drop the run page. */

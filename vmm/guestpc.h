@@ -62,6 +62,7 @@ struct VcpuPC {
 	struct devexit_mmu mmu;   /* string transfers: paging at the exit */
 	uint64_t nhandoffs;       /* exits handed to the VMM program */
 	uint64_t lapic_fast_reads; /* LAPIC loads answered from the shadow */
+	struct insn_fetch fetch;  /* the MMIO decoder's (vmm/insn.c) */
 };
 
 #endif /* !JOS_VMM_GUESTPC_H */

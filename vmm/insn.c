@@ -9,10 +9,22 @@
  *   runs e, with e stopped: its control structure is readable
  *   (vmm_ops->dbg_read) and env_tf holds all its general registers.
  * - The bytes are fetched through guest_gva_copy (vmm/gva.c), every
- *   step checked: any CS base, RIP or page table the guest chose is an
- *   error return and a line on the console, never a host fault.
+ *   step checked, or from the fetch cache (below): any CS base, RIP or
+ *   page table the guest chose is an error return and a line on the
+ *   console, never a host fault.
  * - Neither function moves RIP (the caller does, by mi->len, once the
  *   device has answered).
+ * - The fetch cache (vc->pc.fetch, struct insn_fetch) holds one
+ *   reference to the host page its linear page translated to when it was
+ *   filled (the guest's RAM, read-allowed in the nested tables then), so
+ *   that page is never freed or given to anyone else while cached: a
+ *   stale entry (the guest changed a page-table entry without changing
+ *   CR0, CR3, CR4 or EFER, or its VMM program remapped the page) only
+ *   shows the guest's next MMIO instruction the bytes of a page that was
+ *   its own, never other host memory. An entry is used only under the
+ *   paging registers it was filled with, and replaced at the next miss;
+ *   it is dropped (the reference with it) when the vCPU is freed
+ *   (mmio_fetch_drop, from devexit_guest_free).
  * - memo[c] is the last load decoded on CPU c, with its bytes and code
  *   mode: insndec.c is pure and reads registers only for a store's
  *   value, so the same bytes in the same mode decode to the same load.
@@ -25,6 +37,9 @@
 
 #include <kern/env.h>
 #include <kern/cpu.h>
+#include <kern/pmap.h>
+#include <vmm/ept.h>
+#include <vmm/vm.h>
 #include <vmm/gpr.h>
 #include <vmm/gva.h>
 #include <vmm/insn.h>
@@ -43,6 +58,89 @@ struct load_memo {
 	struct mmio_insn mi;
 };
 static struct load_memo memo[NCPU];
+
+/* Was f filled under the paging registers of s? */
+static bool same_paging(const struct insn_fetch *f,
+			const struct guest_dbgstate *s)
+{
+	return f->cr0 == s->cr0 && f->cr3 == s->cr3 && f->cr4 == s->cr4 &&
+	       f->efer == s->efer;
+}
+
+/* Cache the host page behind linear lin (fetched just now through the
+ * walk) in e's fetch cache, in place of the one there. */
+static void fetch_fill(struct Env *e, const struct guest_dbgstate *s,
+		       uint64_t lin)
+{
+	struct insn_fetch *f = &e->env_vcpu->pc.fetch;
+	struct PageInfo *pp;
+	uint64_t gpa;
+	int perm = 0;
+
+	if (guest_gva2gpa(e, s, lin, &gpa, false) < 0 ||
+	    !guest_ram(e->env_vcpu->vm, gpa))
+		return;
+	pp = ept_page_lookup(e->env_vcpu->vm->ept_root,
+			     ROUNDDOWN(gpa, PGSIZE), &perm);
+	if (!pp || !(perm & EPTE_R))
+		return;
+	pp->pp_ref++;
+	mmio_fetch_drop(e);
+	f->pg = pp;
+	f->lin_page = ROUNDDOWN(lin, PGSIZE);
+	f->cr0 = s->cr0;
+	f->cr3 = s->cr3;
+	f->cr4 = s->cr4;
+	f->efer = s->efer;
+}
+
+/* The host address of linear lin if the fetch cache holds its page
+ * under s's paging registers, else NULL. */
+static const uint8_t *fetch_cached(struct Env *e,
+				   const struct guest_dbgstate *s, uint64_t lin)
+{
+	struct insn_fetch *f = &e->env_vcpu->pc.fetch;
+
+	if (!f->pg || f->lin_page != ROUNDDOWN(lin, PGSIZE) ||
+	    !same_paging(f, s))
+		return NULL;
+	return (const uint8_t *)page2kva(f->pg) + PGOFF(lin);
+}
+
+/*
+ * Up to len bytes of code at linear lin into code: the bytes copied (as
+ * guest_gva_copy returns). The page of the last fetch comes from the
+ * cache, without a walk of the guest's or the nested tables; the rest of
+ * an instruction that crosses into the next page is walked.
+ */
+static int fetch_code(struct Env *e, const struct guest_dbgstate *s,
+		      uint64_t lin, uint8_t *code, size_t len)
+{
+	const uint8_t *p = fetch_cached(e, s, lin);
+	size_t n = MIN(len, PGSIZE - PGOFF(lin));
+	int r;
+
+	if (!p) {
+		r = guest_gva_copy(e, s, lin, code, len, false);
+		if (r > 0)
+			fetch_fill(e, s, lin);
+		return r;
+	}
+	memcpy(code, p, n);
+	if (n == len)
+		return n;
+	r = guest_gva_copy(e, s, lin + n, code + n, len - n, false);
+	return r > 0 ? (int)n + r : (int)n;
+}
+
+void mmio_fetch_drop(struct Env *e)
+{
+	struct insn_fetch *f = &e->env_vcpu->pc.fetch;
+
+	if (f->pg)
+		page_decref(f->pg);
+	f->pg = NULL;
+}
 
 /* The bytes that would not decode, for the guest's last line. */
 static void print_bytes(const struct Env *e, enum insn_mode mode,
@@ -64,6 +162,7 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 	uint8_t code[INSN_MAX_LEN];
 	const char *why = "";
 	struct load_memo *lm;
+	const uint8_t *p;
 	enum insn_mode mode;
 	unsigned i;
 	int n, r;
@@ -75,14 +174,21 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 	}
 	mode = insn_code_mode(&s, e->env_tf.tf_eflags);
 	lin = insn_code_linear(&s, mode, e->env_tf.tf_rip);
-	n = guest_gva_copy(e, &s, lin, code, sizeof(code), false);
+	lm = &memo[cpunum()];
+	/* The common case: the memo's load, in the cached page. */
+	p = fetch_cached(e, &s, lin);
+	if (p && lm->mode == mode && lm->mi.len <= PGSIZE - PGOFF(lin) &&
+	    memcmp(p, lm->code, lm->mi.len) == 0) {
+		*mi = lm->mi;
+		return 0;
+	}
+	n = fetch_code(e, &s, lin, code, sizeof(code));
 	if (n <= 0) {
 		cprintf("mmio: guest %08x rip 0x%lx: cannot fetch the "
 			"instruction at linear 0x%lx (%e)\n", e->env_id,
 			e->env_tf.tf_rip, lin, n < 0 ? n : -E_FAULT);
 		return n < 0 ? n : -E_FAULT;
 	}
-	lm = &memo[cpunum()];
 	if (lm->mode == mode && lm->mi.len <= (unsigned)n &&
 	    memcmp(code, lm->code, lm->mi.len) == 0) {
 		*mi = lm->mi;

@@ -9,6 +9,16 @@
 #include <inc/types.h>
 
 struct Env;
+struct PageInfo;
+
+/* The vCPU's last instruction fetch (vmm/insn.c, mmio_decode): the host
+ * page behind one linear page, under the paging registers it was
+ * translated with. One reference to pg is held while it is set. */
+struct insn_fetch {
+	struct PageInfo *pg;          /* NULL: nothing cached */
+	uint64_t lin_page;
+	uint64_t cr0, cr3, cr4, efer;
+};
 
 struct mmio_insn {
 	bool write;        /* store to the MMIO address */
@@ -32,5 +42,9 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi);
  * the upper half in 64-bit mode). Does not move RIP: the caller does. */
 void mmio_complete_read(struct Env *e, const struct mmio_insn *mi,
 			uint64_t val);
+
+/* e's vCPU is being freed: drop its fetch cache (and the page's
+ * reference). */
+void mmio_fetch_drop(struct Env *e);
 
 #endif /* !JOS_VMM_INSN_H */
