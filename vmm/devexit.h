@@ -16,6 +16,7 @@ struct Vm;
 bool devexit_pc_guest(const struct Env *e);
 enum vmexit_action devexit_pio(struct Env *e, const struct vmm_io *io);
 enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa);
+bool devexit_mmio_fast(struct Env *e, uint64_t gpa);
 enum vmexit_action devexit_hlt(struct Env *e);
 void devexit_tick(void);
 enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a);

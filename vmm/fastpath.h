@@ -20,6 +20,7 @@
 #include <vmm/vmexits.h>
 #include <vmm/vm.h>
 #include <vmm/vcpu.h>
+#include <vmm/devexit.h>
 
 /* A word another CPU may write under the lock, read here without it. */
 #define VMM_PEEK(x) (*(volatile __typeof__(x) *)&(x))
@@ -81,13 +82,18 @@ enum vmm_fast_kind {
 	VMM_FAST_CPUID,
 	VMM_FAST_HYPERCALL,  /* VMCALL / VMMCALL */
 	VMM_FAST_PAUSE,      /* AMD-V only (VT-x does not exit on PAUSE) */
+	VMM_FAST_MMIO,       /* a data read outside RAM, exit.info2 its
+			      * guest-physical address (devexit_mmio_fast) */
 };
 
 /*
  * Handle a fast exit of kind k in e's registers. True if it was one
  * (the caller moves RIP past the instruction); false, with nothing
  * changed, for the slow path (a hypercall vmexit_hypercall_fast does not
- * answer, or VMM_FAST_NONE).
+ * answer, an MMIO read the kernel does not answer from the LAPIC read
+ * shadow without a walk, or VMM_FAST_NONE). Handlers write RIP (the
+ * caller) and general registers but RSP only: the fast entries write
+ * back nothing else.
  */
 static inline bool vmm_fast_handle(struct Env *e, enum vmm_fast_kind k)
 {
@@ -101,6 +107,8 @@ static inline bool vmm_fast_handle(struct Env *e, enum vmm_fast_kind k)
 		return vmexit_hypercall_fast(r);
 	case VMM_FAST_PAUSE:
 		return true;
+	case VMM_FAST_MMIO:
+		return devexit_mmio_fast(e, e->env_vcpu->exit.info2);
 	default:
 		return false;
 	}

@@ -26,8 +26,9 @@
  *   it is dropped (the reference with it) when the vCPU is freed
  *   (mmio_fetch_drop, from devexit_guest_free).
  * - memo[c] is the last load decoded on CPU c, with its bytes and code
- *   mode: insndec.c is pure and reads registers only for a store's
- *   value, so the same bytes in the same mode decode to the same load.
+ *   mode, whose decoding read no register (memoizable: not a CMP/TEST/
+ *   ALU form with a register operand): insndec.c is pure, so the same
+ *   bytes in the same mode decode to the same load.
  */
 #include <inc/error.h>
 #include <inc/mmu.h>
@@ -155,6 +156,60 @@ static void print_bytes(const struct Env *e, enum insn_mode mode,
 	cprintf("\n");
 }
 
+/*
+ * May load mi, decoded from code with registers regs, go in the memo?
+ * Only if its decoding read no register: a CMP/TEST/ALU form's other
+ * operand (wval) is a register's value at the exit, which the memo must
+ * not replay later. Decoding again with every register's bits flipped
+ * changes such a wval (it is a register masked to a size of at least a
+ * byte) and leaves any other the same. Costs a decode on a miss only.
+ */
+static bool memoizable(const uint8_t *code, enum insn_mode mode,
+		       const uint64_t *regs, const struct mmio_insn *mi)
+{
+	uint64_t flipped[INSN_NGPRS];
+	struct mmio_insn again;
+	const char *why = "";
+	unsigned i;
+
+	if (mi->write || mi->len > INSN_MAX_LEN)
+		return false;
+	for (i = 0; i < INSN_NGPRS; i++)
+		flipped[i] = ~regs[i];
+	return insn_decode_bytes(code, mi->len, mode, flipped, &again,
+				 &why) == 0 &&
+	       again.wval == mi->wval;
+}
+
+/*
+ * The memo's load into *mi if the instruction at e's RIP (state s) is
+ * it and its page is the fetch cache's: 0, no walk, no allocation,
+ * nothing printed, so the fast path may call it. -E_NOT_FOUND if not.
+ */
+static int memo_lookup(struct Env *e, const struct guest_dbgstate *s,
+		       struct mmio_insn *mi)
+{
+	enum insn_mode mode = insn_code_mode(s, e->env_tf.tf_eflags);
+	uint64_t lin = insn_code_linear(s, mode, e->env_tf.tf_rip);
+	const uint8_t *p = fetch_cached(e, s, lin);
+	struct load_memo *lm = &memo[cpunum()];
+
+	if (!p || lm->mode != mode || lm->mi.len > PGSIZE - PGOFF(lin) ||
+	    memcmp(p, lm->code, lm->mi.len) != 0)
+		return -E_NOT_FOUND;
+	*mi = lm->mi;
+	return 0;
+}
+
+int mmio_decode_cached(struct Env *e, struct mmio_insn *mi)
+{
+	struct guest_dbgstate s;
+
+	if (vmm_ops->dbg_read(e, &s) < 0)
+		return -E_INVAL;
+	return memo_lookup(e, &s, mi);
+}
+
 int mmio_decode(struct Env *e, struct mmio_insn *mi)
 {
 	struct guest_dbgstate s;
@@ -162,7 +217,6 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 	uint8_t code[INSN_MAX_LEN];
 	const char *why = "";
 	struct load_memo *lm;
-	const uint8_t *p;
 	enum insn_mode mode;
 	unsigned i;
 	int n, r;
@@ -172,16 +226,11 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 			"(%e)\n", e->env_id, r);
 		return r;
 	}
+	/* The common case: the memo's load, in the cached page. */
+	if (memo_lookup(e, &s, mi) == 0)
+		return 0;
 	mode = insn_code_mode(&s, e->env_tf.tf_eflags);
 	lin = insn_code_linear(&s, mode, e->env_tf.tf_rip);
-	lm = &memo[cpunum()];
-	/* The common case: the memo's load, in the cached page. */
-	p = fetch_cached(e, &s, lin);
-	if (p && lm->mode == mode && lm->mi.len <= PGSIZE - PGOFF(lin) &&
-	    memcmp(p, lm->code, lm->mi.len) == 0) {
-		*mi = lm->mi;
-		return 0;
-	}
 	n = fetch_code(e, &s, lin, code, sizeof(code));
 	if (n <= 0) {
 		cprintf("mmio: guest %08x rip 0x%lx: cannot fetch the "
@@ -189,6 +238,7 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 			e->env_tf.tf_rip, lin, n < 0 ? n : -E_FAULT);
 		return n < 0 ? n : -E_FAULT;
 	}
+	lm = &memo[cpunum()];
 	if (lm->mode == mode && lm->mi.len <= (unsigned)n &&
 	    memcmp(code, lm->code, lm->mi.len) == 0) {
 		*mi = lm->mi;
@@ -200,12 +250,26 @@ int mmio_decode(struct Env *e, struct mmio_insn *mi)
 		print_bytes(e, mode, code, n, why);
 		return r;
 	}
-	if (!mi->write && mi->len <= INSN_MAX_LEN) {
+	if (memoizable(code, mode, regs, mi)) {
 		lm->mode = mode;
 		memcpy(lm->code, code, mi->len);
 		lm->mi = *mi;
 	}
 	return 0;
+}
+
+bool mmio_complete_read_fast(struct Env *e, const struct mmio_insn *mi,
+			     uint64_t val)
+{
+	unsigned n = insn_dst_reg(mi);
+	uint64_t reg = guest_gpr(&e->env_tf, n), rflags = e->env_tf.tf_eflags;
+
+	insn_read_apply(mi, val, &reg, &rflags);
+	if (n % GUEST_NGPRS == GUEST_GPR_RSP ||
+	    rflags != e->env_tf.tf_eflags)
+		return false;
+	guest_gpr_set(&e->env_tf, n, reg);
+	return true;
 }
 
 void mmio_complete_read(struct Env *e, const struct mmio_insn *mi,

@@ -37,6 +37,18 @@ struct mmio_insn {
  * knows (the caller stops the guest with a clear line). */
 int mmio_decode(struct Env *e, struct mmio_insn *mi);
 
+/* The fast path's decoder (vmm/fastpath.h, without the kernel lock):
+ * the load at e's RIP only if the last load decoded on this CPU is its
+ * bytes and its page is in e's fetch cache (no walk, no allocation,
+ * nothing printed). 0, or < 0 for the slow path's mmio_decode. */
+int mmio_decode_cached(struct Env *e, struct mmio_insn *mi);
+
+/* mmio_complete_read for the fast path, whose entry writes back RIP and
+ * the general registers but RSP: false, with nothing changed, for a load
+ * into RSP or one that would change RFLAGS (CMP, TEST ...). */
+bool mmio_complete_read_fast(struct Env *e, const struct mmio_insn *mi,
+			     uint64_t val);
+
 /* A read's value arrived: write it to the destination as the instruction
  * would (zero/sign extension, 8-bit high registers, 32-bit writes clear
  * the upper half in 64-bit mode). Does not move RIP: the caller does. */

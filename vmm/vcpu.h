@@ -56,7 +56,8 @@ struct vmm_event {
 struct GuestExit {
 	uint32_t reason;      /* basic exit reason (VT-x) / exit code (AMD-V) */
 	uint64_t qual;        /* qualification (VT-x), EXITINFO1 (AMD-V) */
-	uint64_t info2;       /* EXITINFO2 (AMD-V); 0 on VT-x */
+	uint64_t info2;       /* EXITINFO2 (AMD-V); VT-x: the fast path's EPT
+				 * violation address (vmx_fast_ept) */
 	uint32_t inst_len;    /* length of the exiting instruction */
 	/* An event whose delivery the exit interrupted (IDT-vectoring
 	 * information on VT-x, EXITINTINFO on AMD-V, decoded), to deliver

@@ -22,7 +22,13 @@
  * this holds:
  * - the exit is of a lock-free kind: CPUID, the hypercalls that read
  *   and write only the caller's registers (vmexit_cpuid_regs,
- *   vmexit_hypercall_fast in vmexits.h), and PAUSE on AMD-V (RIP only). Their handling touches nothing
+ *   vmexit_hypercall_fast in vmexits.h), PAUSE on AMD-V (RIP only), and a
+ *   PC guest's LAPIC read that the read shadow answers with the MMIO
+ *   decoder's fetch cache and memo (devexit_mmio_fast; it also reads the
+ *   VM's run page, the console's ring indices, this CPU's decoder memo
+ *   and the page the fetch cache holds a reference to, and allocates or
+ *   frees nothing, else it leaves the exit to the slow path). Their
+ *   handling touches nothing
  *   but e's registers, its control structure (current on this CPU
  *   alone) and its exit statistics, which no other CPU writes while e
  *   runs (readers, such as the monitor's `exits`, may see a count one

@@ -157,7 +157,8 @@ svm_inject_events(struct Env *e, struct vmcb_control *c)
 /*
  * Copy what #VMEXIT left in the VMCB into vc->exit and env_tf (15.6):
  * what every exit needs. EXITINFO1/2 wait for svm_handle_exit (the slow
- * path): the fast path never reads them.
+ * path); the fast path reads them for a nested page fault only
+ * (svm_fast_npf).
  *
  * CPUID and VMMCALL exits (the fast path's) read less still: an
  * intercepted instruction never interrupts an event's delivery, so
@@ -265,10 +266,28 @@ static int svm_vmrun_once(struct Env *e)
 }
 
 /*
+ * A nested page fault as the fast path sees it: a data read (EXITINFO1
+ * is a page-fault error code, 15.25.6) may be an MMIO read it answers,
+ * EXITINFO2 its guest-physical address (into exit.info2). The handler
+ * sets the instruction's length: the decoder knows it.
+ */
+static enum vmm_fast_kind svm_fast_npf(struct Env *e)
+{
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
+
+	if (v->control.exitinfo1 & (NPF_WRITE | NPF_FETCH))
+		return VMM_FAST_NONE;
+	vc->exit.info2 = v->control.exitinfo2;
+	return VMM_FAST_MMIO;
+}
+
+/*
  * The exit as the fast path sees it: CPUID, VMMCALL and PAUSE may be
- * its, unless the exit interrupted an event's delivery (never so for
- * these intercepted instructions, 15.7.2). Sets the instruction's
- * length: from NRIP save where the CPU has it (15.7.1), else known.
+ * its, and a nested page fault (svm_fast_npf), unless the exit
+ * interrupted an event's delivery (never so for these intercepted
+ * instructions, 15.7.2). Sets the instruction's length: from NRIP save
+ * where the CPU has it (15.7.1), else known.
  */
 static enum vmm_fast_kind svm_fast_kind(struct Env *e)
 {
@@ -291,6 +310,8 @@ static enum vmm_fast_kind svm_fast_kind(struct Env *e)
 		k = VMM_FAST_PAUSE;
 		len = INSN_LEN_PAUSE;
 		break;
+	case SVM_EXIT_NPF:
+		return svm_fast_npf(e);
 	default:
 		return VMM_FAST_NONE;
 	}

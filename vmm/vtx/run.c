@@ -19,7 +19,9 @@
  *   its return (the fast path takes no host page fault); vc->vmx.cr2
  *   holds it otherwise.
  * - vc->exit.qual and vc->vmx.exit_intr_info are read only on the slow path
- *   (vmx_handle_exit, failed entries); the fast path never reads them.
+ *   (vmx_handle_exit, failed entries); the fast path reads the exit
+ *   qualification and guest-physical address of an EPT violation only
+ *   (vmx_fast_ept), into locals and exit.info2.
  */
 #include <inc/x86.h>
 #include <inc/mmu.h>
@@ -261,9 +263,36 @@ static int vmx_guest_enter(struct Env *e)
 	return vmx_enter_here(e);
 }
 
-/* The exit as the fast path sees it: CPUID and VMCALL may be its. (They
+/* Exit qualification of an EPT violation, bit 12: the fault came from an
+ * IRET that unblocked NMIs (SDM Vol. 3C Table 28-7). */
+#define EPTQ_NMI_UNBLOCKING (1UL << 12)
+
+/*
+ * An EPT violation as the fast path sees it: a data read that
+ * interrupted no event's delivery (nothing to redeliver) and no IRET may
+ * be an MMIO read it answers, its guest-physical address (27.2.1) into
+ * exit.info2. The handler sets the instruction's length (the exit's is
+ * undefined for an EPT violation, 27.2.5).
+ */
+static enum vmm_fast_kind vmx_fast_ept(struct Env *e)
+{
+	struct Vcpu *vc = e->env_vcpu;
+	uint64_t q;
+
+	if (vc->exit.redeliver.type != VMM_EVENT_NONE)
+		return VMM_FAST_NONE;
+	q = vmcs_read(EXIT_QUALIFICATION);
+	if (!(q & EPTQ_READ) ||
+	    (q & (EPTQ_WRITE | EPTQ_FETCH | EPTQ_NMI_UNBLOCKING)))
+		return VMM_FAST_NONE;
+	vc->exit.info2 = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	return VMM_FAST_MMIO;
+}
+
+/* The exit as the fast path sees it: CPUID and VMCALL may be its (they
  * never interrupt an event's delivery, 27.2.4: vmx_read_exit leaves
- * nothing to redeliver for them.) The CPU reported their length. */
+ * nothing to redeliver for them; the CPU reported their length), and an
+ * EPT violation (vmx_fast_ept). */
 static enum vmm_fast_kind vmx_fast_kind(struct Env *e)
 {
 	switch (e->env_vcpu->exit.reason) {
@@ -271,6 +300,8 @@ static enum vmm_fast_kind vmx_fast_kind(struct Env *e)
 		return VMM_FAST_CPUID;
 	case EXIT_REASON_VMCALL:
 		return VMM_FAST_HYPERCALL;
+	case EXIT_REASON_EPT_VIOLATION:
+		return vmx_fast_ept(e);
 	default:
 		return VMM_FAST_NONE;
 	}
