@@ -88,6 +88,7 @@ static void fetch_fill(struct Env *e, const struct guest_dbgstate *s,
 	pp->pp_ref++;
 	mmio_fetch_drop(e);
 	f->pg = pp;
+	f->kva = page2kva(pp);
 	f->lin_page = ROUNDDOWN(lin, PGSIZE);
 	f->cr0 = s->cr0;
 	f->cr3 = s->cr3;
@@ -105,7 +106,7 @@ static const uint8_t *fetch_cached(struct Env *e,
 	if (!f->pg || f->lin_page != ROUNDDOWN(lin, PGSIZE) ||
 	    !same_paging(f, s))
 		return NULL;
-	return (const uint8_t *)page2kva(f->pg) + PGOFF(lin);
+	return f->kva + PGOFF(lin);
 }
 
 /*
@@ -156,6 +157,19 @@ static void print_bytes(const struct Env *e, enum insn_mode mode,
 	cprintf("\n");
 }
 
+/* memcmp(a, b, n) == 0, inlined: lib/string.c's costs a call and more
+ * per byte, on every MMIO exit. */
+static inline bool same_bytes(const uint8_t *a, const uint8_t *b,
+			      unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /*
  * May load mi, decoded from code with registers regs, go in the memo?
  * Only if its decoding read no register: a CMP/TEST/ALU form's other
@@ -195,7 +209,7 @@ static int memo_lookup(struct Env *e, const struct guest_dbgstate *s,
 	struct load_memo *lm = &memo[cpunum()];
 
 	if (!p || lm->mode != mode || lm->mi.len > PGSIZE - PGOFF(lin) ||
-	    memcmp(p, lm->code, lm->mi.len) != 0)
+	    !same_bytes(p, lm->code, lm->mi.len))
 		return -E_NOT_FOUND;
 	*mi = lm->mi;
 	return 0;

@@ -16,6 +16,7 @@ struct PageInfo;
  * translated with. One reference to pg is held while it is set. */
 struct insn_fetch {
 	struct PageInfo *pg;          /* NULL: nothing cached */
+	const uint8_t *kva;           /* pg's kernel address */
 	uint64_t lin_page;
 	uint64_t cr0, cr3, cr4, efer;
 };
