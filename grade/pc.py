@@ -570,23 +570,29 @@ def lapic_shadow():
     """LAPIC reads the kernel answers from the model's read shadow show
     what the model would, and follow the guest's writes at once.
 
-    `vmm -k /vmm/mbtest -a 'bench benchmmio'`: the test kernel reads the
-    LAPIC's ID, version, TPR, LDR and LINT0 whole (the kernel answers)
-    and a byte at a time (the user-space model answers) and compares;
-    writes TPR, LDR and LINT0 and reads each back at once; then times
-    1,000 LAPIC ID reads, timer current-count reads (only the model can
-    answer: they change with time) and EOI writes, and an inb of COM1's
-    LSR. vmm counts at least the 1,000 ID reads as answered by the
-    kernel; the kernel's read costs less than the model's; the second
-    run ends with the free pages of its start."""
+    `vmm -k /vmm/mbtest -a 'bench benchmmio fetchremap'`: the test
+    kernel reads the LAPIC's ID, version, TPR, LDR and LINT0 whole (the
+    kernel answers) and a byte at a time (the user-space model answers)
+    and compares; writes TPR, LDR and LINT0 and reads each back at once;
+    then times 1,000 LAPIC ID reads, timer current-count reads (only the
+    model can answer: they change with time) and EOI writes, and an inb
+    of COM1's LSR. Then, under 32-bit paging, it loads the LAPIC ID from
+    code at one linear page whose PTE it switches (INVLPG, CR3 unchanged)
+    between a page that loads it into EAX and one that loads it into EBX,
+    and checks each time that the register the page mapped then names got
+    it (the host's fetch cache must see the PTE change). vmm counts at
+    least the 1,000 ID reads as answered by the kernel; the kernel's read
+    costs less than the model's; the second run ends with the free pages
+    of its start."""
     r = vboot(input=True,
               disks=[KERNEL_IMG, fs_image_copy("lapic-shadow")])
     shell(r)
-    args = "-a 'bench benchmmio'"
+    args = "-a 'bench benchmmio fetchremap'"
     lines = (r"mbtest: inb round trip: \d+ TSC ticks",
              r"mbtest: lapic reads follow writes",
              MMIO_FIGURE % r"lapic id read \(kernel\)",
              MMIO_FIGURE % r"lapic eoi write \(vmm\)",
+             r"mbtest: fetch remap ok: \d+ rounds",
              LAPIC_FAST, r"vmm: guest [0-9a-f]{8} exited with status 15")
     mb_session(r, args, *lines)
     before, after, out = mb_session(r, args, *lines)

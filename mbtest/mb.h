@@ -125,6 +125,8 @@ void hostile(const struct mb_info *mbi, const char *cmdline);
 /* benchmmio.c: LAPIC MMIO round trips and shadow checks (word
  * "benchmmio"). */
 void bench_mmio(void);
+/* Word "fetchremap": MMIO loads from a remapped code page (fetchremap.c). */
+void fetch_remap(void);
 
 /* devattack.c: devices driven wildly (words "devattack", "devattack-*"). */
 void devattack(const struct mb_info *mbi, const char *cmdline);

@@ -59,10 +59,10 @@
 #include <vmm/vmexits.h>
 #include <vmm/vmcons.h>
 #include <vmm/gva.h>
-#include <vmm/ept.h>
 #include <vmm/insn.h>
 #include <vmm/vm.h>
 #include <vmm/devexit.h>
+#include <vmm/devlapic.h>
 
 #define BYTE_BITS 8
 /* The TSC rate if the boot measured none: 1 GHz (as vmm.c assumes). */
@@ -228,79 +228,6 @@ enum vmexit_action devexit_pio(struct Env *e, const struct vmm_io *io)
 
 static void wake_vmm(struct Env *e, struct Env *v);
 
-/*
- * The in-kernel answer: a load the LAPIC read shadow answers
- * (inc/vmrun.h), completed with no hand-off. Only an aligned 4-byte
- * load of a register the VMM's model published, and only while no
- * device deadline has passed and no console input waits: else the exit
- * goes to the VMM, which polls its devices (a guest that spins on LAPIC
- * reads, as xv6's scheduler does, still gets its timer and console
- * interrupts). The offset is the kernel's own arithmetic; the page is
- * the VMM's, each field read once. True with the value in *val.
- * Reads only e's vCPU, its VM's run page and console ring indices:
- * the fast path calls it without the lock (devexit_mmio_fast).
- */
-static bool lapic_shadow_value(struct Env *e, uint64_t gpa,
-			       const struct mmio_insn *mi, uint64_t *val)
-{
-	struct VcpuPC *pc = &e->env_vcpu->pc;
-	volatile struct vmrun_lapic *s = &run_of(e)->lapic;
-	uint64_t off = gpa - VMRUN_LAPIC_BASE;
-	unsigned i;
-
-	if (mi->write || mi->size != VMRUN_LAPIC_REG_BYTES ||
-	    off >= (uint64_t)VMRUN_LAPIC_REGS * VMRUN_LAPIC_STRIDE ||
-	    off % VMRUN_LAPIC_STRIDE)
-		return false;
-	i = off / VMRUN_LAPIC_STRIDE;
-	if (!(s->mask & (1ULL << i)) || read_tsc() >= pc->hlt_until ||
-	    vmcons_has_input(e->env_vcpu->vm))
-		return false;
-	*val = s->reg[i];
-	return true;
-}
-
-/* The slow path's use of the shadow (devexit_mmio, RIP moved). */
-static bool lapic_shadow_read(struct Env *e, uint64_t gpa,
-			      const struct mmio_insn *mi)
-{
-	uint64_t val;
-
-	if (!lapic_shadow_value(e, gpa, mi, &val))
-		return false;
-	mmio_complete_read(e, mi, val);
-	e->env_vcpu->pc.lapic_fast_reads++;
-	return true;
-}
-
-/*
- * A PC guest's data read of guest-physical gpa, no RAM there, on the
- * fast path (vmm/fastpath.h: without the kernel lock, on the CPU that
- * runs e, host interrupts off): answered from the LAPIC read shadow
- * when the MMIO decoder knows the instruction without a walk
- * (mmio_decode_cached) and its completion needs no more than the fast
- * entry writes back (mmio_complete_read_fast). True with the
- * instruction's length in exit.inst_len (the caller moves RIP); false,
- * with nothing changed, for the slow path (devexit_mmio), which then
- * does all of it again. Touches only what the slow path's answer would
- * and allocates nothing.
- */
-bool devexit_mmio_fast(struct Env *e, uint64_t gpa)
-{
-	struct Vcpu *vc = e->env_vcpu;
-	struct mmio_insn mi;
-	uint64_t val;
-
-	if (!devexit_pc_guest(e) || guest_ram(vc->vm, gpa) ||
-	    mmio_decode_cached(e, &mi) < 0 ||
-	    !lapic_shadow_value(e, gpa, &mi, &val) ||
-	    !mmio_complete_read_fast(e, &mi, val))
-		return false;
-	vc->exit.inst_len = mi.len;
-	vc->pc.lapic_fast_reads++;
-	return true;
-}
-
 /* Instruction lengths x86 allows (SDM Vol. 2A 2.3.11). */
 #define INSN_LEN_MAX 15
 
@@ -332,7 +259,7 @@ enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa)
 	}
 	e->env_vcpu->exit.inst_len = mi->len;
 	vmexit_skip_instruction(e);
-	if (lapic_shadow_read(e, gpa, mi))
+	if (devlapic_read(e, gpa, mi))
 		return VMEXIT_RESUME;
 	pc->exit = VMRUN_EXIT_MMIO;
 	run->exit = VMRUN_EXIT_MMIO;

@@ -21,6 +21,13 @@
  *   and ept_page_insert() see only the root, so their callers must.
  * - Every guest-physical address that comes from a guest goes through
  *   guest_gpa2kva() before the host touches the memory behind it.
+ * - A VM's ept_gen (struct Vm) is bumped each time one of its present
+ *   leaves is replaced (guest_page_insert) and when its tables are freed
+ *   (ept_vm_free). ept_map_hva2gpa and ept_page_insert see only a root:
+ *   they bump nothing, so they are for tables no vCPU runs on (the EPT
+ *   self-test's); ept_lookup_gpa's entry is not to be changed by its
+ *   callers for the same reason. No other code here changes a present
+ *   leaf.
  * - Callers hold the kernel lock; nothing here is reentrant.
  *
  * Flushing cached translations (SDM Vol. 3C 28.4.3) is the vendor code's
@@ -135,7 +142,7 @@ static bool present(epte_t e)
 static int ept_lookup(epte_t *eptrt, void *gpa, int create,
 		      epte_t **epte_out, uint64_t *ntables);
 static int ept_map(epte_t *eptrt, void *hva, void *gpa, int perm,
-		   int overwrite, uint64_t *ntables);
+		   int overwrite, struct Vm *vm);
 
 /*
  * Find the 4 KiB leaf entry for gpa in the EPT rooted at eptrt, creating
@@ -174,16 +181,19 @@ static int ept_lookup(epte_t *eptrt, void *gpa, int create,
  * bits 5:3 of a 4 KiB leaf, SDM Vol. 3C 28.3.2, Table 28-6). The new
  * reference is
  * * taken before the old one is dropped, so re-installing the page already
- * there cannot free it.
+ * there cannot free it. True if a present leaf was replaced (the caller
+ * bumps its VM's ept_gen).
  */
-static void ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
+static bool ept_set_leaf(epte_t *e, struct PageInfo *pp, int perm)
 {
 	epte_t old = *e;
 
 	pp->pp_ref++;
 	*e = page2pa(pp) | leaf_bits(perm);
-	if (present(old))
-		page_decref(pa2page(EPTE_ADDR(old)));
+	if (!present(old))
+		return false;
+	page_decref(pa2page(EPTE_ADDR(old)));
+	return true;
 }
 
 /*
@@ -199,20 +209,24 @@ int ept_map_hva2gpa(epte_t *eptrt, void *hva, void *gpa, int perm,
 	return ept_map(eptrt, hva, gpa, perm, overwrite, NULL);
 }
 
-/* ept_map_hva2gpa, counting the tables it makes in *ntables (if given). */
+/* ept_map_hva2gpa; with vm (whose root eptrt is) given, counting the
+ * tables it makes in its overhead and bumping its ept_gen if a present
+ * leaf is replaced. */
 static int ept_map(epte_t *eptrt, void *hva, void *gpa, int perm,
-		   int overwrite, uint64_t *ntables)
+		   int overwrite, struct Vm *vm)
 {
 	epte_t *e;
 	int r;
 
 	if (PGOFF(hva) || PGOFF(gpa) || !ept_perm_ok(perm))
 		return -E_INVAL;
-	if ((r = ept_lookup(eptrt, gpa, 1, &e, ntables)) < 0)
+	if ((r = ept_lookup(eptrt, gpa, 1, &e,
+			    vm ? &vm->overhead_pages : NULL)) < 0)
 		return r;
 	if (present(*e) && !overwrite)
 		return -E_INVAL;
-	ept_set_leaf(e, pa2page(PADDR(hva)), perm);
+	if (ept_set_leaf(e, pa2page(PADDR(hva)), perm) && vm)
+		vm->ept_gen++;
 	return 0;
 }
 
@@ -229,8 +243,7 @@ int ept_page_insert(epte_t *eptrt, struct PageInfo *pp, void *gpa, int perm)
 int guest_page_insert(struct Vm *vm, struct PageInfo *pp, uint64_t gpa,
 		      int perm)
 {
-	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 1,
-		       &vm->overhead_pages);
+	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 1, vm);
 }
 
 /*
@@ -327,7 +340,8 @@ int guest_populate(struct Vm *vm, uint64_t gpa)
 		return 0;
 	if (!(pp = page_alloc(ALLOC_ZERO)))
 		return -E_NO_MEM;
-	ept_set_leaf(e, pp, EPTE_PERM);
+	/* Absent before: no ept_gen bump (nothing cached used it). */
+	(void)ept_set_leaf(e, pp, EPTE_PERM);
 	return 0;
 }
 
@@ -396,6 +410,7 @@ void ept_vm_free(struct Vm *vm)
 		return;
 	ept_free(vm->ept_root);
 	vm->ept_root = NULL;
+	vm->ept_gen++;
 }
 
 /*
@@ -438,6 +453,5 @@ int ept_map_from_env(struct Env *src, uintptr_t srcva, struct Env *guest,
 		return -E_INVAL;
 	if (ept_page_lookup(vm->ept_root, gpa, NULL))
 		return -E_INVAL;
-	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 0,
-		       &vm->overhead_pages);
+	return ept_map(vm->ept_root, page2kva(pp), (void *)gpa, perm, 0, vm);
 }

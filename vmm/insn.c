@@ -17,14 +17,22 @@
  * - The fetch cache (vc->pc.fetch, struct insn_fetch) holds one
  *   reference to the host page its linear page translated to when it was
  *   filled (the guest's RAM, read-allowed in the nested tables then), so
- *   that page is never freed or given to anyone else while cached: a
- *   stale entry (the guest changed a page-table entry without changing
- *   CR0, CR3, CR4 or EFER, or its VMM program remapped the page) only
- *   shows the guest's next MMIO instruction the bytes of a page that was
- *   its own, never other host memory. An entry is used only under the
- *   paging registers it was filled with, and replaced at the next miss;
- *   it is dropped (the reference with it) when the vCPU is freed
- *   (mmio_fetch_drop, from devexit_guest_free).
+ *   that page is never freed or given to anyone else while cached. It
+ *   also records the translation's inputs: the paging registers, the
+ *   VM's ept_gen, and each guest page-table entry the walk read (its
+ *   kernel address and value). An entry is used only while all of them
+ *   are the same (an entry's Accessed and Dirty bits aside, which the
+ *   CPU sets and the translation does not depend on), so it is exactly
+ *   what a fresh walk would give: a guest that rewrites a PTE or PDE
+ *   (INVLPG, no CR3 write) or a VMM program that remaps a page misses.
+ *   It is replaced at the next miss and dropped (the reference with it)
+ *   when the vCPU is freed (mmio_fetch_drop, from devexit_guest_free).
+ * - A recorded entry's kernel address is read only after ept_gen was
+ *   found unchanged: the page holding it was then mapped in the nested
+ *   tables at fill time and still is (replacing or freeing a leaf bumps
+ *   ept_gen), so its leaf's reference keeps it the guest's page.
+ * - Paging off, the cache holds a page only when the linear address is
+ *   guest RAM (itself, no ELF shortcut of guest_gva2gpa): no entries.
  * - memo[c] is the last load decoded on CPU c, with its bytes and code
  *   mode, whose decoding read no register (memoizable: not a CMP/TEST/
  *   ALU form with a register operand): insndec.c is pure, so the same
@@ -43,11 +51,14 @@
 #include <vmm/vm.h>
 #include <vmm/gpr.h>
 #include <vmm/gva.h>
+#include <vmm/gvawalk.h>
 #include <vmm/insn.h>
 #include <vmm/insndec.h>
 #include <vmm/vmm.h>
 
 #define BITS_PER_BYTE 8
+/* Entry bits the CPU sets as it walks; no translation depends on them. */
+#define WALK_SET_BITS (PTE_A | PTE_D)
 
 /* A guest reads a device register from the same few instructions over
  * and over (xv6's LAPIC ID read, thousands of times a second): the
@@ -68,21 +79,57 @@ static bool same_paging(const struct insn_fetch *f,
 	       f->efer == s->efer;
 }
 
+/* A guest page-table entry at kernel address kva, of bytes bytes. */
+static inline uint64_t entry_at(const void *kva, unsigned bytes)
+{
+	return bytes == sizeof(uint32_t) ? *(const uint32_t *)kva
+					 : *(const uint64_t *)kva;
+}
+
+/* The walk fetch_fill makes: the VM, and the entries read so far. */
+struct walk_record {
+	struct Vm *vm;
+	unsigned n;
+	struct insn_fetch_entry path[INSN_FETCH_LEVELS];
+};
+
+/* gva_walk's reader for fetch_fill: gva.c's checks (guest_gpa2kva), and
+ * each entry's kernel address and value kept. */
+static int read_recorded(void *arg, uint64_t gpa, unsigned bytes,
+			 uint64_t *out)
+{
+	struct walk_record *w = arg;
+	const void *p;
+
+	if (w->n >= INSN_FETCH_LEVELS ||
+	    !(p = guest_gpa2kva(w->vm, gpa, bytes, EPTE_R)))
+		return -E_FAULT;
+	*out = entry_at(p, bytes);
+	w->path[w->n].kva = p;
+	w->path[w->n].val = *out;
+	w->path[w->n].bytes = bytes;
+	w->n++;
+	return 0;
+}
+
 /* Cache the host page behind linear lin (fetched just now through the
- * walk) in e's fetch cache, in place of the one there. */
+ * walk) in e's fetch cache, in place of the one there, with the walk's
+ * entries. Nothing is cached when the walk or the page fails. */
 static void fetch_fill(struct Env *e, const struct guest_dbgstate *s,
 		       uint64_t lin)
 {
 	struct insn_fetch *f = &e->env_vcpu->pc.fetch;
+	struct walk_record w = { .vm = e->env_vcpu->vm };
 	struct PageInfo *pp;
 	uint64_t gpa;
 	int perm = 0;
 
-	if (guest_gva2gpa(e, s, lin, &gpa, false) < 0 ||
-	    !guest_ram(e->env_vcpu->vm, gpa))
+	if (!(s->cr0 & CR0_PG) && !guest_ram(w.vm, lin))
 		return;
-	pp = ept_page_lookup(e->env_vcpu->vm->ept_root,
-			     ROUNDDOWN(gpa, PGSIZE), &perm);
+	if (gva_walk(s, lin, read_recorded, &w, &gpa, false) < 0 ||
+	    !guest_ram(w.vm, gpa))
+		return;
+	pp = ept_page_lookup(w.vm->ept_root, ROUNDDOWN(gpa, PGSIZE), &perm);
 	if (!pp || !(perm & EPTE_R))
 		return;
 	pp->pp_ref++;
@@ -94,17 +141,36 @@ static void fetch_fill(struct Env *e, const struct guest_dbgstate *s,
 	f->cr3 = s->cr3;
 	f->cr4 = s->cr4;
 	f->efer = s->efer;
+	f->ept_gen = w.vm->ept_gen;
+	f->nlevels = w.n;
+	memcpy(f->path, w.path, sizeof(w.path));
+}
+
+/* Does every guest entry f's translation read still hold its value
+ * (Accessed and Dirty aside)? Only after ept_gen matched (above). */
+static inline bool same_path(const struct insn_fetch *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nlevels; i++)
+		if ((entry_at(f->path[i].kva, f->path[i].bytes) ^
+		     f->path[i].val) & ~(uint64_t)WALK_SET_BITS)
+			return false;
+	return true;
 }
 
 /* The host address of linear lin if the fetch cache holds its page
- * under s's paging registers, else NULL. */
+ * under s's paging registers, the VM's nested tables and the guest's
+ * page-table entries it was filled with, else NULL. The order matters:
+ * ept_gen before any recorded entry is read. */
 static const uint8_t *fetch_cached(struct Env *e,
 				   const struct guest_dbgstate *s, uint64_t lin)
 {
 	struct insn_fetch *f = &e->env_vcpu->pc.fetch;
 
 	if (!f->pg || f->lin_page != ROUNDDOWN(lin, PGSIZE) ||
-	    !same_paging(f, s))
+	    !same_paging(f, s) || f->ept_gen != e->env_vcpu->vm->ept_gen ||
+	    !same_path(f))
 		return NULL;
 	return f->kva + PGOFF(lin);
 }

@@ -11,14 +11,29 @@
 struct Env;
 struct PageInfo;
 
+/* Guest page-table levels a walk reads at most (4-level paging). */
+#define INSN_FETCH_LEVELS 4
+
+/* One guest page-table entry the cached translation read. */
+struct insn_fetch_entry {
+	const void *kva;   /* the entry's kernel address (guest RAM) */
+	uint64_t val;      /* its value then */
+	unsigned bytes;    /* 4 (32-bit paging) or 8 */
+};
+
 /* The vCPU's last instruction fetch (vmm/insn.c, mmio_decode): the host
- * page behind one linear page, under the paging registers it was
- * translated with. One reference to pg is held while it is set. */
+ * page behind one linear page, under the paging registers, the guest
+ * page-table entries and the nested tables' generation (struct Vm's
+ * ept_gen) it was translated with. One reference to pg is held while it
+ * is set. */
 struct insn_fetch {
 	struct PageInfo *pg;          /* NULL: nothing cached */
 	const uint8_t *kva;           /* pg's kernel address */
 	uint64_t lin_page;
 	uint64_t cr0, cr3, cr4, efer;
+	uint64_t ept_gen;
+	unsigned nlevels;             /* 0: paging was off */
+	struct insn_fetch_entry path[INSN_FETCH_LEVELS];
 };
 
 struct mmio_insn {

@@ -19,9 +19,14 @@
  *   console rings and the struct go when it drops to 0, and not before.
  * - id is unique among live VMs: the env id of the VM's first vCPU, so
  *   the ids users see are the env ids they always saw.
+ * - ept_gen changes each time a present leaf of the nested tables is
+ *   replaced or freed (vmm/ept.c); making an absent leaf present leaves
+ *   it as it is. The MMIO decoder's fetch cache (vmm/insn.c) is valid
+ *   only under the ept_gen it was filled with.
  * - Everything here is written under the big kernel lock. The fast path
  *   reads paused, kill_requested and dbg.active without it (VMM_PEEK,
- *   vmm/fastpath.h).
+ *   vmm/fastpath.h), and ept_gen (the fetch cache's check), which only
+ *   changes while none of the VM's vCPUs runs.
  */
 #ifndef JOS_VMM_VM_H
 #define JOS_VMM_VM_H
@@ -59,6 +64,7 @@ struct Vm {
 
 	uint64_t gphysz;        /* bytes of guest-physical memory */
 	epte_t *ept_root;       /* kernel address of the nested PML4 */
+	uint64_t ept_gen;       /* bumped when a mapped leaf changes */
 	/* Host pages this VM holds beyond its RAM: the page of this struct
 	 * and its first vCPU, the nested tables, each vCPU's VMCS/VMCB and
 	 * MSR bitmap, the console rings. Counted where each is allocated;
