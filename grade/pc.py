@@ -598,8 +598,11 @@ def lapic_shadow():
     before, after, out = mb_session(r, args, *lines)
     fig = mmio_figures(out)
     fast = int(re.search(LAPIC_FAST, out).group(1))
+    fig["paging"] = int(re.search(MMIO_FIGURE % r"lapic id read, 32-bit "
+                                  r"paging \(kernel\)", out).group(1))
     print("figures (TSC ticks): inb %(pio)d, LAPIC read in the kernel "
-          "%(kernel)d, in the VMM %(vmm)d, EOI write %(eoi)d" % fig)
+          "%(kernel)d (paging on: %(paging)d), in the VMM %(vmm)d, EOI "
+          "write %(eoi)d" % fig)
     if fast < BENCH_MMIO:
         fail("the kernel answered %d LAPIC reads, not the %d ID reads"
              % (fast, BENCH_MMIO))
