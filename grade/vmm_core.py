@@ -29,8 +29,9 @@ def ept_selftest():
     The kernel built with -DTEST_EPT_MAP runs its EPT self-test at boot
     with this vendor's entry format (EPT on VT-x, NPT on AMD-V):
     sys_ept_map's checks, ept_lookup_gpa, ept_map_hva2gpa with and
-    without overwrite, the checked guest-address helper, and no page
-    leaked."""
+    without overwrite, the checked guest-address helper, the VM's
+    ept_gen (the same when an absent leaf is filled, bumped when a
+    present one is replaced), and no page leaked."""
     make_target("test-ept-img", restore=False)
     r = vboot(disks=[TEST_EPT_IMG])
     r.match(r"test_ept_map: %s entries" % ("ept" if vendor() == "vmx"

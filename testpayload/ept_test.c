@@ -53,6 +53,7 @@ extern int _export_sys_ept_map(envid_t srcenvid, void *srcva, envid_t guest,
 #define GPA_SWAP 0x300000UL     /* ept_map_hva2gpa replaces pages here */
 #define GPA_SAME 0x301000UL     /* ... and re-maps one page here */
 #define GPA_LAZY 0x400000UL     /* populated on demand by guest_gpa2kva */
+#define GPA_GEN 0x500000UL      /* ept_gen's checks map and replace here */
 /* Beyond what a 4-level EPT translates (48 bits). */
 #define GPA_TOO_BIG (1UL << 52)
 
@@ -378,6 +379,46 @@ out:
 	release_page(b);
 }
 
+/*
+ * struct Vm's ept_gen (the MMIO decoder's fetch cache relies on it,
+ * vmm/insn.c): the same when an absent leaf is filled (guest_page_insert,
+ * guest_populate), bumped each time a present one is replaced, by
+ * another page or the same one with another permission.
+ */
+static void test_gen(struct fixture *f)
+{
+	struct Vm *g = f->g;
+	struct PageInfo *a = hold_page(), *b = hold_page();
+	uint64_t gen = g->ept_gen;
+	int r;
+
+	CHECK(a && b, "out of memory for the ept_gen pages");
+	if (!a || !b)
+		goto out;
+	r = guest_page_insert(g, a, GPA_GEN, EPTE_RW);
+	CHECK(r == 0 && g->ept_gen == gen,
+	      "guest_page_insert(absent leaf): %e, ept_gen %lu -> %lu", r,
+	      gen, g->ept_gen);
+	r = guest_populate(g, GPA_GEN + PGSIZE);
+	CHECK(r == 0 && g->ept_gen == gen,
+	      "guest_populate(absent leaf): %e, ept_gen %lu -> %lu", r, gen,
+	      g->ept_gen);
+	r = guest_page_insert(g, b, GPA_GEN, EPTE_RW);
+	CHECK(r == 0 && g->ept_gen == gen + 1 &&
+	      mapped_as(f, GPA_GEN, b, EPTE_RW),
+	      "guest_page_insert(replacing a page): %e, ept_gen %lu -> %lu",
+	      r, gen, g->ept_gen);
+	r = guest_page_insert(g, b, GPA_GEN, EPTE_R);
+	CHECK(r == 0 && g->ept_gen == gen + 2 &&
+	      mapped_as(f, GPA_GEN, b, EPTE_R),
+	      "guest_page_insert(same page, R only): %e, ept_gen %lu -> %lu",
+	      r, gen, g->ept_gen);
+out:
+	/* b stays mapped at GPA_GEN: the guest's teardown frees it. */
+	release_page(a);
+	release_page(b);
+}
+
 /* A guest_gpa2kva call that must return NULL. */
 struct bad_range {
 	const char *what;
@@ -480,6 +521,7 @@ void test_ept_map(void)
 		test_lookup(&f);
 		test_hva2gpa(&f);
 		test_gpa2kva(&f);
+		test_gen(&f);
 	}
 	teardown(&f);
 	CHECK(page_free_count() == nfree, "%ld pages leaked",
