@@ -37,9 +37,6 @@ typedef uint64_t epte_t;
 struct Env;
 struct Vcpu;
 
-/* vCPUs a VM may have (one in this tree: no SMP guests yet). */
-#define VM_MAX_VCPUS 1
-
 /* The gdb stub's business with one VM (vmm/gdbstub.c). */
 struct GuestDebug {
 	bool active;    /* the run loop calls gdbstub_before_entry() */

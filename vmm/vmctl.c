@@ -141,6 +141,7 @@ static int ctl_info(struct Vm *vm, void *arg, size_t len)
 	in.cpu_ms = vm->cpu_ticks * MS_PER_TICK;
 	in.state = vmm_guest_state(vm);
 	in.kind = vm->pc.kind;
+	in.nvcpus = vm->nvcpus;
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
