@@ -503,6 +503,23 @@ def vmrun_badcalls():
             no=PANIC + [r"vmrunbad: FAIL", r"vmrunbad: no guest"])
 
 
+@vmm_test("vcpu-add", bochs_timeout=300, qemu_timeout=60)
+def vcpu_add():
+    """Guest SMP, the kernel's half (vmm/vcpuctl.c): vCPUs up to
+    VM_MAX_VCPUS and no more; bad AP run pages, kinds, vectors and
+    callers refused; START and INIT answer -E_BUSY where they must.
+
+    user/vcpuadd.c: a started AP runs in real mode at (vector << 8):0
+    and exits into its own run page; a VMM child blocked for an AP that
+    waits for SIPI wakes at its first exit after START; VMMCTL_KILL and
+    a VMM child's death end every vCPU, another blocked child wakes with
+    -E_BAD_ENV; the second round ends with as many free pages as it
+    started with."""
+    r = vboot("vcpuadd")
+    r.match(r"vcpuadd: all \d+ checks passed", FREE_AFTER,
+            no=PANIC + [r"vcpuadd: FAIL", r"vcpuadd: no guest"])
+
+
 # ---- PC device models (vmmdev/, issue 22) ---------------------------------
 #
 # user/vdevtest drives the device models through their register functions
