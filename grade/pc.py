@@ -525,8 +525,8 @@ def vcpu_add():
 # user/vdevtest drives the device models through their register functions
 # on the host JOS, as their bus and clock (no guest): see its top comment.
 
-VDEVTEST_DEVICES = ("pic", "ioapic", "lapic", "lapic timer", "pit", "rtc",
-                    "kbc", "vga", "ide")
+VDEVTEST_DEVICES = ("pic", "ioapic", "lapic smp", "lapic", "lapic timer",
+                    "pit", "rtc", "kbc", "vga", "ide")
 
 
 @test("vdevtest", emulator="qemu", timeout=60, vendor=None)
@@ -534,8 +534,10 @@ def vdevtest():
     """The PC device models against their datasheets, in order: 8259A
     pair (init words, masks, EOIs, priority, cascade, ELCR level lines,
     spurious, AEOI, poll), IOAPIC -> LAPIC (redirection, remote IRR and
-    EOI, TPR, logical destinations, IPIs, ESR, ExtINT), the LAPIC timer in
-    one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
+    EOI, TPR, logical destinations, IPIs, ESR, ExtINT; a second CPU's
+    LAPIC: its IOAPIC route and fixed IPIs reach it alone, INIT and
+    STARTUP by destination and shorthand reach the vCPU hooks), the
+    LAPIC timer in one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
     gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
     interrupt, memory bytes), the keyboard controller (self-test, A20,
     reset pulse, IRQ 1; port 0x92's A20 and reset), VGA ports, and IDE

@@ -12,7 +12,11 @@
  *   APIC id i, vcpus[0] the guest's id; written before the fork only.
  * - From vsmp_start on, the .vmshared pages (every VDEV_SHARED global,
  *   user/user.ld) are mapped PTE_SHARE, so fork shares them (never
- *   copy-on-write) and every vCPU's process sees one machine.
+ *   copy-on-write) and every vCPU's process sees one machine. The run
+ *   pages and the device report page are PTE_SHARE from their
+ *   allocation; guest RAM is no longer mapped here (gmem_handover ran
+ *   before the fork), so no page the kernel or guest uses is ever
+ *   copied on write.
  * - machine_lock is held by at most one process, from a hand-off of its
  *   vCPU until it resumes it: while it handles the exit, polls the
  *   devices and picks its vCPU's interrupt; never across sys_vcpu_run.
