@@ -6,7 +6,8 @@
  * arguments and say -E_BUSY where they must; a started AP runs in real
  * mode at (vector << 8):0, its exit in its own run page; a child blocked
  * in sys_vcpu_run for an AP waiting for SIPI wakes at the AP's first
- * exit after START; a VMM child's death ends the whole VM and every
+ * exit after START; a grandchild (no VMM process of the VM) may not run,
+ * start or INIT an AP; a VMM child's death ends the whole VM and every
  * other blocked VMM process wakes with -E_BAD_ENV. Each round twice: the
  * second must end with the free pages it started with.
  *
@@ -200,13 +201,6 @@ static void __attribute__((noreturn)) child_ap1(envid_t parent, envid_t g,
 	exit();
 }
 
-/* The AP-2 child: blocks for an AP never started; reports its wake. */
-static void __attribute__((noreturn)) child_ap2(envid_t parent, envid_t ap)
-{
-	ipc_send(parent, sys_vcpu_run(ap), NULL, 0);
-	exit();
-}
-
 static int32_t recv_from(envid_t who)
 {
 	envid_t from = 0;
@@ -215,6 +209,36 @@ static int32_t recv_from(envid_t who)
 	while (from != who)
 		v = ipc_recv(&from, NULL, NULL);
 	return v;
+}
+
+/* A grandchild: no VMM process of the VM (not the creator's child). */
+static void __attribute__((noreturn)) grandchild(envid_t ap)
+{
+	uint32_t vec = SIPI_VECTOR;
+	bool ok = sys_vcpu_run(ap) == -E_INVAL &&
+		  start(ap, vec, sizeof(vec)) == -E_INVAL &&
+		  sys_vmm_ctl(VMMCTL_VCPU_INIT, ap, NULL, 0) == -E_INVAL;
+
+	ipc_send(thisenv->env_parent_id, ok ? CHILD_OK : -3, NULL, 0);
+	exit();
+}
+
+/* The AP-2 child: reports what its child (not the VM's) may not do,
+ * then blocks for an AP never started and reports its wake. */
+static void __attribute__((noreturn)) child_ap2(envid_t parent, envid_t ap)
+{
+	envid_t gc = fork();
+	int32_t r = gc < 0 ? gc : CHILD_OK;
+
+	if (gc == 0)
+		grandchild(ap);
+	if (gc > 0) {
+		r = recv_from(gc);
+		wait(gc);
+	}
+	ipc_send(parent, r, NULL, 0);
+	ipc_send(parent, sys_vcpu_run(ap), NULL, 0);
+	exit();
 }
 
 static bool sleeps(envid_t id)
@@ -248,6 +272,8 @@ static void round_children(bool count)
 	CHECK(c1 > 0 && c2 > 0, "fork: %e %e", c1, c2);
 	if (c1 < 0 || c2 < 0)
 		return;
+	r = recv_from(c2);
+	CHECK(r == CHILD_OK, "a grandchild steered an AP (%d)", r);
 	CHECK(sleeps(c1) && sleeps(c2), "VMM children do not block");
 	CHECK(sys_vcpu_run(v[1]) == -E_INVAL, "vcpu_run of a child's AP");
 	CHECK(start(v[1], SIPI_VECTOR, 4) == 0, "START while its VMM sleeps");
