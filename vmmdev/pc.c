@@ -48,6 +48,8 @@
 /* vCPUs without -c. The IOAPIC's ID follows the CPUs' (fwtables.c). */
 #define PC_NCPUS_DEFAULT 1
 #define DECIMAL 10
+/* Room for ", N vCPUs" after the guest's kind. */
+#define CPUS_NOTE_MAX 16
 
 static int complain(int r, const char *what)
 {
@@ -124,6 +126,7 @@ static int make_guest(struct pc_opts *o)
 	struct vmm_pc pc = { o->kernel ? VMM_KIND_MULTIBOOT : VMM_KIND_PC,
 			     vrun_page(0) };
 	struct vmm_info info;
+	char cpus[CPUS_NOTE_MAX] = "";
 	envid_t guest;
 	int r;
 
@@ -138,11 +141,11 @@ static int make_guest(struct pc_opts *o)
 		goto fail;
 	}
 	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
-	printf("vmm: guest %08x is %s, %s", guest, info.name,
-	       vmm_kind_name(info.kind));
+	/* One printf: a line in pieces may be cut by other output. */
 	if (o->ncpus > 1)
-		printf(", %u vCPUs", o->ncpus);
-	printf("\n");
+		snprintf(cpus, sizeof(cpus), ", %u vCPUs", o->ncpus);
+	printf("vmm: guest %08x is %s, %s%s\n", guest, info.name,
+	       vmm_kind_name(info.kind), cpus);
 	if ((r = load(o)) < 0 || (r = devices_init(o)) < 0 ||
 	    (r = gmem_handover(guest)) < 0)
 		goto fail;
