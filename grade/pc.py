@@ -293,6 +293,42 @@ def multiboot_exit():
     guest_problems(r)
 
 
+MB_SMP_LINES = (r"vmm: guest [0-9a-f]{8} is \w+, multiboot, 2 vCPUs",
+                r"mbtest: smp: CPU 1 started at vector 0x00000020",
+                r"mbtest: smp: \d+ INIT and STARTUP IPIs later CPU 1 "
+                r"started once")
+
+
+@vmm_test("multiboot-smp", bochs_timeout=600, qemu_timeout=180)
+def multiboot_smp():
+    """A guest's INIT and STARTUP IPIs start its second vCPU once.
+
+    `vmm -c 2 -k /vmm/mbtest -a smp` twice (issue 23; mbtest/smp.c): CPU 0
+    sends INIT then STARTUP 0x20 to APIC ID 1 through its LAPIC's ICR;
+    CPU 1 runs the real-mode trampoline at 0x20000, which counts its
+    start and halts (interrupts on, none comes). Then a second STARTUP, INIT and STARTUP again to
+    the running CPU 1, 1,000 STARTUPs to all-but-self, one to each of
+    the 256 physical IDs (absent ones too) and INIT to itself: CPU 1's
+    count stays 1 (the kernel refuses them: -E_BUSY). The guest exits
+    with status 15 while CPU 1 halts; its vmm prints the status once,
+    `vms` shows nothing left, and the second run ends with as many free
+    pages as it started with (both vCPUs, both VMM processes, their run
+    pages gone)."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("multiboot-smp")])
+    shell(r)
+    for _ in range(2):
+        before, after, out = mb_session(r, "-c 2 -a smp", *MB_SMP_LINES,
+                                        MB_STATUS)
+        statuses = re.findall(MB_STATUS, out)
+        if statuses != ["15"]:
+            fail("exit statuses %s, not one 15" % statuses)
+    if before != after:
+        fail("a 2-vCPU run leaked: %d free pages before, %d after"
+             % (before, after))
+    shell_cmd(r, "vms", r"vms: 0 guests")
+    guest_problems(r)
+
+
 @vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180)
 def multiboot_hostile():
     """String I/O with counts past guest memory stops the guest cleanly.

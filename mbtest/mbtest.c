@@ -10,7 +10,8 @@
  * echo each byte typed as "mbtest: got C" (the console's input path);
  * "bench" times BENCH_INB reads of LSR, each one exit handled by the
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount);
- * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c).
+ * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c); "smp"
+ * starts CPU 1 of a vmm -c 2 guest and aims IPIs at it (smp.c).
  * The word "intr" checks the IDT of intr.c with two software
  * interrupts. The word "unclaimed" touches a port and an MMIO address
  * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
@@ -191,6 +192,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		unclaimed();
 	if (has_word(cmdline, "benchmmio"))
 		bench_mmio();
+	if (has_word(cmdline, "smp"))
+		smp_test();
 	if (has_word(cmdline, "spin"))
 		spin();
 	devtests(cmdline);

@@ -64,15 +64,21 @@ envid_t vsmp_vcpu(unsigned cpu)
 	return cpu < ncpus ? vcpus[cpu] : 0;
 }
 
-/* Every VDEV_SHARED page PTE_SHARE, in place (same page, same VA). */
+/* Every VDEV_SHARED page PTE_SHARE, in place (same page, same VA). A
+ * page this process has not written since pc.c's fork is still
+ * copy-on-write (not PTE_W: the kernel refuses to map it writable):
+ * writing it back first gives this process its own copy. */
 static int share_machine(void)
 {
-	char *va;
+	volatile char *va;
 	int r;
 
-	for (va = vmshared_start; va < vmshared_end; va += PGSIZE)
-		if ((r = sys_page_map(0, va, 0, va, PERM_SHARED)) < 0)
+	for (va = vmshared_start; va < vmshared_end; va += PGSIZE) {
+		*va = *va;
+		if ((r = sys_page_map(0, (void *)va, 0, (void *)va,
+				      PERM_SHARED)) < 0)
 			return r;
+	}
 	return 0;
 }
 
