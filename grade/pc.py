@@ -313,7 +313,8 @@ def multiboot_smp():
     with status 15 while CPU 1 halts; its vmm prints the status once,
     `vms` shows nothing left, and the second run ends with as many free
     pages as it started with (both vCPUs, both VMM processes, their run
-    pages gone)."""
+    pages gone). Then `-c 3` with CPUs 1 and 2 never started: status 15
+    once, free pages equal."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("multiboot-smp")])
     shell(r)
     for _ in range(2):
@@ -325,6 +326,15 @@ def multiboot_smp():
     if before != after:
         fail("a 2-vCPU run leaked: %d free pages before, %d after"
              % (before, after))
+    # Three vCPUs, two never started: their processes wait in
+    # sys_vcpu_run until the guest's exit ends the VM.
+    before, after, out = mb_session(
+        r, "-c 3 -a 'hello world' -M /vmm/mbmodule.txt",
+        r"is \w+, multiboot, 3 vCPUs", *MB_LINES, MB_STATUS)
+    if re.findall(MB_STATUS, out) != ["15"] or before != after:
+        fail("3 vCPUs, 2 never started: statuses %s, free pages %d "
+             "before, %d after" % (re.findall(MB_STATUS, out), before,
+                                   after))
     shell_cmd(r, "vms", r"vms: 0 guests")
     guest_problems(r)
 
