@@ -79,7 +79,8 @@ struct Vm {
 
 	struct GuestCon con;      /* console rings and state (vmcons.h) */
 	struct GuestDebug dbg;    /* the gdb stub's hold on it */
-	/* PC-kind VMs: device exits go to the VMM program (devexit). */
+	/* Its kind: PC kinds hand device exits to each vCPU's VMM process
+	 * (devexit; the process and run page are per vCPU: Vcpu's pc). */
 	struct VmPC pc;
 	/* Their device report page, or NULL (vmm/devstats.c). */
 	struct PageInfo *devstats_pg;
