@@ -293,6 +293,52 @@ def multiboot_exit():
     guest_problems(r)
 
 
+MB_SMP_LINES = (r"vmm: guest [0-9a-f]{8} is \w+, multiboot, 2 vCPUs",
+                r"mbtest: smp: CPU 1 started at vector 0x00000020",
+                r"mbtest: smp: \d+ INIT and STARTUP IPIs later CPU 1 "
+                r"started once")
+
+
+@vmm_test("multiboot-smp", bochs_timeout=600, qemu_timeout=180)
+def multiboot_smp():
+    """A guest's INIT and STARTUP IPIs start its second vCPU once.
+
+    `vmm -c 2 -k /vmm/mbtest -a smp` twice (issue 23; mbtest/smp.c): CPU 0
+    sends INIT then STARTUP 0x20 to APIC ID 1 through its LAPIC's ICR;
+    CPU 1 runs the real-mode trampoline at 0x20000, which counts its
+    start and halts (interrupts on, none comes). Then a second STARTUP, INIT and STARTUP again to
+    the running CPU 1, 1,000 STARTUPs to all-but-self, one to each of
+    the 256 physical IDs (absent ones too) and INIT to itself: CPU 1's
+    count stays 1 (the kernel refuses them: -E_BUSY). The guest exits
+    with status 15 while CPU 1 halts; its vmm prints the status once,
+    `vms` shows nothing left, and the second run ends with as many free
+    pages as it started with (both vCPUs, both VMM processes, their run
+    pages gone). Then `-c 3` with CPUs 1 and 2 never started: status 15
+    once, free pages equal."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("multiboot-smp")])
+    shell(r)
+    for _ in range(2):
+        before, after, out = mb_session(r, "-c 2 -a smp", *MB_SMP_LINES,
+                                        MB_STATUS)
+        statuses = re.findall(MB_STATUS, out)
+        if statuses != ["15"]:
+            fail("exit statuses %s, not one 15" % statuses)
+    if before != after:
+        fail("a 2-vCPU run leaked: %d free pages before, %d after"
+             % (before, after))
+    # Three vCPUs, two never started: their processes wait in
+    # sys_vcpu_run until the guest's exit ends the VM.
+    before, after, out = mb_session(
+        r, "-c 3 -a 'hello world' -M /vmm/mbmodule.txt",
+        r"is \w+, multiboot, 3 vCPUs", *MB_LINES, MB_STATUS)
+    if re.findall(MB_STATUS, out) != ["15"] or before != after:
+        fail("3 vCPUs, 2 never started: statuses %s, free pages %d "
+             "before, %d after" % (re.findall(MB_STATUS, out), before,
+                                   after))
+    shell_cmd(r, "vms", r"vms: 0 guests")
+    guest_problems(r)
+
+
 @vmm_test("multiboot-hostile", bochs_timeout=600, qemu_timeout=180)
 def multiboot_hostile():
     """String I/O with counts past guest memory stops the guest cleanly.
@@ -503,13 +549,30 @@ def vmrun_badcalls():
             no=PANIC + [r"vmrunbad: FAIL", r"vmrunbad: no guest"])
 
 
+@vmm_test("vcpu-add", bochs_timeout=300, qemu_timeout=60)
+def vcpu_add():
+    """Guest SMP, the kernel's half (vmm/vcpuctl.c): vCPUs up to
+    VM_MAX_VCPUS and no more; bad AP run pages, kinds, vectors and
+    callers refused; START and INIT answer -E_BUSY where they must.
+
+    user/vcpuadd.c: a started AP runs in real mode at (vector << 8):0
+    and exits into its own run page; a VMM child blocked for an AP that
+    waits for SIPI wakes at its first exit after START; VMMCTL_KILL and
+    a VMM child's death end every vCPU, another blocked child wakes with
+    -E_BAD_ENV; the second round ends with as many free pages as it
+    started with."""
+    r = vboot("vcpuadd")
+    r.match(r"vcpuadd: all \d+ checks passed", FREE_AFTER,
+            no=PANIC + [r"vcpuadd: FAIL", r"vcpuadd: no guest"])
+
+
 # ---- PC device models (vmmdev/, issue 22) ---------------------------------
 #
 # user/vdevtest drives the device models through their register functions
 # on the host JOS, as their bus and clock (no guest): see its top comment.
 
-VDEVTEST_DEVICES = ("pic", "ioapic", "lapic", "lapic timer", "pit", "rtc",
-                    "kbc", "vga", "ide")
+VDEVTEST_DEVICES = ("pic", "ioapic", "lapic smp", "lapic", "lapic timer",
+                    "pit", "rtc", "kbc", "vga", "ide")
 
 
 @test("vdevtest", emulator="qemu", timeout=60, vendor=None)
@@ -517,8 +580,10 @@ def vdevtest():
     """The PC device models against their datasheets, in order: 8259A
     pair (init words, masks, EOIs, priority, cascade, ELCR level lines,
     spurious, AEOI, poll), IOAPIC -> LAPIC (redirection, remote IRR and
-    EOI, TPR, logical destinations, IPIs, ESR, ExtINT), the LAPIC timer in
-    one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
+    EOI, TPR, logical destinations, IPIs, ESR, ExtINT; a second CPU's
+    LAPIC: its IOAPIC route and fixed IPIs reach it alone, INIT and
+    STARTUP by destination and shorthand reach the vCPU hooks), the
+    LAPIC timer in one-shot and periodic mode, the PIT (mode 2, channel 2's OUT and
     gate, read-back), the RTC (BCD/binary, 12/24 h, UIP, SET, update
     interrupt, memory bytes), the keyboard controller (self-test, A20,
     reset pulse, IRQ 1; port 0x92's A20 and reset), VGA ports, and IDE

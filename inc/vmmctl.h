@@ -10,6 +10,11 @@
  *   [A-Za-z0-9_-]. Disk paths are unique among live guests too: that is
  *   how two guests are kept from opening one disk image read-write.
  * - At most one guest is in the foreground (owns the console) at a time.
+ * - A PC-kind VM has 1 to VM_MAX_VCPUS vCPUs, each an env: vCPU i (APIC
+ *   id i) is run by its own VMM process (the creator for vCPU 0; the
+ *   creator or a child of it for the others), each with its own run
+ *   page. The VM is named by vCPU 0's id; ops that act on one vCPU
+ *   (VMMCTL_PC, VMMCTL_VCPU_START, VMMCTL_VCPU_INIT) take its env id.
  */
 #ifndef JOS_INC_VMMCTL_H
 #define JOS_INC_VMMCTL_H
@@ -38,7 +43,20 @@ enum {
 	VMMCTL_DEVSTATS,  /* (guest, struct devstats *, its size): the
 			   * guest's VMM program names its device report
 			   * page (inc/devstats.h), once */
+	VMMCTL_VCPU_ADD,  /* (guest0) -> env id of a new vCPU of vCPU 0's
+			   * PC-kind VM, in wait-for-SIPI; by its creator,
+			   * after VMMCTL_PC, before vCPU 0 first runs */
+	VMMCTL_VCPU_START, /* (vcpu, uint32_t *vector, 4): INIT + SIPI: a
+			   * vCPU waiting for SIPI starts in real mode at
+			   * vector << 8 : 0; -E_BUSY if it is not waiting */
+	VMMCTL_VCPU_INIT, /* (vcpu): back to wait-for-SIPI; 0 if it waits
+			   * already, -E_BUSY once it has run (not yet) */
 };
+
+/* vCPUs a VM may have (VMMCTL_VCPU_ADD adds up to this many in all). */
+#define VM_MAX_VCPUS 8
+/* The SIPI vector's bits (VMMCTL_VCPU_START's argument). */
+#define VMM_SIPI_VECTOR_MAX 255
 
 /*
  * What a guest is (vmm_info.kind): the paravirtual JOS guest (hypercalls;
@@ -119,6 +137,7 @@ struct vmm_info {
 			   * that found the guest running */
 	int state;
 	int kind;         /* VMM_KIND_* */
+	int nvcpus;       /* vCPUs the VM has (1 to VM_MAX_VCPUS) */
 };
 
 #endif /* !JOS_INC_VMMCTL_H */

@@ -12,6 +12,13 @@
  * returns 0. It returns < 0 when the guest is gone (it stopped, or was
  * killed) or the call was bad.
  *
+ * A VM with several vCPUs (inc/vmmctl.h, VMMCTL_VCPU_ADD) has one run
+ * page per vCPU, each registered with VMMCTL_PC on that vCPU, and one
+ * VMM process per vCPU blocking in sys_vcpu_run(that vCPU): everything
+ * below is per vCPU (its exits, its interrupt request, its deadline, its
+ * LAPIC shadow). sys_vcpu_run on a vCPU waiting for SIPI sleeps until
+ * VMMCTL_VCPU_START and that vCPU's first hand-off.
+ *
  * Invariants:
  * - Fields marked "kernel" are written by the kernel before each return
  *   of sys_vcpu_run and only read by the VMM; fields marked "vmm" are
@@ -22,7 +29,7 @@
  * - data[] holds count * size bytes of a string transfer (OUTS: the
  *   guest's bytes; INS: the VMM's answer), never more than
  *   VMRUN_DATA_MAX.
- * - lapic is the read shadow of vCPU 0's local APIC (the VMM's model
+ * - lapic is the read shadow of this vCPU's local APIC (the VMM's model
  *   writes it, the kernel only reads it): when bit i of lapic.mask is
  *   set, an aligned 4-byte load of guest-physical VMRUN_LAPIC_BASE +
  *   i * VMRUN_LAPIC_STRIDE reads lapic.reg[i], and the kernel completes

@@ -122,6 +122,8 @@ int has_word(const char *line, const char *w);
 
 /* hostile.c: string I/O the VMM must stop (words "hostile-*"). */
 void hostile(const struct mb_info *mbi, const char *cmdline);
+/* smp.c: the word "smp" (vmm -c 2): start CPU 1, then IPIs at it. */
+void smp_test(void);
 /* benchmmio.c: LAPIC MMIO round trips and shadow checks (word
  * "benchmmio"). */
 void bench_mmio(void);

@@ -12,7 +12,8 @@
  * VMM program, in TSC ticks (instructions under Bochs and QEMU -icount);
  * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c);
  * "fetchremap" runs LAPIC loads from a code page remapped under it
- * (fetchremap.c).
+ * (fetchremap.c); "smp" starts CPU 1 of a vmm -c 2 guest and aims
+ * IPIs at it (smp.c).
  * The word "intr" checks the IDT of intr.c with two software
  * interrupts. The word "unclaimed" touches a port and an MMIO address
  * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
@@ -195,6 +196,8 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		bench_mmio();
 	if (has_word(cmdline, "fetchremap"))
 		fetch_remap();
+	if (has_word(cmdline, "smp"))
+		smp_test();
 	if (has_word(cmdline, "spin"))
 		spin();
 	devtests(cmdline);

@@ -278,7 +278,7 @@ void umain(int argc, char **argv)
 {
 	CHECK_EQ(pic_init(), 0);
 	CHECK_EQ(ioapic_init(1), 0);
-	CHECK_EQ(lapic_init(1), 0);
+	CHECK_EQ(lapic_init(2), 0);
 	CHECK_EQ(pit_init(), 0);
 	CHECK_EQ(rtc_init(RAM_BYTES), 0);
 	CHECK_EQ(kbc_init(), 0);

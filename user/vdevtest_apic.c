@@ -4,6 +4,11 @@
  * delivery with remote IRR and EOI, TPR/PPR, logical destinations, IPIs,
  * ESR, ExtINT through LINT0, software disable; and the APIC timer in
  * one-shot and periodic mode against the fake clock (LAPIC_BUS_HZ).
+ * Two LAPICs (lapic_init(2) in vdevtest.c): LAPIC 1 stays software-
+ * disabled, so it accepts nothing, until test_smp enables it; there,
+ * interrupts and IPIs for CPU 1 reach only it (lapic_select picks the
+ * CPU whose exits are handled), INIT (assert) and STARTUP reach the
+ * vdev_cpu_* hooks below.
  *
  * Invariants: every check names a datasheet fact (SDM vol. 3A ch. 11,
  * 82093AA section 3); the PIC stays fully masked except where a check
@@ -17,6 +22,25 @@
 #define NS_PER_TICK 10
 /* The periodic check: initial count 100, divided by 2. */
 #define PERIOD (100 * 2 * NS_PER_TICK)
+
+/* The smp.c hooks lapic.c calls, as the test saw them. */
+#define HOOK_NONE (-1)
+static int inits, startups, last_cpu = HOOK_NONE, last_vec = HOOK_NONE;
+
+int vdev_cpu_init(unsigned cpu)
+{
+	inits++;
+	last_cpu = cpu;
+	return 0;
+}
+
+int vdev_cpu_startup(unsigned cpu, uint8_t vec)
+{
+	startups++;
+	last_cpu = cpu;
+	last_vec = vec;
+	return 0;
+}
 
 static uint32_t la(unsigned off) { return mmio_rd(LAPIC + off); }
 static void la_wr(unsigned off, uint32_t v) { mmio_wr(LAPIC + off, v); }
@@ -155,11 +179,65 @@ static void test_ipis(void)
 	take_eoi(0x55);
 	CHECK_EQ(esr(), 0x20);
 
-	/* INIT and STARTUP start nothing (recorded for guest SMP). */
+	/* INIT and STARTUP raise no interrupt; they go to the hooks. */
 	la_wr(0x300, 0x4500);
 	la_wr(0x300, 0x4600 | 0x08);
 	CHECK_EQ(vintr_next(), -1);
 	CHECK_EQ(la(0x300) & 0x1000, 0);            /* delivery status idle */
+	CHECK_EQ(inits, 1);
+	CHECK_EQ(startups, 1);
+	CHECK_EQ(last_cpu, 0);
+	CHECK_EQ(last_vec, 0x08);
+}
+
+/* CPU 1's LAPIC: the IOAPIC's physical destination 1, fixed IPIs, INIT
+ * and STARTUP by destination and shorthand. */
+static void test_smp(void)
+{
+	lapic_select(1);
+	la_wr(0xF0, 0x1FF);
+	CHECK_EQ(la(0x20), 0x01000000);             /* APIC ID 1 */
+	lapic_select(0);
+	CHECK_EQ(la(0x20), 0);
+
+	route(9, 0x39, 0x01000000);
+	vdev_irq_pulse(9);
+	CHECK_EQ(vintr_next(), -1);                 /* not CPU 0's */
+	lapic_select(1);
+	take_eoi(0x39);
+	lapic_select(0);
+
+	la_wr(0x310, 0x01000000);
+	la_wr(0x300, 0x4A);                         /* fixed, to 1 */
+	CHECK_EQ(vintr_next(), -1);
+	lapic_select(1);
+	take_eoi(0x4A);
+	lapic_select(0);
+
+	inits = startups = 0;
+	la_wr(0x300, 0xC500);                       /* INIT assert to 1 */
+	CHECK_EQ(inits, 1);
+	CHECK_EQ(last_cpu, 1);
+	la_wr(0x300, 0x8500);                       /* de-assert: nothing */
+	CHECK_EQ(inits, 1);
+	la_wr(0x300, 0x0607);                       /* STARTUP 7 to 1 */
+	CHECK_EQ(startups, 1);
+	CHECK_EQ(last_cpu, 1);
+	CHECK_EQ(last_vec, 0x07);
+	la_wr(0x310, 0);
+	la_wr(0x300, 0xC0600 | 0x09);               /* all but self */
+	CHECK_EQ(startups, 2);
+	CHECK_EQ(last_cpu, 1);
+	CHECK_EQ(last_vec, 0x09);
+	la_wr(0x300, 0x44500);                      /* INIT to self */
+	CHECK_EQ(inits, 2);
+	CHECK_EQ(last_cpu, 0);
+	la_wr(0x310, 0x05000000);
+	la_wr(0x300, 0x0608);                       /* to no CPU */
+	CHECK_EQ(startups, 2);
+	la_wr(0x310, 0);
+	route(9, 0x10039, 0);
+	CHECK_EQ(vintr_next(), -1);
 }
 
 void test_apic(void)
@@ -180,6 +258,8 @@ void test_apic(void)
 	test_ioapic_routes();
 	cprintf("vdevtest: ioapic ok\n");
 	test_ipis();
+	test_smp();
+	cprintf("vdevtest: lapic smp ok\n");
 
 	/* The PIC's INTR through LINT0 in ExtINT mode, and not when masked. */
 	la_wr(0x350, 0x700);

@@ -137,9 +137,10 @@ static void __attribute__((noreturn)) give_up(envid_t guest)
 static void __attribute__((noreturn)) usage(void)
 {
 	printf("usage: vmm [-b] [-g] [-m MB] [-d DISK] [-n NAME] [word ...]\n"
-	       "       vmm [-b] [-m MB] [-n NAME] -k KERNEL [-a CMDLINE] "
-	       "[-M MODULE]... [-i IMAGE]...\n"
-	       "       vmm [-b] [-m MB] [-n NAME] -i IMAGE [-i IMAGE2]\n"
+	       "       vmm [-b] [-c N] [-m MB] [-n NAME] -k KERNEL "
+	       "[-a CMDLINE] [-M MODULE]... [-i IMAGE]...\n"
+	       "       vmm [-b] [-c N] [-m MB] [-n NAME] -i IMAGE "
+	       "[-i IMAGE2]\n"
 	       "       vmm attach|pause|resume|kill ID|NAME\n");
 	exit();
 }
@@ -603,6 +604,11 @@ void umain(int argc, char **argv)
 	}
 	if ((pc.cmdline || pc.nmods) && !pc.kernel)
 		usage();
+	if (pc.ncpus > 1 && !pc.kernel && !pc.nimages) {
+		printf("vmm: -c %u: the paravirtual JOS guest has one vCPU; "
+		       "more are for PC guests (-k, -i)\n", pc.ncpus);
+		exit();
+	}
 	if (pc.kernel || pc.nimages)
 		pc_start(&pc, &setup, gphysz, background);
 

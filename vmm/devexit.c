@@ -25,15 +25,22 @@
  * does (timer ticks, faults) is the run loop's as for any guest: the VMM
  * program sleeps meanwhile.
  *
+ * Each vCPU of a VM has its own VMM process, run page and hand-off
+ * state (vc->pc); what one vCPU's exit does never touches another's.
+ * The VMM processes of one VM share their device models in user memory.
+ *
  * Invariants:
- * - The VM's part (vm->pc: kind, VMM program, run page) is set once by
- *   VMMCTL_PC; the rest is each vCPU's (vc->pc, vmm/guestpc.h).
+ * - The VM's part (vm->pc: its kind) is set once by VMMCTL_PC on vCPU 0
+ *   (vmm/vcpuctl.c); the rest is each vCPU's (vc->pc, vmm/guestpc.h):
+ *   "its VMM program" below is always vc->pc.vmm of the vCPU at hand.
  * - A live PC vCPU, after its first sys_vcpu_run, is in one of three
  *   states: it runs or is runnable (pc.vmm_blocked, its VMM program
  *   sleeps); it waits for the VMM's answer (pc.waiting, not runnable;
  *   the VMM program runs or is runnable); or it is halted (pc.halted,
  *   pc.waiting and pc.vmm_blocked: neither runnable until
- *   devexit_tick).
+ *   devexit_tick). A vCPU waiting for SIPI (pc.sipi_wait) is in none of
+ *   them: never runnable, its VMM program (if it called sys_vcpu_run
+ *   yet) sleeps until VMMCTL_VCPU_START and the vCPU's first hand-off.
  * - RIP moves at the exit (vmexit_skip_instruction, on the CPU whose
  *   control structure is current), except for a REP string transfer the
  *   exit moves only part of: the guest executes it again for the rest.
@@ -42,8 +49,9 @@
  *   moves at most VMRUN_DATA_MAX bytes per exit, through guest_gva_copy
  *   (each page translated and checked). A guest address that is not
  *   guest RAM stops the guest with a line saying so.
- * - When the guest dies, a VMM program blocked for it wakes with
- *   -E_BAD_ENV; when the VMM program dies, its PC guests are destroyed.
+ * - When a vCPU dies, a VMM program blocked for it wakes with
+ *   -E_BAD_ENV; when a VMM program dies, the VMs of its vCPUs are
+ *   destroyed (all their vCPUs: vmm_guest_free).
  */
 #include <inc/error.h>
 #include <inc/string.h>
@@ -63,20 +71,19 @@
 #include <vmm/vm.h>
 #include <vmm/devexit.h>
 #include <vmm/devlapic.h>
+#include <vmm/vcpuctl.h>
 
 #define BYTE_BITS 8
-/* The TSC rate if the boot measured none: 1 GHz (as vmm.c assumes). */
-#define TSC_PER_MS_UNKNOWN 1000000
 
 bool devexit_pc_guest(const struct Env *e)
 {
 	return e->env_vcpu && e->env_vcpu->vm->pc.kind != VMM_KIND_JOS;
 }
 
-/* The run page of e's VM. */
+/* The run page of vCPU e. */
 static struct vmrun *run_of(struct Env *e)
 {
-	return e->env_vcpu->vm->pc.run;
+	return e->env_vcpu->pc.run;
 }
 
 /* All ones in the low `bytes` bytes (1 to 8). */
@@ -318,9 +325,9 @@ void devexit_tick(void)
 		vm = e->env_vcpu->vm;
 		if (now < pc->hlt_until && !vmcons_has_input(vm))
 			continue;
-		v = &envs[ENVX(vm->pc.vmm)];
+		v = &envs[ENVX(pc->vmm)];
 		pc->halted = false;
-		if (v->env_id != vm->pc.vmm || !pc->vmm_blocked ||
+		if (v->env_id != pc->vmm || !pc->vmm_blocked ||
 		    v->env_status != ENV_NOT_RUNNABLE)
 			continue;  /* dying with it: its free wakes nobody */
 		wake_vmm(e, v);
@@ -348,7 +355,7 @@ enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
 	if ((a != VMEXIT_RESUME && a != VMEXIT_YIELD) || !devexit_pc_guest(e))
 		return a;
 	pc = &e->env_vcpu->pc;
-	vmm = e->env_vcpu->vm->pc.vmm;
+	vmm = pc->vmm;
 	v = &envs[ENVX(vmm)];
 	/* A deadline of 0 only says how a HLT ends (inc/vmrun.h): a VMM
 	 * program that never named one is not handed a running guest. */
@@ -421,7 +428,7 @@ static void wake_vmm(struct Env *e, struct Env *v)
  */
 void devexit_handoff(struct Env *e)
 {
-	int32_t vmm = e->env_vcpu->vm->pc.vmm;
+	int32_t vmm = e->env_vcpu->pc.vmm;
 	struct Env *v = &envs[ENVX(vmm)];
 
 	if (v->env_id != vmm || !e->env_vcpu->pc.vmm_blocked ||
@@ -530,9 +537,14 @@ int devexit_vcpu_run(int32_t guestid)
 		return -E_BAD_ENV;
 	vm = e->env_vcpu->vm;
 	pc = &e->env_vcpu->pc;
-	if (vm->pc.kind == VMM_KIND_JOS || vm->pc.vmm != curenv->env_id)
+	if (vm->pc.kind == VMM_KIND_JOS || !pc->run)
 		return -E_INVAL;
-	run = vm->pc.run;
+	/* A vCPU other than 0 is its first caller's (vmm/vcpuctl.c). */
+	if (!pc->vmm && vcpuctl_may_run(vm, curenv))
+		pc->vmm = curenv->env_id;
+	if (pc->vmm != curenv->env_id)
+		return -E_INVAL;
+	run = pc->run;
 	if (run->end) {
 		/* The VMM program ends it (the debug-exit port): say what
 		 * the guest said last, then free the VM. */
@@ -552,58 +564,10 @@ int devexit_vcpu_run(int32_t guestid)
 	pc->waiting = false;
 	pc->vmm_blocked = true;
 	curenv->env_status = ENV_NOT_RUNNABLE;
-	if (vm->paused)
-		sched_yield();  /* resume makes it runnable */
+	/* Paused: resume makes it runnable. Waiting for SIPI: START. */
+	if (vm->paused || pc->sipi_wait)
+		sched_yield();
 	env_run(e);
-}
-
-/* The run page the caller offers at va: a page of its own, user-writable;
- * NULL if not. */
-static struct PageInfo *run_page(void *va)
-{
-	struct PageInfo *pp;
-	pte_t *pte;
-
-	if (PGOFF(va) || (uintptr_t)va >= UTOP ||
-	    !(pp = page_lookup(curenv->env_pml4e, va, &pte)) ||
-	    (*pte & (PTE_U | PTE_W)) != (PTE_U | PTE_W))
-		return NULL;
-	return pp;
-}
-
-/* VMMCTL_PC: make vm, not yet run, a PC-kind VM of the caller's. */
-int devexit_setup(struct Vm *vm, void *arg, size_t len)
-{
-	struct Env *e = vm_boot_env(vm);
-	struct PageInfo *pp;
-	struct vmrun *run;
-	struct vmm_pc s;
-	int i;
-
-	if (len != sizeof(s) || user_mem_check(curenv, arg, len, PTE_U) < 0)
-		return -E_INVAL;
-	memcpy(&s, arg, sizeof(s));
-	if (s.kind <= VMM_KIND_JOS || s.kind >= VMM_NKINDS || !e ||
-	    e->env_runs > 0 || vm->pc.kind != VMM_KIND_JOS ||
-	    e->env_parent_id != curenv->env_id)
-		return -E_INVAL;
-	if (!(pp = run_page(s.run)))
-		return -E_INVAL;
-	static_assert(sizeof(struct vmrun) <= PGSIZE);
-	pp->pp_ref++;
-	run = page2kva(pp);
-	memset(run, 0, sizeof(*run));
-	run->version = VMRUN_ABI_VERSION;
-	run->intr_delivered = VMRUN_NO_INTR;
-	run->tsc_per_ms = tsc_per_ms ? tsc_per_ms : TSC_PER_MS_UNKNOWN;
-	for (i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpu[i])
-			vm->vcpu[i]->pc.delivered = VMRUN_NO_INTR;
-	vm->pc.run_pg = pp;
-	vm->pc.run = run;
-	vm->pc.vmm = curenv->env_id;
-	vm->pc.kind = s.kind;
-	return 0;
 }
 
 /* May resume/attach make e runnable? (devexit hook in vmctl.c) */
@@ -611,36 +575,40 @@ bool devexit_may_resume(const struct Env *e)
 {
 	if (!devexit_pc_guest(e))
 		return e->env_runs > 0;
-	return e->env_vcpu->pc.vmm_blocked && !e->env_vcpu->pc.waiting;
+	return e->env_vcpu->pc.vmm_blocked && !e->env_vcpu->pc.waiting &&
+	       !e->env_vcpu->pc.sipi_wait;
 }
 
-/* vCPU e is being freed: wake its VMM program if it waits for it; drop
- * the MMIO decoder's fetch cache (any guest kind: vmm/insn.c). */
+/* vCPU e is being freed: wake its VMM program if it waits for it;
+ * drop its run page and the MMIO decoder's fetch cache (any guest
+ * kind: vmm/insn.c). */
 void devexit_guest_free(struct Env *e)
 {
 	struct VcpuPC *pc = &e->env_vcpu->pc;
-	int32_t vmm = e->env_vcpu->vm->pc.vmm;
+	int32_t vmm = pc->vmm;
 	struct Env *v = &envs[ENVX(vmm)];
 
-	if (pc->vmm_blocked && v->env_id == vmm &&
+	if (pc->vmm_blocked && vmm && v->env_id == vmm &&
 	    v->env_status == ENV_NOT_RUNNABLE) {
 		v->env_tf.tf_regs.reg_rax = -E_BAD_ENV;
 		v->env_status = ENV_RUNNABLE;
 	}
 	pc->vmm_blocked = false;
 	mmio_fetch_drop(e);
+	if (pc->run_pg)
+		page_decref(pc->run_pg);
+	pc->run_pg = NULL;
+	pc->run = NULL;
 }
 
-/* vm goes (its last vCPU went: vm_put): drop the run page. */
-void devexit_vm_free(struct Vm *vm)
+/* The env id of vm's first VMM program (vCPU 0's), or 0. */
+int32_t devexit_vm_vmm(const struct Vm *vm)
 {
-	if (vm->pc.run_pg)
-		page_decref(vm->pc.run_pg);
-	vm->pc.run_pg = NULL;
-	vm->pc.run = NULL;
+	return vm->vcpu[0] ? vm->vcpu[0]->pc.vmm : 0;
 }
 
-/* Env e (not a guest) is being freed: its PC VMs go with it. */
+/* Env e (not a guest) is being freed: the PC VMs of the vCPUs it ran
+ * go with it (each vCPU's free takes its whole VM: vmm_guest_free). */
 void devexit_env_free(struct Env *e)
 {
 	struct Env *g;
@@ -649,7 +617,7 @@ void devexit_env_free(struct Env *e)
 	for (i = 0; i < NENV; i++) {
 		g = &envs[i];
 		if (g->env_type != ENV_TYPE_GUEST || !devexit_pc_guest(g) ||
-		    g->env_vcpu->vm->pc.vmm != e->env_id ||
+		    g->env_vcpu->pc.vmm != e->env_id ||
 		    g->env_status == ENV_FREE || g->env_status == ENV_DYING)
 			continue;
 		g->env_vcpu->pc.vmm_blocked = false;

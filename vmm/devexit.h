@@ -21,11 +21,10 @@ enum vmexit_action devexit_hlt(struct Env *e);
 void devexit_tick(void);
 enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a);
 void devexit_handoff(struct Env *e) __attribute__((noreturn));
-int devexit_setup(struct Vm *vm, void *arg, size_t len);
 int devexit_vcpu_run(int32_t guest);
 bool devexit_may_resume(const struct Env *e);
 void devexit_guest_free(struct Env *e);
-void devexit_vm_free(struct Vm *vm);
+int32_t devexit_vm_vmm(const struct Vm *vm);
 void devexit_env_free(struct Env *e);
 
 #endif /* !JOS_VMM_DEVEXIT_H */

@@ -14,8 +14,8 @@
  * - The run page is the VMM program's: each field is read once, and the
  *   register index is the kernel's own arithmetic on gpa.
  * - Nothing here allocates, prints or takes a lock: it reads e's vCPU,
- *   its VM's run page and console ring indices, and writes only e's
- *   registers and its vCPU's counter.
+ *   that vCPU's run page and its VM's console ring indices, and writes
+ *   only e's registers and its vCPU's counter.
  */
 #include <inc/vmrun.h>
 #include <inc/x86.h>
@@ -41,7 +41,7 @@ static bool lapic_shadow_value(struct Env *e, uint64_t gpa,
 			       const struct mmio_insn *mi, uint64_t *val)
 {
 	struct VcpuPC *pc = &e->env_vcpu->pc;
-	volatile struct vmrun_lapic *s = &e->env_vcpu->vm->pc.run->lapic;
+	volatile struct vmrun_lapic *s = &e->env_vcpu->pc.run->lapic;
 	uint64_t off = gpa - VMRUN_LAPIC_BASE;
 	unsigned i;
 

@@ -11,8 +11,8 @@
  * Invariants:
  * - vm->devstats_pg is NULL, or the page the VM's VMM program named,
  *   with one reference held from VMMCTL_DEVSTATS until the VM goes
- *   (devstats_vm_free, from vm_put). Only the VM's VMM program may name
- *   one, once, and only a page mapped user-writable in its own space.
+ *   (devstats_vm_free, from vm_put). Only the VM's first VMM program
+ *   (vCPU 0's, devexit_vm_vmm) may name one, once, and only a page mapped user-writable in its own space.
  * - The kernel never writes the page and never acts on what it holds:
  *   it prints from a copy (snap) whose counts it bounds by their arrays
  *   and whose names it bounds and filters to printable bytes. A VMM
@@ -31,6 +31,8 @@
 #include <kern/env.h>
 #include <kern/pmap.h>
 #include <vmm/vm.h>
+#include <vmm/vcpu.h>
+#include <vmm/devexit.h>
 #include <vmm/devstats.h>
 
 #define RANGE_TEXT 48
@@ -47,7 +49,7 @@ int devstats_setup(struct Vm *vm, void *arg, size_t len)
 	pte_t *pte;
 
 	if (len != sizeof(struct devstats) || vm->pc.kind == VMM_KIND_JOS ||
-	    vm->pc.vmm != curenv->env_id || vm->devstats_pg)
+	    devexit_vm_vmm(vm) != curenv->env_id || vm->devstats_pg)
 		return -E_INVAL;
 	if (PGOFF(arg) || (uintptr_t)arg >= UTOP ||
 	    !(pp = page_lookup(curenv->env_pml4e, arg, &pte)) ||
@@ -136,7 +138,7 @@ void devstats_print(struct Vm *vm)
 	}
 	if (!vm->devstats_pg) {
 		cprintf("its VMM program (env %08x) keeps no device report\n",
-			vm->pc.vmm);
+			devexit_vm_vmm(vm));
 		return;
 	}
 	memcpy(&snap, page2kva(vm->devstats_pg), sizeof(snap));
@@ -146,6 +148,6 @@ void devstats_print(struct Vm *vm)
 		return;
 	}
 	cprintf("devices as its VMM program (env %08x) counts them\n",
-		vm->pc.vmm);
+		devexit_vm_vmm(vm));
 	print_snap();
 }

@@ -1,15 +1,22 @@
 /*
  * What a PC-kind VM uses beyond a JOS guest's (vmm/devexit.c): the VM's
- * part (struct VmPC in struct Vm: its kind, the VMM program its device
- * exits go to, the run page shared with it, inc/vmrun.h) and each
- * vCPU's (struct VcpuPC in struct Vcpu: the exit handed over and its
- * state in the hand-off).
+ * part (struct VmPC in struct Vm: its kind) and each vCPU's (struct
+ * VcpuPC in struct Vcpu: its VMM process, the run page shared with it,
+ * inc/vmrun.h, the exit handed over and its state in the hand-off).
  *
  * Invariants:
- * - kind is VMM_KIND_JOS (all else unused) until VMMCTL_PC sets it,
- *   once, before the VM's first vCPU first runs; then run_pg holds one
- *   reference to the run page, dropped when the VM goes (vm_put). Once
- *   set, kind never changes: the fast path reads it without the lock.
+ * - kind is VMM_KIND_JOS (all else unused) until VMMCTL_PC on vCPU 0
+ *   sets it, once, before vCPU 0 first runs. Once set, kind never
+ *   changes: the fast path reads it without the lock.
+ * - A vCPU's run_pg, once VMMCTL_PC named it, holds one reference to
+ *   its run page, dropped when the vCPU goes (devexit_guest_free).
+ *   vmm is the env id of the one process that runs the vCPU's loop:
+ *   vCPU 0's creator (set by VMMCTL_PC), another vCPU's first caller
+ *   of sys_vcpu_run (the creator or a child of it); 0 until then; then
+ *   fixed for the vCPU's life.
+ * - sipi_wait: the vCPU (never vCPU 0) waits for INIT-SIPI
+ *   (vmm/vcpuctl.c); it is not runnable and never entered until
+ *   VMMCTL_VCPU_START clears it; it has never run.
  * - waiting: an exit is handed to the VMM program and not answered yet;
  *   the vCPU is not runnable (resume and attach leave it so).
  * - vmm_blocked: the VMM program sleeps in sys_vcpu_run (not runnable);
@@ -42,13 +49,14 @@ struct devexit_mmu {
 /* The VM's part (struct Vm's pc). */
 struct VmPC {
 	int kind;                 /* VMM_KIND_* (inc/vmmctl.h) */
-	int32_t vmm;              /* env id of the VMM program */
-	struct PageInfo *run_pg;  /* the run page, one reference held */
-	struct vmrun *run;        /* its kernel address */
 };
 
 /* A vCPU's part (struct Vcpu's pc). */
 struct VcpuPC {
+	int32_t vmm;              /* env id of its VMM process, or 0 */
+	struct PageInfo *run_pg;  /* its run page, one reference held */
+	struct vmrun *run;        /* its kernel address */
+	bool sipi_wait;           /* waits for INIT-SIPI (never ran) */
 	bool waiting;
 	bool vmm_blocked;
 	int exit;                 /* VMRUN_EXIT_* of the exit handed over */

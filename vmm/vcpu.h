@@ -9,7 +9,8 @@
  *
  * Invariants:
  * - vc->vm is set for the vCPU's whole life and outlives it (the VM
- *   holds a reference per vCPU: vm.h).
+ *   holds a reference per vCPU: vm.h). vc->index is its place in
+ *   vm->vcpu[] and its APIC id; 0 is the vCPU made with the VM.
  * - Only the CPU running the vCPU writes its fields while it runs (the
  *   fast path relies on it, vmm/vmm.c); otherwise the big kernel lock
  *   protects them.
@@ -118,7 +119,8 @@ struct Vcpu {
 	uint8_t exitstat_hint[GUEST_EXIT_HINTS]; /* each < GUEST_EXIT_KINDS */
 	/* The slot the last lookup found: the fast path tries it first. */
 	struct GuestExitStat *exitstat_last;
-	/* PC-kind VMs: this vCPU's exit in the hand-off (devexit). */
+	/* PC-kind VMs: this vCPU's VMM process, run page, wait for SIPI
+	 * and exit in the hand-off (devexit, vcpuctl). */
 	struct VcpuPC pc;
 };
 

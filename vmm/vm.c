@@ -4,8 +4,8 @@
  * (vmm/vm.h says what a VM is and its invariants).
  *
  * The VM and its first vCPU share one page (struct vm_page): a VM costs
- * the host what one guest cost before the split. More vCPUs (SMP guests,
- * not in this tree) would each get a page of their own and a reference.
+ * the host what one guest cost before the split. Each further vCPU (SMP
+ * guests) gets a page of its own and holds a reference to the VM.
  */
 #include <inc/error.h>
 #include <inc/string.h>
@@ -40,19 +40,53 @@ static void vm_append(struct Vm *vm)
 	*pp = vm;
 }
 
-/* vCPU 0 of vm, run by env e. */
-static void vcpu0_init(struct Vm *vm, struct Vcpu *vc, struct Env *e)
+static_assert(sizeof(struct Vcpu) <= PGSIZE);
+
+/* vCPU vm->nvcpus of vm (zeroed), run by env e: the VM's next. */
+static void vcpu_init(struct Vm *vm, struct Vcpu *vc, struct Env *e)
 {
 	vc->vm = vm;
 	vc->env = e;
-	vc->index = 0;
+	vc->index = vm->nvcpus;
 	vc->last_cpu = -1;
 	vc->exitstat_last = vc->exitstat;
 	xstate_init(vc);
-	vm->vcpu[0] = vc;
-	vm->nvcpus = 1;
-	vm->refs = 1;
+	vm->vcpu[vc->index] = vc;
+	vm->nvcpus++;
+	vm->refs++;
 	e->env_vcpu = vc;
+}
+
+/*
+ * Make env e (a new guest env, no vCPU yet) vm's next vCPU, in a zeroed
+ * page of its own. Returns its index, or -E_INVAL (e is a vCPU, or vm
+ * has VM_MAX_VCPUS), -E_NO_MEM with nothing allocated. The vendor's
+ * part is the caller's (vmm_ops->guest_init).
+ */
+int vm_add_vcpu(struct Vm *vm, struct Env *e)
+{
+	struct PageInfo *pp;
+	struct Vcpu *vc;
+
+	if (e->env_vcpu || vm->nvcpus >= VM_MAX_VCPUS || vm->dying)
+		return -E_INVAL;
+	if (!(pp = page_alloc(ALLOC_ZERO)))
+		return -E_NO_MEM;
+	pp->pp_ref++;
+	vc = page2kva(pp);
+	vm->overhead_pages++;
+	vcpu_init(vm, vc, e);
+	return vc->index;
+}
+
+/* Undo vm_add_vcpu for e, vm's last vCPU, which never ran (a failed
+ * VMMCTL_VCPU_ADD; its vendor part is gone already). */
+void vm_unadd_vcpu(struct Env *e)
+{
+	struct Vm *vm = e->env_vcpu->vm;
+
+	vm_put(e);
+	vm->nvcpus--;
 }
 
 /*
@@ -82,7 +116,7 @@ int vm_create(struct Env *e, uint64_t gphysz)
 		return r;
 	}
 	p->vm.id = e->env_id;
-	vcpu0_init(&p->vm, &p->vcpu0, e);
+	vcpu_init(&p->vm, &p->vcpu0, e);
 	vm_append(&p->vm);
 	return 0;
 }
@@ -113,10 +147,12 @@ void vm_put(struct Env *e)
 	vm = vc->vm;
 	e->env_vcpu = NULL;
 	vm->vcpu[vc->index] = NULL;
+	/* A vCPU of its own page (not vCPU 0's, in the VM's). */
+	if (vc->index != 0)
+		page_decref(pa2page(PADDR(vc)));
 	if (--vm->refs > 0)
 		return;
 	vm_unlink(vm);
-	devexit_vm_free(vm);  /* devexit hook: the run page */
 	devstats_vm_free(vm);  /* the device report page */
 	vmcons_free(vm);
 	ept_vm_free(vm);
@@ -128,6 +164,8 @@ static bool vm_live(struct Vm *vm)
 {
 	int i;
 
+	if (vm->dying)
+		return false;
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct Env *e = vm->vcpu[i] ? vm->vcpu[i]->env : NULL;
 		if (!e || e->env_status == ENV_FREE ||
@@ -186,22 +224,46 @@ bool vm_runs_here(struct Vm *vm)
 }
 
 /*
+ * Mark vm dying and put into out the env of each of its vCPUs but
+ * except; returns how many. 0 when it was dying already: whoever marked
+ * it destroys them. vm may be freed by the first env_destroy of them:
+ * the caller reads it all here, first.
+ */
+int vm_doom(struct Vm *vm, const struct Env *except,
+	    struct Env *out[VM_MAX_VCPUS])
+{
+	int i, n = 0;
+
+	if (vm->dying)
+		return 0;
+	vm->dying = true;
+	for (i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i] && vm->vcpu[i]->env != except)
+			out[n++] = vm->vcpu[i]->env;
+	return n;
+}
+
+/*
  * Destroy every vCPU of vm (the VM goes with the last: vm_put). The one
  * running here, if any, last: env_destroy of curenv does not return.
  */
 void vm_destroy(struct Vm *vm)
 {
 	struct Env *envs_of[VM_MAX_VCPUS], *self = NULL;
-	int i, n = 0;
+	int i, n;
 
-	/* vm may be freed by the first env_destroy: read it all first. */
-	for (i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpu[i])
-			envs_of[n++] = vm->vcpu[i]->env;
+	/* Torn down already (the others are going): only the one running
+	 * here, which was left for its own run loop, has to go now. */
+	if (vm->dying) {
+		if (vm_runs_here(vm))
+			env_destroy(curenv);
+		return;
+	}
+	n = vm_doom(vm, NULL, envs_of);
 	for (i = 0; i < n; i++) {
 		if (envs_of[i] == curenv)
 			self = envs_of[i];
-		else
+		else if (envs_of[i]->env_status != ENV_DYING)
 			env_destroy(envs_of[i]);
 	}
 	if (self)

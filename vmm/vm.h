@@ -5,7 +5,9 @@
  * Users and the rest of the kernel find a VM by its id (vm_find, vms,
  * vmm kill ID, the gdb stub's target, the host file server's checks),
  * never by "the env that is the guest": each vCPU is an env of its own.
- * In this tree a VM has one vCPU; nothing here assumes it.
+ * A VM has 1 to VM_MAX_VCPUS vCPUs (inc/vmmctl.h): vCPU 0 is made with
+ * it (vm_create), a PC-kind VM's others by VMMCTL_VCPU_ADD (vm_add_vcpu)
+ * before vCPU 0 first runs. vCPU i is vcpu[i], its APIC id is i.
  *
  * Invariants:
  * - Guest-physical memory is [0, gphysz); the nested page tables (EPT on
@@ -17,6 +19,13 @@
  * - refs counts the vCPUs that use the VM (each holds one from vm_create
  *   or vm_add_vcpu to vm_put); the nested tables, the guest RAM, the
  *   console rings and the struct go when it drops to 0, and not before.
+ *   vCPU 0 lives in the VM's page; each other vCPU in a page of its own
+ *   (counted in overhead_pages), freed by vm_put.
+ * - vcpu[0..nvcpus) are set while the VM is live; nvcpus only grows
+ *   (but for an add that failed: vm_unadd_vcpu).
+ * - dying: the VM is being torn down (one vCPU went, vm_destroy, or a
+ *   VMM program died); set once, never cleared; the VM is not live
+ *   (vm_find, vm_next skip it) and every vCPU left is being destroyed.
  * - id is unique among live VMs: the env id of the VM's first vCPU, so
  *   the ids users see are the env ids they always saw.
  * - ept_gen changes each time a present leaf of the nested tables is
@@ -41,9 +50,6 @@ typedef uint64_t epte_t;
 
 struct Env;
 struct Vcpu;
-
-/* vCPUs a VM may have (one in this tree: no SMP guests yet). */
-#define VM_MAX_VCPUS 1
 
 /* The gdb stub's business with one VM (vmm/gdbstub.c). */
 struct GuestDebug {
@@ -79,17 +85,23 @@ struct Vm {
 
 	struct GuestCon con;      /* console rings and state (vmcons.h) */
 	struct GuestDebug dbg;    /* the gdb stub's hold on it */
-	/* PC-kind VMs: device exits go to the VMM program (devexit). */
+	/* Its kind: PC kinds hand device exits to each vCPU's VMM process
+	 * (devexit; the process and run page are per vCPU: Vcpu's pc). */
 	struct VmPC pc;
 	/* Their device report page, or NULL (vmm/devstats.c). */
 	struct PageInfo *devstats_pg;
 
+	bool dying;               /* being torn down (above) */
 	int nvcpus;
 	struct Vcpu *vcpu[VM_MAX_VCPUS];
 };
 
 int vm_create(struct Env *e, uint64_t gphysz);
+int vm_add_vcpu(struct Vm *vm, struct Env *e);
+void vm_unadd_vcpu(struct Env *e);
 void vm_put(struct Env *e);
+int vm_doom(struct Vm *vm, const struct Env *except,
+	    struct Env *out[VM_MAX_VCPUS]);
 struct Vm *vm_find(int64_t id);
 struct Vm *vm_next(struct Vm *vm);
 struct Env *vm_boot_env(struct Vm *vm);

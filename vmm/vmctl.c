@@ -29,6 +29,7 @@
 #include <vmm/vcpu.h>
 #include <vmm/devexit.h>
 #include <vmm/devstats.h>
+#include <vmm/vcpuctl.h>
 
 /* Host timer ticks are 10 ms apart (kern/time.c's rate). */
 #define MS_PER_TICK 10
@@ -141,6 +142,7 @@ static int ctl_info(struct Vm *vm, void *arg, size_t len)
 	in.cpu_ms = vm->cpu_ticks * MS_PER_TICK;
 	in.state = vmm_guest_state(vm);
 	in.kind = vm->pc.kind;
+	in.nvcpus = vm->nvcpus;
 	memcpy(arg, &in, sizeof(in));
 	return 0;
 }
@@ -230,8 +232,14 @@ int vmm_ctl(int op, int64_t vmid, void *arg, size_t len)
 		return ctl_kill(vm);
 	case VMMCTL_STATE:
 		return vmm_guest_state(vm);
-	case VMMCTL_PC:  /* devexit hook */
-		return devexit_setup(vm, arg, len);
+	case VMMCTL_PC:  /* on vCPU 0 or another (vmm/vcpuctl.c) */
+		return vcpuctl_pc(vm, vmid, arg, len);
+	case VMMCTL_VCPU_ADD:
+		return vcpuctl_add(vm);
+	case VMMCTL_VCPU_START:
+		return vcpuctl_start(vm, vmid, arg, len);
+	case VMMCTL_VCPU_INIT:
+		return vcpuctl_init(vm, vmid);
 	case VMMCTL_DEVSTATS:
 		return devstats_setup(vm, arg, len);
 	default:

@@ -142,6 +142,15 @@ static int vmm_check_support(void)
 /* Real mode starts at CS:IP = 0:rip, so rip must fit in 16 bits. */
 #define REAL_MODE_IP_LIMIT 0x10000
 
+/* The registers env_tf keeps, as at reset (vmm/reset.h) with IP rip. */
+void vmm_reset_regs(struct Env *e, uint64_t rip)
+{
+	memset(&e->env_tf.tf_regs, 0, sizeof(e->env_tf.tf_regs));
+	e->env_tf.tf_rip = rip;
+	e->env_tf.tf_rsp = 0;
+	e->env_tf.tf_eflags = RFLAGS_RESERVED_ONE;
+}
+
 /*
  * A new guest with gphysz bytes of memory, to start at rip, as a child of
  * parent; not runnable yet. Returns its env id or -E_*.
@@ -170,10 +179,7 @@ int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip)
 		env_free(e);
 		return r;
 	}
-	memset(&e->env_tf.tf_regs, 0, sizeof(e->env_tf.tf_regs));
-	e->env_tf.tf_rip = rip;
-	e->env_tf.tf_rsp = 0;
-	e->env_tf.tf_eflags = RFLAGS_RESERVED_ONE;
+	vmm_reset_regs(e, rip);
 	e->env_status = ENV_NOT_RUNNABLE;
 	/* The TSC lets benchmarks time the guest's boot (Bochs: instructions). */
 	cprintf("vmm: guest %08x created: %lu MiB, %s, starts at 0x%lx, "
@@ -330,14 +336,35 @@ void vmm_guest_leave(struct Env *e)
 	vmm_ops->guest_leave(e);
 }
 
+/*
+ * Another vCPU o of a VM that is being torn down: destroy it, unless it
+ * is going already. One running here (no path frees a sibling from a
+ * vCPU's own run loop but vm_destroy, which leaves it for last) is ended
+ * by its run loop before its next entry (vmm_guest_hold).
+ */
+static void vmm_sibling_end(struct Env *o)
+{
+	if (o->env_status == ENV_FREE || o->env_status == ENV_DYING)
+		return;
+	if (o == curenv) {
+		o->env_vcpu->vm->kill_requested = true;
+		return;
+	}
+	env_destroy(o);
+}
+
 /* From env_free: the vCPU's vendor structures, then its VM's hold
- * (the VM's memory and nested tables go with its last vCPU). */
+ * (the VM's memory and nested tables go with its last vCPU). A VM does
+ * not outlive any of its vCPUs: the others are destroyed too. */
 void vmm_guest_free(struct Env *e)
 {
 	struct Vcpu *vc = e->env_vcpu;
+	struct Env *rest[VM_MAX_VCPUS];
+	int i, n;
 
 	if (!vc)
 		return;
+	n = vm_doom(vc->vm, e, rest);
 	vmcons_notice_begin();
 	cprintf("vmm: guest %08x freed: %lu exits, %lu CPU migrations, "
 		"%lu timer interrupts, ",
@@ -350,6 +377,8 @@ void vmm_guest_free(struct Env *e)
 	gdbstub_guest_free(e);
 	vmm_ops->guest_free(e);
 	vm_put(e);
+	for (i = 0; i < n; i++)
+		vmm_sibling_end(rest[i]);
 }
 
 /*

@@ -55,6 +55,12 @@ struct vmm_ops {
 	int (*cpu_enable)(void);
 	/* Set up vc's control structure to start at rip in real mode. */
 	int (*guest_init)(struct Env *e, uint64_t rip);
+	/* INIT then start-up IPI (SDM Vol. 3A 9.4.4, 10.6.1; APM Vol. 2
+	 * 16.5): the reset state of guest_init, but CS.selector = cs_sel
+	 * and CS.base = cs_sel << 4. For a vCPU that runs on no CPU and
+	 * has no event pending (one waiting for SIPI); RIP and the rest of
+	 * env_tf are the core's. < 0 if its state is loaded somewhere. */
+	int (*real_start)(struct Env *e, uint16_t cs_sel);
 	/* Dispatch the exit in vc->exit to a handler. */
 	enum vmexit_action (*handle_exit)(struct Env *e);
 	/* Enter the guest and go on entering it while its exits are of
@@ -116,6 +122,7 @@ extern const struct vmm_ops *vmm_ops;
 
 void vmm_init(void);
 int vmm_mkguest(struct Env *parent, uint64_t gphysz, uint64_t rip);
+void vmm_reset_regs(struct Env *e, uint64_t rip);
 void vmm_env_run(struct Env *e) __attribute__((noreturn));
 void vmm_guest_leave(struct Env *e);
 void vmm_guest_free(struct Env *e);

@@ -9,8 +9,10 @@
  * - devs[0..ndevs) are registered devices whose ranges never overlap
  *   (vdev_register refuses); devs[i]->slot == i, and stats->dev[i]
  *   describes it and counts its accesses.
- * - stats is the report page at STATS_VA once vbus_stats_init made it
- *   (before then a static copy, carried over); only this file writes it.
+ * - stats is the report page at VSTATS_VA (pc.h) once vbus_stats_init
+ *   made it (before then a static copy, carried over), PTE_SHARE: every
+ *   vCPU's process counts in the one page the kernel reads; only this
+ *   file writes it.
  * - A device's read/write sees off < len and a size it takes (1, 2, 4;
  *   MMIO also 8): an access that runs past the end of a range is split
  *   into single bytes, each dispatched on its own.
@@ -36,21 +38,23 @@
 /* Room for that line: its start and UNCLAIMED_SUMMED addresses. */
 #define REPORT_LINE 320
 #define BYTE_BITS 8
-/* The report page: the page after run.c's run page (RUN_VA). */
-#define STATS_VA ((struct devstats *)0x0F001000)
+#define STATS_VA ((struct devstats *)VSTATS_VA)
+#define PERM_SHARED (PTE_P | PTE_U | PTE_W | PTE_SHARE)
 
 static_assert((int)VDEV_PIO == (int)DEVSTATS_PIO &&
 	      (int)VDEV_MMIO == (int)DEVSTATS_MMIO);
 
-static struct vdev *devs[DEVS_MAX];
-static int ndevs;
-static struct devstats early_stats = { .version = DEVSTATS_ABI_VERSION };
-static struct devstats *stats = &early_stats;
+static struct vdev *devs[DEVS_MAX] VDEV_SHARED;
+static int ndevs VDEV_SHARED;
+static struct devstats early_stats VDEV_SHARED = {
+	.version = DEVSTATS_ABI_VERSION
+};
+static struct devstats *stats VDEV_SHARED = &early_stats;
 /* The device accessed since the last vbus_poll; several: poll_all. */
-static struct vdev *touched;
-static bool poll_all = true;
+static struct vdev *touched VDEV_SHARED;
+static bool poll_all VDEV_SHARED = true;
 /* vbus_poll's last answer: the earliest deadline of all devices. */
-static uint64_t next_all = VDEV_NEVER;
+static uint64_t next_all VDEV_SHARED = VDEV_NEVER;
 
 
 static const char *const space_name[] = { "port", "mmio" };
@@ -59,7 +63,7 @@ int vbus_stats_init(void)
 {
 	int r;
 
-	if ((r = sys_page_alloc(0, STATS_VA, PTE_P | PTE_U | PTE_W)) < 0)
+	if ((r = sys_page_alloc(0, STATS_VA, PERM_SHARED)) < 0)
 		return r;
 	memcpy(STATS_VA, stats, sizeof(*stats));
 	stats = STATS_VA;

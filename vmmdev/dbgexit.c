@@ -21,7 +21,7 @@ static void dbgexit_write(struct vdev *d, uint64_t off, unsigned size,
 	vrun_exit_request((int)((val << 1) | 1));
 }
 
-static struct vdev dbgexit_dev = {
+static struct vdev dbgexit_dev VDEV_SHARED = {
 	.name = "debug-exit",
 	.space = VDEV_PIO,
 	.len = 1,

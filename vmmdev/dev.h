@@ -22,6 +22,16 @@ enum vdev_space { VDEV_PIO, VDEV_MMIO };
 
 #define VDEV_NEVER (~0ULL)
 
+/*
+ * Machine state: one copy that every vCPU's process of the vmm program
+ * sees (user/user.ld's .vmshared pages, shared before the fork:
+ * vmmdev/smp.c). Every global a device model keeps (registers, queues,
+ * its struct vdev) carries it; what belongs to one process (its vCPU,
+ * its run page) does not. Never on a const object (a section holds one
+ * kind).
+ */
+#define VDEV_SHARED __attribute__((section(".vmshared")))
+
 struct vdev {
 	const char *name;
 	enum vdev_space space;
@@ -54,6 +64,13 @@ void vdev_irq_pulse(unsigned line);
  * offered it). */
 int vintr_next(void);
 void vintr_ack(int vec);
+
+/* smp.c (lapic.c's weak defaults refuse, in vdevtest): an INIT (level
+ * assert) IPI reached vCPU cpu: back to wait-for-SIPI; a STARTUP IPI
+ * with vector vec: start it at vec << 12. 0, or < 0: the kernel refused
+ * (-E_BUSY: the vCPU runs, or no longer waits for a SIPI). */
+int vdev_cpu_init(unsigned cpu);
+int vdev_cpu_startup(unsigned cpu, uint8_t vec);
 
 /* The guest's clock: nanoseconds since the guest started, monotonic. */
 uint64_t vdev_now_ns(void);

@@ -22,10 +22,14 @@ int pic_init(void);
  * it: the ID the firmware tables give it (fwtables.c: ncpus, after the
  * CPUs' IDs). */
 int ioapic_init(unsigned id);
-/* lapic.c: the xAPIC page at 0xFEE00000, for ncpus vCPUs (1 for now). */
+/* lapic.c: the xAPIC page at 0xFEE00000, for ncpus vCPUs (APIC IDs
+ * 0 .. ncpus - 1). */
 int lapic_init(unsigned ncpus);
-/* lapic.c: keep the kernel's read shadow (inc/vmrun.h) of vCPU 0's
- * registers at s from now on (the run page's, before the guest runs). */
+/* lapic.c: this process handles vCPU cpu's exits: its accesses to the
+ * LAPIC page are cpu's (0 until called; per process). */
+void lapic_select(unsigned cpu);
+/* lapic.c: keep the kernel's read shadow (inc/vmrun.h) of the selected
+ * vCPU's registers at s from now on (its run page's, before it runs). */
 struct vmrun_lapic;
 void lapic_publish(struct vmrun_lapic *s);
 /* pit.c: the 8254 at 0x40-0x43 and port B (0x61). */

@@ -128,7 +128,7 @@ static struct ide {
 	uint64_t buf_lba;
 	unsigned buf_n;
 	uint8_t buf[BUF_SECTORS * SECTOR];
-} ide;
+} ide VDEV_SHARED;
 
 static struct drive *cur(void)
 {
@@ -577,12 +577,12 @@ static void ctrl_write(struct vdev *d, uint64_t off, unsigned size,
 	vdev_write_bytes(d, off, size, val, ctrl_write8);
 }
 
-static struct vdev ide_cmd_dev = {
+static struct vdev ide_cmd_dev VDEV_SHARED = {
 	.name = "ide", .space = VDEV_PIO, .base = IDE_CMD_PORT,
 	.len = IDE_CMD_PORTS, .read = cmd_read, .write = cmd_write,
 };
 
-static struct vdev ide_ctrl_dev = {
+static struct vdev ide_ctrl_dev VDEV_SHARED = {
 	.name = "ide-ctrl", .space = VDEV_PIO, .base = IDE_CTRL_PORT, .len = 1,
 	.read = ctrl_read, .write = ctrl_write,
 };

@@ -65,7 +65,7 @@ static struct ioapic {
 	uint64_t rte[IOAPIC_PINS];
 	bool input[IOAPIC_PINS];    /* line levels, as the devices set them */
 	bool asserted[IOAPIC_PINS];
-} io;
+} io VDEV_SHARED;
 
 static bool pin_asserted(unsigned pin)
 {
@@ -227,7 +227,7 @@ static void ioapic_write(struct vdev *d, uint64_t off, unsigned size,
 	}
 }
 
-static struct vdev ioapic_dev = {
+static struct vdev ioapic_dev VDEV_SHARED = {
 	.name = "ioapic", .space = VDEV_MMIO, .base = IOAPIC_BASE,
 	.len = IOAPIC_MMIO_LEN, .read = ioapic_read, .write = ioapic_write,
 };

@@ -15,21 +15,26 @@
  *   drives nothing); 16-23 are IOAPIC pins 16-23 only. Other numbers are
  *   ignored.
  * - IOAPIC pin 0 always follows the PIC's INTR (irq_pic_changed).
- * - vintr_next offers the LAPIC's vector first; else the PIC's, when the
- *   vCPU's LAPIC takes ExtINT (LINT0 unmasked ExtINT, an ExtINT message
- *   from the IOAPIC pending) or is absent or software-disabled.
- *   vintr_ack acknowledges vec in the controller that offered it.
+ * - The run loop asks for its own vCPU (lapic_self): vintr_next offers
+ *   that vCPU's LAPIC's vector first; else, on the boot vCPU only (the
+ *   8259A's INTR is wired to it alone, as ExtINT messages are sent to
+ *   it alone), the PIC's, when its LAPIC takes ExtINT (LINT0 unmasked
+ *   ExtINT, an ExtINT message from the IOAPIC pending) or is absent or
+ *   software-disabled. vintr_ack acknowledges vec in the controller
+ *   that offered it.
+ * - extint_pending is machine state (VDEV_SHARED); offered_* are this
+ *   process's: what its vCPU was last offered.
  */
 #include "dev.h"
 #include "irqchip.h"
 
-/* The vCPU the run loop asks about (0 until guest SMP). */
-#define CUR_CPU 0
+/* The vCPU the PIC's INTR and ExtINT messages reach: the boot CPU. */
+#define BSP 0
 /* Lines past the ISA IRQs reach only the IOAPIC. */
 #define LINES (IOAPIC_PINS)
 
 /* An ExtINT message from the IOAPIC is waiting for the vCPU's INTA. */
-static bool extint_pending;
+static bool extint_pending VDEV_SHARED;
 /* What vintr_next offered last: the vector and the controller. */
 enum { FROM_NONE, FROM_LAPIC, FROM_PIC };
 static int offered_vec = -1;
@@ -72,7 +77,7 @@ void irq_deliver(uint8_t dest, bool logical, unsigned mode, uint8_t vec,
 		else if (mode == DM_LOWEST &&
 			 (!low || lapic_ppr(l) < lapic_ppr(low)))
 			low = l;
-		else if (mode == DM_EXTINT && i == CUR_CPU)
+		else if (mode == DM_EXTINT && i == BSP)
 			extint_pending = true;
 	}
 	if (low)
@@ -84,17 +89,19 @@ void irq_lapic_eoi(uint8_t vec)
 	ioapic_eoi(vec);
 }
 
-/* Does the PIC's INTR reach the vCPU? */
+/* Does the PIC's INTR reach this process's vCPU? */
 static bool pic_routed(void)
 {
-	struct lapic *l = lapic_of(CUR_CPU);
+	struct lapic *l = lapic_of(BSP);
 
+	if (lapic_self() != BSP)
+		return false;
 	return !lapic_sw_enabled(l) || lapic_lint0_extint(l) || extint_pending;
 }
 
 int vintr_next(void)
 {
-	struct lapic *l = lapic_of(CUR_CPU);
+	struct lapic *l = lapic_of(lapic_self());
 	int v = -1;
 
 	offered_from = FROM_NONE;
@@ -115,11 +122,12 @@ int vintr_next(void)
  */
 void vintr_ack(int vec)
 {
-	struct lapic *l = lapic_of(CUR_CPU);
+	struct lapic *l = lapic_of(lapic_self());
 	int from = offered_from;
 
 	if (vec != offered_vec || from == FROM_NONE)
-		from = l && lapic_irr_has(l, vec) ? FROM_LAPIC : FROM_PIC;
+		from = l && lapic_irr_has(l, vec) ? FROM_LAPIC
+		       : lapic_self() == BSP ? FROM_PIC : FROM_NONE;
 	offered_from = FROM_NONE;
 	offered_vec = -1;
 	if (from == FROM_LAPIC && l) {

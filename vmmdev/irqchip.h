@@ -51,6 +51,8 @@ void ioapic_eoi(uint8_t vec);
 struct lapic;
 unsigned lapic_count(void);
 struct lapic *lapic_of(unsigned cpu);
+/* The vCPU this process runs (lapic_select). */
+unsigned lapic_self(void);
 bool lapic_sw_enabled(const struct lapic *l);
 bool lapic_match(const struct lapic *l, uint8_t dest, bool logical);
 uint8_t lapic_ppr(const struct lapic *l);

@@ -97,7 +97,7 @@ static struct kbc {
 	bool sys, last_was_cmd, a20, kbd_enabled;
 	uint8_t scanset, last_sent;
 	uint64_t dropped;
-} kbc;
+} kbc VDEV_SHARED;
 
 static void irq_update(void)
 {
@@ -263,7 +263,7 @@ static void kbc_write(struct vdev *d, uint64_t off, unsigned size,
 }
 
 /* Two one-port ranges: 0x61 between them is port B (pit.c). */
-static struct vdev kbc_data_dev = {
+static struct vdev kbc_data_dev VDEV_SHARED = {
 	.name = "kbc-data", .space = VDEV_PIO, .base = KBC_DATA_PORT,
 	.len = 1, .read = kbc_read, .write = kbc_write,
 };
@@ -279,7 +279,7 @@ static void kbc_cmd_write(struct vdev *d, uint64_t off, unsigned size,
 	kbc_write(d, off + KBC_CMD_PORT - KBC_DATA_PORT, size, val);
 }
 
-static struct vdev kbc_cmd_dev = {
+static struct vdev kbc_cmd_dev VDEV_SHARED = {
 	.name = "kbc-cmd", .space = VDEV_PIO, .base = KBC_CMD_PORT, .len = 1,
 	.read = kbc_cmd_read, .write = kbc_cmd_write,
 };
@@ -298,7 +298,7 @@ static void sysctl_write(struct vdev *d, uint64_t off, unsigned size,
 				 "0x92)");
 }
 
-static struct vdev sysctl_dev = {
+static struct vdev sysctl_dev VDEV_SHARED = {
 	.name = "sysctl-a", .space = VDEV_PIO, .base = SYSCTL_PORT, .len = 1,
 	.read = sysctl_read, .write = sysctl_write,
 };

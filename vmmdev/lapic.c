@@ -14,9 +14,11 @@
  * offsets).
  *
  * Invariants:
- * - One struct lapic per vCPU (lapics[0 .. nlapics)); each instance is
- *   self-contained, so guest SMP only has to pick the instance of the
- *   vCPU whose exit it handles (cur: always 0 for now).
+ * - One struct lapic per vCPU (lapics[0 .. nlapics), machine state
+ *   shared by every vCPU's process: VDEV_SHARED); each instance is
+ *   self-contained. The page at 0xFEE00000 is the one of the vCPU whose
+ *   exit this process handles: cur, this process's own vCPU
+ *   (lapic_select), private to it.
  * - A vector is in IRR when it was accepted and not yet delivered, in ISR
  *   from delivery (lapic_ack) to its EOI. Vectors 0-15 are never accepted
  *   (ESR "receive illegal vector").
@@ -25,13 +27,19 @@
  * - The timer runs from timer_start: count = initial - elapsed bus ticks
  *   / divisor (periodic: modulo initial); timer_deadline is the next
  *   expiry in vdev_now_ns() time, or VDEV_NEVER when it is stopped.
- * - INIT and STARTUP IPIs are recorded (ipi_*) for the guest-SMP work and
- *   start nothing; an IPI never reaches a vCPU that does not exist.
- * - Once lapic_publish named it, the read shadow (inc/vmrun.h) holds
- *   reg_read's value of each register in published[] for vCPU 0: those
- *   change only in reg_write and lapic_reset, and both end in
- *   shadow_sync (EOI, which changes only ISR, excepted). The kernel
- *   answers aligned 4-byte reads of them; all else comes here.
+ * - INIT (level assert) and STARTUP IPIs go to vdev_cpu_init and
+ *   vdev_cpu_startup (vmmdev/smp.c: the kernel puts the vCPU into
+ *   wait-for-SIPI, or starts it), counted in ipi_init / ipi_startup of
+ *   the sender, refusals in ipi_refused; other modes but fixed and
+ *   lowest priority are dropped (ipi_dropped). An IPI never reaches a
+ *   vCPU that does not exist. A fixed IPI to another vCPU sets its IRR:
+ *   that vCPU takes it at its next hand-off to its own process.
+ * - Once lapic_publish named it, the read shadow (inc/vmrun.h) of this
+ *   process's run page holds reg_read's value of each register in
+ *   published[] for vCPU cur: those change only in reg_write (by cur
+ *   itself: a vCPU writes only its own page) and lapic_reset, and both
+ *   end in shadow_sync (EOI, which changes only ISR, excepted). The
+ *   kernel answers aligned 4-byte reads of them; all else comes here.
  */
 #include <inc/string.h>
 #include <inc/error.h>
@@ -125,17 +133,19 @@ struct lapic {
 	uint32_t irr[VEC_WORDS], isr[VEC_WORDS], tmr[VEC_WORDS];
 	uint32_t dcr, timer_initial;
 	uint64_t timer_start, timer_deadline;
-	/* Kept for the guest-SMP issue: IPIs that start nothing yet. */
-	uint64_t ipi_init, ipi_startup, ipi_dropped;
+	/* IPIs this LAPIC sent that are no fixed interrupt, and the INIT
+	 * and STARTUP ones the kernel refused (a running vCPU). */
+	uint64_t ipi_init, ipi_startup, ipi_dropped, ipi_refused;
 	uint32_t ipi_last_icr_lo, ipi_last_icr_hi;
 	uint64_t timer_missed;
 };
 
-static struct lapic lapics[LAPIC_MAX_CPUS];
-static unsigned nlapics;
-/* The vCPU whose exit is being handled (0 until guest SMP). */
+static struct lapic lapics[LAPIC_MAX_CPUS] VDEV_SHARED;
+static unsigned nlapics VDEV_SHARED;
+/* This process's vCPU, whose exits it handles (private: lapic_select). */
 static unsigned cur;
-/* The kernel's read shadow of vCPU 0's registers, or NULL (vdevtest). */
+/* The kernel's read shadow of cur's registers in this process's run
+ * page, or NULL (vdevtest). */
 static struct vmrun_lapic *shadow;
 
 unsigned lapic_count(void)
@@ -146,6 +156,16 @@ unsigned lapic_count(void)
 struct lapic *lapic_of(unsigned cpu)
 {
 	return cpu < nlapics ? &lapics[cpu] : NULL;
+}
+
+unsigned lapic_self(void)
+{
+	return cur;
+}
+
+void lapic_select(unsigned cpu)
+{
+	cur = cpu < nlapics ? cpu : 0;
 }
 
 bool lapic_sw_enabled(const struct lapic *l)
@@ -353,31 +373,71 @@ static void record_ipi(struct lapic *l, unsigned dm)
 	l->ipi_last_icr_hi = l->icr_hi;
 }
 
+/* Without vmmdev/smp.c (vdevtest): no vCPU to start. */
+__attribute__((weak)) int vdev_cpu_init(unsigned cpu)
+{
+	return -E_INVAL;
+}
+
+__attribute__((weak)) int vdev_cpu_startup(unsigned cpu, uint8_t vec)
+{
+	return -E_INVAL;
+}
+
+/* Does l's ICR name t: its shorthand, else its destination? */
+static bool ipi_names(const struct lapic *l, const struct lapic *t)
+{
+	unsigned sh = (l->icr_lo >> ICR_SHORTHAND_SHIFT) & ICR_SHORTHAND_MASK;
+
+	switch (sh) {
+	case SH_SELF:
+		return t == l;
+	case SH_ALL:
+		return true;
+	case SH_OTHERS:
+		return t != l;
+	default:
+		return lapic_match(t, l->icr_hi >> ICR_DEST_SHIFT,
+				   l->icr_lo & ICR_DESTMODE);
+	}
+}
+
+/* INIT with level assert, or STARTUP, to vCPU cpu. An INIT de-assert
+ * only resynchronises arbitration IDs (old processors): nothing here. */
+static void start_ipi(struct lapic *l, unsigned cpu, unsigned dm)
+{
+	int r = 0;
+
+	if (dm == DM_INIT && (l->icr_lo & ICR_LEVEL_ASSERT))
+		r = vdev_cpu_init(cpu);
+	else if (dm == DM_STARTUP)
+		r = vdev_cpu_startup(cpu, l->icr_lo & VEC_MASK);
+	if (r < 0)
+		l->ipi_refused++;
+}
+
 static void send_ipi(struct lapic *l)
 {
 	unsigned dm = (l->icr_lo >> ICR_DM_SHIFT) & LVT_DM_MASK;
-	unsigned sh = (l->icr_lo >> ICR_SHORTHAND_SHIFT) & ICR_SHORTHAND_MASK;
 	uint8_t vec = l->icr_lo & VEC_MASK;
-	uint8_t dest = l->icr_hi >> ICR_DEST_SHIFT;
 	unsigned i;
 
 	if (dm != DM_FIXED && dm != DM_LOWEST) {
 		record_ipi(l, dm);
+		if (dm != DM_INIT && dm != DM_STARTUP)
+			return;
+		for (i = 0; i < nlapics; i++)
+			if (ipi_names(l, &lapics[i]))
+				start_ipi(l, i, dm);
 		return;
 	}
 	if (vec < VEC_FIRST_LEGAL) {
 		record_error(l, ESR_SEND_ILLEGAL);
 		return;
 	}
-	for (i = 0; i < nlapics; i++) {
-		struct lapic *t = &lapics[i];
-		bool hit = sh == SH_ALL || (sh == SH_SELF && t == l) ||
-			   (sh == SH_OTHERS && t != l) ||
-			   (sh == SH_NONE &&
-			    lapic_match(t, dest, l->icr_lo & ICR_DESTMODE));
-		if (hit)
-			lapic_accept(t, vec, false);
-	}
+	for (i = 0; i < nlapics; i++)
+		if (ipi_names(l, &lapics[i]))
+			lapic_accept(&lapics[i], vec, false);
 }
 
 /* ---- Registers ---------------------------------------------------------- */
@@ -432,8 +492,8 @@ static const uint16_t published[] = {
 	REG_TIMER_INIT, REG_TIMER_DCR,
 };
 
-/* vCPU 0's published registers into the shadow, before the guest runs
- * again (the run page has one vCPU's: guest SMP needs one per vCPU). */
+/* cur's published registers into the shadow, before the guest runs
+ * again (each vCPU's run page has its own vCPU's). */
 static void shadow_sync(void)
 {
 	uint64_t mask = 0;
@@ -443,7 +503,7 @@ static void shadow_sync(void)
 		return;
 	for (i = 0; i < sizeof(published) / sizeof(published[0]); i++) {
 		r = published[i] / REG_STRIDE;
-		shadow->reg[r] = reg_read(&lapics[0], published[i]);
+		shadow->reg[r] = reg_read(&lapics[cur], published[i]);
 		mask |= 1ULL << r;
 	}
 	shadow->mask = mask;
@@ -565,7 +625,7 @@ static void lapic_write(struct vdev *d, uint64_t off, unsigned size,
 		shadow_sync();
 }
 
-static struct vdev lapic_dev = {
+static struct vdev lapic_dev VDEV_SHARED = {
 	.name = "lapic", .space = VDEV_MMIO, .base = LAPIC_BASE,
 	.len = LAPIC_MMIO_LEN, .read = lapic_read, .write = lapic_write,
 	.poll = lapic_poll,

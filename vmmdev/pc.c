@@ -12,7 +12,10 @@
  * Why two envs: the guest needs its VMM program all its life, in the
  * background too, while the shell that ran `vmm` waits for vmm to exit.
  * The child is that program (the guest's parent, to whom the kernel
- * hands its exits); the parent is what the shell waits for.
+ * hands its exits); the parent is what the shell waits for. With -c N
+ * the child runs vCPU 0 and forks one process per other vCPU (smp.c),
+ * which all end with the guest; the child waits for them before it
+ * prints the guest's summary, once.
  *
  * Invariants:
  * - The child sends the parent one IPC value: the guest's env id, or an
@@ -42,9 +45,11 @@
 #define COM1_IRQ 4
 #define DEBUG_EXIT_PORT 0xf4
 #define PERM_RW (PTE_P | PTE_U | PTE_W)
-/* One vCPU; the IOAPIC's ID follows the CPUs' (fwtables.c). */
-#define PC_NCPUS 1
-#define PC_IOAPIC_ID PC_NCPUS
+/* vCPUs without -c. The IOAPIC's ID follows the CPUs' (fwtables.c). */
+#define PC_NCPUS_DEFAULT 1
+#define DECIMAL 10
+/* Room for ", N vCPUs" after the guest's kind. */
+#define CPUS_NOTE_MAX 16
 
 static int complain(int r, const char *what)
 {
@@ -59,8 +64,8 @@ static int devices_init(const struct pc_opts *o)
 
 	if ((r = uart_init(COM1_BASE, COM1_IRQ)) < 0 ||
 	    (r = dbgexit_init(DEBUG_EXIT_PORT)) < 0 || (r = pic_init()) < 0 ||
-	    (r = ioapic_init(PC_IOAPIC_ID)) < 0 ||
-	    (r = lapic_init(PC_NCPUS)) < 0 || (r = pit_init()) < 0 ||
+	    (r = ioapic_init(o->ncpus)) < 0 ||
+	    (r = lapic_init(o->ncpus)) < 0 || (r = pit_init()) < 0 ||
 	    (r = rtc_init(o->gphysz)) < 0 || (r = kbc_init()) < 0 ||
 	    (r = vga_init()) < 0 || (r = post_init()) < 0)
 		return complain(r, "registering devices");
@@ -77,14 +82,31 @@ static int devices_init(const struct pc_opts *o)
  * (-k) or the BIOS, whose POST reads the boot sector (-i). */
 static int load(const struct pc_opts *o)
 {
-	fw_tables_build(PC_NCPUS, o->gphysz);
+	fw_tables_build(o->ncpus, o->gphysz);
 	if (o->kernel)
 		return mboot_load(o);
 	return bios_build(o->gphysz);
 }
 
+/* -c N: 1 to VM_MAX_VCPUS, in decimal, once. */
+static bool cpus_option(struct pc_opts *o, const char *val)
+{
+	char *end;
+	long n = strtol(val, &end, DECIMAL);
+
+	if (o->ncpus || *end || end == val || n < 1 || n > VM_MAX_VCPUS) {
+		printf("vmm: -c takes a number of vCPUs from 1 to %d, once\n",
+		       VM_MAX_VCPUS);
+		return false;
+	}
+	o->ncpus = n;
+	return true;
+}
+
 bool pc_option(struct pc_opts *o, int c, const char *val)
 {
+	if (c == 'c')
+		return cpus_option(o, val);
 	if (c == 'k')
 		o->kernel = val;
 	else if (c == 'a')
@@ -102,8 +124,9 @@ bool pc_option(struct pc_opts *o, int c, const char *val)
 static int make_guest(struct pc_opts *o)
 {
 	struct vmm_pc pc = { o->kernel ? VMM_KIND_MULTIBOOT : VMM_KIND_PC,
-			     vrun_page() };
+			     vrun_page(0) };
 	struct vmm_info info;
+	char cpus[CPUS_NOTE_MAX] = "";
 	envid_t guest;
 	int r;
 
@@ -112,13 +135,17 @@ static int make_guest(struct pc_opts *o)
 	if ((r = sys_vmm_ctl(VMMCTL_SETUP, guest, &o->setup,
 			     sizeof(o->setup))) < 0 ||
 	    (r = sys_vmm_ctl(VMMCTL_PC, guest, &pc, sizeof(pc))) < 0 ||
+	    (r = vsmp_add(guest, o->ncpus, pc.kind)) < 0 ||
 	    (r = vbus_stats_register(guest)) < 0) {
 		complain(r, "setting the guest up");
 		goto fail;
 	}
 	sys_vmm_ctl(VMMCTL_INFO, guest, &info, sizeof(info));
-	printf("vmm: guest %08x is %s, %s\n", guest, info.name,
-	       vmm_kind_name(info.kind));
+	/* One printf: a line in pieces may be cut by other output. */
+	if (o->ncpus > 1)
+		snprintf(cpus, sizeof(cpus), ", %u vCPUs", o->ncpus);
+	printf("vmm: guest %08x is %s, %s%s\n", guest, info.name,
+	       vmm_kind_name(info.kind), cpus);
 	if ((r = load(o)) < 0 || (r = devices_init(o)) < 0 ||
 	    (r = gmem_handover(guest)) < 0)
 		goto fail;
@@ -133,13 +160,31 @@ fail:
 	return r;
 }
 
+/* The guest's summary, once, when all its vCPUs' processes are gone. */
+static void __attribute__((noreturn)) summary(const struct pc_opts *o,
+					      envid_t guest, int r)
+{
+	/* Whatever ended vCPU 0's loop, the others' end with the VM. */
+	if (vmm_guest_alive(guest))
+		sys_env_destroy(guest);
+	vsmp_wait();
+	vrun_report(o->ncpus);
+	if (r >= 0)
+		printf("vmm: guest %08x exited with status %d\n", guest, r);
+	else
+		printf("vmm: guest %08x ended without an exit status\n",
+		       guest);
+	vbus_report();
+	exit();
+}
+
 static void __attribute__((noreturn)) run_child(struct pc_opts *o,
 						envid_t parent)
 {
 	envid_t guest;
-	int r;
+	int r, cpu;
 
-	if ((r = vrun_init()) < 0 || (r = vbus_stats_init()) < 0 ||
+	if ((r = vrun_init(o->ncpus)) < 0 || (r = vbus_stats_init()) < 0 ||
 	    (r = gmem_init(o->gphysz)) < 0) {
 		complain(r, "run page or device report page");
 		ipc_send(parent, r, NULL, 0);
@@ -150,17 +195,18 @@ static void __attribute__((noreturn)) run_child(struct pc_opts *o,
 	if (guest < 0)
 		exit();
 	vrun_start_clock();
-	r = vrun_loop(guest);
-	if (r >= 0)
-		printf("vmm: guest %08x exited with status %d\n", guest, r);
-	else
-		printf("vmm: guest %08x ended without an exit status\n",
-		       guest);
-	vbus_report();
-	exit();
+	if ((cpu = vsmp_start()) < 0) {
+		complain(cpu, "a process per vCPU");
+		summary(o, guest, cpu);
+	}
+	vrun_select(cpu);
+	r = vrun_loop(vsmp_vcpu(cpu));
+	if (cpu > 0)
+		exit();
+	summary(o, guest, r);
 }
 
-static bool guest_alive(envid_t guest)
+bool vmm_guest_alive(envid_t guest)
 {
 	const volatile struct Env *e = &envs[ENVX(guest)];
 
@@ -175,7 +221,7 @@ int vmm_follow(envid_t guest)
 {
 	int st = 0;
 
-	while (guest_alive(guest)) {
+	while (vmm_guest_alive(guest)) {
 		st = sys_vmm_ctl(VMMCTL_STATE, guest, NULL, 0);
 		if (st < 0)
 			break;
@@ -213,6 +259,8 @@ void pc_main(struct pc_opts *o)
 	envid_t child, from = 0, guest = 0;
 	int st = 0;
 
+	if (!o->ncpus)
+		o->ncpus = PC_NCPUS_DEFAULT;
 	prime_fork();
 	before = free_pages_settled(o);
 	if ((child = fork()) < 0) {

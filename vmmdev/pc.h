@@ -4,7 +4,9 @@
  * dispatch, the run loop, guest memory staging, the multiboot loader.
  *
  * Invariants:
- * - One guest per vmm program: these files keep its state in statics.
+ * - One guest per vmm program: these files keep its state in statics,
+ *   the machine's VDEV_SHARED (dev.h): with -c N, one process per vCPU
+ *   (smp.c) sees them all.
  * - Guest memory is staged (gmem_ptr) only before gmem_handover; after
  *   it the guest owns its pages and the VMM touches them no more.
  */
@@ -19,6 +21,12 @@
 /* -i IMAGE: the IDE primary channel's master, then its slave. */
 #define PC_IMAGES_MAX 2
 
+/* run.c's run pages, vCPU i's at VRUN_VA + i pages (away from the text,
+ * KFILE_VA of user/vmm.c and gmem.c's GMEM_VA); bus.c's device report
+ * page after them. */
+#define VRUN_VA 0x0F000000UL
+#define VSTATS_VA (VRUN_VA + VM_MAX_VCPUS * PGSIZE)
+
 /* What user/vmm.c parsed for a PC-kind guest. */
 struct pc_opts {
 	const char *kernel;            /* -k: a multiboot kernel file */
@@ -28,6 +36,7 @@ struct pc_opts {
 	const char *images[PC_IMAGES_MAX]; /* -i: IDE master, slave */
 	int nimages;
 	uint64_t gphysz;
+	unsigned ncpus;                /* -c: vCPUs; 0 until given (1) */
 	bool background;               /* -b */
 	struct vmm_setup setup;        /* -n NAME (no disk) */
 };
@@ -37,11 +46,14 @@ void pc_main(struct pc_opts *o) __attribute__((noreturn));
 /* pc.c: wait while guest owns the console: 0 when it ended, else its
  * state (VMM_STATE_*) when it left the foreground. */
 int vmm_follow(envid_t guest);
-/* pc.c: take option c with value val (-k, -a, -M, -i) into o: false when
- * c is none of them, or one too many. */
+/* pc.c: take option c with value val (-k, -a, -M, -i, -c) into o: false
+ * when c is none of them, or one too many, or -c is not 1 to
+ * VM_MAX_VCPUS. */
 bool pc_option(struct pc_opts *o, int c, const char *val);
 /* pc.c: o names a PC guest (-k or -i) and nothing it cannot take. */
 bool pc_wanted(const struct pc_opts *o);
+/* pc.c: guest's env is still there, not dying. */
+bool vmm_guest_alive(envid_t guest);
 
 /* bus.c: one access, split at device boundaries; unclaimed: all ones. */
 uint64_t vbus_read(int space, uint64_t addr, unsigned size);
@@ -55,13 +67,19 @@ void vbus_report(void);
 int vbus_stats_init(void);
 int vbus_stats_register(int32_t guest);
 
-/* run.c */
-int vrun_init(void);
+/* run.c: the run pages of vCPUs 0 .. ncpus - 1 (shared, PTE_SHARE). */
+int vrun_init(unsigned ncpus);
+/* This process runs vCPU cpu: its run page, its LAPIC. */
+void vrun_select(unsigned cpu);
 int vrun_start_clock(void);
-/* Run the guest until it ends: its exit status ((v << 1) | 1 after a
- * write of v to the debug-exit port), or < 0 when it stopped otherwise
- * (the kernel said why). */
-int vrun_loop(int32_t guest);
+/* Run this process's vCPU (env id vcpu, vrun_select's) until the guest
+ * ends: its exit status ((v << 1) | 1 after a write of v to the
+ * debug-exit port), or < 0 when it stopped otherwise (the kernel said
+ * why). */
+int vrun_loop(int32_t vcpu);
+/* The LAPIC reads the kernel answered for vCPUs 0 .. ncpus - 1: one
+ * line, if any. */
+void vrun_report(unsigned ncpus);
 /* The debug-exit port ends the guest with this status. */
 void vrun_exit_request(int status);
 /* The guest's console (the UART): output bytes, with room left; input,
@@ -70,8 +88,24 @@ size_t vrun_cons_room(void);
 bool vrun_cons_put(uint8_t c);
 void vrun_set_console(void (*rx)(const uint8_t *buf, size_t n),
 		      size_t (*room)(void));
-/* The run page (inc/vmrun.h), for VMMCTL_PC. */
-void *vrun_page(void);
+/* vCPU cpu's run page (inc/vmrun.h), for VMMCTL_PC. */
+struct vmrun *vrun_page(unsigned cpu);
+
+/* smp.c: after VMMCTL_PC on vCPU 0 (guest, of kind): its ncpus - 1
+ * other vCPUs, each with its run page. 0, or < 0. */
+int vsmp_add(envid_t guest, unsigned ncpus, int kind);
+/* smp.c: share the machine's pages, fork a process per other vCPU:
+ * which vCPU this process runs (0: the caller), or < 0. */
+int vsmp_start(void);
+/* smp.c: vCPU cpu's env id. */
+envid_t vsmp_vcpu(unsigned cpu);
+/* smp.c: the caller (vCPU 0's) waits until every other vCPU's process
+ * has exited. */
+void vsmp_wait(void);
+/* smp.c: the machine lock: true once held; false (not held) when the
+ * VM is gone, so that no process waits forever on one that died. */
+bool vsmp_lock(void);
+void vsmp_unlock(void);
 
 /* gmem.c */
 int gmem_init(uint64_t gphysz);

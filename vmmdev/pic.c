@@ -101,7 +101,7 @@ struct i8259 {
 	bool aeoi, rotate_aeoi, sfnm, special_mask, read_isr, poll;
 };
 
-static struct i8259 pics[2];
+static struct i8259 pics[2] VDEV_SHARED;
 static struct i8259 *const master = &pics[0];
 static struct i8259 *const slave = &pics[1];
 
@@ -388,7 +388,7 @@ static void elcr_write(struct vdev *d, uint64_t off, unsigned size,
 	vdev_write_bytes(d, off, size, val, elcr_write8);
 }
 
-static struct vdev pic_devs[] = {
+static struct vdev pic_devs[] VDEV_SHARED = {
 	{ .name = "pic-master", .space = VDEV_PIO, .base = PIC_MASTER_PORT,
 	  .len = PIC_PORTS, .read = pic_read, .write = pic_write,
 	  .state = &pics[0] },

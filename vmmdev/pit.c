@@ -81,8 +81,8 @@ struct pit_chan {
 	uint64_t edges, missed;
 };
 
-static struct pit_chan chans[PIT_CHANNELS];
-static uint8_t portb;
+static struct pit_chan chans[PIT_CHANNELS] VDEV_SHARED;
+static uint8_t portb VDEV_SHARED;
 
 static uint64_t ticks_between(uint64_t from, uint64_t to)
 {
@@ -357,12 +357,12 @@ static void portb_write(struct vdev *d, uint64_t off, unsigned size,
 	vdev_write_bytes(d, off, size, val, portb_write8);
 }
 
-static struct vdev pit_dev = {
+static struct vdev pit_dev VDEV_SHARED = {
 	.name = "pit", .space = VDEV_PIO, .base = PIT_PORT, .len = PIT_PORTS,
 	.read = pit_read, .write = pit_write, .poll = pit_poll,
 };
 
-static struct vdev portb_dev = {
+static struct vdev portb_dev VDEV_SHARED = {
 	.name = "portb", .space = VDEV_PIO, .base = PORTB_PORT, .len = 1,
 	.read = portb_read, .write = portb_write,
 };

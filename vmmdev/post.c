@@ -14,7 +14,7 @@
 
 #define POST_PORT 0x80
 
-static uint8_t last;
+static uint8_t last VDEV_SHARED;
 
 static uint64_t post_read(struct vdev *d, uint64_t off, unsigned size)
 {
@@ -27,7 +27,7 @@ static void post_write(struct vdev *d, uint64_t off, unsigned size,
 	last = (uint8_t)val;
 }
 
-static struct vdev post_dev = {
+static struct vdev post_dev VDEV_SHARED = {
 	.name = "post", .space = VDEV_PIO, .base = POST_PORT, .len = 1,
 	.read = post_read, .write = post_write,
 };

@@ -95,7 +95,7 @@ static struct rtc {
 	uint64_t base_ns;     /* vdev_now_ns() at rtc_init */
 	int64_t offset;       /* the guest's setting of the time */
 	uint64_t last_sec, last_period;
-} rtc;
+} rtc VDEV_SHARED;
 
 static bool binary(void)
 {
@@ -329,7 +329,7 @@ static uint64_t rtc_poll(struct vdev *d, uint64_t now)
 	return next;
 }
 
-static struct vdev rtc_dev = {
+static struct vdev rtc_dev VDEV_SHARED = {
 	.name = "rtc", .space = VDEV_PIO, .base = RTC_PORT, .len = RTC_PORTS,
 	.read = rtc_read, .write = rtc_write, .poll = rtc_poll,
 };

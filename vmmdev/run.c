@@ -6,9 +6,21 @@
  * the same page both ways, so an exit costs two kernel crossings and no
  * more.
  *
+ * With -c N the vmm program runs N such loops, one process per vCPU
+ * (vmmdev/smp.c): each has its own run page and handles its own vCPU's
+ * exits; the machine they emulate is one (VDEV_SHARED), and a process
+ * holds the machine lock (vsmp_lock) from a hand-off until it resumes.
+ *
  * Invariants:
- * - The run page is RUN_VA, one page, mapped before VMMCTL_PC names it
- *   and never unmapped.
+ * - vCPU i's run page is at VRUN_VA + i pages (pc.h), mapped PTE_SHARE
+ *   (shared with, never copied into, the other vCPUs' processes) before
+ *   VMMCTL_PC names it, and never unmapped. `run` is this process's
+ *   vCPU's (vrun_select), private to the process.
+ * - Only vCPU 0's run page offers room for console input: the bytes
+ *   come in at one place, in order.
+ * - The machine lock is held while this file touches device state:
+ *   handling an exit, polling, asking for an interrupt; never across
+ *   sys_vcpu_run.
  * - cons_out_len bytes of the page's cons_out wait for the kernel, which
  *   prints them at the next sys_vcpu_run and sets it back to 0.
  * - An exit is answered from its own record: a string transfer's
@@ -36,8 +48,6 @@
 #include <vmmdev/devices.h>
 #include <vmmdev/ide.h>
 
-/* The run page: away from the text, KFILE_VA (user/vmm.c) and gmem. */
-#define RUN_VA ((struct vmrun *)0x0F000000)
 #define NS_PER_MS 1000000ULL
 /* The kernel injects 8-255: 8 is IRQ 0 under a real-mode BIOS. */
 #define FIRST_VECTOR 8
@@ -48,27 +58,49 @@
 #define STATUS_RESET (-1)
 #define LAST_VECTOR 255
 
-static struct vmrun *const run = RUN_VA;
-static void (*cons_rx)(const uint8_t *buf, size_t n);
-static size_t (*cons_room)(void);
-static bool exit_requested;
+#define PERM_SHARED (PTE_P | PTE_U | PTE_W | PTE_SHARE)
+/* The vCPU whose console input comes in (its run page's cons_in). */
+#define CONSOLE_CPU 0
+
+/* This process's vCPU and its run page (vrun_select). */
+static unsigned self;
+static struct vmrun *run = (struct vmrun *)VRUN_VA;
+static void (*cons_rx)(const uint8_t *buf, size_t n) VDEV_SHARED;
+static size_t (*cons_room)(void) VDEV_SHARED;
+static bool exit_requested VDEV_SHARED;
 /* The earliest device deadline, vbus_poll's last answer. */
 static uint64_t next_deadline;
-static int exit_status;
-static uint64_t start_tsc;
+static int exit_status VDEV_SHARED;
+static uint64_t start_tsc VDEV_SHARED;
+/* The host TSC's rate, from vCPU 0's run page at vrun_start_clock. */
+static uint64_t tsc_per_ms VDEV_SHARED;
 
-int vrun_init(void)
+int vrun_init(unsigned ncpus)
 {
-	return sys_page_alloc(0, run, PTE_P | PTE_U | PTE_W);
+	unsigned i;
+	int r;
+
+	for (i = 0; i < ncpus && i < VM_MAX_VCPUS; i++)
+		if ((r = sys_page_alloc(0, vrun_page(i), PERM_SHARED)) < 0)
+			return r;
+	return 0;
 }
 
-void *vrun_page(void)
+struct vmrun *vrun_page(unsigned cpu)
 {
-	return run;
+	return (struct vmrun *)(VRUN_VA + cpu * PGSIZE);
+}
+
+void vrun_select(unsigned cpu)
+{
+	self = cpu;
+	run = vrun_page(cpu);
+	lapic_select(cpu);
 }
 
 int vrun_start_clock(void)
 {
+	tsc_per_ms = vrun_page(0)->tsc_per_ms;
 	start_tsc = read_tsc();
 	return 0;
 }
@@ -80,7 +112,7 @@ int vrun_start_clock(void)
  * not pass for as long again. */
 uint64_t vdev_now_ns(void)
 {
-	uint64_t d = read_tsc() - start_tsc, per_ms = run->tsc_per_ms;
+	uint64_t d = read_tsc() - start_tsc, per_ms = tsc_per_ms;
 
 	if (!per_ms || !start_tsc)
 		return 0;
@@ -197,7 +229,7 @@ static void handle(void)
 /* next_deadline as a host TSC value, for a HLT's sleep in the kernel. */
 static uint64_t deadline_tsc(void)
 {
-	uint64_t ns = next_deadline, per_ms = run->tsc_per_ms;
+	uint64_t ns = next_deadline, per_ms = tsc_per_ms;
 
 	if (ns == VDEV_NEVER || !per_ms)
 		return ~0ULL;
@@ -216,41 +248,56 @@ static void ask_intr(void)
 		run->intr_vector = v;
 }
 
-static int loop(int32_t guest)
+/* Called with the machine lock held; returns without it. An exit status wins over
+ * the error of a vCPU that found the VM gone: another vCPU's process
+ * may have ended it with that status. */
+static int loop(int32_t vcpu)
 {
 	int r;
 
 	for (;;) {
-		run->cons_in_room = cons_room ? cons_room() : 0;
+		run->cons_in_room = cons_room && self == CONSOLE_CPU
+				    ? cons_room() : 0;
 		ask_intr();
 		run->hlt_until_tsc = deadline_tsc();
 		run->end = exit_requested;
-		r = sys_vcpu_run(guest);
-		if (r < 0)
-			return r;
+		vsmp_unlock();
+		r = sys_vcpu_run(vcpu);
 		if (exit_requested)
 			return exit_status;
+		if (r < 0)
+			return r;
 		if (run->version != VMRUN_ABI_VERSION) {
 			printf("vmm: run page ABI %u, we speak %u\n",
 			       run->version, VMRUN_ABI_VERSION);
-			sys_env_destroy(guest);
+			sys_env_destroy(vcpu);
 			return -E_INVAL;
 		}
+		if (!vsmp_lock())
+			return -E_BAD_ENV;
 		handle();
 	}
 }
 
-int vrun_loop(int32_t guest)
+int vrun_loop(int32_t vcpu)
 {
-	int r;
-
+	if (!vsmp_lock())
+		return -E_BAD_ENV;
 	/* After VMMCTL_PC, which cleared the page. */
 	lapic_publish(&run->lapic);
-	r = loop(guest);
-	/* As of the last hand-off (the bus counts the rest: vbus_report). */
-	if (run->lapic_fast_reads)
+	return loop(vcpu);
+}
+
+void vrun_report(unsigned ncpus)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	/* As of each vCPU's last hand-off (the bus counts the rest:
+	 * vbus_report). */
+	for (i = 0; i < ncpus && i < VM_MAX_VCPUS; i++)
+		n += vrun_page(i)->lapic_fast_reads;
+	if (n)
 		printf("vmm: device lapic: %lu reads answered by the kernel "
-		       "(read shadow)\n",
-		       (unsigned long)run->lapic_fast_reads);
-	return r;
+		       "(read shadow)\n", (unsigned long)n);
 }

@@ -97,7 +97,7 @@ struct uart {
 	uint64_t dropped;   /* bytes the console had no room for */
 };
 
-static struct uart com1;
+static struct uart com1 VDEV_SHARED;
 
 static unsigned rx_cap(const struct uart *u)
 {
@@ -327,7 +327,7 @@ static void uart_write(struct vdev *d, uint64_t off, unsigned size,
 	update_irq(u);
 }
 
-static struct vdev uart_dev = {
+static struct vdev uart_dev VDEV_SHARED = {
 	.name = "uart16550a",
 	.space = VDEV_PIO,
 	.len = UART_PORTS,

@@ -63,7 +63,7 @@ static struct vga {
 	uint8_t dac_mask, dac_read, dac_write, dac_comp;
 	uint8_t dac[DAC_ENTRIES][DAC_COMPONENTS];
 	bool retrace;
-} vga;
+} vga VDEV_SHARED;
 
 static uint8_t crtc_read8(struct vdev *d, uint64_t off)
 {
@@ -178,7 +178,7 @@ static void misc_write(struct vdev *d, uint64_t off, unsigned size,
 	vdev_write_bytes(d, off, size, val, misc_write8);
 }
 
-static struct vdev vga_devs[] = {
+static struct vdev vga_devs[] VDEV_SHARED = {
 	{ .name = "vga-crtc-mono", .space = VDEV_PIO, .base = CRTC_MONO_PORT,
 	  .len = CRTC_PORTS, .read = crtc_read, .write = crtc_write },
 	{ .name = "vga-status-mono", .space = VDEV_PIO,

@@ -277,6 +277,29 @@ static int svm_guest_init(struct Env *e, uint64_t rip)
 }
 
 /* This CPU runs something else now: the guest's next arrival flushes. */
+/* A real-mode segment's base is its selector times 16. */
+#define REAL_MODE_SEG_SHIFT 4
+
+/*
+ * INIT + SIPI (vmm_ops.real_start; APM Vol. 2 16.5 and SDM Vol. 3A
+ * 9.4.4: CS.selector = vector << 8, CS.base = vector << 12, IP 0, the
+ * rest as after INIT, 14.1.3). The VMCB is plain memory: rewrite its
+ * state save area and drop any event it would inject.
+ */
+static int svm_real_start(struct Env *e, uint16_t cs_sel)
+{
+	struct Vcpu *vc = e->env_vcpu;
+	struct vmcb *v = vmcb_of(vc);
+
+	vmcb_init_save(&v->save);
+	v->save.cs.selector = cs_sel;
+	v->save.cs.base = (uint64_t)cs_sel << REAL_MODE_SEG_SHIFT;
+	v->control.eventinj = 0;
+	svm_set_vintr(vc, &v->control, false);
+	vc->svm.cpu = -1;
+	return 0;
+}
+
 static void svm_guest_leave(struct Env *e)
 {
 	if (e->env_vcpu)
@@ -315,6 +338,7 @@ const struct vmm_ops svm_ops = {
 	.check_support = svm_check_support,
 	.cpu_enable = svm_cpu_enable,
 	.guest_init = svm_guest_init,
+	.real_start = svm_real_start,
 	.handle_exit = svm_handle_exit,
 	.guest_run = svm_guest_run,
 	.guest_leave = svm_guest_leave,

@@ -299,14 +299,18 @@ static void vmcs_init_segment(enum vmcs_field sel, uint32_t ar)
 	vmcs_write(GUEST_ES_BASE + 2 * i, 0);
 }
 
+/* A real-mode segment's base is its selector times 16. */
+#define REAL_MODE_SEG_SHIFT 4
+
 /*
  * The guest's first state: real mode at rip, as a CPU after reset except
- * that CS:IP = 0:rip (26.3.1, with "unrestricted guest" 25.6.2 allowing
- * CR0.PE = CR0.PG = 0).
+ * that CS:IP = start_cs:rip (0 but after a SIPI: vmx_real_start) (26.3.1,
+ * with "unrestricted guest" 25.6.2 allowing CR0.PE = CR0.PG = 0).
  */
 static void vmcs_init_guest_state(struct Env *e)
 {
 	uint32_t data = AR_P | AR_S | VCPU_RESET_DATA_TYPE;
+	uint16_t cs = e->env_vcpu->vmx.start_cs;
 
 	vmcs_write(GUEST_CR0, VCPU_RESET_CR0);
 	vmcs_write(GUEST_CR3, VCPU_RESET_CR3);
@@ -315,6 +319,8 @@ static void vmcs_init_guest_state(struct Env *e)
 	vmcs_init_segment(GUEST_ES_SELECTOR, data);
 	vmcs_init_segment(GUEST_CS_SELECTOR,
 			  AR_P | AR_S | VCPU_RESET_CODE_TYPE);
+	vmcs_write(GUEST_CS_SELECTOR, cs);
+	vmcs_write(GUEST_CS_BASE, (uint64_t)cs << REAL_MODE_SEG_SHIFT);
 	vmcs_init_segment(GUEST_SS_SELECTOR, data);
 	vmcs_init_segment(GUEST_DS_SELECTOR, data);
 	vmcs_init_segment(GUEST_FS_SELECTOR, data);
@@ -424,6 +430,24 @@ static int vmx_guest_init(struct Env *e, uint64_t rip)
 	return 0;
 }
 
+/*
+ * INIT + SIPI (vmm_ops.real_start; SDM Vol. 3A 9.4.4: an AP leaves
+ * wait-for-SIPI with CS.selector = vector << 8, CS.base = vector << 12,
+ * IP 0, the rest as after INIT, Table 9-1). The VMCS is written at its
+ * next VMPTRLD (vmcs_load), so it must be clear, active nowhere.
+ */
+static int vmx_real_start(struct Env *e, uint16_t cs_sel)
+{
+	struct Vcpu *vc = e->env_vcpu;
+
+	if (vc->vmx.vmcs_cpu >= 0)
+		return -E_BUSY;
+	vc->vmx.start_cs = cs_sel;
+	vc->vmx.vmcs_initialized = false;
+	vc->vmx.launched = false;
+	return 0;
+}
+
 static void vmx_guest_leave(struct Env *e)
 {
 	struct Vcpu *vc = e->env_vcpu;
@@ -475,6 +499,7 @@ const struct vmm_ops vmx_ops = {
 	.check_support = vmx_check_support,
 	.cpu_enable = vmx_cpu_enable,
 	.guest_init = vmx_guest_init,
+	.real_start = vmx_real_start,
 	.handle_exit = vmx_handle_exit,
 	.guest_run = vmx_guest_run,
 	.guest_leave = vmx_guest_leave,

@@ -345,6 +345,7 @@ struct vmx_state {
 	int vmcs_cpu;                 /* CPU where the VMCS is active, or -1 */
 	bool launched;                /* VMLAUNCH done since the last VMCLEAR */
 	bool vmcs_initialized;        /* controls and first guest state written */
+	uint16_t start_cs;            /* CS selector of that first state (SIPI) */
 	bool intr_window;             /* interrupt-window exiting is on */
 	bool preempt_on;              /* the preemption timer is (vtx/preempt.c) */
 	uint64_t cr2;                 /* guest CR2 (not in the VMCS) */
