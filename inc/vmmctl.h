@@ -122,6 +122,51 @@ static inline const char *vmm_state_name(int state)
 	}
 }
 
+/*
+ * Where one vCPU stands (vmm_info.vcpu_state; vmm_vcpu_state in
+ * vmm/vmctl.c decides it, the first that holds): waiting for INIT-SIPI
+ * (an AP not started yet), parked (cli; hlt on a VM of several vCPUs:
+ * waits for an INIT or NMI), running on a host CPU now, halted (a HLT
+ * sleeps in the kernel), waiting for its VMM process (an exit handed
+ * over, not answered yet), runnable, blocked (none of those: its VM is
+ * paused or stopped by the debugger, or it waits for IPC). One word
+ * each, for `vms` and the kernel monitor alike.
+ */
+enum {
+	VMM_VCPU_SIPI_WAIT = 1,
+	VMM_VCPU_PARKED,
+	VMM_VCPU_RUNNING,
+	VMM_VCPU_HALTED,
+	VMM_VCPU_VMM_WAIT,
+	VMM_VCPU_RUNNABLE,
+	VMM_VCPU_BLOCKED,
+	VMM_VCPU_DYING,
+};
+
+static inline const char *vmm_vcpu_state_name(int state)
+{
+	switch (state) {
+	case VMM_VCPU_SIPI_WAIT:
+		return "sipi-wait";
+	case VMM_VCPU_PARKED:
+		return "parked";
+	case VMM_VCPU_RUNNING:
+		return "running";
+	case VMM_VCPU_HALTED:
+		return "halted";
+	case VMM_VCPU_VMM_WAIT:
+		return "vmm-wait";
+	case VMM_VCPU_RUNNABLE:
+		return "runnable";
+	case VMM_VCPU_BLOCKED:
+		return "blocked";
+	case VMM_VCPU_DYING:
+		return "dying";
+	default:
+		return "?";
+	}
+}
+
 struct vmm_setup {
 	char name[VMM_NAME_MAX];  /* empty: the kernel makes one up */
 	char disk[VMM_DISK_MAX];  /* absolute path in the host FS */
@@ -138,6 +183,13 @@ struct vmm_info {
 	int state;
 	int kind;         /* VMM_KIND_* */
 	int nvcpus;       /* vCPUs the VM has (1 to VM_MAX_VCPUS) */
+	/* Appended after nvcpus (older fields keep their places): */
+	int32_t id;       /* the VM's id (vCPU 0's env id): the env id asked
+			   * about may be any of its vCPUs' */
+	/* vCPU i's env id, VMM_VCPU_* state and exits; [nvcpus, max) 0. */
+	int32_t vcpu_env[VM_MAX_VCPUS];
+	int vcpu_state[VM_MAX_VCPUS];
+	uint64_t vcpu_exits[VM_MAX_VCPUS];
 };
 
 #endif /* !JOS_INC_VMMCTL_H */

@@ -50,15 +50,18 @@ static const struct Command commands[] = {
 	{ "envmsgs", "envmsgs [on|off]: print the per-env lines ([id] new "
 	  "env, exiting gracefully, destroying, free env) or not",
 	  mon_envmsgs, QUERY },
-	{ "vms", "List the guests: id, name, vendor, state, exits", mon_vms,
-	  QUERY },
-	{ "vmstate", "vmstate ID: a guest's registers, control state, events",
+	{ "vms", "List the guests: id, name, vendor, state, exits, vCPUs "
+	  "(each vCPU's state)", mon_vms, QUERY },
+	{ "vmstate", "vmstate ID[.CPU]: a guest vCPU's registers, control "
+	  "state, events (ID.CPU: vCPU CPU of ID's VM)",
 	  mon_vmstate, QUERY },
 	{ "gpa", "gpa ID ADDR: walk the nested tables for a guest-physical "
 	  "address", mon_gpa, QUERY },
-	{ "gva", "gva ID ADDR: the guest's page-table walk, then the gpa walk",
+	{ "gva", "gva ID[.CPU] ADDR: the guest's page-table walk (that "
+	  "vCPU's CR3), then the gpa walk",
 	  mon_gva, QUERY },
-	{ "exits", "exits ID: a guest's exits per reason, average host TSC",
+	{ "exits", "exits ID[.CPU]: a guest vCPU's exits per reason, average "
+	  "host TSC",
 	  mon_exits, QUERY },
 	{ "devices", "devices ID: a PC guest's devices, the accesses each "
 	  "emulated, the ports and MMIO addresses no device claims",

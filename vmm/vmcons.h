@@ -55,6 +55,8 @@ void vmcons_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmcons_restore_line(void);
 void vmcons_guest_notice(struct Vm *vm, const uint8_t *s, size_t len);
 int vmm_guest_state(struct Vm *vm);
+struct Vcpu;
+int vmm_vcpu_state(struct Vcpu *vc);
 
 int vmm_ctl(int op, int64_t vmid, void *arg, size_t len);
 

@@ -1,13 +1,17 @@
 /*
  * Monitor commands that show what the VMM sees (kern/monitor.c lists
- * them): vms, vmstate ID, gpa ID ADDR, gva ID ADDR, exits ID,
- * devices ID.
+ * them): vms, vmstate ID[.CPU], gpa ID ADDR, gva ID[.CPU] ADDR,
+ * exits ID[.CPU], devices ID.
  *
  * Invariants:
  * - They only read: no guest state, table or statistic changes (except
  *   that guest_gpa2kva fills a guest RAM page the guest never touched).
- * - A guest is named by its env id (hex, as vms prints it); anything
- *   else, or an env that is not a live guest, is an error message.
+ * - A guest is named by its env id (hex, as vms prints it); ID.CPU (CPU
+ *   decimal) names vCPU CPU of the VM that ID is a vCPU of, plain ID the
+ *   vCPU whose env id it is (the VM's id: vCPU 0). Anything else, or an
+ *   env that is not a live guest, is an error message.
+ * - vms prints one line per VM (however many vCPUs), then its memory
+ *   and, for a VM of several vCPUs, a line per vCPU.
  * - Guest memory is read only through the checked helpers of vmm/ept.c
  *   and vmm/gva.c.
  */
@@ -18,6 +22,8 @@
 #include <kern/env.h>
 #include <kern/monitor.h>
 #include <vmm/vmm.h>
+#include <vmm/vm.h>
+#include <vmm/vcpu.h>
 #include <vmm/ept.h>
 #include <vmm/gva.h>
 #include <vmm/vmcons.h>
@@ -25,6 +31,7 @@
 #include <inc/vmmctl.h>
 
 #define HEX 16
+#define DECIMAL 10
 
 /* The same word `vms` shows (vmm_guest_state, vmm/vmctl.c). */
 static const char *guest_state(struct Env *e)
@@ -40,7 +47,24 @@ static bool is_guest(struct Env *e)
 	       e->env_status != ENV_FREE;
 }
 
-/* argv[1] as a guest's env id; prints why not and returns NULL. */
+/* The env of vCPU ".CPU" (text at dot) of e's VM, or NULL. */
+static struct Env *vcpu_of(struct Env *e, const char *dot)
+{
+	struct Vm *vm = e->env_vcpu->vm;
+	char *end;
+	long cpu;
+
+	if (dot[1] < '0' || dot[1] > '9')
+		return NULL;
+	cpu = strtol(dot + 1, &end, DECIMAL);
+	if (*end || cpu < 0 || cpu >= vm->nvcpus || !vm->vcpu[cpu])
+		return NULL;
+	e = vm->vcpu[cpu]->env;
+	return e && is_guest(e) ? e : NULL;
+}
+
+/* argv[1] as a guest vCPU's env (ID or ID.CPU); prints why not and
+ * returns NULL. */
 static struct Env *guest_arg(int argc, char **argv, int need)
 {
 	struct Env *e;
@@ -48,15 +72,24 @@ static struct Env *guest_arg(int argc, char **argv, int need)
 	long id;
 
 	if (argc != need) {
-		cprintf("usage: %s ID%s\n", argv[0], need > 2 ? " ADDR" : "");
+		cprintf("usage: %s ID%s (ID.CPU: its vCPU CPU)\n", argv[0],
+			need > 2 ? " ADDR" : "");
 		return NULL;
 	}
 	id = strtol(argv[1], &end, HEX);
-	if (*end || envid2env(id, &e, false) < 0 || !is_guest(e)) {
+	if ((*end && *end != '.') || end == argv[1] ||
+	    envid2env(id, &e, false) < 0 || !is_guest(e) ||
+	    (*end == '.' && !(e = vcpu_of(e, end)))) {
 		cprintf("%s: no guest %s (vms lists them)\n", argv[0], argv[1]);
 		return NULL;
 	}
 	return e;
+}
+
+/* The state word of the vCPU e runs (inc/vmmctl.h's). */
+static const char *vcpu_state(struct Env *e)
+{
+	return vmm_vcpu_state_name(vmm_vcpu_state(e->env_vcpu));
 }
 
 static bool addr_arg(char *arg, uint64_t *addr)
@@ -73,26 +106,55 @@ static bool addr_arg(char *arg, uint64_t *addr)
 	return true;
 }
 
+/* A VM of several vCPUs: a line per vCPU (env, state, exits). */
+static void vms_vcpus(struct Vm *vm)
+{
+	int i;
+
+	if (vm->nvcpus < 2)
+		return;
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct Vcpu *vc = vm->vcpu[i];
+
+		if (vc && vc->env)
+			cprintf("          vCPU %d  env %08x  %-10s  %lu exits\n",
+				i, vc->env->env_id, vcpu_state(vc->env),
+				vc->nexits);
+	}
+}
+
+static uint64_t vm_exits(struct Vm *vm)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i])
+			n += vm->vcpu[i]->nexits;
+	return n;
+}
+
 int mon_vms(int argc, char **argv, struct Trapframe *tf)
 {
-	int i, n = 0;
+	struct Vm *vm;
+	int n = 0;
 
 	cprintf("ID        name             vendor  state       exits      "
-		"memory  kind\n");
-	/* Each guest's line, then its host memory beyond its RAM. */
-	for (i = 0; i < NENV; i++) {
-		struct Env *e = &envs[i];
+		"memory  kind  vCPUs\n");
+	/* Each VM's line, its host memory beyond its RAM, its vCPUs. */
+	for (vm = vm_next(NULL); vm; vm = vm_next(vm)) {
+		struct Env *e = vm_boot_env(vm);
 
-		if (!is_guest(e))
+		if (!e || !is_guest(e))
 			continue;
-		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB  %s\n",
-			e->env_id, e->env_vcpu->vm->name, vmm_ops->name,
-			guest_state(e), e->env_vcpu->nexits,
-			e->env_vcpu->vm->gphysz >> 20,
-			vmm_kind_name(e->env_vcpu->vm->pc.kind));
+		cprintf("%08x  %-15s  %-6s  %-10s  %-9lu  %lu MiB  %s  %d\n",
+			vm->id, vm->name, vmm_ops->name, guest_state(e),
+			vm_exits(vm), vm->gphysz >> 20,
+			vmm_kind_name(vm->pc.kind), vm->nvcpus);
 		cprintf("          ");
-		vmm_print_overhead(e->env_vcpu->vm);
+		vmm_print_overhead(vm);
 		cprintf("\n");
+		vms_vcpus(vm);
 		n++;
 	}
 	if (n == 0)
@@ -112,9 +174,11 @@ int mon_vmstate(int argc, char **argv, struct Trapframe *tf)
 	vc = e->env_vcpu;
 	r = &e->env_tf.tf_regs;
 	cprintf("guest %08x %s (%s), %s, as of its last exit (%s)\n",
-		e->env_id, vc->vm->name, vmm_ops->name, guest_state(e),
+		vc->vm->id, vc->vm->name, vmm_ops->name, guest_state(e),
 		vc->nexits ? vmm_ops->exit_name(vc->exit.reason)
 			  : "none yet");
+	cprintf("  vCPU %d of %d (env %08x): %s\n", vc->index,
+		vc->vm->nvcpus, e->env_id, vcpu_state(e));
 	cprintf("  rip %016lx  rsp %016lx  rflags %016lx\n", e->env_tf.tf_rip,
 		e->env_tf.tf_rsp, e->env_tf.tf_eflags);
 	cprintf("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n",
@@ -190,7 +254,9 @@ int mon_exits(int argc, char **argv, struct Trapframe *tf)
 	if (!e)
 		return 0;
 	st = e->env_vcpu->exitstat;
-	cprintf("guest %08x: %lu exits\n", e->env_id, e->env_vcpu->nexits);
+	cprintf("guest %08x: %lu exits (vCPU %d, env %08x)\n",
+		e->env_vcpu->vm->id, e->env_vcpu->nexits, e->env_vcpu->index,
+		e->env_id);
 	cprintf("  reason                          count       avg TSC "
 		"(slow-path exits only; fast-path CPUID and hypercall exits "
 		"are counted, not timed)\n");
