@@ -318,20 +318,28 @@ def hostimg_cmd(r, line, *patterns):
     return r.text[start:]
 
 
-def hostimg_session(r, lines, end):
-    """Boot the host's image as guest `hostimg`: its kernel's boot lines,
-    its file server on the emulated IDE disk, its shell; run LINES, each
-    (line, patterns...); END it: "poweroff" (its own sys_poweroff, exit
-    status 99 through port 0xf4) or "quit" (Ctrl-] q). Returns vmm's
-    (before, after) free pages and the text of the session."""
+def hostimg_session(r, lines, end, cpus=1, at_prompt=None):
+    """Boot the host's image as guest `hostimg` on CPUS vCPUs: its
+    kernel's boot lines (each AP's "SMP: CPU n starting"), its file
+    server on the emulated IDE disk, its shell; AT_PROMPT(r), if given;
+    run LINES, each (line, patterns...); END it: "poweroff" (its own
+    sys_poweroff, exit status 99 through port 0xf4) or "quit" (Ctrl-]
+    q). Returns vmm's (before, after) free pages (None, None after an
+    AT_PROMPT: a detach ends the vmm waiter that prints them) and the
+    text of the session."""
     start = len(r.text)
-    r.send(HOSTIMG_CMD)
-    for p in (r"vmm: guest [0-9a-f]{8} is hostimg, pc",
-              r"JOS-in-JOS: x86-64 kernel booting", HOSTIMG_MEMORY,
-              r"SMP: CPU 0 found 1 CPU\(s\)", r"FS can do I/O",
-              r"superblock is good", r"init: starting sh"):
+    r.send(HOSTIMG_CMD if cpus == 1 else
+           HOSTIMG_CMD.replace("vmm ", "vmm -c %d " % cpus, 1))
+    aps = tuple(r"SMP: CPU %d starting" % i for i in range(1, cpus))
+    for p in ((r"vmm: guest [0-9a-f]{8} is hostimg, pc",
+               r"JOS-in-JOS: x86-64 kernel booting", HOSTIMG_MEMORY,
+               r"SMP: CPU 0 found %d CPU\(s\)" % cpus) + aps +
+              (r"FS can do I/O", r"superblock is good",
+               r"init: starting sh")):
         r.expect(p)
     r.expect(HOST_PROMPT)
+    if at_prompt:
+        at_prompt(r)
     for line in lines:
         hostimg_cmd(r, *line)
     if end == "poweroff":
@@ -344,13 +352,20 @@ def hostimg_session(r, lines, end):
     else:
         r.send("\x1dq", newline="")
         r.expect(PC_ENDED)
-    m = r.expect(VMM_FREE)
-    r.expect(HOST_PROMPT)
+    if at_prompt:
+        # Detached once: vmm's waiter, its free-page line and the
+        # prompt after it are gone (the shell already prompted).
+        m = None
+    else:
+        m = r.expect(VMM_FREE)
+        r.expect(HOST_PROMPT)
     for p in [r"vmm: guest [0-9a-f]{8} stopped: (?!ended from the host "
               r"console)", r"user panic"] + PANIC:
         hit = re.search(p, r.text[start:])
         if hit:
             fail("unexpected: %s" % r._line_at(start + hit.start()))
+    if not m:
+        return None, None, r.text[start:]
     return int(m.group(2)), int(m.group(3)), r.text[start:]
 
 
@@ -395,3 +410,80 @@ def hostimg_boot():
         fail("host free pages: %d after the second run, %d after the "
              "third (vmm: %d before it, %d after)"
              % (free[0], free[1], before, after))
+
+
+def pc_detach(r):
+    """Ctrl-] d on a PC guest (its notice names it by id alone)."""
+    r.send("\x1dd", newline="")
+    r.expect(r"guest [0-9a-f]{8} runs in the background")
+    r.expect(HOST_PROMPT)
+
+
+def hostimg_smp_look(r):
+    """At the 2-vCPU guest's prompt: detached, `vms` shows one line for
+    it with 2 vCPUs, the monitor its vCPU 1 (ID.1) apart from vCPU 0."""
+    pc_detach(r)
+    out = host_cmd(r, "vms", r"vms: 1 guest;")
+    m = re.search(r"(?m)^([0-9a-f]{8}) hostimg .* 2 vCPUs: (\S+),(\S+)\r?$",
+                  out)
+    if not m or len(re.findall(r"(?m)^[0-9a-f]{8} ", out)) != 1:
+        fail("vms: not one line with 2 vCPUs for hostimg:\n%s" % out)
+    gid = m.group(1)
+    states = ("running", "runnable", "halted", "vmm-wait", "blocked")
+    if m.group(2) not in states or m.group(3) not in states:
+        fail("vms: vCPU states %s, %s: not those of started CPUs:\n%s"
+             % (m.group(2), m.group(3), out))
+    out = kmon_cmd(r, "vms")
+    if not re.search(r"(?m)^%s\s+hostimg\s+.*\bpc\s+2\r?$" % gid, out) \
+            or not re.search(r"(?m)^\s+vCPU 1\s+env [0-9a-f]{8}\s+\S+", out):
+        fail("kmon vms: no 2-vCPU line and vCPU 1 line:\n%s" % out)
+    out = kmon_cmd(r, "vmstate %s.1" % gid)
+    if not re.search(r"guest %s hostimg .*\n\s+vCPU 1 of 2 \(env "
+                     r"[0-9a-f]{8}\): \S+" % gid, out):
+        fail("kmon vmstate %s.1: not vCPU 1's:\n%s" % (gid, out))
+    out = kmon_cmd(r, "exits %s.1" % gid)
+    if not re.search(r"guest %s: [1-9]\d* exits \(vCPU 1, env" % gid, out):
+        fail("kmon exits %s.1: no exits of vCPU 1:\n%s" % (gid, out))
+    out = kmon_cmd(r, "vmstate %s.2" % gid)
+    if not re.search(r"vmstate: no guest %s\.2" % gid, out):
+        fail("kmon vmstate %s.2 (no such vCPU) not refused:\n%s"
+             % (gid, out))
+    attach(r, "hostimg")
+    r.send("")
+    r.expect(HOST_PROMPT)
+
+
+def hostimg_smp_run():
+    """hostimg-smp's two sessions on 2 vCPUs."""
+    r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("hostimg-smp")])
+    shell(r)
+    # The first session also warms the host FS cache (hostimg-boot).
+    hostimg_session(r, [("ls /", r"motd")], "quit", cpus=2,
+                    at_prompt=hostimg_smp_look)
+    r.expect(r"\[[0-9a-f]{8}\] free env")  # vmm's own end
+    first = vms_free(r, 0)[0]
+    before, after, _ = hostimg_session(r, [("ls /", r"motd")], "quit",
+                                       cpus=2)
+    second = vms_free(r, 0)[0]
+    if before != after or first != second:
+        fail("host free pages: vmm %d before the second 2-vCPU run, %d "
+             "after; vms %d after the first, %d after the second"
+             % (before, after, first, second))
+
+
+@test("hostimg-smp-svm", emulator="qemu", timeout=300)
+def hostimg_smp():
+    """This tree's host kernel image boots as a guest on 2 vCPUs (AMD-V
+    under QEMU).
+
+    `vmm -c 2 -m 64 -i /hostimg/kernel.img -i /hostimg/fs.img`: the
+    guest kernel finds 2 CPUs in the ACPI MADT our firmware builds,
+    starts CPU 1 with INIT-SIPI-SIPI through its LAPIC's ICR (the vmm
+    program starts vCPU 1) and CPU 1 says "SMP: CPU 1 starting"; at its
+    `$`, detached: `vms` shows the guest on one line with "2 vCPUs" and
+    a started state for each, `kmon vms` a line for vCPU 1, `kmon
+    vmstate ID.1` and `kmon exits ID.1` vCPU 1's own (ID.2 refused).
+    `ls /` lists its disk; Ctrl-] q ends it. A second session the same
+    ends with the host's free pages of its start, and of the first's
+    end."""
+    hostimg_smp_run()

@@ -2,7 +2,7 @@
  * kmon CMD [ARG ...]: run one read-only kernel monitor command while the
  * host runs, as if typed at `K> ` (SYS_kmon): vms, vmstate ID, gpa ID
  * ADDR, gva ID ADDR, exits ID, devices ID (IDs and addresses in hex, as
- * vms prints them). The kernel prints the output on the console; it refuses any
+ * vms prints them; ID.CPU names vCPU CPU of a guest). The kernel prints the output on the console; it refuses any
  * other command, so a user program cannot resume, step or change
  * anything through it.
  */
@@ -11,7 +11,7 @@
 static void __attribute__((noreturn)) usage(void)
 {
 	printf("usage: kmon vms | vmstate ID | gpa ID ADDR | gva ID ADDR | "
-	       "exits ID | devices ID\n");
+	       "exits ID | devices ID (ID.CPU: vCPU CPU of guest ID)\n");
 	exit();
 }
 
