@@ -487,3 +487,9 @@ def hostimg_smp():
     ends with the host's free pages of its start, and of the first's
     end."""
     hostimg_smp_run()
+
+
+@test("hostimg-smp", emulator="bochs", timeout=600)
+def hostimg_smp_vtx():
+    """hostimg-smp-svm's checks under Bochs (VT-x)."""
+    hostimg_smp_run()
