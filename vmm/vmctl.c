@@ -125,8 +125,9 @@ int vmm_guest_state(struct Vm *vm)
 
 /*
  * The one place a vCPU's state word is decided (inc/vmmctl.h's order).
- * A parked vCPU (cli; hlt among several) is not told apart yet: no
- * such state exists on this branch (smpkick adds it; see the report).
+ * VMM_VCPU_PARKED is not produced yet: on this tree cli; hlt stops the
+ * whole VM; the branch that parks one vCPU of several (pc.parked) adds
+ * its test right after sipi_wait's.
  */
 int vmm_vcpu_state(struct Vcpu *vc)
 {
