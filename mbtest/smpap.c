@@ -118,6 +118,8 @@ void __attribute__((noreturn)) ap_main(u32 slot)
 		spin_forever();
 	}
 	sti();
+	if (smp_ap_mode == AP_IDLE)
+		spin_forever();
 	for (;;) {
 		smp_beat[id]++;
 		/* An exit to this vCPU's VMM process: a fixed IPI another
@@ -158,6 +160,9 @@ static void tramp_init(void)
 
 void smp_boot(u32 dest, u32 shorthand)
 {
+	/* Calibrated while this CPU is the VM's only one: once APs run, a
+	 * host CPU shared with them may preempt it inside a measurement. */
+	(void)tsc_per_ms();
 	handlers_init();
 	tramp_init();
 	lapic_w(L_SVR, SVR_ENABLE | SPURIOUS);

@@ -51,7 +51,6 @@ void smp_bench(void)
 	smp_boot(AP, 0);
 	if (!smp_wait(&smp_started[AP], 1, WAIT_MS))
 		bench_fail("CPU 1 did not start", 0);
-	(void)tsc_per_ms();	/* calibrated before the clock starts */
 	sti();
 	t0 = rdtsc();
 	for (i = 0; i < BENCH_ROUNDS; i++) {
