@@ -26,7 +26,10 @@ difference:
     handed to the user-space device model) and two MMIO round trips, a
     LAPIC ID read the kernel answers from the LAPIC model's read shadow
     and a LAPIC timer current-count read only the user-space model can
-    answer (vmm/README.md, "Where devices run");
+    answer (vmm/README.md, "Where devices run"); and with two vCPUs
+    (`vmm -c 2 -k /vmm/mbtest -a smpbench`, mbtest/smpbench.c) a fixed
+    IPI's round trip: CPU 0 pings, CPU 1's handler pongs, each polling
+    with an exit (an IPI reaches another vCPU at its next hand-off);
   - fsbench in the host's own kernel image run as a PC guest (vmm -i
     /hostimg/kernel.img -i /hostimg/fs.img), whose file server drives the
     emulated IDE disk (vmmdev/ide.c) with port I/O, against the
@@ -101,6 +104,7 @@ FIGURES = ["CPUID round trip",
            "port-I/O round trip (VMM)",
            "LAPIC read round trip (kernel)",
            "LAPIC read round trip (VMM)",
+           "IPI round trip (2 vCPUs)",
            "guest -> host FS IPC round trip",
            "boot to shell prompt",
            "4 MiB write + sync",
@@ -181,6 +185,10 @@ def measure():
                     r"\(kernel\): (\d+) TSC", "MMIO read (kernel)")
     mmio_v = number(pc, r"mbtest: mmio round trip, lapic timer count read "
                     r"\(vmm\): (\d+) TSC", "MMIO read (VMM)")
+    start = len(r.text)
+    G.vmm_session(r, "vmm -c 2 -k /vmm/mbtest -a smpbench")
+    ipi = number(r.text[start:], r"smpbench: ipi round trip: (\d+) TSC",
+                 "IPI round trip")
 
     *_, pc_fs = hostimg_session(r, [("fsbench", r"fsbench: done")],
                                 "poweroff")
@@ -199,6 +207,7 @@ def measure():
         "port-I/O round trip (VMM)": (None, pio),
         "LAPIC read round trip (kernel)": (None, mmio_k),
         "LAPIC read round trip (VMM)": (None, mmio_v),
+        "IPI round trip (2 vCPUs)": (None, ipi),
         # Host column: the paravirtual guest; guest column: the PC guest.
         "emulated IDE: write + sync": (gw, iw),
         "emulated IDE: cold read": (gc, ic),

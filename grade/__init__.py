@@ -43,6 +43,7 @@ TEST_MODULES = [
     "guests",       # xv6 and the host image as unmodified PC guests
     "pcdev",        # PC devices driven by a guest (mbtest devtest-*)
     "pchostile",    # PC-kind guests driving their devices wildly
+    "smpattack",    # multi-vCPU guests aiming IPIs at each other
     "docs",         # the user's guide and the make targets it names
 ]
 

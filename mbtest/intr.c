@@ -47,6 +47,14 @@ void intr_init(void)
 	asm volatile("lidt %0" : : "m"(r));
 }
 
+/* Another CPU (an AP, smpap.c) loads the IDT intr_init built. */
+void intr_load(void)
+{
+	struct idtr r = { sizeof(idt) - 1, (u32)idt };
+
+	asm volatile("lidt %0" : : "m"(r));
+}
+
 void intr_set(u32 vec, intr_handler fn)
 {
 	if (vec < NVECTORS)

@@ -23,6 +23,7 @@
 typedef void (*intr_handler)(u32 vec);
 
 void intr_init(void);
+void intr_load(void);
 void intr_set(u32 vec, intr_handler fn);
 extern volatile u32 intr_count[NVECTORS];
 

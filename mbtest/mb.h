@@ -124,6 +124,10 @@ int has_word(const char *line, const char *w);
 void hostile(const struct mb_info *mbi, const char *cmdline);
 /* smp.c: the word "smp" (vmm -c 2): start CPU 1, then IPIs at it. */
 void smp_test(void);
+/* smpattack.c: multi-vCPU attacks (words "smpattack", "smpattack-*");
+ * smpbench.c: IPI round trip between two vCPUs (word "smpbench"). */
+void smpattack(const char *cmdline);
+void smp_bench(void);
 /* benchmmio.c: LAPIC MMIO round trips and shadow checks (word
  * "benchmmio"). */
 void bench_mmio(void);

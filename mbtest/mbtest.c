@@ -13,7 +13,9 @@
  * "benchmmio" times LAPIC MMIO reads and writes (benchmmio.c);
  * "fetchremap" runs LAPIC loads from a code page remapped under it
  * (fetchremap.c); "smp" starts CPU 1 of a vmm -c 2 guest and aims
- * IPIs at it (smp.c).
+ * IPIs at it (smp.c); "smpbench" times an IPI round trip between two
+ * vCPUs (smpbench.c); "smpattack" and "smpattack-*" are multi-vCPU
+ * attacks (smpattack.c).
  * The word "intr" checks the IDT of intr.c with two software
  * interrupts. The word "unclaimed" touches a port and an MMIO address
  * no device claims (unclaimed.c). The word "halt" makes it halt HALTS
@@ -198,6 +200,9 @@ void mbtest_main(u32 magic, const struct mb_info *mbi)
 		fetch_remap();
 	if (has_word(cmdline, "smp"))
 		smp_test();
+	if (has_word(cmdline, "smpbench"))
+		smp_bench();
+	smpattack(cmdline);
 	if (has_word(cmdline, "spin"))
 		spin();
 	devtests(cmdline);
