@@ -27,6 +27,27 @@ from grade.registry import fail, test
 
 # ---- The MMIO instruction decoder and the guest page walk (issue 22) --------
 
+
+# `vmm kill` of a background PC guest: its VMM program(s) say the guest
+# ended and exit a moment after, and their pages come back then.
+KILL_TRIES = 10
+KILLED_ENDED = r"vmm: guest [0-9a-f]{8} ended without an exit status"
+
+
+def kill_background(r, name, before):
+    """`vmm kill NAME`; wait (at most KILL_TRIES `vms`) for its VMM
+    program's last line and for the host's free pages to be BEFORE again
+    (a leak stays, whatever the tries). Returns the free pages after."""
+    start = len(r.text)
+    shell_cmd(r, "vmm kill %s" % name, r"\(%s\) killed" % name)
+    for _ in range(KILL_TRIES):
+        after, _ = vms_free(r, 0)
+        if re.search(KILLED_ENDED, r.text[start:]) and after == before:
+            break
+    if not re.search(KILLED_ENDED, r.text[start:]):
+        fail("%s: its VMM program did not say its guest ended" % name)
+    return after
+
 @test("insn-decoder", emulator="qemu", timeout=30, vendor=None)
 def insn_decoder():
     """The monitor's insntest: the MMIO decoder's table (MOV, MOVZX, MOVSX,

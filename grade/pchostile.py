@@ -15,7 +15,7 @@ from grade.helpers import (PANIC, attach, detach, fs_image_copy, host_cmd,
                            shell, shell_cmd, vboot, vmm_test, vms_free)
 from grade.config import KERNEL_IMG
 from grade.console import vms_state
-from grade.pc import MB_STATUS, mb_session
+from grade.pc import MB_STATUS, kill_background, mb_session
 from grade.registry import fail
 
 # The IDE master of the attacks: a file of the test's own copy of the
@@ -43,12 +43,10 @@ DEVATTACK_WARMUP = "devattack-ide-count-zero devattack-ide-write-past-end"
 UNCLAIMED_MMIO = ("0xfed00000", "0xe0000000", "0x4000000")
 UNCLAIMED_MIN = 65000
 FLOOD_LINES = 128
-KILL_TRIES = 10
 FLOOD_LINE = r"devattack: flood #{60}\r?\n"
 
 # Attacks the VMM stops: the line it must print for each.
 GUEST = r"[0-9a-f]{8}"
-PC_ENDED = r"vmm: guest %s ended without an exit status" % GUEST
 DEVATTACK_STOPS = (
     ("mmio-movs", r"mmio: guest %s rip 0x[0-9a-f]+ \(32-bit code\): [^;]+; "
      r"bytes: f3 a5" % GUEST),
@@ -81,16 +79,7 @@ def forever(r, attack, shows):
     if shows:
         r.expect(shows)
     detach(r, attack)
-    start = len(r.text)
-    shell_cmd(r, "vmm kill %s" % attack, r"\(%s\) killed" % attack)
-    # Its VMM program says so and then exits: its own pages come back a
-    # moment after (a leak stays, whatever the tries).
-    for _ in range(KILL_TRIES):
-        after, _ = vms_free(r, 0)
-        if re.search(PC_ENDED, r.text[start:]) and after == before:
-            break
-    if not re.search(PC_ENDED, r.text[start:]):
-        fail("%s: its VMM program did not say its guest ended" % attack)
+    after = kill_background(r, attack, before)
     if before != after:
         fail("%s: %d free pages before, %d after" % (attack, before, after))
 

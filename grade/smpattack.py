@@ -21,7 +21,7 @@ from grade.helpers import (PANIC, VMM_FREE, attach, detach, fs_image_copy,
                            vms_free)
 from grade.config import KERNEL_IMG
 from grade.console import vms_state
-from grade.pc import MB_STATUS, mb_session
+from grade.pc import MB_STATUS, kill_background, mb_session
 from grade.registry import fail
 
 # The attacks the guest survives, in the order it runs them.
@@ -32,7 +32,6 @@ SMP_KIND = r"vmm: guest [0-9a-f]{8} is \w+, multiboot, %d vCPUs"
 PC_ENDED = r"vmm: guest [0-9a-f]{8} ended without an exit status"
 SPIN_LINE = r"smpattack: cli-spin: both CPUs spin"
 LOCK_LINE = r"smpattack: lock-held: CPU 1 holds the lock, CPU 0 spins on it"
-KILL_TRIES = 10
 HOST_PROMPT = r"(?m)^\$ "
 
 
@@ -108,15 +107,7 @@ def kill_spin(r, word, line, warm=False):
     attach(r, word)
     r.expect(line)
     detach(r, word)
-    start = len(r.text)
-    shell_cmd(r, "vmm kill %s" % word, r"\(%s\) killed" % word)
-    # Its VMM processes exit a moment after: their pages come back then.
-    for _ in range(KILL_TRIES):
-        after, _ = vms_free(r, 0)
-        if re.search(PC_ENDED, r.text[start:]) and after == before:
-            break
-    if not re.search(PC_ENDED, r.text[start:]):
-        fail("%s: its VMM program did not say its guest ended" % word)
+    after = kill_background(r, word, before)
     if not warm:
         equal_pages(word + " (killed)", before, after)
 

@@ -12,8 +12,6 @@
 #include "devattack.h"
 #include "intr.h"
 
-#define WORD_MAX 48
-
 static const struct devattack *const tables[] = { da_ide, da_irq, da_dev };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -51,20 +49,6 @@ void da_check(int ok, const char *name, const char *why)
 	finish(FAIL_VALUE);
 }
 
-/* "devattack-" word, in buf (at most WORD_MAX bytes in all). */
-static const char *word_of(const char *w, char *buf)
-{
-	const char *pre = "devattack-";
-	u32 i = 0;
-
-	while (*pre && i < WORD_MAX - 1)
-		buf[i++] = *pre++;
-	while (*w && i < WORD_MAX - 1)
-		buf[i++] = *w++;
-	buf[i] = '\0';
-	return buf;
-}
-
 static void run_one(const struct mb_info *mbi, const struct devattack *a)
 {
 	static int idt_ready;
@@ -83,14 +67,13 @@ static void run_one(const struct mb_info *mbi, const struct devattack *a)
 
 void devattack(const struct mb_info *mbi, const char *cmdline)
 {
-	char buf[WORD_MAX];
 	const struct devattack *a;
 	u32 t, n = 0;
 	int all = has_word(cmdline, "devattack");
 
 	for (t = 0; t < NTABLES; t++)
 		for (a = tables[t]; a->word; a++) {
-			if (has_word(cmdline, word_of(a->word, buf)) ||
+			if (has_prefixed_word(cmdline, "devattack-", a->word) ||
 			    (all && a->kind == DA_RUNS)) {
 				run_one(mbi, a);
 				n++;

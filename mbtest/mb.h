@@ -119,6 +119,7 @@ void putu(u32 v);
 void puthex(u32 v);
 void __attribute__((noreturn)) finish(u8 v);
 int has_word(const char *line, const char *w);
+int has_prefixed_word(const char *line, const char *pre, const char *w);
 
 /* hostile.c: string I/O the VMM must stop (words "hostile-*"). */
 void hostile(const struct mb_info *mbi, const char *cmdline);

@@ -60,19 +60,29 @@ void __attribute__((noreturn)) finish(u8 v)
 		asm volatile("pause");
 }
 
-/* Is w a whole word (space-separated) of line? */
-int has_word(const char *line, const char *w)
+/* Is pre followed by w a whole word (space-separated) of line? */
+int has_prefixed_word(const char *line, const char *pre, const char *w)
 {
 	const char *s, *p, *q;
 
 	for (s = line; *s; s++) {
 		if (s != line && s[-1] != ' ')
 			continue;
-		for (p = s, q = w; *q && *p == *q; p++, q++)
+		for (p = s, q = pre; *q && *p == *q; p++, q++)
+			;
+		if (*q)
+			continue;
+		for (q = w; *q && *p == *q; p++, q++)
 			;
 		if (!*q && (*p == ' ' || *p == '\0'))
 			return 1;
 	}
 	return 0;
+}
+
+/* Is w a whole word (space-separated) of line? */
+int has_word(const char *line, const char *w)
+{
+	return has_prefixed_word(line, "", w);
 }
 

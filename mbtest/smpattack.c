@@ -318,22 +318,6 @@ static const struct smpattack attacks[] = {
 	{ 0, 0, 0 },
 };
 
-#define WORD_MAX 48
-
-static int named(const char *cmdline, const char *w)
-{
-	char buf[WORD_MAX];
-	const char *pre = "smpattack-";
-	u32 i = 0;
-
-	while (*pre && i < WORD_MAX - 1)
-		buf[i++] = *pre++;
-	while (*w && i < WORD_MAX - 1)
-		buf[i++] = *w++;
-	buf[i] = '\0';
-	return has_word(cmdline, buf);
-}
-
 void smpattack(const char *cmdline)
 {
 	const struct smpattack *a;
@@ -343,7 +327,7 @@ void smpattack(const char *cmdline)
 	if (all)
 		start_ap("smpattack", AP_BEAT);
 	for (a = attacks; a->word; a++)
-		if ((all && !a->alone) || named(cmdline, a->word)) {
+		if ((all && !a->alone) || has_prefixed_word(cmdline, "smpattack-", a->word)) {
 			a->fn(a->word);
 			n++;
 		}

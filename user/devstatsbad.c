@@ -23,6 +23,9 @@
 #include <inc/vmmctl.h>
 #include <inc/devstats.h>
 
+#define CHECK_PROG "devstatsbad"
+#include "check.h"
+
 #define RUN_VA ((void *)0x10000000UL)
 #define STATS_VA ((struct devstats *)(0x10000000UL + PGSIZE))
 #define VA_RO ((void *)(0x10000000UL + 2 * PGSIZE))
@@ -38,19 +41,6 @@
 #define BYTE_VALUES 255
 #define ODD_SPACE 0xDEADBEEF
 #define ALL_ONES (~0ULL)
-
-static int nchecks, nfailed;
-
-#define CHECK(cond, ...)                                     \
-	do {                                                 \
-		nchecks++;                                   \
-		if (!(cond)) {                               \
-			nfailed++;                           \
-			cprintf("devstatsbad: FAIL: ");      \
-			cprintf(__VA_ARGS__);                \
-			cprintf("\n");                       \
-		}                                            \
-	} while (0)
 
 static int devstats(envid_t g, void *page, size_t len)
 {

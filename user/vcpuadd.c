@@ -23,6 +23,9 @@
 #include <inc/vmrun.h>
 #include <inc/vmmctl.h>
 
+#define CHECK_PROG "vcpuadd"
+#include "check.h"
+
 #define BASE_VA 0x10000000UL
 #define RUN_VA(i) ((struct vmrun *)(BASE_VA + (i) * PGSIZE))  /* vCPU i */
 #define VA_RO (BASE_VA + VM_MAX_VCPUS * PGSIZE)      /* read-only */
@@ -46,19 +49,6 @@
 /* Real mode: mov al, v; out 0x80, al; jmp back to the out. */
 static const uint8_t boot_code[] = { 0xB0, BOOT_VALUE, 0xE6, PORT, 0xEB, 0xFC };
 static const uint8_t ap_code[] = { 0xB0, AP_VALUE, 0xE6, PORT, 0xEB, 0xFC };
-
-static int nchecks, nfailed;
-
-#define CHECK(cond, ...)                                  \
-	do {                                              \
-		nchecks++;                                \
-		if (!(cond)) {                            \
-			nfailed++;                        \
-			cprintf("vcpuadd: FAIL: ");       \
-			cprintf(__VA_ARGS__);             \
-			cprintf("\n");                    \
-		}                                         \
-	} while (0)
 
 static int pc_setup(envid_t v, int kind, void *page)
 {

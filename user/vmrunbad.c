@@ -23,6 +23,9 @@
 #include <inc/vmrun.h>
 #include <inc/vmmctl.h>
 
+#define CHECK_PROG "vmrunbad"
+#include "check.h"
+
 #define RUN_VA ((struct vmrun *)0x10000000UL)
 #define VA_RO (0x10000000UL + PGSIZE)     /* read-only */
 #define VA_NONE (0x10000000UL + 2 * PGSIZE)
@@ -59,19 +62,7 @@ static const uint8_t guest_code[] = {
 static const uint8_t spin_code[] = { 0xFB, 0xEB, 0xFE };
 static const uint8_t out_code[] = { 0xE6, PORT, 0xEB, 0xFC };
 
-static int nchecks, nfailed;
 static struct vmrun *const run = RUN_VA;
-
-#define CHECK(cond, ...)                                  \
-	do {                                              \
-		nchecks++;                                \
-		if (!(cond)) {                            \
-			nfailed++;                        \
-			cprintf("vmrunbad: FAIL: ");      \
-			cprintf(__VA_ARGS__);             \
-			cprintf("\n");                    \
-		}                                         \
-	} while (0)
 
 static int pc_setup(envid_t g, int kind, void *page, size_t len)
 {
