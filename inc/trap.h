@@ -39,6 +39,10 @@
 #define IRQ_SPURIOUS 7
 #define IRQ_IDE 14
 #define IRQ_ERROR 19
+/* Not a device: the IPI one host CPU sends another so that a guest it
+ * runs exits at once (vmm/vcpuctl.c's kick). Below 32 so the VMM's
+ * interrupt window (kern/trap.c) reports it; 16 (T_SYSCALL) is taken. */
+#define IRQ_KICK 20
 
 #ifndef __ASSEMBLER__
 

@@ -51,6 +51,8 @@ enum {
 			   * vector << 8 : 0; -E_BUSY if it is not waiting */
 	VMMCTL_VCPU_INIT, /* (vcpu): back to wait-for-SIPI; 0 if it waits
 			   * already, -E_BUSY once it has run (not yet) */
+	VMMCTL_VCPU_KICK, /* (vcpu): hand it to its VMM process soon (an
+			   * interrupt for it is pending); 0 */
 };
 
 /* vCPUs a VM may have (VMMCTL_VCPU_ADD adds up to this many in all). */

@@ -54,7 +54,9 @@
 enum {
 	VMRUN_EXIT_NONE = 0,  /* nothing to emulate: the guest ran past
 			       * the VMM's device deadline (hlt_until_tsc)
-			       * without a device exit */
+			       * without a device exit, or another VMM
+			       * process of the VM kicked it
+			       * (VMMCTL_VCPU_KICK) */
 	VMRUN_EXIT_PIO,   /* IN, OUT, INS, OUTS: pio.* */
 	VMRUN_EXIT_MMIO,  /* a load or store outside RAM: mmio.* */
 	VMRUN_EXIT_HLT,   /* HLT with interrupts on and none pending: the

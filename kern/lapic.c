@@ -47,6 +47,7 @@
 #define LVT_PERIODIC 0x00020000
 #define LVT_EXTINT 0x00000700
 #define TDCR_X1 0x0000000B /* divide the bus clock by 1 */
+#define ICR_FIXED 0x00000000
 #define ICR_INIT 0x00000500
 #define ICR_STARTUP 0x00000600
 #define ICR_DELIVS 0x00001000 /* delivery pending */
@@ -207,4 +208,15 @@ void lapic_startap(uint8_t apicid, uint32_t addr)
 	lapic_send_ipi(apicid, ICR_INIT | ICR_LEVEL);
 	lapic_send_ipi(apicid, ICR_STARTUP | (addr >> 12));
 	lapic_send_ipi(apicid, ICR_STARTUP | (addr >> 12));
+}
+
+/*
+ * A fixed, edge-triggered interrupt of `vector` to the CPU with this
+ * APIC id (the VMM's kick: a guest running there exits). Nothing in a
+ * guest kernel, which has no LAPIC.
+ */
+void lapic_ipi(uint8_t apicid, uint8_t vector)
+{
+	if (lapic)
+		lapic_send_ipi(apicid, ICR_FIXED | ICR_ASSERT | vector);
 }

@@ -12,6 +12,7 @@ extern uint64_t tsc_per_ms;
 void lapic_init(void);
 void lapic_eoi(void);
 void lapic_startap(uint8_t apicid, uint32_t addr);
+void lapic_ipi(uint8_t apicid, uint8_t vector);
 int lapic_id(void);
 
 #endif /* !JOS_KERN_LAPIC_H */

@@ -214,6 +214,11 @@ bool trap_guest_irq(uint32_t vector)
 	case IRQ_OFFSET + IRQ_COM2:
 		com2_intr();
 		return false;
+	case IRQ_OFFSET + IRQ_KICK:
+		/* Its work is the exit itself: the run loop looks at the
+		 * vCPU's kick mark (vmm/devexit.c). No reschedule. */
+		lapic_eoi();
+		return false;
 	default:
 		/* Spurious, or a line nobody unmasked: nothing to do. */
 		return false;
@@ -283,6 +288,11 @@ static void trap_dispatch(struct Trapframe *tf)
 		return;
 	case IRQ_OFFSET + IRQ_SPURIOUS:
 		/* The PIC or LAPIC withdrew the interrupt: nothing to do. */
+		return;
+	case IRQ_OFFSET + IRQ_KICK:
+		/* A kick that found no guest running here (it left the CPU
+		 * before the IPI came): nothing to do but acknowledge. */
+		lapic_eoi();
 		return;
 	}
 

@@ -3,11 +3,12 @@
  * with no VMM program but this one. A PC-kind guest gets vCPUs up to
  * VM_MAX_VCPUS (one more fails); VMMCTL_PC on them refuses bad run
  * pages and kinds; VMMCTL_VCPU_START and VMMCTL_VCPU_INIT refuse bad
- * arguments and say -E_BUSY where they must; a started AP runs in real
+ * arguments and say -E_BUSY where they must; VMMCTL_VCPU_KICK of a vCPU
+ * that waits for SIPI, has not run or runs is 0 (nothing to undo); a started AP runs in real
  * mode at (vector << 8):0, its exit in its own run page; a child blocked
  * in sys_vcpu_run for an AP waiting for SIPI wakes at the AP's first
  * exit after START; a grandchild (no VMM process of the VM) may not run,
- * start or INIT an AP; a VMM child's death ends the whole VM and every
+ * start, INIT or kick an AP; a VMM child's death ends the whole VM and every
  * other blocked VMM process wakes with -E_BAD_ENV. Each round twice: the
  * second must end with the free pages it started with.
  *
@@ -150,6 +151,10 @@ static void round_limits(bool count)
 	      "INIT of an AP waiting for SIPI");
 	CHECK(sys_vmm_ctl(VMMCTL_VCPU_INIT, g, NULL, 0) == -E_BUSY,
 	      "INIT of vCPU 0");
+	CHECK(sys_vmm_ctl(VMMCTL_VCPU_KICK, v[1], NULL, 0) == 0,
+	      "KICK of an AP waiting for SIPI");
+	CHECK(sys_vmm_ctl(VMMCTL_VCPU_KICK, g, NULL, 0) == 0,
+	      "KICK of vCPU 0 before it ran");
 	/* Started before its VMM waits: the first vcpu_run enters it. */
 	CHECK(start(v[1], SIPI_VECTOR, 4) == 0, "START an AP");
 	CHECK(start(v[1], SIPI_VECTOR, 4) == -E_BUSY, "START twice");
@@ -207,7 +212,8 @@ static void __attribute__((noreturn)) grandchild(envid_t ap)
 	uint32_t vec = SIPI_VECTOR;
 	bool ok = sys_vcpu_run(ap) == -E_INVAL &&
 		  start(ap, vec, sizeof(vec)) == -E_INVAL &&
-		  sys_vmm_ctl(VMMCTL_VCPU_INIT, ap, NULL, 0) == -E_INVAL;
+		  sys_vmm_ctl(VMMCTL_VCPU_INIT, ap, NULL, 0) == -E_INVAL &&
+		  sys_vmm_ctl(VMMCTL_VCPU_KICK, ap, NULL, 0) == -E_INVAL;
 
 	ipc_send(thisenv->env_parent_id, ok ? CHILD_OK : -3, NULL, 0);
 	exit();
@@ -269,8 +275,11 @@ static void round_children(bool count)
 	CHECK(start(v[1], SIPI_VECTOR, 4) == 0, "START while its VMM sleeps");
 	r = recv_from(c1);
 	CHECK(r == CHILD_OK, "AP 1's VMM child reported %d", r);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 10; i++) {
 		sys_yield();  /* AP 1 and its child trade exits meanwhile */
+		CHECK(sys_vmm_ctl(VMMCTL_VCPU_KICK, v[1], NULL, 0) == 0,
+		      "KICK of a running AP");
+	}
 	sys_env_destroy(c1);
 	r = recv_from(c2);
 	CHECK(r == -E_BAD_ENV, "AP 2's VMM woke with %d", r);

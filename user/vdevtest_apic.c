@@ -8,7 +8,8 @@
  * disabled, so it accepts nothing, until test_smp enables it; there,
  * interrupts and IPIs for CPU 1 reach only it (lapic_select picks the
  * CPU whose exits are handled), INIT (assert) and STARTUP reach the
- * vdev_cpu_* hooks below.
+ * vdev_cpu_* hooks below, and so does a kick when CPU 1 (not the one
+ * whose exit is handled) gains a vector it can take (test_kicks).
  *
  * Invariants: every check names a datasheet fact (SDM vol. 3A ch. 11,
  * 82093AA section 3); the PIC stays fully masked except where a check
@@ -26,6 +27,13 @@
 /* The smp.c hooks lapic.c calls, as the test saw them. */
 #define HOOK_NONE (-1)
 static int inits, startups, last_cpu = HOOK_NONE, last_vec = HOOK_NONE;
+static int kicks, last_kick = HOOK_NONE;
+
+void vdev_cpu_kick(unsigned cpu)
+{
+	kicks++;
+	last_kick = cpu;
+}
 
 int vdev_cpu_init(unsigned cpu)
 {
@@ -190,6 +198,43 @@ static void test_ipis(void)
 	CHECK_EQ(last_vec, 0x08);
 }
 
+/*
+ * With CPU 0's exit at hand, CPU 1 gains an interrupt it can take (its
+ * highest IRR vector's class above its PPR's, SDM 11.8.3.1): the model
+ * asks to kick CPU 1, once per change of what it would take; a vector
+ * below the pending one, one its TPR holds back, and one to CPU 0
+ * itself ask for nothing.
+ */
+static void test_kicks(void)
+{
+	kicks = 0;
+	route(9, 0x3A, 0x01000000);
+	vdev_irq_pulse(9);                          /* IOAPIC to CPU 1 */
+	CHECK_EQ(kicks, 1);
+	CHECK_EQ(last_kick, 1);
+	la_wr(0x310, 0x01000000);
+	la_wr(0x300, 0x4B);                         /* fixed 0x4B to 1 */
+	CHECK_EQ(kicks, 2);
+	la_wr(0x300, 0x45);                         /* below 0x4B */
+	CHECK_EQ(kicks, 2);
+	la_wr(0x300, 0x40000 | 0x46);               /* to self */
+	CHECK_EQ(kicks, 2);
+	lapic_select(1);
+	la_wr(0x80, 0xF0);                          /* CPU 1's TPR */
+	lapic_select(0);
+	la_wr(0x300, 0x5C);
+	CHECK_EQ(kicks, 2);
+	lapic_select(1);
+	la_wr(0x80, 0);
+	take_eoi(0x5C);
+	take_eoi(0x4B);
+	take_eoi(0x45);
+	take_eoi(0x3A);
+	lapic_select(0);
+	take_eoi(0x46);
+	CHECK_EQ(last_kick, 1);
+}
+
 /* CPU 1's LAPIC: the IOAPIC's physical destination 1, fixed IPIs, INIT
  * and STARTUP by destination and shorthand. */
 static void test_smp(void)
@@ -235,6 +280,7 @@ static void test_smp(void)
 	la_wr(0x310, 0x05000000);
 	la_wr(0x300, 0x0608);                       /* to no CPU */
 	CHECK_EQ(startups, 2);
+	test_kicks();
 	la_wr(0x310, 0);
 	route(9, 0x10039, 0);
 	CHECK_EQ(vintr_next(), -1);

@@ -177,6 +177,8 @@ static uint32_t string_share(struct Env *e, const struct vmm_io *io,
 static enum vmexit_action hand_over(struct Env *e)
 {
 	run_of(e)->version = VMRUN_ABI_VERSION;
+	/* Any hand-off answers a kick: the VMM polls before resuming. */
+	e->env_vcpu->pc.kicked = false;
 	e->env_vcpu->pc.waiting = true;
 	e->env_status = ENV_NOT_RUNNABLE;
 	return VMEXIT_HANDOFF;
@@ -286,6 +288,7 @@ enum vmexit_action devexit_hlt(struct Env *e)
 {
 	struct Vcpu *vc = e->env_vcpu;
 	struct VcpuPC *pc = &vc->pc;
+	bool kicked = pc->kicked;
 	enum vmexit_action a;
 
 	if (vc->timer_pending)
@@ -293,7 +296,8 @@ enum vmexit_action devexit_hlt(struct Env *e)
 	pc->exit = VMRUN_EXIT_HLT;
 	run_of(e)->exit = VMRUN_EXIT_HLT;
 	a = hand_over(e);
-	if (pc->hlt_until <= read_tsc() || vmcons_has_input(vc->vm))
+	if (kicked || pc->hlt_until <= read_tsc() ||
+	    vmcons_has_input(vc->vm))
 		return a;
 	/* Sleep: neither it nor its VMM program runs until the tick. */
 	pc->halted = true;
@@ -301,18 +305,30 @@ enum vmexit_action devexit_hlt(struct Env *e)
 	return VMEXIT_BLOCK;
 }
 
+/* Halted vCPU e's HLT goes to its VMM program now, which runs when
+ * the scheduler picks it. */
+void devexit_wake_halted(struct Env *e)
+{
+	struct VcpuPC *pc = &e->env_vcpu->pc;
+	struct Env *v = &envs[ENVX(pc->vmm)];
+
+	pc->halted = false;
+	if (v->env_id != pc->vmm || !pc->vmm_blocked ||
+	    v->env_status != ENV_NOT_RUNNABLE)
+		return;  /* dying with it: its free wakes nobody */
+	wake_vmm(e, v);
+	v->env_status = ENV_RUNNABLE;
+}
+
 /*
  * A host timer tick (devexit hook in time_tick, kernel lock held): each
  * halted PC guest whose VMM's deadline passed, or that has console
- * input, is handed to its VMM program, which runs when the scheduler
- * picks it.
+ * input, is handed to its VMM program (devexit_wake_halted).
  */
 void devexit_tick(void)
 {
 	uint64_t now = read_tsc();
-	struct VcpuPC *pc;
-	struct Vm *vm;
-	struct Env *e, *v;
+	struct Env *e;
 	int i;
 
 	for (i = 0; i < NENV; i++) {
@@ -321,17 +337,10 @@ void devexit_tick(void)
 		    e->env_status != ENV_NOT_RUNNABLE ||
 		    !e->env_vcpu->pc.halted)
 			continue;
-		pc = &e->env_vcpu->pc;
-		vm = e->env_vcpu->vm;
-		if (now < pc->hlt_until && !vmcons_has_input(vm))
+		if (now < e->env_vcpu->pc.hlt_until &&
+		    !vmcons_has_input(e->env_vcpu->vm))
 			continue;
-		v = &envs[ENVX(pc->vmm)];
-		pc->halted = false;
-		if (v->env_id != pc->vmm || !pc->vmm_blocked ||
-		    v->env_status != ENV_NOT_RUNNABLE)
-			continue;  /* dying with it: its free wakes nobody */
-		wake_vmm(e, v);
-		v->env_status = ENV_RUNNABLE;
+		devexit_wake_halted(e);
 	}
 }
 
@@ -345,6 +354,8 @@ void devexit_tick(void)
  * becomes runnable, and the scheduler passes as it would have: a storm
  * whose deadline has always passed costs at most one hand-off per exit,
  * as device exits do, and never keeps the CPU from the scheduler.
+ * A kick (pc.kicked, vmm/vcpuctl.c) hands over the same way, whatever
+ * the deadline: one hand-off per kick at most, since each clears it.
  */
 enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
 {
@@ -359,8 +370,9 @@ enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
 	v = &envs[ENVX(vmm)];
 	/* A deadline of 0 only says how a HLT ends (inc/vmrun.h): a VMM
 	 * program that never named one is not handed a running guest. */
-	if (pc->waiting || !pc->vmm_blocked || pc->hlt_until == 0 ||
-	    read_tsc() < pc->hlt_until ||
+	if (pc->waiting || !pc->vmm_blocked ||
+	    (!pc->kicked &&
+	     (pc->hlt_until == 0 || read_tsc() < pc->hlt_until)) ||
 	    v->env_id != vmm || v->env_status != ENV_NOT_RUNNABLE)
 		return a;
 	pc->exit = VMRUN_EXIT_NONE;
@@ -371,6 +383,32 @@ enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a)
 	wake_vmm(e, v);
 	v->env_status = ENV_RUNNABLE;
 	return VMEXIT_YIELD;
+}
+
+/*
+ * Before entering e (devexit hook in vmm_before_entry, with the lock):
+ * a kick that came while e was runnable but not running hands over now
+ * rather than at an exit that may be a host tick away. Never returns
+ * then.
+ */
+void devexit_before_entry(struct Env *e)
+{
+	struct VcpuPC *pc;
+	struct Env *v;
+
+	if (!devexit_pc_guest(e) || !e->env_vcpu->pc.kicked)
+		return;
+	pc = &e->env_vcpu->pc;
+	v = &envs[ENVX(pc->vmm)];
+	if (pc->waiting || !pc->vmm_blocked || v->env_id != pc->vmm ||
+	    v->env_status != ENV_NOT_RUNNABLE) {
+		pc->kicked = false;
+		return;
+	}
+	pc->exit = VMRUN_EXIT_NONE;
+	run_of(e)->exit = VMRUN_EXIT_NONE;
+	hand_over(e);
+	devexit_handoff(e);
 }
 
 /*
@@ -576,7 +614,7 @@ bool devexit_may_resume(const struct Env *e)
 	if (!devexit_pc_guest(e))
 		return e->env_runs > 0;
 	return e->env_vcpu->pc.vmm_blocked && !e->env_vcpu->pc.waiting &&
-	       !e->env_vcpu->pc.sipi_wait;
+	       !e->env_vcpu->pc.sipi_wait && !e->env_vcpu->pc.parked;
 }
 
 /* vCPU e is being freed: wake its VMM program if it waits for it;

@@ -19,6 +19,8 @@ enum vmexit_action devexit_mmio(struct Env *e, uint64_t gpa);
 bool devexit_mmio_fast(struct Env *e, uint64_t gpa);
 enum vmexit_action devexit_hlt(struct Env *e);
 void devexit_tick(void);
+void devexit_wake_halted(struct Env *e);
+void devexit_before_entry(struct Env *e);
 enum vmexit_action devexit_deadline(struct Env *e, enum vmexit_action a);
 void devexit_handoff(struct Env *e) __attribute__((noreturn));
 int devexit_vcpu_run(int32_t guest);

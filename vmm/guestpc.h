@@ -25,6 +25,13 @@
  * - halted: a HLT sleeps in the kernel (waiting holds too); the host
  *   timer tick (devexit_tick) hands it over when hlt_until passed or
  *   console input waits.
+ * - kicked: a VMM process of the VM asked (VMMCTL_VCPU_KICK) for a
+ *   hand-off while the vCPU ran or was runnable (vmm_blocked, not
+ *   waiting); set only then, cleared by every hand-over. Its next exit,
+ *   or its next entry, hands over (VMRUN_EXIT_NONE) if nothing else did.
+ * - parked: HLT with interrupts off on a VM of several vCPUs; not
+ *   runnable for good (no NMI or INIT of a running vCPU is emulated),
+ *   its VMM process sleeps on; resume, kicks and ticks leave it so.
  * - intr_vec is the vector the vCPU's timer_pending stands for (the
  *   VMM asked for it at its last sys_vcpu_run; 8-255); delivered is the
  *   vector injected since the last hand-off, or -1 (events.h's interrupt
@@ -64,11 +71,14 @@ struct VcpuPC {
 	struct mmio_insn mmio;    /* an MMIO exit handed over */
 	int intr_vec;
 	int delivered;
+	bool kicked;              /* hand over at the next exit/entry */
+	bool parked;              /* cli; hlt: never runs again */
 	bool halted;              /* a HLT sleeps (waiting too) until */
 	uint64_t hlt_until;       /* this host TSC, or console input */
 	uint32_t io_count;        /* its elements handed over this time */
 	struct devexit_mmu mmu;   /* string transfers: paging at the exit */
 	uint64_t nhandoffs;       /* exits handed to the VMM program */
+	uint64_t nkicks;          /* VMMCTL_VCPU_KICKs that asked for one */
 	uint64_t lapic_fast_reads; /* LAPIC loads answered from the shadow */
 	struct insn_fetch fetch;  /* the MMIO decoder's (vmm/insn.c) */
 };

@@ -2,8 +2,10 @@
  * A PC-kind VM's vCPUs as its VMM programs steer them (inc/vmmctl.h):
  * VMMCTL_PC (the VM's kind, and each vCPU's run page), VMMCTL_VCPU_ADD
  * (one more vCPU, waiting for SIPI), VMMCTL_VCPU_START (INIT + SIPI: the
- * guest's emulated LAPIC sent it) and VMMCTL_VCPU_INIT. The hand-off
- * itself is vmm/devexit.c's.
+ * guest's emulated LAPIC sent it), VMMCTL_VCPU_INIT, VMMCTL_VCPU_KICK
+ * (another vCPU's VMM process raised an interrupt for it: hand it over
+ * soon) and the parking of a vCPU that halts with interrupts off. The
+ * hand-off itself is vmm/devexit.c's.
  *
  * Who may do what. The VM's creator is the parent of vCPU 0's env (the
  * VMM program that made it, the first to call VMMCTL_PC). Only the
@@ -24,6 +26,14 @@
  *   not paused (else the first sys_vcpu_run, or resume, does it).
  * - A vCPU's run page is named once, by the creator, is a page of the
  *   creator's and is no other vCPU's of the same VM.
+ * - A kick sets pc.kicked only on a vCPU that runs or is runnable (its
+ *   VMM process sleeps in sys_vcpu_run, no exit is with it), and sends
+ *   the kick IPI only to the host CPU that runs it, once per mark: a
+ *   storm of kicks costs the target at most one hand-off each and never
+ *   an IPI it has not answered. A halted vCPU is handed over at once.
+ * - A parked vCPU (pc.parked) is never made runnable again; the VM
+ *   stops when every vCPU is parked or waits for SIPI (none could ever
+ *   run again: only a running vCPU sends the IPIs that start others).
  */
 #include <inc/error.h>
 #include <inc/string.h>
@@ -35,7 +45,10 @@
 #include <kern/env.h>
 #include <kern/pmap.h>
 #include <kern/lapic.h>
+#include <kern/cpu.h>
+#include <inc/trap.h>
 #include <vmm/vmm.h>
+#include <vmm/devexit.h>
 #include <vmm/vm.h>
 #include <vmm/vcpu.h>
 #include <vmm/vcpuctl.h>
@@ -240,4 +253,75 @@ int vcpuctl_init(struct Vm *vm, int64_t id)
 	if (!vc)
 		return -E_INVAL;
 	return vc->pc.sipi_wait ? 0 : -E_BUSY;
+}
+
+/*
+ * VMMCTL_VCPU_KICK: vCPU `id` is handed to its VMM process as soon as
+ * possible (an interrupt for it is pending in the device model): a
+ * halted one now; a running one at the exit the kick IPI causes; a
+ * runnable one at its next entry (devexit_before_entry). One that waits
+ * for SIPI, is parked, or whose exit its process has, needs nothing.
+ * 0, or -E_INVAL for a bad caller or a vCPU of another VM.
+ */
+int vcpuctl_kick(struct Vm *vm, int64_t id)
+{
+	struct Vcpu *vc = vcpu_steered(vm, id);
+	struct VcpuPC *pc;
+	struct Env *e;
+
+	if (!vc)
+		return -E_INVAL;
+	pc = &vc->pc;
+	e = vc->env;
+	if (pc->sipi_wait || pc->parked || !pc->vmm_blocked || pc->kicked)
+		return 0;
+	if (pc->halted) {
+		if (e->env_status == ENV_NOT_RUNNABLE)
+			devexit_wake_halted(e);
+		return 0;
+	}
+	if (pc->waiting)
+		return 0;
+	pc->kicked = true;
+	pc->nkicks++;
+	/* Running elsewhere (curenv is the caller, so not here): make
+	 * that CPU exit the guest. */
+	if (e->env_status == ENV_RUNNING && e->env_cpunum >= 0 &&
+	    e->env_cpunum < ncpu && e->env_cpunum != cpunum())
+		lapic_ipi(cpus[e->env_cpunum].cpu_apicid,
+			  IRQ_OFFSET + IRQ_KICK);
+	return 0;
+}
+
+/*
+ * HLT with interrupts off on vCPU e of a VM with several (hook in
+ * vmexit_hlt, past the instruction): only an NMI, SMI or INIT could
+ * wake it, none of which reaches a running vCPU here, so it parks for
+ * good; the VM goes on while another vCPU can run, and stops when none
+ * can.
+ */
+enum vmexit_action vcpuctl_park(struct Env *e)
+{
+	struct Vcpu *vc = e->env_vcpu, *o;
+	struct Vm *vm = vc->vm;
+	int i, stuck = 0;
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		o = vm->vcpu[i];
+		if (!o || o == vc || o->pc.parked || o->pc.sipi_wait)
+			stuck++;
+	}
+	if (stuck == vm->nvcpus) {
+		vmm_guest_stop(e, "HLT with interrupts disabled on every vCPU "
+			       "(%d): the guest can never wake up",
+			       vm->nvcpus);
+		return VMEXIT_STOP;
+	}
+	vc->pc.parked = true;
+	vc->pc.kicked = false;
+	vc->streak = 0;
+	e->env_status = ENV_NOT_RUNNABLE;
+	cprintf("vmm: guest %08x: vCPU %d parked (HLT with interrupts "
+		"disabled)\n", vm->id, vc->index);
+	return VMEXIT_BLOCK;
 }

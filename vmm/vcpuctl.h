@@ -7,6 +7,7 @@
 #define JOS_VMM_VCPUCTL_H
 
 #include <inc/types.h>
+#include <vmm/vmm.h>
 
 struct Vm;
 struct Env;
@@ -16,5 +17,7 @@ int vcpuctl_pc(struct Vm *vm, int64_t id, void *arg, size_t len);
 int vcpuctl_add(struct Vm *vm);
 int vcpuctl_start(struct Vm *vm, int64_t id, void *arg, size_t len);
 int vcpuctl_init(struct Vm *vm, int64_t id);
+int vcpuctl_kick(struct Vm *vm, int64_t id);
+enum vmexit_action vcpuctl_park(struct Env *e);
 
 #endif /* !JOS_VMM_VCPUCTL_H */

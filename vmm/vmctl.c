@@ -273,6 +273,8 @@ int vmm_ctl(int op, int64_t vmid, void *arg, size_t len)
 		return vcpuctl_start(vm, vmid, arg, len);
 	case VMMCTL_VCPU_INIT:
 		return vcpuctl_init(vm, vmid);
+	case VMMCTL_VCPU_KICK:
+		return vcpuctl_kick(vm, vmid);
 	case VMMCTL_DEVSTATS:
 		return devstats_setup(vm, arg, len);
 	default:

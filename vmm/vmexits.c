@@ -34,6 +34,7 @@
 #include <vmm/events.h>
 #include <vmm/vmcons.h>
 #include <vmm/devexit.h>
+#include <vmm/vcpuctl.h>
 
 void vmexit_skip_instruction(struct Env *e)
 {
@@ -367,6 +368,10 @@ bool vmexit_hypercall_unknown(struct PushRegs *r)
 enum vmexit_action vmexit_hlt(struct Env *e)
 {
 	vmexit_skip_instruction(e);
+	/* With other vCPUs one may still run: this one only parks. */
+	if (!(e->env_tf.tf_eflags & FL_IF) && devexit_pc_guest(e) &&
+	    e->env_vcpu->vm->nvcpus > 1)
+		return vcpuctl_park(e);
 	if (!(e->env_tf.tf_eflags & FL_IF)) {
 		vmm_guest_stop(e, "HLT with interrupts disabled: the guest "
 			       "can never wake up");

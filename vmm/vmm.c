@@ -228,6 +228,7 @@ static void vmm_before_entry(struct Env *e)
 		env_destroy(e);
 	}
 	xstate_load(vc);
+	devexit_before_entry(e);  /* devexit hook: a kick hands over */
 }
 
 static void __attribute__((noreturn)) vmm_run_loop(struct Env *e)

@@ -71,6 +71,10 @@ void vintr_ack(int vec);
  * (-E_BUSY: the vCPU runs, or no longer waits for a SIPI). */
 int vdev_cpu_init(unsigned cpu);
 int vdev_cpu_startup(unsigned cpu, uint8_t vec);
+/* smp.c (lapic.c's weak default does nothing): vCPU cpu, not this
+ * process's, can take an interrupt it could not before; its process
+ * should look soon (VMMCTL_VCPU_KICK after this exit: vsmp_kick_flush). */
+void vdev_cpu_kick(unsigned cpu);
 
 /* The guest's clock: nanoseconds since the guest started, monotonic. */
 uint64_t vdev_now_ns(void);

@@ -55,9 +55,19 @@ void vdev_irq_pulse(unsigned line)
 	vdev_irq_set(line, false);
 }
 
+/* The PIC's INTR as irq_pic_changed last saw it (machine state). */
+static bool pic_was_up VDEV_SHARED;
+
 void irq_pic_changed(void)
 {
-	ioapic_set_pin(IOAPIC_PIN_EXTINT, pic_intr());
+	bool up = pic_intr();
+
+	ioapic_set_pin(IOAPIC_PIN_EXTINT, up);
+	/* The INTR reaches the boot vCPU only: another vCPU's process
+	 * raised it, so the boot vCPU's process should look soon. */
+	if (up && !pic_was_up && lapic_self() != BSP)
+		vdev_cpu_kick(BSP);
+	pic_was_up = up;
 }
 
 /* A message to the LAPICs dest names: fixed (each), lowest priority (the

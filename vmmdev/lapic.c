@@ -33,7 +33,10 @@
  *   the sender, refusals in ipi_refused; other modes but fixed and
  *   lowest priority are dropped (ipi_dropped). An IPI never reaches a
  *   vCPU that does not exist. A fixed IPI to another vCPU sets its IRR:
- *   that vCPU takes it at its next hand-off to its own process.
+ *   that vCPU takes it at its next hand-off to its own process, which
+ *   vdev_cpu_kick hastens whenever an accepted vector changes what a
+ *   vCPU other than cur would take next (lapic_next): never for cur,
+ *   so a single vCPU never asks.
  * - Once lapic_publish named it, the read shadow (inc/vmrun.h) of this
  *   process's run page holds reg_read's value of each register in
  *   published[] for vCPU cur: those change only in reg_write (by cur
@@ -222,16 +225,28 @@ bool lapic_match(const struct lapic *l, uint8_t dest, bool logical)
 
 static void record_error(struct lapic *l, uint32_t bit);
 
+/* Without vmmdev/smp.c (vdevtest): nobody to kick. */
+__attribute__((weak)) void vdev_cpu_kick(unsigned cpu)
+{
+}
+
 void lapic_accept(struct lapic *l, uint8_t vec, bool level)
 {
+	int before;
+
 	if (!lapic_sw_enabled(l))
 		return;
 	if (vec < VEC_FIRST_LEGAL) {
 		record_error(l, ESR_RECV_ILLEGAL);
 		return;
 	}
+	before = lapic_next(l);
 	vec_set(l->irr, vec, true);
 	vec_set(l->tmr, vec, level);
+	/* Another vCPU has something new to take: its process should
+	 * look now, not at its next device deadline. */
+	if (l != &lapics[cur] && lapic_next(l) != before)
+		vdev_cpu_kick(l - lapics);
 }
 
 /* An error goes into the ESR and, through LVT error, interrupts (once:
@@ -373,7 +388,8 @@ static void record_ipi(struct lapic *l, unsigned dm)
 	l->ipi_last_icr_hi = l->icr_hi;
 }
 
-/* Without vmmdev/smp.c (vdevtest): no vCPU to start. */
+/* Without vmmdev/smp.c (vdevtest): no vCPU to start (vdev_cpu_kick's
+ * default is above lapic_accept). */
 __attribute__((weak)) int vdev_cpu_init(unsigned cpu)
 {
 	return -E_INVAL;

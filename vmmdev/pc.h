@@ -106,6 +106,8 @@ void vsmp_wait(void);
  * VM is gone, so that no process waits forever on one that died. */
 bool vsmp_lock(void);
 void vsmp_unlock(void);
+/* After vsmp_unlock: kick the vCPUs the models asked for (smp.c). */
+void vsmp_kick_flush(void);
 
 /* gmem.c */
 int gmem_init(uint64_t gphysz);

@@ -262,6 +262,7 @@ static int loop(int32_t vcpu)
 		run->hlt_until_tsc = deadline_tsc();
 		run->end = exit_requested;
 		vsmp_unlock();
+		vsmp_kick_flush();
 		r = sys_vcpu_run(vcpu);
 		if (exit_requested)
 			return exit_status;

@@ -24,6 +24,11 @@
  *   the VM is gone (the holder may have died with it).
  * - children[] (the creator's own) names the processes it forked; it
  *   waits for them all before the guest's summary is printed.
+ * - to_kick (this process's own) holds the vCPUs the models asked to
+ *   kick (vdev_cpu_kick) while this process handled its exit; each is
+ *   kicked once (VMMCTL_VCPU_KICK), after the machine lock is released
+ *   (the kicked process will want it), and the set emptied. Never this
+ *   process's own vCPU: it picks its interrupt before resuming.
  */
 #include <inc/lib.h>
 #include <inc/vmmctl.h>
@@ -38,6 +43,8 @@ static envid_t vcpus[VM_MAX_VCPUS] VDEV_SHARED;
 static unsigned ncpus VDEV_SHARED;
 static uint32_t machine_lock VDEV_SHARED;
 static envid_t children[VM_MAX_VCPUS];
+static uint32_t to_kick;
+static unsigned self_cpu;
 
 int vsmp_add(envid_t guest, unsigned n, int kind)
 {
@@ -96,8 +103,10 @@ int vsmp_start(void)
 	for (i = 1; i < ncpus; i++) {
 		if ((c = fork()) < 0)
 			return c;
-		if (c == 0)
+		if (c == 0) {
+			self_cpu = i;
 			return i;
+		}
 		children[i] = c;
 	}
 	return 0;
@@ -133,6 +142,25 @@ int vdev_cpu_init(unsigned cpu)
 	if (cpu >= ncpus)
 		return -E_INVAL;
 	return sys_vmm_ctl(VMMCTL_VCPU_INIT, vcpus[cpu], NULL, 0);
+}
+
+void vdev_cpu_kick(unsigned cpu)
+{
+	if (cpu < ncpus && cpu != self_cpu)
+		to_kick |= 1U << cpu;
+}
+
+void vsmp_kick_flush(void)
+{
+	unsigned cpu;
+
+	while (to_kick) {
+		cpu = __builtin_ctz(to_kick);
+		to_kick &= ~(1U << cpu);
+		/* Only the VM's death makes it fail: the caller's next
+		 * sys_vcpu_run says so. */
+		sys_vmm_ctl(VMMCTL_VCPU_KICK, vcpus[cpu], NULL, 0);
+	}
 }
 
 int vdev_cpu_startup(unsigned cpu, uint8_t vec)
