@@ -123,12 +123,7 @@ int vmm_guest_state(struct Vm *vm)
 	return VMM_STATE_BACKGROUND;
 }
 
-/*
- * The one place a vCPU's state word is decided (inc/vmmctl.h's order).
- * VMM_VCPU_PARKED is not produced yet: on this tree cli; hlt stops the
- * whole VM; the branch that parks one vCPU of several (pc.parked) adds
- * its test right after sipi_wait's.
- */
+/* The one place a vCPU's state word is decided (inc/vmmctl.h's order). */
 int vmm_vcpu_state(struct Vcpu *vc)
 {
 	struct Env *e = vc->env;
@@ -137,6 +132,8 @@ int vmm_vcpu_state(struct Vcpu *vc)
 		return VMM_VCPU_DYING;
 	if (vc->pc.sipi_wait)
 		return VMM_VCPU_SIPI_WAIT;
+	if (vc->pc.parked)
+		return VMM_VCPU_PARKED;
 	if (e->env_status == ENV_RUNNING)
 		return VMM_VCPU_RUNNING;
 	if (vc->pc.halted)
