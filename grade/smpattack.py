@@ -33,6 +33,11 @@ PC_ENDED = r"vmm: guest [0-9a-f]{8} ended without an exit status"
 SPIN_LINE = r"smpattack: cli-spin: both CPUs spin"
 LOCK_LINE = r"smpattack: lock-held: CPU 1 holds the lock, CPU 0 spins on it"
 HOST_PROMPT = r"(?m)^\$ "
+# smpattack-park: CPU 1's cli; hlt parks it, CPU 0 goes on; CPU 0's ends
+# the VM.
+PARK_LINES = (r"vmm: guest [0-9a-f]{8}: vCPU 1 parked \(HLT with interrupts "
+              r"disabled\)", r"smpattack: park: CPU 0 goes on",
+              r"HLT with interrupts disabled on every vCPU \(2\)")
 
 
 def smp_run(r, args, *patterns):
@@ -134,7 +139,9 @@ def smp_hostile():
     interrupts off while CPU 0 waits for a flag nobody sets, ended by
     Ctrl-] q and, in the background, by `vmm kill` (after a warm-up
     background run: the host's first one costs pages once); CPU 1
-    holding a lock CPU 0 spins on, ended both ways too. The host shell answers after
+    holding a lock CPU 0 spins on, ended both ways too. CPU 1 parked by
+    cli; hlt while CPU 0 goes on, then CPU 0's cli; hlt ends the VM
+    (every vCPU parked). The host shell answers after
     each; `vms` shows no guest left."""
     r = vboot(input=True, disks=[KERNEL_IMG, fs_image_copy("smp-hostile")])
     shell(r)
@@ -150,6 +157,10 @@ def smp_hostile():
     equal_pages("count8", before, after)
     bad_sipi(r, "sipi-ff")
     bad_sipi(r, "sipi-00")
+    before, after, _ = smp_run(
+        r, "-c 2 -a smpattack-park", SMP_KIND % 2, PARK_LINES[0],
+        PARK_LINES[1], PARK_LINES[2])
+    equal_pages("park", before, after)
     quit_spin(r, "cli-spin", SPIN_LINE)
     quit_spin(r, "lock-held", LOCK_LINE)
     kill_spin(r, "cli-spin", SPIN_LINE, warm=True)

@@ -113,6 +113,9 @@ void __attribute__((noreturn)) ap_main(u32 slot)
 	asm volatile("lock incl %0" : "+m"(smp_arrived));
 	if (smp_ap_mode == AP_CLI_SPIN)
 		spin_forever();
+	if (smp_ap_mode == AP_PARK)
+		for (;;)
+			asm volatile("cli; hlt");
 	if (smp_ap_mode == AP_HOLD_LOCK) {
 		smp_lock_take();
 		spin_forever();

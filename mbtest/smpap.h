@@ -63,6 +63,7 @@ enum ap_mode {
 	AP_HOLD_LOCK,	/* take smp_lock, then spin with interrupts off */
 	AP_PONG,	/* as AP_BEAT; its IPI handler answers the sender */
 	AP_IDLE,	/* interrupts on, spin with no exit (takes no IPI) */
+	AP_PARK,	/* cli; hlt: the VMM parks this vCPU for good */
 };
 
 extern volatile u32 smp_ap_mode;

@@ -291,6 +291,18 @@ static void sipi_at(const char *n, u32 vector)
 	ok(n, "vector", vector);
 }
 
+/* 15: CPU 1 parks (cli; hlt) and this CPU goes on (the VMM says CPU
+ * 1 parked); after SETTLE_MS this CPU parks too, and the VMM ends
+ * the VM: no vCPU could ever wake. */
+static void park(const char *n)
+{
+	start_ap(n, AP_PARK);
+	settle();
+	puts("smpattack: park: CPU 0 goes on\n");
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
 static void sipi_ff(const char *n) { sipi_at(n, BAD_VECTOR_FF); }
 static void sipi_00(const char *n) { sipi_at(n, BAD_VECTOR_00); }
 
@@ -315,6 +327,7 @@ static const struct smpattack attacks[] = {
 	{ "count8", count8, 1 },
 	{ "sipi-ff", sipi_ff, 1 },
 	{ "sipi-00", sipi_00, 1 },
+	{ "park", park, 1 },
 	{ 0, 0, 0 },
 };
 
