@@ -12,7 +12,7 @@ import time
 
 from grade.config import KERNEL_IMG
 from grade.emulators import boot
-from grade.helpers import (GUEST_MOTD, GUEST_PROMPT, GUEST_STOPPED,
+from grade.helpers import (long_only, GUEST_MOTD, GUEST_PROMPT, GUEST_STOPPED,
                            GUEST_TYPING_DELAY, HOST_PROMPT, attach,
                            cpu_on_line, detach, expect_line, fs_image_copy,
                            guest_boot, guest_cmd, guest_halt, guest_kill,
@@ -268,7 +268,7 @@ test("jos-on-jos-three-svm", emulator="qemu", cpus=1,
 test("jos-on-jos-three", emulator="bochs", cpus=1,
      timeout=600)(jos_on_jos_three)
 test("jos-on-jos-three-ryzen", emulator="bochs", cpus=1,
-     timeout=600)(jos_on_jos_three)
+     timeout=600)(long_only(jos_on_jos_three))
 
 
 # Quick on QEMU, minutes on Bochs: these two run on AMD-V only; the code

@@ -20,8 +20,8 @@ from grade.fs import run_fs
 from grade.helpers import (FREE_AFTER, HOST_PROMPT, PANIC, PROMPT,
                            USER_PANIC, VMM_FREE, attach, detach,
                            fs_image_copy, guest_problems, host_cmd, in_order,
-                           kmon_cmd, run_user, shell, shell_cmd, vboot,
-                           vmm_test, vms_free)
+                           kmon_cmd, long_skipped, run_user, shell,
+                           shell_cmd, vboot, vmm_test, vms_free)
 from grade.registry import fail, test
 
 
@@ -36,20 +36,6 @@ XV6_HOST_MB = 512
 XV6_PROMPT = r"(?m)^\$ "
 XV6_TYPING_DELAY = 0.05
 PC_ENDED = r"vmm: guest [0-9a-f]{8} ended without an exit status"
-# The Bochs (VT-x) runs of a whole SMP guest take minutes each, too long
-# for `make grade`'s budget beside the rest; VT-x guest SMP is tested
-# there by multiboot-smp and smp-hostile (Bochs). They run when this
-# variable is set.
-GRADE_LONG_ENV = "GRADE_LONG"
-
-
-def long_skipped():
-    """True, saying so, unless GRADE_LONG is set."""
-    if os.environ.get(GRADE_LONG_ENV):
-        return False
-    print("SKIPPED: set %s=1 to run this Bochs whole-guest SMP test "
-          "(minutes)" % GRADE_LONG_ENV)
-    return True
 
 
 def xv6_cmd(r, line, *patterns):

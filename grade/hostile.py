@@ -110,7 +110,8 @@ def hostile_attack(r, name):
     return int(m.group(2)), int(m.group(3))
 
 
-@vmm_test("hostile-cpl0", bochs_timeout=600, qemu_timeout=300, ryzen=True)
+@vmm_test("hostile-cpl0", bochs_timeout=600, qemu_timeout=300, ryzen=True,
+          ryzen_long=True)
 def hostile_cpl0():
     """Every CPL-0 attack on the VMM ends safely, with no leak.
 
@@ -235,7 +236,7 @@ def spin_kill(r, name, free):
 
 
 @vmm_test("hostile-early-spin", bochs_timeout=540, qemu_timeout=200,
-          ryzen=True)
+          ryzen=True, ryzen_long=True)
 def hostile_early_spin():
     """Guests spinning with interrupts off from early boot (1 CPU): the
     host answers during and minutes into it; kill frees every page.
